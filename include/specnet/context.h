@@ -1,0 +1,19 @@
+// Execution context: thread count and the default device. Threads come from SPECNET_NUM_THREADS
+// (else the hardware count); work is split into fixed-size chunks whose boundaries never depend on
+// the thread count, so results are bitwise identical for any number of threads.
+#pragma once
+#include <cstdint>
+#include <functional>
+
+#include "specnet/dtype.h"
+
+namespace specnet {
+
+int num_threads();                 // current setting (>= 1)
+void set_num_threads(int n);       // n <= 0 restores the SPECNET_NUM_THREADS / hardware default
+
+// Calls fn(begin, end) over [0, n) in chunks of `grain` items (the last one shorter). Chunks run on
+// up to num_threads() threads; each chunk must write only its own outputs.
+void parallel_for(std::int64_t n, std::int64_t grain, const std::function<void(std::int64_t, std::int64_t)>& fn);
+
+}  // namespace specnet

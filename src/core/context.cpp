@@ -1,0 +1,61 @@
+// Thread-count control and the deterministic chunked parallel_for (OpenMP underneath).
+#include "specnet/context.h"
+
+#include <omp.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+namespace specnet {
+namespace {
+int default_threads() {
+  if (const char* env = std::getenv("SPECNET_NUM_THREADS")) {
+    int n = std::atoi(env);
+    if (n > 0) return n;
+  }
+  unsigned hw = std::thread::hardware_concurrency();
+  return hw > 0 ? static_cast<int>(hw) : 1;
+}
+std::atomic<int> g_threads{0};
+}  // namespace
+
+int num_threads() {
+  int n = g_threads.load();
+  if (n <= 0) {
+    n = default_threads();
+    g_threads.store(n);
+  }
+  return n;
+}
+
+void set_num_threads(int n) { g_threads.store(n > 0 ? n : default_threads()); }
+
+void parallel_for(std::int64_t n, std::int64_t grain,
+                  const std::function<void(std::int64_t, std::int64_t)>& fn) {
+  if (n <= 0) return;
+  if (grain < 1) grain = 1;
+  const std::int64_t chunks = (n + grain - 1) / grain;
+  const int threads = static_cast<int>(std::min<std::int64_t>(num_threads(), chunks));
+  if (threads <= 1 || omp_in_parallel()) {
+    for (std::int64_t c = 0; c < chunks; ++c) fn(c * grain, std::min(n, (c + 1) * grain));
+    return;
+  }
+  // Exceptions must not escape an OpenMP region: keep the first and rethrow after the join.
+  std::exception_ptr error;
+  std::mutex error_mutex;
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+  for (std::int64_t c = 0; c < chunks; ++c) {
+    try {
+      fn(c * grain, std::min(n, (c + 1) * grain));
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(error_mutex);
+      if (!error) error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
+}
+
+}  // namespace specnet

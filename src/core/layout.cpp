@@ -1,0 +1,176 @@
+// Differentiable layout ops: views (reshape, slice, transpose, squeeze) share storage and route the
+// gradient back through the base's strides; copies (contiguous, clone, casts) allocate.
+#include <algorithm>
+
+#include "specnet/autograd.h"
+#include "specnet/cpu/copy.h"
+#include "specnet/tensor.h"
+
+namespace specnet {
+
+Tensor make_view(const Tensor& base, const Shape& shape, const Shape& strides, std::int64_t offset) {
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = base.impl().storage;
+  impl->shape = shape;
+  impl->strides = strides;
+  impl->offset = offset;
+  impl->dtype = base.dtype();
+  return Tensor(impl);
+}
+
+namespace {
+// Describes a view relative to its base as (shape, strides, offset) in the base's *contiguous* index
+// space, so that the gradient (always contiguous) can be addressed the same way.
+struct Relayout {
+  Shape shape, strides;
+  std::int64_t offset = 0;
+};
+
+Tensor view_with_grad(const Tensor& base, const Relayout& on_storage, const Relayout& on_contig, const char* op) {
+  Tensor v = make_view(base, on_storage.shape, on_storage.strides, on_storage.offset);
+  if (needs_grad({&base})) {
+    attach_grad_fn(v, op, {base}, [base, on_contig](const Tensor& dout) {
+      Tensor g = grad_buffer(base);
+      SPECNET_DISPATCH_FLOAT(g.dtype(), T, {
+        cpu::strided_accumulate<T>(g.data<T>() + on_contig.offset, on_contig.strides, dout.data<T>(),
+                                   on_contig.shape);
+      });
+    });
+  }
+  return v;
+}
+
+std::int64_t norm_dim(std::int64_t d, std::int64_t nd, const char* op) {
+  if (d < 0) d += nd;
+  SPECNET_CHECK(d >= 0 && d < nd, op, ": dimension out of range for a ", nd, "-d tensor");
+  return d;
+}
+}  // namespace
+
+Tensor Tensor::contiguous() const {
+  if (is_contiguous()) return *this;
+  return clone();
+}
+
+Tensor Tensor::clone() const {
+  check_cpu("clone", *this);
+  Tensor out = Tensor::empty(shape(), dtype());
+  SPECNET_DISPATCH_FLOAT(dtype(), T, {
+    cpu::strided_copy<T, T>(out.data<T>(), static_cast<const T*>(raw_data()), shape(), strides());
+  });
+  if (needs_grad({this})) {
+    Tensor self = *this;
+    attach_grad_fn(out, "clone", {self}, [self](const Tensor& dout) {
+      Tensor g = grad_buffer(self);
+      SPECNET_DISPATCH_FLOAT(g.dtype(), T, { cpu::accumulate<T>(g.data<T>(), dout.data<T>(), g.numel()); });
+    });
+  }
+  return out;
+}
+
+Tensor Tensor::to(DType target) const {
+  if (target == dtype()) return *this;
+  check_cpu("to", *this);
+  Tensor out = Tensor::empty(shape(), target);
+  SPECNET_DISPATCH_FLOAT(target, TD, {
+    SPECNET_DISPATCH_FLOAT(dtype(), TS, {
+      cpu::strided_copy<TD, TS>(out.data<TD>(), static_cast<const TS*>(raw_data()), shape(), strides());
+    });
+  });
+  if (needs_grad({this})) {
+    Tensor self = *this;
+    attach_grad_fn(out, "to", {self}, [self](const Tensor& dout) {
+      Tensor g = grad_buffer(self);
+      Tensor d = dout.detach().to(g.dtype());
+      SPECNET_DISPATCH_FLOAT(g.dtype(), T, { cpu::accumulate<T>(g.data<T>(), d.data<T>(), g.numel()); });
+    });
+  }
+  return out;
+}
+
+Tensor Tensor::to(Device target) const {
+  SPECNET_CHECK(target == device(), "to(", device_name(target), "): this build has no ", device_name(target),
+                " backend");
+  return *this;
+}
+
+Tensor Tensor::detach() const {
+  Tensor v = make_view(*this, shape(), strides(), impl().offset);
+  return v;
+}
+
+Tensor Tensor::reshape(const Shape& new_shape_in) const {
+  Shape ns = new_shape_in;
+  std::int64_t known = 1, infer = -1;
+  for (std::size_t i = 0; i < ns.size(); ++i) {
+    if (ns[i] == -1) {
+      SPECNET_CHECK(infer < 0, "reshape: only one dimension can be -1 in ", shape_str(new_shape_in));
+      infer = static_cast<std::int64_t>(i);
+    } else {
+      SPECNET_CHECK(ns[i] >= 0, "reshape: invalid size in ", shape_str(new_shape_in));
+      known *= ns[i];
+    }
+  }
+  if (infer >= 0) {
+    SPECNET_CHECK(known > 0 && numel() % known == 0, "reshape: cannot reshape ", shape_str(shape()), " into ",
+                  shape_str(new_shape_in));
+    ns[infer] = numel() / known;
+  }
+  SPECNET_CHECK(shape_numel(ns) == numel(), "reshape: cannot reshape ", shape_str(shape()), " (", numel(),
+                " elements) into ", shape_str(new_shape_in));
+  Tensor base = contiguous();
+  Relayout st{ns, contiguous_strides(ns), base.impl().offset};
+  Relayout ct{ns, contiguous_strides(ns), 0};
+  return view_with_grad(base, st, ct, "reshape");
+}
+
+Tensor Tensor::flatten(std::int64_t start_dim) const {
+  start_dim = norm_dim(start_dim, std::max<std::int64_t>(dim(), 1), "flatten");
+  Shape ns(shape().begin(), shape().begin() + start_dim);
+  std::int64_t rest = 1;
+  for (std::int64_t d = start_dim; d < dim(); ++d) rest *= shape()[d];
+  ns.push_back(rest);
+  return reshape(ns);
+}
+
+Tensor Tensor::slice(std::int64_t d, std::int64_t start, std::int64_t end) const {
+  d = norm_dim(d, dim(), "slice");
+  const std::int64_t n = shape()[d];
+  if (start < 0) start += n;
+  if (end < 0) end += n;
+  SPECNET_CHECK(start >= 0 && start <= end && end <= n, "slice: range [", start, ", ", end, ") out of bounds for dim ",
+                d, " of size ", n);
+  Relayout st{shape(), strides(), impl().offset + start * strides()[d]};
+  st.shape[d] = end - start;
+  Shape cs = contiguous_strides(shape());
+  Relayout ct{st.shape, cs, start * cs[d]};
+  return view_with_grad(*this, st, ct, "slice");
+}
+
+Tensor Tensor::transpose(std::int64_t d0, std::int64_t d1) const {
+  d0 = norm_dim(d0, dim(), "transpose");
+  d1 = norm_dim(d1, dim(), "transpose");
+  Relayout st{shape(), strides(), impl().offset};
+  std::swap(st.shape[d0], st.shape[d1]);
+  std::swap(st.strides[d0], st.strides[d1]);
+  Relayout ct{st.shape, contiguous_strides(shape()), 0};
+  std::swap(ct.strides[d0], ct.strides[d1]);
+  return view_with_grad(*this, st, ct, "transpose");
+}
+
+Tensor Tensor::unsqueeze(std::int64_t d) const {
+  d = norm_dim(d, dim() + 1, "unsqueeze");
+  Shape ns = shape();
+  ns.insert(ns.begin() + d, 1);
+  return reshape(ns);
+}
+
+Tensor Tensor::squeeze(std::int64_t d) const {
+  d = norm_dim(d, dim(), "squeeze");
+  SPECNET_CHECK(shape()[d] == 1, "squeeze: dimension ", d, " has size ", shape()[d], ", not 1");
+  Shape ns = shape();
+  ns.erase(ns.begin() + d);
+  return reshape(ns);
+}
+
+}  // namespace specnet

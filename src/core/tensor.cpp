@@ -1,0 +1,298 @@
+// Tensor storage, creation, metadata and data access. Layout ops live in src/core/layout.cpp and the
+// tape in src/core/autograd.cpp.
+#include "specnet/tensor.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <new>
+#include <sstream>
+
+#include "specnet/autograd.h"
+#include "specnet/context.h"
+#include "specnet/cpu/copy.h"
+
+namespace specnet {
+
+std::string shape_str(const Shape& s) {
+  std::ostringstream os;
+  os << "(";
+  for (std::size_t i = 0; i < s.size(); ++i) os << (i ? ", " : "") << s[i];
+  if (s.size() == 1) os << ",";
+  os << ")";
+  return os.str();
+}
+
+std::int64_t shape_numel(const Shape& s) {
+  std::int64_t n = 1;
+  for (auto d : s) {
+    SPECNET_CHECK(d >= 0, "negative dimension in shape ", shape_str(s));
+    SPECNET_CHECK(d == 0 || n <= std::numeric_limits<std::int64_t>::max() / d, "shape ", shape_str(s),
+                  " has too many elements");
+    n *= d;
+  }
+  return n;
+}
+
+Shape contiguous_strides(const Shape& s) {
+  Shape st(s.size());
+  std::int64_t acc = 1;
+  for (std::int64_t i = static_cast<std::int64_t>(s.size()) - 1; i >= 0; --i) {
+    st[i] = acc;
+    acc *= std::max<std::int64_t>(s[i], 1);
+  }
+  return st;
+}
+
+// ---------------------------------------------------------------- storage
+// Largest single allocation we accept: a clear error instead of an OOM kill on absurd sizes.
+static constexpr std::size_t kMaxAllocBytes = std::size_t(1) << 36;  // 64 GiB
+
+Storage::Storage(std::size_t n, Device dev) : nbytes(n), device(dev) {
+  SPECNET_CHECK(dev == Device::cpu, "device ", device_name(dev),
+                " storage is not available in this build (CPU-only tensor allocation)");
+  SPECNET_CHECK(n <= kMaxAllocBytes, "refusing to allocate ", n, " bytes (limit ", kMaxAllocBytes, ")");
+  if (n == 0) return;
+  std::size_t rounded = (n + 63) / 64 * 64;
+  data = std::aligned_alloc(64, rounded);
+  if (!data) throw Error(str("out of memory allocating ", n, " bytes"));
+}
+
+Storage::~Storage() { std::free(data); }
+
+// ---------------------------------------------------------------- creation
+Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = std::make_shared<Storage>(shape_numel(shape) * dtype_size(dtype), device);
+  impl->shape = shape;
+  impl->strides = contiguous_strides(shape);
+  impl->dtype = dtype;
+  return Tensor(impl);
+}
+
+Tensor Tensor::zeros(const Shape& shape, DType dtype, Device device) {
+  Tensor t = empty(shape, dtype, device);
+  if (t.impl().storage->nbytes) std::memset(t.impl().storage->data, 0, t.impl().storage->nbytes);
+  return t;
+}
+
+Tensor Tensor::full(const Shape& shape, double value, DType dtype, Device device) {
+  Tensor t = empty(shape, dtype, device);
+  NoGradGuard g;
+  t.fill_(value);
+  return t;
+}
+
+Tensor Tensor::ones(const Shape& shape, DType dtype, Device device) { return full(shape, 1.0, dtype, device); }
+Tensor Tensor::scalar(double value, DType dtype) { return full({}, value, dtype); }
+
+Tensor Tensor::from_vector(const std::vector<double>& v, const Shape& shape, DType dtype) {
+  SPECNET_CHECK(static_cast<std::int64_t>(v.size()) == shape_numel(shape), "from_vector: ", v.size(),
+                " values do not fill shape ", shape_str(shape));
+  Tensor t = empty(shape, dtype);
+  SPECNET_DISPATCH_FLOAT(dtype, T, {
+    T* p = t.data<T>();
+    for (std::size_t i = 0; i < v.size(); ++i) p[i] = static_cast<T>(v[i]);
+  });
+  return t;
+}
+
+Tensor Tensor::from_vector(const std::vector<float>& v, const Shape& shape) {
+  SPECNET_CHECK(static_cast<std::int64_t>(v.size()) == shape_numel(shape), "from_vector: ", v.size(),
+                " values do not fill shape ", shape_str(shape));
+  Tensor t = empty(shape, DType::f32);
+  if (!v.empty()) std::memcpy(t.data<float>(), v.data(), v.size() * sizeof(float));
+  return t;
+}
+
+Tensor Tensor::randn(const Shape& shape, Rng& rng, DType dtype) {
+  Tensor t = empty(shape, dtype);
+  const std::int64_t n = t.numel();
+  const std::uint64_t first = rng.reserve(static_cast<std::uint64_t>(n));
+  SPECNET_DISPATCH_FLOAT(dtype, T, {
+    T* p = t.data<T>();
+    parallel_for(n, 4096, [&](std::int64_t b, std::int64_t e) {
+      for (std::int64_t i = b; i < e; ++i) p[i] = static_cast<T>(Rng::normal_from(rng.block(first + i)));
+    });
+  });
+  return t;
+}
+
+Tensor Tensor::rand(const Shape& shape, Rng& rng, double lo, double hi, DType dtype) {
+  Tensor t = empty(shape, dtype);
+  const std::int64_t n = t.numel();
+  const std::uint64_t first = rng.reserve(static_cast<std::uint64_t>(n));
+  SPECNET_DISPATCH_FLOAT(dtype, T, {
+    T* p = t.data<T>();
+    parallel_for(n, 4096, [&](std::int64_t b, std::int64_t e) {
+      for (std::int64_t i = b; i < e; ++i) {
+        double u = 1.0 - Rng::uniform_from(rng.block(first + i));  // [0, 1)
+        p[i] = static_cast<T>(lo + (hi - lo) * u);
+      }
+    });
+  });
+  return t;
+}
+
+Tensor Tensor::arange(std::int64_t n, DType dtype) {
+  Tensor t = empty({n}, dtype);
+  SPECNET_DISPATCH_FLOAT(dtype, T, {
+    T* p = t.data<T>();
+    for (std::int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(i);
+  });
+  return t;
+}
+
+// ---------------------------------------------------------------- metadata
+TensorImpl& Tensor::impl() const {
+  SPECNET_CHECK(impl_ != nullptr, "use of an undefined (empty) Tensor");
+  return *impl_;
+}
+
+std::int64_t Tensor::size(std::int64_t d) const {
+  const std::int64_t nd = dim();
+  if (d < 0) d += nd;
+  SPECNET_CHECK(d >= 0 && d < nd, "dimension ", d, " out of range for a tensor of shape ", shape_str(shape()));
+  return shape()[d];
+}
+
+bool Tensor::is_contiguous() const {
+  const auto& s = impl().shape;
+  const auto& st = impl().strides;
+  std::int64_t expect = 1;
+  for (std::int64_t i = static_cast<std::int64_t>(s.size()) - 1; i >= 0; --i) {
+    if (s[i] != 1 && st[i] != expect) return false;
+    expect *= s[i];
+  }
+  return true;
+}
+
+std::string Tensor::describe() const {
+  if (!defined()) return "undefined tensor";
+  return str(dtype_name(dtype()), " ", shape_str(shape()), " ", device_name(device()));
+}
+
+void* Tensor::raw_data() const {
+  auto& im = impl();
+  return static_cast<char*>(im.storage->data) + im.offset * static_cast<std::int64_t>(dtype_size(im.dtype));
+}
+
+template <typename T>
+T* Tensor::data() {
+  SPECNET_CHECK(dtype() == dtype_of<T>::value, "data<", dtype_name(dtype_of<T>::value), ">() on a ",
+                describe(), " tensor");
+  SPECNET_CHECK(device() == Device::cpu, "data() on a ", describe(), " tensor: copy it to the CPU first");
+  SPECNET_CHECK(is_contiguous(), "data() on a non-contiguous ", describe(), " tensor: call contiguous()");
+  return static_cast<T*>(raw_data());
+}
+template <typename T>
+const T* Tensor::data() const {
+  return const_cast<Tensor*>(this)->data<T>();
+}
+template float* Tensor::data<float>();
+template double* Tensor::data<double>();
+template const float* Tensor::data<float>() const;
+template const double* Tensor::data<double>() const;
+
+std::vector<double> Tensor::to_vector() const {
+  check_cpu("to_vector", *this);
+  std::vector<double> out(static_cast<std::size_t>(numel()));
+  SPECNET_DISPATCH_FLOAT(dtype(), T, {
+    cpu::strided_copy<double, T>(out.data(), static_cast<const T*>(raw_data()), shape(), strides());
+  });
+  return out;
+}
+
+double Tensor::item() const {
+  SPECNET_CHECK(numel() == 1, "item() needs a single-element tensor, got shape ", shape_str(shape()));
+  return to_vector()[0];
+}
+
+double Tensor::at(const std::vector<std::int64_t>& index) const {
+  check_cpu("at", *this);
+  SPECNET_CHECK(static_cast<std::int64_t>(index.size()) == dim(), "at(): ", index.size(),
+                " indices for a tensor of shape ", shape_str(shape()));
+  std::int64_t off = 0;
+  for (std::size_t d = 0; d < index.size(); ++d) {
+    SPECNET_CHECK(index[d] >= 0 && index[d] < shape()[d], "at(): index ", index[d], " out of range in dim ", d,
+                  " of shape ", shape_str(shape()));
+    off += index[d] * strides()[d];
+  }
+  double v = 0;
+  SPECNET_DISPATCH_FLOAT(dtype(), T, { v = static_cast<const T*>(raw_data())[off]; });
+  return v;
+}
+
+// ---------------------------------------------------------------- in-place
+static void check_inplace_allowed(const Tensor& t, const char* op) {
+  SPECNET_CHECK(!(grad_enabled() && t.requires_grad()), op, ": in-place change of a tensor that requires grad",
+                t.impl().name.empty() ? "" : str(" ('", t.impl().name, "')"),
+                " would corrupt autodiff; do it inside a NoGradGuard or use an out-of-place op");
+}
+
+Tensor& Tensor::fill_(double value) {
+  check_inplace_allowed(*this, "fill_");
+  check_cpu("fill_", *this);
+  if (!is_contiguous()) return copy_(Tensor::full(shape(), value, dtype()));
+  SPECNET_DISPATCH_FLOAT(dtype(), T, {
+    T* p = static_cast<T*>(raw_data());
+    std::fill(p, p + numel(), static_cast<T>(value));
+  });
+  impl().storage->version++;
+  return *this;
+}
+
+Tensor& Tensor::copy_(const Tensor& src) {
+  check_inplace_allowed(*this, "copy_");
+  check_cpu("copy_", *this);
+  check_cpu("copy_", src);
+  SPECNET_CHECK(src.shape() == shape(), "copy_: source shape ", shape_str(src.shape()), " != destination ",
+                shape_str(shape()));
+  Tensor s = src.contiguous().detach();
+  SPECNET_DISPATCH_FLOAT(dtype(), TD, {
+    SPECNET_DISPATCH_FLOAT(s.dtype(), TS, {
+      if (is_contiguous()) {
+        cpu::strided_copy<TD, TS>(static_cast<TD*>(raw_data()), static_cast<const TS*>(s.raw_data()), shape(),
+                                  s.strides());
+      } else {
+        // write through our strides: materialise the converted source, then scatter it
+        std::vector<TD> conv(static_cast<std::size_t>(numel()));
+        cpu::strided_copy<TD, TS>(conv.data(), static_cast<const TS*>(s.raw_data()), shape(), s.strides());
+        TD* base = static_cast<TD*>(raw_data());
+        for (std::size_t lin = 0; lin < conv.size(); ++lin) {
+          std::int64_t off = 0, rem = static_cast<std::int64_t>(lin);
+          for (std::int64_t d = dim() - 1; d >= 0; --d) {
+            off += (rem % shape()[d]) * strides()[d];
+            rem /= shape()[d];
+          }
+          base[off] = conv[lin];
+        }
+      }
+    });
+  });
+  impl().storage->version++;
+  return *this;
+}
+
+// ---------------------------------------------------------------- checks
+void check_same_shape(const char* op, const Tensor& a, const Tensor& b) {
+  SPECNET_CHECK(a.shape() == b.shape(), op, ": shape mismatch ", shape_str(a.shape()), " vs ", shape_str(b.shape()));
+}
+void check_same_dtype(const char* op, const Tensor& a, const Tensor& b) {
+  SPECNET_CHECK(a.dtype() == b.dtype(), op, ": dtype mismatch ", dtype_name(a.dtype()), " vs ",
+                dtype_name(b.dtype()), " (cast with .to())");
+}
+void check_dim(const char* op, const Tensor& t, std::int64_t d, const char* what) {
+  SPECNET_CHECK(t.dim() == d, op, ": expected ", what, " with ", d, " dimensions, got shape ", shape_str(t.shape()));
+}
+void check_cpu(const char* op, const Tensor& t) {
+  SPECNET_CHECK(t.device() == Device::cpu, op, ": tensor is on ", device_name(t.device()),
+                "; this op has no kernel for that device in this build");
+}
+void check_finite(const char* op, const Tensor& t) {
+  for (double v : t.to_vector()) SPECNET_CHECK(std::isfinite(v), op, ": non-finite value (", v, ") in input");
+}
+
+}  // namespace specnet
