@@ -213,6 +213,15 @@ int FitsFile::require_column(const std::string& name) {
   return col;
 }
 
+std::vector<std::string> FitsFile::column_names() {
+  int n = 0, status = 0;
+  fits_get_num_cols(ff(f_), &n, &status);
+  check(status, "reading the number of columns");
+  std::vector<std::string> names;
+  for (int c = 1; c <= n; ++c) names.push_back(key_string(str("TTYPE", c)));
+  return names;
+}
+
 long long FitsFile::column_repeat(int col) {
   int type = 0;
   LONGLONG repeat = 0, width = 0;

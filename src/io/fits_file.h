@@ -55,6 +55,7 @@ class FitsFile {
   long long num_rows();
   int column(const std::string& name);           // 0 when absent
   int require_column(const std::string& name);   // throws naming the column
+  std::vector<std::string> column_names();        // TTYPE1..TTYPEn
   long long column_repeat(int col);               // elements per row (fixed) or max (variable)
   bool column_is_variable(int col);
   long long variable_length(int col, long long row);  // elements stored in this row (variable column)
