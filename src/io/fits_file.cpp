@@ -26,6 +26,26 @@ std::string cfitsio_text(int status) {
   return out;
 }
 
+// Walks every HDU so that a file cut short anywhere (not only inside the extension being read) is refused:
+// CFITSIO alone reads only what it needs and would accept a file missing its trailing extensions' data.
+void check_complete(fitsfile* f, std::uint64_t size, const std::string& name) {
+  int status = 0;
+  while (fits_movrel_hdu(f, 1, nullptr, &status) == 0) {
+  }
+  if (status != END_OF_FILE) {
+    const std::string text = cfitsio_text(status);
+    throw Error(str(name, ": truncated or corrupt FITS file: ", text, " [CFITSIO status ", status, "]"));
+  }
+  status = 0;
+  fits_clear_errmsg();
+  LONGLONG head = 0, data = 0, end = 0;
+  fits_get_hduaddrll(f, &head, &data, &end, &status);
+  if (status == 0 && static_cast<std::uint64_t>(end) > size)
+    throw Error(str(name, ": truncated FITS file: the last HDU needs ", end, " bytes but the file has ", size));
+  fits_movabs_hdu(f, 1, nullptr, &status);
+  if (status) throw Error(str(name, ": cannot rewind: ", cfitsio_text(status)));
+}
+
 }  // namespace
 
 FitsFile FitsFile::open_read(const std::string& path) {
@@ -46,7 +66,9 @@ FitsFile FitsFile::open_read(const std::string& path) {
     }
     throw Error(str(path, ": cannot open as FITS: ", text, " [CFITSIO status ", status, "]"));
   }
-  return FitsFile(f, path, size);
+  FitsFile out(f, path, size);
+  check_complete(f, size, path);
+  return out;
 }
 
 FitsFile FitsFile::open_memory(const void* data, std::size_t size, const std::string& name) {
@@ -64,6 +86,7 @@ FitsFile FitsFile::open_memory(const void* data, std::size_t size, const std::st
   }
   FitsFile out(f, name, size);
   out.mem_ = std::move(buf);
+  check_complete(f, size, name);
   return out;
 }
 
