@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 #include <fitsio.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -309,4 +310,29 @@ TEST_CASE("ogip rmf with fixed-width F_CHAN/N_CHAN/MATRIX arrays and several gro
   CHECK(r.value == std::vector<double>{0.25, 0.5, 0.125, 1, 2});
   const auto out = fold(r, {1, 10, 100});
   CHECK(out == std::vector<double>{100.25, 0.5, 0, 0.125, 0, 200});
+}
+
+TEST_CASE("ogip bad input: corrupt header cards that overflow CFITSIO 4.2 are refused first") {
+  // Found by fuzz/fuzz_ogip.cpp: an unquoted 70-character TTYPE value makes CFITSIO's ffgtbp overflow a
+  // 70-byte buffer (glibc aborts). specnet must turn it into an Error before CFITSIO parses the header.
+  const auto good = ogip_temp("for_corruption.arf");
+  write_good_arf(good, 10);
+  auto bytes = test::read_bytes(good);
+  const std::string ttype = "TTYPE1  = 'ENERG_LO'";
+  const auto it = std::search(bytes.begin(), bytes.end(), ttype.begin(), ttype.end());
+  REQUIRE(it != bytes.end());
+  auto long_value = bytes;
+  std::fill(long_value.begin() + (it - bytes.begin()) + 10, long_value.begin() + (it - bytes.begin()) + 80, 'X');
+  CHECK_THROWS_WITH_AS(read_arf_bytes(long_value.data(), long_value.size(), "long.arf"),
+                       doctest::Contains("corrupt FITS header: HDU 2: keyword TTYPE1 has a 70-character unquoted value"),
+                       Error);
+  const auto path = ogip_temp("long_value.arf");
+  test::write_bytes(path, long_value);
+  CHECK_THROWS_WITH_AS(read_arf(path), doctest::Contains("long_value.arf: corrupt FITS header"), Error);
+
+  auto binary_key = bytes;
+  binary_key[it - bytes.begin() + 2] = static_cast<char>(0xf2);
+  CHECK_THROWS_WITH_AS(read_arf_bytes(binary_key.data(), binary_key.size(), "binary.arf"),
+                       doctest::Contains("non-ASCII byte in a keyword name"), Error);
+  CHECK_NOTHROW(read_arf_bytes(bytes.data(), bytes.size(), "intact.arf"));
 }
