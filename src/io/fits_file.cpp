@@ -102,6 +102,15 @@ std::string header_problem(const std::function<bool(std::uint64_t, char*)>& read
   return "";
 }
 
+[[noreturn]] void throw_open_error(fitsfile* f, int status, const std::string& name) {
+  const std::string text = cfitsio_text(status);
+  if (f) {
+    int ignored = 0;
+    fits_close_file(f, &ignored);
+  }
+  throw Error(str(name, ": cannot open as FITS: ", text, " [CFITSIO status ", status, "]"));
+}
+
 // Walks every HDU so that a file cut short anywhere (not only inside the extension being read) is refused:
 // CFITSIO alone reads only what it needs and would accept a file missing its trailing extensions' data.
 void check_complete(fitsfile* f, std::uint64_t size, const std::string& name) {
@@ -145,12 +154,7 @@ FitsFile FitsFile::open_read(const std::string& path) {
   int status = 0;
   // diskfile: no extended file-name syntax, so brackets in real names are not parsed as filters.
   if (fits_open_diskfile(&f, path.c_str(), READONLY, &status)) {
-    std::string text = cfitsio_text(status);
-    if (f) {
-      int s2 = 0;
-      fits_close_file(f, &s2);
-    }
-    throw Error(str(path, ": cannot open as FITS: ", text, " [CFITSIO status ", status, "]"));
+    throw_open_error(f, status, path);
   }
   FitsFile out(f, path, size);
   check_complete(f, size, path);
@@ -170,12 +174,7 @@ FitsFile FitsFile::open_memory(const void* data, std::size_t size, const std::st
   fitsfile* f = nullptr;
   int status = 0;
   if (fits_open_memfile(&f, name.c_str(), READONLY, &buf->data, &buf->size, 0, nullptr, &status)) {
-    std::string text = cfitsio_text(status);
-    if (f) {
-      int s2 = 0;
-      fits_close_file(f, &s2);
-    }
-    throw Error(str(name, ": cannot open as FITS: ", text, " [CFITSIO status ", status, "]"));
+    throw_open_error(f, status, name);
   }
   FitsFile out(f, name, size);
   out.mem_ = std::move(buf);
@@ -480,6 +479,14 @@ void FitsFile::finish_hdu() {
   check(status, "finalising the HDU");
   fits_write_chksum(ff(f_), &status);
   check(status, "writing CHECKSUM");
+}
+
+void write_instrument_keys(FitsFile& f, const std::string& telescop, const std::string& instrume,
+                           const std::string& filter, const std::string& chantype) {
+  f.write_key("TELESCOP", telescop, "mission or telescope name");
+  f.write_key("INSTRUME", instrume, "instrument or detector name");
+  f.write_key("FILTER", filter, "filter in use");
+  if (!chantype.empty()) f.write_key("CHANTYPE", chantype, "channel type (PHA or PI)");
 }
 
 std::string clean_filename(const std::string& value) {
