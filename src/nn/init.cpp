@@ -14,8 +14,14 @@ static std::int64_t receptive_field(const Shape& s) {
   return r;
 }
 
-std::int64_t fan_in(const Shape& s) { return s.at(1) * receptive_field(s); }
-std::int64_t fan_out(const Shape& s) { return s.at(0) * receptive_field(s); }
+std::int64_t fan_in(const Shape& s) {
+  const std::int64_t r = receptive_field(s);  // checks the rank first
+  return s[1] * r;
+}
+std::int64_t fan_out(const Shape& s) {
+  const std::int64_t r = receptive_field(s);
+  return s[0] * r;
+}
 
 Tensor uniform(const Shape& shape, double bound, Rng& rng, DType dtype) {
   SPECNET_CHECK(std::isfinite(bound) && bound >= 0, "init::uniform: bound must be finite and >= 0, got ", bound);

@@ -1,54 +1,56 @@
 // Activation modules (torch.nn.GELU, ReLU, ELU, SELU, Sigmoid, Tanh, Softplus) plus Identity and Flatten:
-// parameter-free wrappers over the functional ops with torch's constructor defaults.
+// parameter-free wrappers over the functional ops with torch's constructor defaults. Defined inline so that
+// a binary links only the activation ops it uses.
 #pragma once
 #include "specnet/nn/module.h"
+#include "specnet/ops/activation.h"
 
 namespace specnet::nn {
 
 class GELU : public Module {
  public:
   explicit GELU(bool tanh_approximation = false) : tanh_approximation(tanh_approximation) {}
-  Tensor forward(const Tensor& x) override;
+  Tensor forward(const Tensor& x) override { return gelu(x, tanh_approximation); }
   std::string type_name() const override { return "GELU"; }
   bool tanh_approximation;
 };
 
 class ReLU : public Module {
  public:
-  Tensor forward(const Tensor& x) override;
+  Tensor forward(const Tensor& x) override { return relu(x); }
   std::string type_name() const override { return "ReLU"; }
 };
 
 class ELU : public Module {
  public:
   explicit ELU(double alpha = 1.0) : alpha(alpha) {}
-  Tensor forward(const Tensor& x) override;
+  Tensor forward(const Tensor& x) override { return elu(x, alpha); }
   std::string type_name() const override { return "ELU"; }
   double alpha;
 };
 
 class SELU : public Module {
  public:
-  Tensor forward(const Tensor& x) override;
+  Tensor forward(const Tensor& x) override { return selu(x); }
   std::string type_name() const override { return "SELU"; }
 };
 
 class Sigmoid : public Module {
  public:
-  Tensor forward(const Tensor& x) override;
+  Tensor forward(const Tensor& x) override { return sigmoid(x); }
   std::string type_name() const override { return "Sigmoid"; }
 };
 
 class Tanh : public Module {
  public:
-  Tensor forward(const Tensor& x) override;
+  Tensor forward(const Tensor& x) override { return specnet::tanh(x); }
   std::string type_name() const override { return "Tanh"; }
 };
 
 class Softplus : public Module {
  public:
   explicit Softplus(double beta = 1.0, double threshold = 20.0) : beta(beta), threshold(threshold) {}
-  Tensor forward(const Tensor& x) override;
+  Tensor forward(const Tensor& x) override { return softplus(x, beta, threshold); }
   std::string type_name() const override { return "Softplus"; }
   double beta, threshold;
 };
