@@ -60,6 +60,8 @@ void Tensor::zero_grad() { impl().grad.reset(); }
 void Tensor::retain_grad() { impl().retains_grad = true; }
 
 void Tensor::backward(bool retain_graph) const {
+  SPECNET_CHECK(requires_grad(), "backward() on a tensor that does not require grad (no input of the graph ",
+                "has requires_grad set, or it was computed under NoGradGuard)");
   SPECNET_CHECK(numel() == 1, "backward() without a seed needs a scalar, got shape ", shape_str(shape()),
                 "; pass a seed gradient");
   backward(Tensor::ones(shape(), dtype()), retain_graph);
@@ -72,22 +74,24 @@ void Tensor::backward(const Tensor& seed_in, bool retain_graph) const {
   Tensor seed = seed_in.detach().to(dtype()).contiguous();
 
   // Topological order of the nodes reachable from this tensor (iterative DFS: graphs through time are deep).
-  std::vector<TensorImpl*> order;
+  // `order` owns the tensors so that releasing a consumer's node cannot free one still to be processed;
+  // each entry is dropped right after its own node runs, which frees intermediates progressively.
+  std::vector<std::shared_ptr<TensorImpl>> order;
   std::unordered_set<TensorImpl*> visited;
-  std::vector<std::pair<TensorImpl*, std::size_t>> stack{{impl_.get(), 0}};
+  std::vector<std::pair<std::shared_ptr<TensorImpl>, std::size_t>> stack{{impl_, 0}};
   visited.insert(impl_.get());
   while (!stack.empty()) {
     auto& [im, next] = stack.back();
     Node* node = im->grad_fn.get();
     if (node && next < node->inputs.size()) {
-      TensorImpl* child = node->inputs[next++].impl_ptr().get();
-      if (child->requires_grad && child->grad_fn && !visited.count(child)) {
-        visited.insert(child);
-        stack.push_back({child, 0});
+      std::shared_ptr<TensorImpl> child = node->inputs[next++].impl_ptr();
+      if (child->requires_grad && child->grad_fn && !visited.count(child.get())) {
+        visited.insert(child.get());
+        stack.push_back({std::move(child), 0});
       }
       continue;
     }
-    order.push_back(im);
+    order.push_back(std::move(im));
     stack.pop_back();
   }
 
@@ -99,7 +103,7 @@ void Tensor::backward(const Tensor& seed_in, bool retain_graph) const {
 
   NoGradGuard no_grad;  // closures build no graph
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
-    TensorImpl* im = *it;
+    std::shared_ptr<TensorImpl> im = std::move(*it);
     Node* node = im->grad_fn.get();
     if (!node) continue;
     SPECNET_CHECK(!node->released, "backward through the graph of '", node->op,
