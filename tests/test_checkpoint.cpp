@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "harness.h"
+#include "mse_backward.h"
 #include "specnet/io/checkpoint.h"
 #include "specnet/io/safetensors.h"
 #include "specnet/nn/activation.h"
@@ -32,15 +33,11 @@ struct Model : nn::Module {
   std::string type_name() const override { return "Model"; }
 };
 
-// One step on a fixed batch: seed gradient 2 (out - target) / numel, noise drawn to advance the Rng.
+// One MSE step on a fixed batch; noise is drawn to advance the module Rng.
 void train_step(Model& m, optim::Optimizer& opt, const Tensor& x, const Tensor& target) {
   opt.zero_grad();
-  Tensor out = m.forward(x);
-  auto a = out.to_vector(), b = target.to_vector();
-  std::vector<double> seed(a.size());
-  for (std::size_t i = 0; i < a.size(); ++i) seed[i] = 2.0 * (a[i] - b[i]) / static_cast<double>(a.size());
-  out.backward(Tensor::from_vector(seed, out.shape()));
-  m.noise.reserve(a.size());
+  test::mse_backward(m.forward(x), target);
+  m.noise.reserve(static_cast<std::uint64_t>(target.numel()));
   opt.step();
 }
 

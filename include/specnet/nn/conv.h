@@ -12,30 +12,35 @@ struct Conv1dOptions {
   DType dtype = DType::f32;
 };
 
-class Conv1d : public Module {
+// What both convolutions share (torch's _ConvNd): sizes, options, the weight and bias and their init.
+class Conv1dBase : public Module {
+ public:
+  std::int64_t in_channels, out_channels, kernel_size;
+  Conv1dOptions opt;
+  Tensor weight;  // Conv1d (O, C, K); ConvTranspose1d (C, O, K)
+  Tensor bias;    // (O) or undefined
+
+ protected:
+  // kaiming_uniform_(a=sqrt(5)) on the weight, then bias U(-1/sqrt(fan_in), ...), fan_in = weight.size(1) * K.
+  Conv1dBase(const char* name, std::int64_t in, std::int64_t out, std::int64_t k, bool transposed, Rng& rng,
+             const Conv1dOptions& o);
+};
+
+class Conv1d : public Conv1dBase {
  public:
   Conv1d(std::int64_t in_channels, std::int64_t out_channels, std::int64_t kernel_size, Rng& rng,
          Conv1dOptions opt = {});
   Tensor forward(const Tensor& x) override;  // (B, C, L) -> (B, O, M)
   std::string type_name() const override { return "Conv1d"; }
-
-  std::int64_t in_channels, out_channels, kernel_size;
-  Conv1dOptions opt;
-  Tensor weight;  // (O, C, K), fan_in = C K
-  Tensor bias;    // (O) or undefined
 };
 
-class ConvTranspose1d : public Module {
+// torch computes this layer's fan_in from weight.size(1) = O, so its init bound is 1/sqrt(O K).
+class ConvTranspose1d : public Conv1dBase {
  public:
   ConvTranspose1d(std::int64_t in_channels, std::int64_t out_channels, std::int64_t kernel_size, Rng& rng,
                   Conv1dOptions opt = {});
   Tensor forward(const Tensor& x) override;  // (B, C, L) -> (B, O, M)
   std::string type_name() const override { return "ConvTranspose1d"; }
-
-  std::int64_t in_channels, out_channels, kernel_size;
-  Conv1dOptions opt;
-  Tensor weight;  // (C, O, K); torch's fan_in = weight.size(1) * K = O K
-  Tensor bias;    // (O) or undefined
 };
 
 }  // namespace specnet::nn
