@@ -4,6 +4,7 @@
 
 #include "harness.h"
 #include "mse_backward.h"
+#include "specnet/context.h"
 #include "specnet/nn/linear.h"
 #include "specnet/optim/adam.h"
 #include "specnet/ops/linear.h"
@@ -222,4 +223,40 @@ TEST_CASE("optim adam trains a linear regression through autodiff") {
   CHECK(first > 0.5);
   CHECK(last < 1e-4);
   CHECK(test::max_abs_diff(model.weight, w_true) < 0.02);
+}
+
+TEST_CASE("optim maximize equals minimising the negated gradient, and parallel chunks do not change results") {
+  const std::int64_t n = 3 * kOptimGrain + 17;  // several chunks
+  Rng rng(6);
+  Tensor g = Tensor::randn({n}, rng, DType::f64), p0 = Tensor::randn({n}, rng, DType::f64);
+  auto run = [&](bool maximize, double sign, int threads) {
+    std::vector<double> gs = g.to_vector();
+    for (double& v : gs) v *= sign;
+    set_num_threads(threads);
+    Tensor p = p0.clone().detach().set_requires_grad();
+    AdamOptions o;
+    o.maximize = maximize, o.amsgrad = true, o.weight_decay = 0.1;
+    Adam opt(NamedTensors{{"p", p}}, o);
+    for (int s = 0; s < 2; ++s) {
+      set_grad(p, gs);
+      opt.step();
+    }
+    set_num_threads(0);
+    return p;
+  };
+  Tensor a = run(true, 1.0, 1), b = run(false, -1.0, 1), c = run(true, 1.0, 2);
+  CHECK(test::max_abs_diff(a, b) == 0.0);
+  CHECK(test::max_abs_diff(a, c) == 0.0);
+  CHECK(test::max_abs_diff(a, p0) > 1e-4);
+  // converting a parameter after the optimizer built state is refused
+  Tensor q = Tensor::ones({2}).set_requires_grad();
+  SGDOptions mo;
+  mo.momentum = 0.9;
+  SGD sgd(NamedTensors{{"q", q}}, mo);
+  set_grad(q, {1.0, 1.0});
+  sgd.step();
+  q.impl().dtype = DType::f64;  // what Module::to does underneath (storage swapped too)
+  q.impl().storage = Tensor::ones({2}, DType::f64).impl().storage;
+  set_grad(q, {1.0, 1.0});
+  CHECK_THROWS_WITH(sgd.step(), doctest::Contains("convert the module before creating the optimizer"));
 }

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "specnet/context.h"
+
 namespace specnet::optim {
 
 Adam::Adam(std::vector<ParamGroup> groups, AdamOptions opt, bool decoupled)
@@ -58,8 +60,13 @@ void Adam::update(const Group& g, ParamState& st, Tensor& param, const Tensor& g
   const double bias_correction2 = 1.0 - std::pow(opt_.beta2, step);
   const AdamScalars s{g.lr, g.weight_decay, g.lr / bias_correction1, std::sqrt(bias_correction2)};
   SPECNET_DISPATCH_FLOAT(param.dtype(), T, {
-    adam_update<T>(param.data<T>(), grad.data<T>(), st.slots[0].data<T>(), st.slots[1].data<T>(),
-                   opt_.amsgrad ? st.slots[2].data<T>() : nullptr, param.numel(), opt_, s, decoupled_);
+    T *p = param.data<T>(), *m = st.slots[0].data<T>(), *v = st.slots[1].data<T>();
+    T* vmax = opt_.amsgrad ? st.slots[2].data<T>() : nullptr;
+    const T* gr = grad.data<T>();
+    // element-wise, so the chunking cannot change results
+    parallel_for(param.numel(), kOptimGrain, [&](std::int64_t b, std::int64_t e) {
+      adam_update<T>(p + b, gr + b, m + b, v + b, vmax ? vmax + b : nullptr, e - b, opt_, s, decoupled_);
+    });
   });
 }
 

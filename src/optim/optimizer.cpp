@@ -63,7 +63,12 @@ void Optimizer::step() {
       if (!grad.defined()) continue;
       SPECNET_CHECK(grad.shape() == p.shape() && grad.dtype() == p.dtype(), type_name(), ": gradient of '",
                     g.params[pi].first, "' is ", grad.describe(), ", parameter is ", p.describe());
-      update(g, state_of(gi, pi), p, grad.contiguous());
+      ParamState& st = state_of(gi, pi);
+      for (const Tensor& slot : st.slots)
+        SPECNET_CHECK(!slot.defined() || (slot.dtype() == p.dtype() && slot.shape() == p.shape()), type_name(),
+                      ": state of '", g.params[pi].first, "' is ", slot.describe(), " but the parameter is now ",
+                      p.describe(), " (convert the module before creating the optimizer)");
+      update(g, st, p, grad.contiguous());
       p.impl().storage->version++;  // an in-place change, visible to saved-tensor checks
     }
   }

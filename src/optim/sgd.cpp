@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "specnet/context.h"
+
 namespace specnet::optim {
 
 SGD::SGD(std::vector<ParamGroup> groups, SGDOptions opt) : Optimizer(std::move(groups), opt.lr, opt.weight_decay), opt_(opt) {
@@ -38,8 +40,13 @@ void SGD::update(const Group& g, ParamState& st, Tensor& param, const Tensor& gr
   if (first) st.slots[0] = Tensor::zeros(param.shape(), param.dtype());
   ++st.step;
   SPECNET_DISPATCH_FLOAT(param.dtype(), T, {
-    sgd_update<T>(param.data<T>(), grad.data<T>(), opt_.momentum != 0 ? st.slots[0].data<T>() : nullptr, first,
-                  param.numel(), opt_, g.lr, g.weight_decay);
+    T* p = param.data<T>();
+    const T* gr = grad.data<T>();
+    T* buf = opt_.momentum != 0 ? st.slots[0].data<T>() : nullptr;
+    // element-wise, so the chunking cannot change results
+    parallel_for(param.numel(), kOptimGrain, [&](std::int64_t b, std::int64_t e) {
+      sgd_update<T>(p + b, gr + b, buf ? buf + b : nullptr, first, e - b, opt_, g.lr, g.weight_decay);
+    });
   });
 }
 

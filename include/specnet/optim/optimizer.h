@@ -11,6 +11,9 @@ namespace specnet::optim {
 
 using nn::NamedTensors;
 
+// Elements per parallel_for chunk in the element-wise update loops.
+constexpr std::int64_t kOptimGrain = 1 << 15;
+
 // What the caller passes: unset lr / weight_decay take the optimizer's defaults (as torch's param_groups).
 // A frozen group is skipped entirely by step() and by schedulers; lr = 0 also leaves parameters unchanged.
 struct ParamGroup {
@@ -68,7 +71,8 @@ class Optimizer {
   };
   // The state slots this configuration uses (e.g. max_exp_avg_sq only with amsgrad); all are saved and required.
   virtual std::vector<std::string> slot_names() const = 0;
-  // One update of `param` (contiguous) from `grad` (contiguous, same shape/dtype), state already sized.
+  // One update of `param` (contiguous) from `grad` (contiguous, same shape/dtype); slots are sized, and
+  // defined slots have the parameter's shape and dtype.
   virtual void update(const Group& g, ParamState& st, Tensor& param, const Tensor& grad) = 0;
 
  private:
