@@ -127,6 +127,8 @@ TEST_CASE("safetensors save is atomic and validates before writing") {
   CHECK_THROWS_WITH(save_safetensors(path, {{"w", w}, {"w", w}}), doctest::Contains("appears twice"));
   CHECK_THROWS_WITH(save_safetensors(path, {{"__metadata__", w}}), doctest::Contains("invalid tensor name"));
   CHECK_THROWS_WITH(save_safetensors(path, {{"u", Tensor()}}), doctest::Contains("undefined"));
+  CHECK_THROWS_WITH(save_safetensors(path, {{"bad\xff", w}}), doctest::Contains("not valid UTF-8"));
+  CHECK_THROWS_WITH(save_safetensors(path, {{"w", w}}, {{"k", "\xc0\xaf"}}), doctest::Contains("not valid UTF-8"));
   CHECK(read_bytes(path) == good);
   // failure at rename (the target is a directory): the temporary file is removed
   const std::string blocked = dir + "/blocked";

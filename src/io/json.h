@@ -25,6 +25,9 @@ struct Value {
 // Parses a whole document; trailing whitespace allowed, anything else after the value is an error.
 Value parse(const std::string& text, int max_depth = 64);
 
+// True when `s` is well-formed UTF-8 (JSON text must be; the reference safetensors reader rejects others).
+bool valid_utf8(const std::string& s);
+
 // "..." with JSON escapes (quotes, backslash, control characters as \u00XX).
 std::string quote(const std::string& s);
 

@@ -184,6 +184,8 @@ void save_safetensors(const std::string& path, const std::vector<std::pair<std::
     header += "\"__metadata__\":{";
     bool first = true;
     for (const auto& [k, v] : metadata) {
+      SPECNET_CHECK(io::json::valid_utf8(k) && io::json::valid_utf8(v), "save_safetensors: metadata entry \"", k,
+                    "\" is not valid UTF-8");
       header += (first ? "" : ",") + io::json::quote(k) + ":" + io::json::quote(v);
       first = false;
     }
@@ -192,6 +194,7 @@ void save_safetensors(const std::string& path, const std::vector<std::pair<std::
   std::uint64_t offset = 0;
   for (const auto& [name, t] : tensors) {
     SPECNET_CHECK(!name.empty() && name != "__metadata__", "save_safetensors: invalid tensor name \"", name, "\"");
+    SPECNET_CHECK(io::json::valid_utf8(name), "save_safetensors: tensor name \"", name, "\" is not valid UTF-8");
     SPECNET_CHECK(names.insert(name).second, "save_safetensors: tensor name \"", name, "\" appears twice");
     SPECNET_CHECK(t.defined(), "save_safetensors: tensor \"", name, "\" is undefined");
     Tensor c = t.detach().to(Device::cpu).contiguous();
