@@ -10,7 +10,6 @@
 #include <cstring>
 #include <fstream>
 #include <set>
-#include <sstream>
 
 #include "json.h"
 
@@ -166,12 +165,16 @@ SafeTensors parse_safetensors(const std::string& bytes, const std::string& what)
 }
 
 SafeTensors load_safetensors(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
+  std::ifstream f(path, std::ios::binary | std::ios::ate);
   SPECNET_CHECK(f.good(), "load_safetensors: cannot open ", path, ": ", std::strerror(errno));
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  SPECNET_CHECK(!f.bad(), "load_safetensors: reading ", path, " failed");
-  return parse_safetensors(ss.str(), path);
+  const std::streamoff size = f.tellg();
+  SPECNET_CHECK(size >= 0, "load_safetensors: cannot determine the size of ", path);
+  std::string bytes(static_cast<std::size_t>(size), '\0');
+  f.seekg(0);
+  f.read(&bytes[0], size);
+  SPECNET_CHECK(f.gcount() == size, "load_safetensors: reading ", path, " failed after ", f.gcount(), " of ", size,
+                " bytes");
+  return parse_safetensors(bytes, path);
 }
 
 void save_safetensors(const std::string& path, const std::vector<std::pair<std::string, Tensor>>& tensors,

@@ -28,7 +28,8 @@ struct AdamScalars {
 };
 
 template <typename T>
-static void adam_update(T* p, const T* grad, T* m, T* v, T* vmax, std::int64_t n, const AdamOptions& o,
+static void adam_update(T* __restrict p, const T* __restrict grad, T* __restrict m, T* __restrict v,
+                        T* __restrict vmax, std::int64_t n, const AdamOptions& o,
                         const AdamScalars& s, bool decoupled) {
   const T b1 = static_cast<T>(o.beta1), b2 = static_cast<T>(o.beta2);
   const T one_b1 = static_cast<T>(1.0 - o.beta1), one_b2 = static_cast<T>(1.0 - o.beta2);

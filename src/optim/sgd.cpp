@@ -20,7 +20,7 @@ std::vector<std::string> SGD::slot_names() const {
 }
 
 template <typename T>
-static void sgd_update(T* p, const T* grad, T* buf, bool first, std::int64_t n, const SGDOptions& o, double lr_d,
+static void sgd_update(T* __restrict p, const T* __restrict grad, T* __restrict buf, bool first, std::int64_t n, const SGDOptions& o, double lr_d,
                        double wd_d) {
   const T lr = static_cast<T>(lr_d), wd = static_cast<T>(wd_d), mom = static_cast<T>(o.momentum);
   const T one_minus_damp = static_cast<T>(1.0 - o.dampening);
