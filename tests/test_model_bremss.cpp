@@ -10,8 +10,6 @@
 #include "specnet/sim/gaunt.h"
 #include "specnet/sim/model.h"
 
-SPECNET_USE_MODEL(bremss);
-
 using namespace specnet::sim;
 
 namespace {

@@ -6,9 +6,6 @@
 #include "harness.h"
 #include "specnet/sim/model.h"
 
-SPECNET_USE_MODEL(diskbb);
-SPECNET_USE_MODEL(ezdiskbb);
-
 using namespace specnet::sim;
 
 namespace {

@@ -7,9 +7,6 @@
 #include "specnet/sim/energy_grid.h"
 #include "specnet/sim/model.h"
 
-SPECNET_USE_MODEL(gaussian);
-SPECNET_USE_MODEL(lorentz);
-
 using namespace specnet::sim;
 
 namespace {

@@ -9,17 +9,6 @@
 #include "specnet/sim/composite_model.h"
 #include "specnet/sim/energy_grid.h"
 
-SPECNET_USE_MODEL(tbabs);
-SPECNET_USE_MODEL(powerlaw);
-SPECNET_USE_MODEL(bremss);
-SPECNET_USE_MODEL(simpl);
-SPECNET_USE_MODEL(simplcut);
-SPECNET_USE_MODEL(diskbb);
-SPECNET_USE_MODEL(ezdiskbb);
-SPECNET_USE_MODEL(zbremss);
-SPECNET_USE_MODEL(gaussian);
-SPECNET_USE_MODEL(constant);
-
 using namespace specnet;
 using namespace specnet::sim;
 

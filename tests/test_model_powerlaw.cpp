@@ -7,15 +7,6 @@
 #include "specnet/sim/energy_grid.h"
 #include "specnet/sim/model.h"
 
-SPECNET_USE_MODEL(powerlaw);
-SPECNET_USE_MODEL(zpowerlw);
-SPECNET_USE_MODEL(cutoffpl);
-SPECNET_USE_MODEL(bknpower);
-SPECNET_USE_MODEL(gaussian);
-SPECNET_USE_MODEL(zgauss);
-SPECNET_USE_MODEL(bremss);
-SPECNET_USE_MODEL(zbremss);
-
 using namespace specnet::sim;
 
 namespace {

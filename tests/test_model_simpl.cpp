@@ -7,10 +7,6 @@
 #include "specnet/sim/energy_grid.h"
 #include "specnet/sim/model.h"
 
-SPECNET_USE_MODEL(simpl);
-SPECNET_USE_MODEL(simplcut);
-SPECNET_USE_MODEL(diskbb);
-
 using namespace specnet::sim;
 
 namespace {

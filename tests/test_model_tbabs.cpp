@@ -8,8 +8,6 @@
 #include "specnet/sim/model.h"
 #include "specnet/sim/tbabs.h"
 
-SPECNET_USE_MODEL(tbabs);
-
 using namespace specnet::sim;
 
 TEST_CASE("model tbabs: cross section per H atom matches XSPEC's tbabs within 3%") {

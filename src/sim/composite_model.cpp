@@ -10,8 +10,6 @@
 #include "specnet/error.h"
 #include "specnet/sim/energy_grid.h"
 
-SPECNET_USE_MODEL(constant);  // bare numbers in expressions become `constant` components
-
 namespace specnet::sim {
 
 namespace {

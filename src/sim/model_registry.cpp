@@ -11,7 +11,14 @@
 
 namespace specnet::sim {
 
+namespace detail {
+extern int builtin_models_linked;  // builtin_models.cpp
+}  // namespace detail
+
 namespace {
+// A kept reference to builtin_models.cpp: linking the registry links the built-in models.
+__attribute__((used)) const int* const kBuiltinModels = &detail::builtin_models_linked;
+
 std::map<std::string, ModelInfo>& registry() {
   static std::map<std::string, ModelInfo> models;  // function-local: safe from static-init order
   return models;
