@@ -5,21 +5,14 @@
 #include <vector>
 
 #include "harness.h"
+#include "model_test_util.h"
 #include "specnet/error.h"
 #include "specnet/sim/composite_model.h"
 #include "specnet/sim/energy_grid.h"
 
 using namespace specnet;
 using namespace specnet::sim;
-
-namespace {
-std::vector<double> component(const char* name, const std::vector<double>& edges, const std::vector<double>& p,
-                              std::vector<double> inout = {}) {
-  if (inout.empty()) inout.resize(edges.size() - 1);  // (E)
-  evaluate_model(find_model(name), edges.data(), static_cast<std::int64_t>(inout.size()), p.data(), inout.data());
-  return inout;
-}
-}  // namespace
+using specnet::test::eval_model;
 
 TEST_CASE("model parser: the paper's expressions give XSPEC-style parameter lists") {
   // zbremss stands in for apec (kT, Redshift, norm) in the two-temperature model.
@@ -54,17 +47,17 @@ TEST_CASE("model parser: evaluation equals the components combined by hand") {
   CHECK(m.get("powerlaw_3.PhoIndex") == 1.6);
   CHECK(m.get("nH") == 0.7);       // a unique bare name is accepted
   const auto out = m.evaluate(edges);
-  const auto t = component("tbabs", edges, {0.7});
-  const auto b = component("bremss", edges, {4.0, 0.02});
-  const auto p = component("powerlaw", edges, {1.6, 0.3});
+  const auto t = eval_model("tbabs", edges, {0.7});
+  const auto b = eval_model("bremss", edges, {4.0, 0.02});
+  const auto p = eval_model("powerlaw", edges, {1.6, 0.3});
   REQUIRE(out.size() == edges.size() - 1);
   for (std::size_t i = 0; i < out.size(); ++i) CHECK(out[i] == doctest::Approx(t[i] * (b[i] + p[i])).epsilon(1e-14));
 
   // Convolution: applied to its argument, also in the `conv*rest` form, and numbers are constants.
   CompositeModel s1("tbabs*simpl(diskbb)"), s2("tbabs*simpl*diskbb"), s3("2*tbabs*simpl(diskbb)");
-  const auto d = component("diskbb", edges, {1.0, 1.0});
-  const auto sd = component("simpl", edges, {2.3, 0.05}, d);
-  const auto t1 = component("tbabs", edges, {1.0});
+  const auto d = eval_model("diskbb", edges, {1.0, 1.0});
+  const auto sd = eval_model("simpl", edges, {2.3, 0.05}, d);
+  const auto t1 = eval_model("tbabs", edges, {1.0});
   const auto o1 = s1.evaluate(edges), o2 = s2.evaluate(edges), o3 = s3.evaluate(edges);
   for (std::size_t i = 0; i < o1.size(); ++i) {
     CHECK(o1[i] == doctest::Approx(t1[i] * sd[i]).epsilon(1e-14));

@@ -33,11 +33,7 @@ double ezdisk_g(double r) {
     return 2.0 / (y * y * y * y * std::expm1(q));  // 2 y^-5 (...) dy = 2 y^-4 (...) du
   };
   const double u0 = std::log(y_min);
-  const auto n = static_cast<int>(std::max(1.0, std::ceil(-u0 / 0.25)));
-  const double du = -u0 / n;
-  double s = 0;
-  for (int k = 0; k < n; ++k) s += gl.integrate(f, u0 + k * du, u0 + (k + 1) * du);
-  return s;
+  return gl.integrate_panels(f, u0, 0.0, 0.25);
 }
 
 // G tabulated in ln r (step 0.01, interpolation error < 1e-6) for 1e-6 <= r <= 300; below, direct
