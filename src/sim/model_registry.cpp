@@ -1,5 +1,5 @@
 // Registry of spectral models by name, parameter checks and the shared redshift helper.
-// Names are case-insensitive like XSPEC; each model registers itself from its own file.
+// Names are case-insensitive and may be abbreviated like XSPEC; each model registers itself from its own file.
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -73,9 +73,18 @@ int detail::register_and_anchor(ModelInfo info) {
 bool has_model(const std::string& name) { return registry().count(lower(name)) > 0; }
 
 const ModelInfo& find_model(const std::string& name) {
-  auto it = registry().find(lower(name));
-  SPECNET_CHECK(it != registry().end(), "unknown model '", name, "'; known models: ", known_names());
-  return it->second;
+  const std::string key = lower(name);
+  auto it = registry().find(key);
+  if (it != registry().end()) return it->second;
+  // As XSPEC, a unique prefix names a model ("pow" -> powerlaw).
+  std::vector<const ModelInfo*> matches;
+  for (const auto& kv : registry())
+    if (!key.empty() && kv.first.compare(0, key.size(), key) == 0) matches.push_back(&kv.second);
+  if (matches.size() == 1) return *matches[0];
+  std::string candidates;
+  for (const ModelInfo* m : matches) candidates += (candidates.empty() ? "" : ", ") + m->name;
+  SPECNET_CHECK(matches.empty(), "model name '", name, "' is ambiguous: ", candidates);
+  throw Error(str("unknown model '", name, "'; known models: ", known_names()));
 }
 
 std::vector<std::string> model_names() {

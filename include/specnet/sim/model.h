@@ -41,9 +41,10 @@ struct ModelInfo {
 
 // Registers a model (throws on a duplicate name or a malformed table). Called by SPECNET_REGISTER_MODEL.
 void register_model(ModelInfo info);
-// Looks a model up by name (case-insensitive); an unknown name is an Error listing the known models.
+// Looks a model up by name, case-insensitive, or by a unique prefix as XSPEC does ("pow"); an unknown name
+// is an Error listing the known models, an ambiguous prefix one listing the candidates.
 const ModelInfo& find_model(const std::string& name);
-bool has_model(const std::string& name);
+bool has_model(const std::string& name);  // exact (case-insensitive) name only
 std::vector<std::string> model_names();  // sorted
 
 // Same table with a frozen Redshift row inserted before `norm` and redshift_index set: "zpowerlw" from
