@@ -36,7 +36,12 @@ double simpson(F f, double a, double b, int n) {
 // Integral of f(E) dE over [a, b] by Simpson in u = ln E.
 template <class F>
 double simpson_log(F f, double a, double b, int n = 20000) {
-  return simpson([&](double u) { const double e = std::exp(u); return f(e) * e; }, std::log(a), std::log(b), n);
+  return simpson(
+      [&](double u) {
+        const double e = std::exp(u);
+        return f(e) * e;
+      },
+      std::log(a), std::log(b), n);
 }
 
 }  // namespace specnet::test

@@ -54,8 +54,8 @@ TEST_CASE("model bremss: Gaunt factor reproduces the van Hoof table") {
       // geometric mean of the four neighbours.
       if (log_g2 < -3 || log_u > 1) continue;
       const double kt_mid = kRy / std::pow(10.0, log_g2 + 0.1), e_mid = kt_mid * std::pow(10.0, log_u + 0.1);
-      const double mean = std::pow(at(log_u, log_g2) * at(log_u + 0.2, log_g2) * at(log_u, log_g2 + 0.2) *
-                                   at(log_u + 0.2, log_g2 + 0.2), 0.25);
+      const double mean = std::pow(
+          at(log_u, log_g2) * at(log_u + 0.2, log_g2) * at(log_u, log_g2 + 0.2) * at(log_u + 0.2, log_g2 + 0.2), 0.25);
       CHECK(gaunt_ff(e_mid, kt_mid, 1.0) == doctest::Approx(mean).epsilon(0.005));
     }
   }

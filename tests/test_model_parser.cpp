@@ -25,8 +25,8 @@ TEST_CASE("model parser: the paper's expressions give XSPEC-style parameter list
   CHECK(t_pl.num_params() == 5);
   CHECK(t_pl.param_names()[3] == "powerlaw_3.PhoIndex");
   CompositeModel disk("tbabs*simpl(diskbb)");
-  CHECK(disk.param_names() == std::vector<std::string>{"tbabs_1.nH", "simpl_2.Gamma", "simpl_2.FracSctr",
-                                                       "diskbb_3.Tin", "diskbb_3.norm"});
+  CHECK(disk.param_names() ==
+        std::vector<std::string>{"tbabs_1.nH", "simpl_2.Gamma", "simpl_2.FracSctr", "diskbb_3.Tin", "diskbb_3.norm"});
   CompositeModel cut("tbabs*simplcut(ezdiskbb)");
   CHECK(cut.num_params() == 6);
   CHECK(cut.params()[3].frozen);  // simplcut kT_e is frozen by default
@@ -41,11 +41,11 @@ TEST_CASE("model parser: evaluation equals the components combined by hand") {
   CompositeModel m("tbabs*(bremss+powerlaw)");
   m.set("tbabs_1.nH", 0.7);
   m.set("bremss_2.kT", 4.0);
-  m.set("2:norm", 0.02);          // component:name alias
-  m.set("4", 1.6);                 // XSPEC global parameter number
+  m.set("2:norm", 0.02);  // component:name alias
+  m.set("4", 1.6);        // XSPEC global parameter number
   m.set("powerlaw_3.norm", 0.3);
   CHECK(m.get("powerlaw_3.PhoIndex") == 1.6);
-  CHECK(m.get("nH") == 0.7);       // a unique bare name is accepted
+  CHECK(m.get("nH") == 0.7);  // a unique bare name is accepted
   const auto out = m.evaluate(edges);
   const auto t = eval_model("tbabs", edges, {0.7});
   const auto b = eval_model("bremss", edges, {4.0, 0.02});
@@ -124,20 +124,21 @@ TEST_CASE("model parser: bad parameters and malformed expressions give clear err
     const char* expr;
     const char* message;
   };
-  for (const Bad& b : std::vector<Bad>{{"tbabs*(powerlaw", "is missing ')' at the end"},
-                                       {"tbabs*powerlaw)", "unexpected ')' at position 15"},
-                                       {"tbabs*(apecc+powerlaw)", "unknown model 'apecc'; known models: bknpower"},
-                                       {"", "is empty"},
-                                       {"tbabs*", "ends where a model name"},
-                                       {"tbabs", "no additive component"},
-                                       {"tbabs+powerlaw", "adds a multiplicative term"},
-                                       {"powerlaw*bremss", "multiplies two additive terms"},
-                                       {"powerlaw(bremss)", "gives additive model 'powerlaw' an argument"},
-                                       {"tbabs*simpl", "convolution with nothing to act on"},
-                                       {"simpl(tbabs)", "to a multiplicative term"},
-                                       {"tbabs*(powerlaw+)", "expects a model name, number or '(' before ')' at position 17"},
-                                       {"powerlaw $ bremss", "unexpected '$'"},
-                                       {"1e12*powerlaw", "outside"}}) {
+  for (const Bad& b :
+       std::vector<Bad>{{"tbabs*(powerlaw", "is missing ')' at the end"},
+                        {"tbabs*powerlaw)", "unexpected ')' at position 15"},
+                        {"tbabs*(apecc+powerlaw)", "unknown model 'apecc'; known models: bknpower"},
+                        {"", "is empty"},
+                        {"tbabs*", "ends where a model name"},
+                        {"tbabs", "no additive component"},
+                        {"tbabs+powerlaw", "adds a multiplicative term"},
+                        {"powerlaw*bremss", "multiplies two additive terms"},
+                        {"powerlaw(bremss)", "gives additive model 'powerlaw' an argument"},
+                        {"tbabs*simpl", "convolution with nothing to act on"},
+                        {"simpl(tbabs)", "to a multiplicative term"},
+                        {"tbabs*(powerlaw+)", "expects a model name, number or '(' before ')' at position 17"},
+                        {"powerlaw $ bremss", "unexpected '$'"},
+                        {"1e12*powerlaw", "outside"}}) {
     CAPTURE(b.expr);
     CHECK_THROWS_WITH_AS(CompositeModel(b.expr), doctest::Contains(b.message), Error);
   }

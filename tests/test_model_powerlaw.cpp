@@ -19,7 +19,8 @@ TEST_CASE("model powerlaw: bin integrals match the closed form, including Gamma 
     const auto out = eval_model("powerlaw", edges, {gamma, 2.5});
     for (std::size_t i = 0; i + 1 < edges.size(); ++i) {
       const double a = edges[i], b = edges[i + 1];
-      const double exact = gamma == 1.0 ? std::log(b / a) : (std::pow(b, 1 - gamma) - std::pow(a, 1 - gamma)) / (1 - gamma);
+      const double exact =
+          gamma == 1.0 ? std::log(b / a) : (std::pow(b, 1 - gamma) - std::pow(a, 1 - gamma)) / (1 - gamma);
       CHECK(out[i] == doctest::Approx(2.5 * exact).epsilon(1e-9));
     }
   }
@@ -36,8 +37,8 @@ TEST_CASE("model cutoffpl: bin integrals match high-order quadrature") {
       CAPTURE(ecut);
       const auto out = eval_model("cutoffpl", edges, {gamma, ecut, 3.0});
       for (std::size_t i = 0; i + 1 < edges.size(); ++i) {
-        const double ref = simpson_log([&](double e) { return std::pow(e, -gamma) * std::exp(-e / ecut); },
-                                       edges[i], edges[i + 1]);
+        const double ref =
+            simpson_log([&](double e) { return std::pow(e, -gamma) * std::exp(-e / ecut); }, edges[i], edges[i + 1]);
         CHECK(out[i] == doctest::Approx(3.0 * ref).epsilon(1e-9));
       }
     }
@@ -58,7 +59,8 @@ TEST_CASE("model bknpower: continuous at the break and exact on both sides") {
   }
   // Photon density just below and above the break agrees (continuity), while the slopes differ.
   const double w = 1e-6;
-  const auto near = eval_model("bknpower", {eb * (1 - 2 * w), eb * (1 - w), eb * (1 + w), eb * (1 + 2 * w)}, {g1, eb, g2, 1.0});
+  const auto near =
+      eval_model("bknpower", {eb * (1 - 2 * w), eb * (1 - w), eb * (1 + w), eb * (1 + 2 * w)}, {g1, eb, g2, 1.0});
   CHECK(near[0] / (eb * w) == doctest::Approx(near[2] / (eb * w)).epsilon(1e-5));
   CHECK(near[0] / (eb * w) == doctest::Approx(std::pow(eb, -g1)).epsilon(1e-5));
 }

@@ -100,7 +100,7 @@ TEST_CASE("model registry: lookups, tables and parameter errors name the problem
   CHECK(find_model("PowerLaw").name == "powerlaw");  // case-insensitive like XSPEC
   CHECK(find_model("pow").name == "powerlaw");       // unique prefix like XSPEC
   CHECK_THROWS_WITH(find_model("simp"), doctest::Contains("ambiguous: simpl, simplcut"));
-  CHECK(find_model("simpl").name == "simpl");        // an exact name wins over longer ones
+  CHECK(find_model("simpl").name == "simpl");  // an exact name wins over longer ones
   CHECK_THROWS_WITH(find_model("apecc"), doctest::Contains("unknown model 'apecc'"));
   CHECK_THROWS_WITH(find_model("apecc"), doctest::Contains("powerlaw"));  // lists the known names
   CHECK_THROWS_WITH(register_model(find_model("powerlaw")), doctest::Contains("already registered"));

@@ -28,7 +28,8 @@ TEST_CASE("model simpl: matches the direct redistribution formula of the notes")
     const double mid = 0.5 * (edges[i] + edges[i + 1]);
     s[i] += in[i] * (1 - std::pow(mid, gamma - 1) * std::pow(edges[i + 1], -(gamma - 1)));
     for (std::size_t j = i + 1; j < E; ++j)
-      s[j] += in[i] * std::pow(mid, gamma - 1) * (std::pow(edges[j], -(gamma - 1)) - std::pow(edges[j + 1], -(gamma - 1)));
+      s[j] +=
+          in[i] * std::pow(mid, gamma - 1) * (std::pow(edges[j], -(gamma - 1)) - std::pow(edges[j + 1], -(gamma - 1)));
   }
   for (std::size_t j = 0; j < E; ++j) CHECK(out[j] == doctest::Approx((1 - frac) * in[j] + frac * s[j]).epsilon(1e-10));
 }

@@ -18,7 +18,8 @@ std::string lower(std::string s) {
   return s;
 }
 bool is_integer(const std::string& s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+  return !s.empty() &&
+         std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
 }
 }  // namespace
 
@@ -45,7 +46,9 @@ CompositeModel::~CompositeModel() = default;
 CompositeModel::CompositeModel(CompositeModel&&) noexcept = default;
 CompositeModel& CompositeModel::operator=(CompositeModel&&) noexcept = default;
 CompositeModel::CompositeModel(const CompositeModel& other)
-    : expression_(other.expression_), root_(other.root_->clone()), components_(other.components_),
+    : expression_(other.expression_),
+      root_(other.root_->clone()),
+      components_(other.components_),
       params_(other.params_) {}
 CompositeModel& CompositeModel::operator=(const CompositeModel& other) {
   if (this != &other) *this = CompositeModel(other);
@@ -84,8 +87,7 @@ std::int64_t CompositeModel::param_index(const std::string& name) const {
   if (bare.size() == 1) return bare[0];
   std::string known;
   for (const auto& p : params_) known += (known.empty() ? "" : ", ") + p.name;
-  SPECNET_CHECK(bare.empty(), "parameter '", name, "' is ambiguous in model '", expression_,
-                "'; use one of: ", known);
+  SPECNET_CHECK(bare.empty(), "parameter '", name, "' is ambiguous in model '", expression_, "'; use one of: ", known);
   throw Error(str("model '", expression_, "' has no parameter '", name, "'; parameters: ", known,
                   " (or <component>:<name>, or the number 1..", n, ")"));
 }
@@ -144,8 +146,8 @@ std::vector<double> CompositeModel::free_values() const {
 
 void CompositeModel::set_free_values(const std::vector<double>& values) {
   const auto free = free_indices();
-  SPECNET_CHECK(values.size() == free.size(), "model '", expression_, "' has ", free.size(),
-                " free parameters, got ", values.size(), " values");
+  SPECNET_CHECK(values.size() == free.size(), "model '", expression_, "' has ", free.size(), " free parameters, got ",
+                values.size(), " values");
   for (std::size_t k = 0; k < free.size(); ++k) check_value(free[k], values[k]);
   for (std::size_t k = 0; k < free.size(); ++k) params_[free[k]].value = values[k];
 }

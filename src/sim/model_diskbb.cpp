@@ -20,9 +20,9 @@ double disk_j(double a) {
   };
   auto panels = [&](double w0, double w1) { return gl.integrate_panels(f, w0, w1, 0.25); };
   static const double j0 = panels(0.0, std::cbrt(760.0));  // Gamma(8/3) zeta(8/3) = 1.93216
-  if (a < 1.0) return j0 - panels(0.0, std::cbrt(a));     // short side; no cancellation: J(1)/J(0) = 0.77
+  if (a < 1.0) return j0 - panels(0.0, std::cbrt(a));      // short side; no cancellation: J(1)/J(0) = 0.77
   if (a > 700.0) return 0.0;
-  return panels(std::cbrt(a), std::cbrt(a + 60.0));         // the tail beyond a + 60 is e^-60 relative
+  return panels(std::cbrt(a), std::cbrt(a + 60.0));  // the tail beyond a + 60 is e^-60 relative
 }
 
 // J tabulated in ln a (step 0.01, interpolation error < 1e-6) for 1e-6 <= a <= 700; direct outside.
@@ -39,10 +39,13 @@ void diskbb_eval(const double* edges_kev, std::int64_t E, const double* p, doubl
     std::fill(out, out + E, 0.0);
     return;
   }
-  detail::integrate_bins_gl5(edges_kev, E, norm * detail::kDiskbbConstant, [&](double e) {
-    const double a = e / tin_kev;
-    return a > 700.0 ? 0.0 : e * e * std::pow(a, -8.0 / 3.0) * disk_j_fast(a);
-  }, out);
+  detail::integrate_bins_gl5(
+      edges_kev, E, norm * detail::kDiskbbConstant,
+      [&](double e) {
+        const double a = e / tin_kev;
+        return a > 700.0 ? 0.0 : e * e * std::pow(a, -8.0 / 3.0) * disk_j_fast(a);
+      },
+      out);
 }
 
 ModelInfo make_diskbb() {

@@ -126,9 +126,9 @@ class Parser {
       return inner;
     }
     if (std::isdigit(static_cast<unsigned char>(c)) || c == '.') return number(at);
-    if (c == ')' || c == '+' || c == '*') fail(std::string("expects a model name, number or '(' before '") + c + "'", at);
-    if (!(std::isalpha(static_cast<unsigned char>(c)) || c == '_'))
-      fail(std::string("has unexpected '") + c + "'", at);
+    if (c == ')' || c == '+' || c == '*')
+      fail(std::string("expects a model name, number or '(' before '") + c + "'", at);
+    if (!(std::isalpha(static_cast<unsigned char>(c)) || c == '_')) fail(std::string("has unexpected '") + c + "'", at);
     std::size_t end = pos_;
     while (end < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[end])) || s_[end] == '_')) ++end;
     const std::string name = s_.substr(pos_, end - pos_);

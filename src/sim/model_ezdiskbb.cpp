@@ -47,8 +47,9 @@ double ezdisk_g_fast(double r) {
 // params: T_max [keV], norm. out: (E) photons cm^-2 s^-1 per bin.
 void ezdiskbb_eval(const double* edges_kev, std::int64_t E, const double* p, double* out) {
   const double tstar_kev = p[0] / kTauMax;
-  detail::integrate_bins_gl5(edges_kev, E, 0.75 * detail::kDiskbbConstant * p[1],
-                             [&](double e) { return e * e * ezdisk_g_fast(e / tstar_kev); }, out);
+  detail::integrate_bins_gl5(
+      edges_kev, E, 0.75 * detail::kDiskbbConstant * p[1],
+      [&](double e) { return e * e * ezdisk_g_fast(e / tstar_kev); }, out);
 }
 
 ModelInfo make_ezdiskbb() {

@@ -38,9 +38,12 @@ std::string known_names() {
 
 const char* kind_name(ModelKind kind) {
   switch (kind) {
-    case ModelKind::additive: return "additive";
-    case ModelKind::multiplicative: return "multiplicative";
-    case ModelKind::convolution: return "convolution";
+    case ModelKind::additive:
+      return "additive";
+    case ModelKind::multiplicative:
+      return "multiplicative";
+    case ModelKind::convolution:
+      return "convolution";
   }
   return "?";
 }
@@ -50,16 +53,18 @@ ParamSpec redshift_param() { return {"Redshift", "", 0.0, -0.999, -0.999, 10.0, 
 
 void register_model(ModelInfo info) {
   info.name = lower(info.name);
-  SPECNET_CHECK(!info.name.empty() && info.eval != nullptr, "register_model: a model needs a name and an eval function");
+  SPECNET_CHECK(!info.name.empty() && info.eval != nullptr,
+                "register_model: a model needs a name and an eval function");
   SPECNET_CHECK(registry().count(info.name) == 0, "register_model: model '", info.name, "' is already registered");
   for (const ParamSpec& p : info.params)
     SPECNET_CHECK(p.hard_min <= p.soft_min && p.soft_min <= p.default_value && p.default_value <= p.soft_max &&
                       p.soft_max <= p.hard_max,
-                  "register_model: ", info.name, ".", p.name, " needs hard_min <= soft_min <= default <= soft_max <= hard_max");
+                  "register_model: ", info.name, ".", p.name,
+                  " needs hard_min <= soft_min <= default <= soft_max <= hard_max");
   SPECNET_CHECK(info.kind != ModelKind::additive || (!info.params.empty() && info.params.back().name == "norm"),
                 "register_model: additive model '", info.name, "' must end its table with norm");
-  SPECNET_CHECK(info.redshift_index < 0 || (info.kind == ModelKind::additive &&
-                                            info.redshift_index < static_cast<int>(info.params.size())),
+  SPECNET_CHECK(info.redshift_index < 0 ||
+                    (info.kind == ModelKind::additive && info.redshift_index < static_cast<int>(info.params.size())),
                 "register_model: redshift index of '", info.name, "' must name a parameter of an additive model");
   const std::string key = info.name;
   registry().emplace(key, std::move(info));
@@ -118,8 +123,8 @@ void evaluate_model(const ModelInfo& model, const double* edges_kev, std::int64_
   validate_energy_edges(edges_kev, E + 1, model.name + " energy grid");
   for (std::size_t k = 0; k < model.params.size(); ++k) {
     const ParamSpec& p = model.params[k];
-    SPECNET_CHECK(!std::isnan(params[k]) && params[k] >= p.hard_min && params[k] <= p.hard_max, model.name, ".",
-                  p.name, " = ", params[k], " is outside its hard limits [", p.hard_min, ", ", p.hard_max, "]");
+    SPECNET_CHECK(!std::isnan(params[k]) && params[k] >= p.hard_min && params[k] <= p.hard_max, model.name, ".", p.name,
+                  " = ", params[k], " is outside its hard limits [", p.hard_min, ", ", p.hard_max, "]");
   }
   if (model.redshift_index < 0) {
     model.eval(edges_kev, E, params, out);

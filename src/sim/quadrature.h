@@ -46,7 +46,8 @@ struct GaussLegendre {
     if (panels <= 0) panels = static_cast<std::int64_t>(std::max(1.0, std::ceil((b - a) / max_width)));
     const double w = (b - a) / static_cast<double>(panels);
     double s = 0;
-    for (std::int64_t k = 0; k < panels; ++k) s += integrate(f, a + w * static_cast<double>(k), a + w * static_cast<double>(k + 1));
+    for (std::int64_t k = 0; k < panels; ++k)
+      s += integrate(f, a + w * static_cast<double>(k), a + w * static_cast<double>(k + 1));
     return s;
   }
 };

@@ -18,12 +18,12 @@
 namespace specnet::sim {
 
 struct ModelParameter {
-  std::string name;        // "bremss_2.kT"
-  int component = 0;       // 1-based component index
-  const ParamSpec* spec;   // row of the component's parameter table (name, unit, limits)
+  std::string name;       // "bremss_2.kT"
+  int component = 0;      // 1-based component index
+  const ParamSpec* spec;  // row of the component's parameter table (name, unit, limits)
   double value = 0;
   bool frozen = false;
-  int link = -1;           // index of the parameter this one equals (par_b = par_a), or -1
+  int link = -1;  // index of the parameter this one equals (par_b = par_a), or -1
 };
 
 class CompositeModel {
@@ -44,7 +44,7 @@ class CompositeModel {
 
   // Index of a parameter by name or alias; Error listing the valid names when unknown.
   std::int64_t param_index(const std::string& name) const;
-  double get(const std::string& name) const;   // the effective value (a linked parameter's source value)
+  double get(const std::string& name) const;  // the effective value (a linked parameter's source value)
   // Sets a value; Error naming the parameter for NaN / values outside its hard limits or linked parameters.
   void set(const std::string& name, double value);
   void freeze(const std::string& name, bool frozen = true);
