@@ -36,6 +36,29 @@ TEST_CASE("model parser: the paper's expressions give XSPEC-style parameter list
   CHECK(c.param_names()[0] == "constant_1.factor");
 }
 
+TEST_CASE("model parser: canonical expressions round-trip") {
+  const auto edges = log_grid(0.3, 80.0, 100);
+  struct Case {
+    const char* expr;
+    const char* canonical;
+  };
+  for (const Case& c :
+       std::vector<Case>{{"tbabs*(zbremss+zbremss)", "tbabs*(zbremss+zbremss)"},
+                         {"TBabs * ( bremss + pow )", "tbabs*(bremss+powerlaw)"},
+                         {"tbabs*simpl*diskbb", "tbabs*simpl(diskbb)"},
+                         {"tbabs(simplcut(ezdiskbb))", "tbabs*simplcut(ezdiskbb)"},
+                         {"0.5*tbabs*(bremss+gaussian)+powerlaw", "0.5*tbabs*(bremss+gaussian)+powerlaw"},
+                         {"((powerlaw))", "powerlaw"}}) {
+    CAPTURE(c.expr);
+    CompositeModel m(c.expr);
+    CHECK(m.canonical_expression() == c.canonical);
+    CompositeModel again(m.canonical_expression());
+    CHECK(again.param_names() == m.param_names());
+    CHECK(again.canonical_expression() == m.canonical_expression());
+    CHECK(again.evaluate(edges) == m.evaluate(edges));
+  }
+}
+
 TEST_CASE("model parser: evaluation equals the components combined by hand") {
   const auto edges = log_grid(0.3, 80.0, 300);
   CompositeModel m("tbabs*(bremss+powerlaw)");

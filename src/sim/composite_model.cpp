@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <iomanip>
 
 #include "model_expression.h"
 #include "specnet/error.h"
@@ -29,6 +30,7 @@ CompositeModel::CompositeModel(const std::string& expression) : expression_(expr
   for (std::size_t k = 0; k < parsed.size(); ++k) {
     const ModelInfo* m = parsed[k].model;
     components_.push_back(m);
+    from_number_.push_back(parsed[k].is_number);
     const int number = static_cast<int>(k) + 1;
     for (const ParamSpec& spec : m->params) {
       ModelParameter p;
@@ -49,6 +51,7 @@ CompositeModel::CompositeModel(const CompositeModel& other)
     : expression_(other.expression_),
       root_(other.root_->clone()),
       components_(other.components_),
+      from_number_(other.from_number_),
       params_(other.params_) {}
 CompositeModel& CompositeModel::operator=(const CompositeModel& other) {
   if (this != &other) *this = CompositeModel(other);
@@ -59,6 +62,37 @@ std::vector<std::string> CompositeModel::component_names() const {
   std::vector<std::string> names;
   for (std::size_t k = 0; k < components_.size(); ++k) names.push_back(str(components_[k]->name, "_", k + 1));
   return names;
+}
+
+std::string CompositeModel::canonical_expression() const {
+  using Type = Node::Type;
+  // Component k's first parameter: numbers print their value (constants have one parameter).
+  std::vector<std::int64_t> first(components_.size(), -1);
+  for (std::int64_t i = num_params() - 1; i >= 0; --i) first[params_[i].component - 1] = i;
+  auto print = [&](const auto& self, const Node& n) -> std::string {
+    switch (n.type) {
+      case Type::component:
+        return from_number_[n.component] ? str(std::setprecision(17), value_of(first[n.component]))
+                                         : components_[n.component]->name;
+      case Type::convolve:
+        return components_[n.component]->name + "(" + self(self, *n.children[0]) + ")";
+      case Type::sum: {
+        std::string out;
+        for (const auto& c : n.children) out += (out.empty() ? "" : "+") + self(self, *c);
+        return out;
+      }
+      case Type::product: {
+        std::string out;
+        for (const auto& c : n.children) {
+          const std::string term = self(self, *c);
+          out += (out.empty() ? "" : "*") + (c->type == Type::sum ? "(" + term + ")" : term);
+        }
+        return out;
+      }
+    }
+    return "";
+  };
+  return print(print, *root_);
 }
 
 std::vector<std::string> CompositeModel::param_names() const {

@@ -37,6 +37,9 @@ class CompositeModel {
   CompositeModel& operator=(CompositeModel&&) noexcept;
 
   const std::string& expression() const { return expression_; }
+  // The expression re-printed in normal form ("tbabs*simpl*diskbb" -> "tbabs*simpl(diskbb)", numbers with
+  // their current value); parsing it gives the same components, numbering and parameter names.
+  std::string canonical_expression() const;
   std::vector<std::string> component_names() const;  // "tbabs_1", "bremss_2", ...
   std::int64_t num_params() const { return static_cast<std::int64_t>(params_.size()); }
   const std::vector<ModelParameter>& params() const { return params_; }
@@ -72,6 +75,7 @@ class CompositeModel {
   std::string expression_;
   std::unique_ptr<Node> root_;
   std::vector<const ModelInfo*> components_;  // (components) registry entries
+  std::vector<bool> from_number_;             // (components) written as a bare number
   std::vector<ModelParameter> params_;
 };
 
