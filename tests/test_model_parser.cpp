@@ -165,4 +165,9 @@ TEST_CASE("model parser: bad parameters and malformed expressions give clear err
     CAPTURE(b.expr);
     CHECK_THROWS_WITH_AS(CompositeModel(b.expr), doctest::Contains(b.message), Error);
   }
+  const std::string deep = std::string(100000, '(') + "powerlaw" + std::string(100000, ')');
+  CHECK_THROWS_WITH_AS(CompositeModel{deep}, doctest::Contains("nests parentheses deeper than 200"), Error);
+  CompositeModel moved("powerlaw");
+  CompositeModel taken = std::move(moved);
+  CHECK(taken.num_params() == 2);
 }

@@ -49,7 +49,7 @@ CompositeModel::CompositeModel(CompositeModel&&) noexcept = default;
 CompositeModel& CompositeModel::operator=(CompositeModel&&) noexcept = default;
 CompositeModel::CompositeModel(const CompositeModel& other)
     : expression_(other.expression_),
-      root_(other.root_->clone()),
+      root_(other.root_ ? other.root_->clone() : nullptr),
       components_(other.components_),
       from_number_(other.from_number_),
       params_(other.params_) {}
@@ -66,6 +66,7 @@ std::vector<std::string> CompositeModel::component_names() const {
 
 std::string CompositeModel::canonical_expression() const {
   using Type = Node::Type;
+  if (!root_) return "";
   // Component k's first parameter: numbers print their value (constants have one parameter).
   std::vector<std::int64_t> first(components_.size(), -1);
   for (std::int64_t i = num_params() - 1; i >= 0; --i) first[params_[i].component - 1] = i;
@@ -227,6 +228,7 @@ struct Evaluator {
 }  // namespace
 
 void CompositeModel::evaluate(const double* edges_kev, std::int64_t E, double* out) const {
+  SPECNET_CHECK(root_ != nullptr, "CompositeModel: evaluating a moved-from model");
   validate_energy_edges(edges_kev, E + 1, "model '" + expression_ + "' energy grid");
   std::vector<std::vector<double>> values(components_.size());  // (components, params) after links
   for (std::int64_t i = 0; i < num_params(); ++i) {

@@ -65,6 +65,12 @@ class Parser {
 
   std::unique_ptr<Node> sum() {
     const std::size_t start = pos_;
+    // Each '(' recurses once: bound the depth so that hostile input cannot overflow the stack.
+    if (++depth_ > kMaxDepth) fail(str("nests parentheses deeper than ", kMaxDepth), start);
+    struct Leave {
+      int& d;
+      ~Leave() { --d; }
+    } leave{depth_};
     auto first = product();
     if (!accept('+')) return first;
     auto node = make(Node::Type::sum, -1, true);
@@ -164,9 +170,11 @@ class Parser {
     return make(Node::Type::component, index, false);
   }
 
+  static constexpr int kMaxDepth = 200;
   const std::string& s_;
   std::vector<ParsedComponent>* comps_;
   std::size_t pos_ = 0;
+  int depth_ = 0;
 };
 
 }  // namespace
