@@ -9,6 +9,7 @@
 
 #include "command.h"
 #include "specnet/autograd.h"
+#include "specnet/context.h"
 #include "specnet/nn/ic_cae.h"
 #include "specnet/ops.h"
 #include "specnet/optim/adam.h"
