@@ -2,6 +2,7 @@
 // over each bin. Matches XSPEC's tbabs with `abund wilm`; sigma_ISM comes from tools/make_tbabs_table.py.
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "quadrature.h"
 #include "specnet/sim/model.h"
@@ -18,28 +19,60 @@ double high_energy_slope() {
   return std::log(kTbabsSigma22[b] / kTbabsSigma22[a]) / std::log(kTbabsEnergyKev[b] / kTbabsEnergyKev[a]);
 }
 
-// params: nH [1e22 cm^-2]. out: (E) transmission averaged over each bin, (1/dE) int exp(-N_H sigma) dE,
-// by 4-point Gauss-Legendre on every piece of the bin between consecutive table energies (so no piece
-// straddles an absorption edge).
-void tbabs_eval(const double* edges_kev, std::int64_t E, const double* p, double* out) {
+// The quadrature nodes of one energy grid: for each bin, 4-point Gauss-Legendre on every piece between
+// consecutive table energies (so no piece straddles an absorption edge), with sigma precomputed at each
+// node. Dataset generation evaluates tbabs thousands of times on one grid with different nH, so the nodes
+// are cached per thread and each evaluation costs one exp per node.
+struct TbabsNodes {
+  std::vector<double> edges_kev;         // (E+1) the grid these nodes belong to
+  std::vector<std::int64_t> bin_begin;   // (E+1) node range of bin i: [bin_begin[i], bin_begin[i+1])
+  std::vector<double> sigma22, weight;   // (nodes) sigma at the node, weight / bin width
+};
+
+const TbabsNodes& nodes_for(const double* edges_kev, std::int64_t E) {
+  static thread_local TbabsNodes cache;
+  if (static_cast<std::int64_t>(cache.edges_kev.size()) == E + 1 &&
+      std::equal(edges_kev, edges_kev + E + 1, cache.edges_kev.begin()))
+    return cache;
   static const detail::GaussLegendre gl(4);
+  TbabsNodes n;
+  n.edges_kev.assign(edges_kev, edges_kev + E + 1);
+  n.bin_begin.push_back(0);
+  const double* table_end = kTbabsEnergyKev + kTbabsN;
+  for (std::int64_t i = 0; i < E; ++i) {
+    const double lo = edges_kev[i], hi = edges_kev[i + 1];
+    auto add_piece = [&](double a, double b) {
+      for (std::size_t k = 0; k < gl.x.size(); ++k) {
+        const double e = 0.5 * (a + b) + 0.5 * (b - a) * gl.x[k];
+        n.sigma22.push_back(tbabs_sigma_1e22(e));
+        n.weight.push_back(0.5 * (b - a) * gl.w[k] / (hi - lo));
+      }
+    };
+    const double* node = std::upper_bound(kTbabsEnergyKev, table_end, lo);  // first table energy > lo
+    double a = lo;
+    for (; node != table_end && *node < hi; ++node) {
+      add_piece(a, *node);
+      a = *node;
+    }
+    add_piece(a, hi);
+    n.bin_begin.push_back(static_cast<std::int64_t>(n.sigma22.size()));
+  }
+  cache = std::move(n);
+  return cache;
+}
+
+// params: nH [1e22 cm^-2]. out: (E) transmission averaged over each bin, (1/dE) int exp(-N_H sigma) dE.
+void tbabs_eval(const double* edges_kev, std::int64_t E, const double* p, double* out) {
   const double nh22 = p[0];
   if (nh22 == 0) {  // exactly transparent (the quadrature weights sum to 1 only up to rounding)
     std::fill(out, out + E, 1.0);
     return;
   }
-  auto transmission = [&](double e) { return std::exp(-nh22 * tbabs_sigma_1e22(e)); };
-  const double* table_end = kTbabsEnergyKev + kTbabsN;
+  const TbabsNodes& n = nodes_for(edges_kev, E);
   for (std::int64_t i = 0; i < E; ++i) {
-    const double lo = edges_kev[i], hi = edges_kev[i + 1];
-    const double* node = std::upper_bound(kTbabsEnergyKev, table_end, lo);  // first table energy > lo
-    double sum = 0, a = lo;
-    for (; node != table_end && *node < hi; ++node) {
-      sum += gl.integrate(transmission, a, *node);
-      a = *node;
-    }
-    sum += gl.integrate(transmission, a, hi);
-    out[i] = sum / (hi - lo);
+    double sum = 0;
+    for (std::int64_t j = n.bin_begin[i]; j < n.bin_begin[i + 1]; ++j) sum += n.weight[j] * std::exp(-nh22 * n.sigma22[j]);
+    out[i] = sum;
   }
 }
 
