@@ -15,8 +15,8 @@ SPECNET_OP_CASE({"sigmoid", {{3, 17}}, [](const auto& x) { return sigmoid(x[0]);
 SPECNET_OP_CASE({"tanh", {{3, 17}}, [](const auto& x) { return tanh(x[0]); }, 51 * 20.0});
 SPECNET_OP_CASE({"softplus", {{3, 17}}, [](const auto& x) { return softplus(x[0]); }, 51 * 40.0});
 // beta 2, threshold 1: elements above 0.5 take the linear branch
-SPECNET_OP_CASE({"softplus_beta_threshold", {{3, 17}}, [](const auto& x) { return softplus(x[0], 2.0, 1.0); },
-                 51 * 40.0});
+SPECNET_OP_CASE(
+    {"softplus_beta_threshold", {{3, 17}}, [](const auto& x) { return softplus(x[0], 2.0, 1.0); }, 51 * 40.0});
 
 namespace {
 std::vector<double> apply(Tensor (*f)(const Tensor&), std::vector<double> v) {
@@ -45,11 +45,11 @@ TEST_CASE("activations match torch values") {
 
 TEST_CASE("softplus threshold switches to the identity") {
   auto y = softplus(vec({1, 25, 15, -30})).to_vector();
-  CHECK(y[0] == doctest::Approx(1.3132616875182228).epsilon(1e-15));  // log1p(e)
-  CHECK(y[1] == 25.0);                                                 // above threshold 20: x itself
+  CHECK(y[0] == doctest::Approx(1.3132616875182228).epsilon(1e-15));                // log1p(e)
+  CHECK(y[1] == 25.0);                                                              // above threshold 20: x itself
   CHECK(y[2] == doctest::Approx(15 + std::log1p(std::exp(-15.0))).epsilon(1e-15));  // below: log1p(exp(15))
-  CHECK(y[3] == doctest::Approx(std::exp(-30.0)).epsilon(1e-12));  // no underflow to 0 or cancellation
-  CHECK(softplus(vec({15}), 2.0, 20.0).item() == 15.0);  // beta x = 30 > 20
+  CHECK(y[3] == doctest::Approx(std::exp(-30.0)).epsilon(1e-12));                   // no underflow to 0 or cancellation
+  CHECK(softplus(vec({15}), 2.0, 20.0).item() == 15.0);                             // beta x = 30 > 20
   Tensor x = vec({25, 1}).set_requires_grad(true);
   softplus(x).backward(Tensor::ones({2}, DType::f64));
   auto g = x.grad().to_vector();

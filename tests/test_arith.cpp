@@ -17,11 +17,10 @@ SPECNET_OP_CASE({"mul_outer", {{3, 1}, {1, 4}}, [](const auto& x) { return x[0] 
 SPECNET_OP_CASE({"mul_bcast_mid", {{4, 3, 5}, {1, 3, 1}}, [](const auto& x) { return x[0] * x[1]; }, 60});
 SPECNET_OP_CASE({"mul_scalar_tensor", {{}, {4, 3}}, [](const auto& x) { return x[0] * x[1]; }, 12});
 SPECNET_OP_CASE({"mul_self", {{4, 3}}, [](const auto& x) { return x[0] * x[0]; }, 12});
-SPECNET_OP_CASE({"div_bcast_mid", {{4, 3, 5}, {1, 3, 1}}, [](const auto& x) { return x[0] / x[1]; }, 60,
-                 {false, true}});
+SPECNET_OP_CASE(
+    {"div_bcast_mid", {{4, 3, 5}, {1, 3, 1}}, [](const auto& x) { return x[0] / x[1]; }, 60, {false, true}});
 SPECNET_OP_CASE({"div_outer", {{3, 1}, {1, 4}}, [](const auto& x) { return x[0] / x[1]; }, 12, {false, true}});
-SPECNET_OP_CASE({"div_scalar_tensor", {{}, {3, 4}}, [](const auto& x) { return x[0] / x[1]; }, 12,
-                 {false, true}});
+SPECNET_OP_CASE({"div_scalar_tensor", {{}, {3, 4}}, [](const auto& x) { return x[0] / x[1]; }, 12, {false, true}});
 SPECNET_OP_CASE({"add_scalar", {{3, 7}}, [](const auto& x) { return x[0] + 1.5; }, 21});
 SPECNET_OP_CASE({"sub_scalar", {{3, 7}}, [](const auto& x) { return x[0] - 0.25; }, 21});
 SPECNET_OP_CASE({"mul_scalar", {{3, 7}}, [](const auto& x) { return 2.5 * x[0]; }, 21});
@@ -83,8 +82,8 @@ TEST_CASE("broadcast gradients are summed back to each operand's shape") {
   Tensor c = Tensor::full({2, 1}, 5.0, DType::f64).set_requires_grad(true);
   (a * b + c).backward(Tensor::ones({2, 3}, DType::f64));
   CHECK(a.grad().to_vector() == std::vector<double>{2, 3, 4, 2, 3, 4});
-  CHECK(b.grad().to_vector() == std::vector<double>{2, 2, 2});   // summed over the stretched dim 0
-  CHECK(c.grad().to_vector() == std::vector<double>{3, 3});      // summed over the stretched dim 1
+  CHECK(b.grad().to_vector() == std::vector<double>{2, 2, 2});  // summed over the stretched dim 0
+  CHECK(c.grad().to_vector() == std::vector<double>{3, 3});     // summed over the stretched dim 1
 }
 
 TEST_CASE("broadcast_shape and arithmetic errors") {

@@ -6,8 +6,12 @@
 using namespace specnet;
 
 SPECNET_OP_CASE({"concat_dim0", {{2, 3}, {4, 3}}, [](const auto& x) { return concat({x[0], x[1]}, 0); }, 0});
-SPECNET_OP_CASE({"concat_dim1", {{2, 3, 4}, {2, 1, 4}, {2, 2, 4}},
-                 [](const auto& x) { return concat({x[0], x[1], x[2]}, 1); }, 0});
+SPECNET_OP_CASE({"concat_dim1",
+                 {{2, 3, 4}, {2, 1, 4}, {2, 2, 4}},
+                 [](const auto& x) {
+                   return concat({x[0], x[1], x[2]}, 1);
+                 },
+                 0});
 SPECNET_OP_CASE({"concat_last", {{3, 2}, {3, 5}}, [](const auto& x) { return concat({x[0], x[1]}, -1); }, 0});
 SPECNET_OP_CASE({"concat_repeat", {{2, 3}}, [](const auto& x) { return concat({x[0], x[0]}, 1); }, 0});
 

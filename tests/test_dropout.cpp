@@ -8,14 +8,20 @@
 
 using namespace specnet;
 
-SPECNET_OP_CASE({"dropout_p0.3", {{6, 50}}, [](const auto& x) {
+SPECNET_OP_CASE({"dropout_p0.3",
+                 {{6, 50}},
+                 [](const auto& x) {
                    Rng rng(42, 3);
                    return dropout(x[0], 0.3, true, rng);
-                 }, 300});
-SPECNET_OP_CASE({"dropout_p0", {{4, 5}}, [](const auto& x) {
+                 },
+                 300});
+SPECNET_OP_CASE({"dropout_p0",
+                 {{4, 5}},
+                 [](const auto& x) {
                    Rng rng(1);
                    return dropout(x[0], 0.0, true, rng);
-                 }, 20});
+                 },
+                 20});
 
 TEST_CASE("dropout masks: statistics, scaling and reproducibility") {
   const std::int64_t n = 100000;  // several 16384-element chunks

@@ -13,16 +13,22 @@ const char* tag(Reduction r) { return r == Reduction::none ? "none" : r == Reduc
 // Registers the loss matrix: mse / l1 per reduction, gaussian_nll per reduction x var shape x full.
 const bool registered = [] {
   for (Reduction r : {Reduction::none, Reduction::mean, Reduction::sum}) {
-    test::RegisterOp({std::string("mse_loss_") + tag(r), {{4, 6}, {4, 6}},
-                      [r](const auto& x) { return mse_loss(x[0], x[1], r); }, 72});
-    test::RegisterOp({std::string("l1_loss_") + tag(r), {{4, 6}, {4, 6}},
-                      [r](const auto& x) { return l1_loss(x[0], x[1], r); }, 72});
+    test::RegisterOp({std::string("mse_loss_") + tag(r),
+                      {{4, 6}, {4, 6}},
+                      [r](const auto& x) { return mse_loss(x[0], x[1], r); },
+                      72});
+    test::RegisterOp({std::string("l1_loss_") + tag(r),
+                      {{4, 6}, {4, 6}},
+                      [r](const auto& x) { return l1_loss(x[0], x[1], r); },
+                      72});
     for (const Shape& vs : {Shape{4, 6}, Shape{4, 1}, Shape{4}})
       for (bool full : {false, true}) {
         std::string name = std::string("gaussian_nll_") + tag(r) + "_var" + shape_str(vs) + (full ? "_full" : "");
-        test::RegisterOp({name, {{4, 6}, {4, 6}, vs},
+        test::RegisterOp({name,
+                          {{4, 6}, {4, 6}, vs},
                           [r, full](const auto& x) { return gaussian_nll_loss(x[0], x[1], x[2], full, 1e-6, r); },
-                          24 * 30.0, {false, false, true}});
+                          24 * 30.0,
+                          {false, false, true}});
       }
   }
   return true;

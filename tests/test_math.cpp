@@ -14,8 +14,10 @@ SPECNET_OP_CASE({"sqrt", {{3, 17}}, [](const auto& x) { return sqrt(x[0]); }, 51
 SPECNET_OP_CASE({"abs", {{3, 17}}, [](const auto& x) { return abs(x[0]); }, 51});
 SPECNET_OP_CASE({"clamp", {{3, 17}}, [](const auto& x) { return clamp(x[0], -0.5, 0.7); }, 51 * 2.0});
 SPECNET_OP_CASE({"clamp_min", {{3, 17}}, [](const auto& x) { return clamp(x[0], -0.3); }, 51 * 2.0});
-SPECNET_OP_CASE({"clamp_max", {{3, 17}},
-                 [](const auto& x) { return clamp(x[0], -std::numeric_limits<double>::infinity(), 0.2); }, 51 * 2.0});
+SPECNET_OP_CASE({"clamp_max",
+                 {{3, 17}},
+                 [](const auto& x) { return clamp(x[0], -std::numeric_limits<double>::infinity(), 0.2); },
+                 51 * 2.0});
 
 namespace {
 Tensor vec(std::vector<double> v) { return Tensor::from_vector(v, {static_cast<std::int64_t>(v.size())}, DType::f64); }
@@ -32,7 +34,7 @@ TEST_CASE("math ops: values and torch conventions") {
   CHECK(c[0] == -1);
   CHECK(c[1] == 0.3);
   CHECK(c[2] == 1);
-  CHECK(std::isnan(c[3]));                                       // NaN propagates, as torch.clamp
+  CHECK(std::isnan(c[3]));                                                   // NaN propagates, as torch.clamp
   CHECK(clamp(vec({0, 3}), 2, 1).to_vector() == std::vector<double>{1, 1});  // min > max: all max
   CHECK_THROWS_WITH(clamp(vec({1}), std::nan(""), 1), doctest::Contains("clamp: bounds must not be NaN"));
 }

@@ -49,7 +49,8 @@ TEST_CASE("large reductions agree with a plain double sum") {
   CHECK(mean(x).item() == doctest::Approx(total / x.numel()).epsilon(1e-12));
   auto m1 = mean(x, {1}, true);
   CHECK(m1.shape() == Shape{150, 1, 296});
-  CHECK(m1.at({7, 0, 11}) == doctest::Approx((x.at({7, 0, 11}) + x.at({7, 1, 11}) + x.at({7, 2, 11})) / 3).epsilon(1e-14));
+  CHECK(m1.at({7, 0, 11}) ==
+        doctest::Approx((x.at({7, 0, 11}) + x.at({7, 1, 11}) + x.at({7, 2, 11})) / 3).epsilon(1e-14));
   // float32 result, double accumulation
   CHECK(sum(x.to(DType::f32)).item() == doctest::Approx(total).epsilon(1e-5));
   // empty dim list reduces everything, as torch.sum(x, dim=[])
@@ -58,7 +59,8 @@ TEST_CASE("large reductions agree with a plain double sum") {
 }
 
 TEST_CASE("max: values, first-index ties and gradient routing") {
-  Tensor x = Tensor::from_vector(std::vector<double>{1, 5, 5, 2, 7, 7, 0, 7}, {2, 4}, DType::f64).set_requires_grad(true);
+  Tensor x =
+      Tensor::from_vector(std::vector<double>{1, 5, 5, 2, 7, 7, 0, 7}, {2, 4}, DType::f64).set_requires_grad(true);
   Tensor m = max(x, 1);
   CHECK(m.to_vector() == std::vector<double>{5, 7});
   CHECK(argmax(x, 1).to_vector() == std::vector<double>{1, 0});

@@ -23,10 +23,14 @@ void for_each_broadcast(const BroadcastPlan& p, std::int64_t grain, Run run) {
   for (std::int64_t s : p.out) n *= s;
   const std::int64_t inner = p.out[nd - 1], ia1 = p.a_strides[nd - 1], ib1 = p.b_strides[nd - 1];
   auto dispatch = [&](std::int64_t i, std::int64_t ia, std::int64_t ib, std::int64_t len) {
-    if (ia1 && ib1) run(S1{}, S1{}, i, ia, ib, len);
-    else if (ia1) run(S1{}, S0{}, i, ia, ib, len);
-    else if (ib1) run(S0{}, S1{}, i, ia, ib, len);
-    else run(S0{}, S0{}, i, ia, ib, len);
+    if (ia1 && ib1)
+      run(S1{}, S1{}, i, ia, ib, len);
+    else if (ia1)
+      run(S1{}, S0{}, i, ia, ib, len);
+    else if (ib1)
+      run(S0{}, S1{}, i, ia, ib, len);
+    else
+      run(S0{}, S0{}, i, ia, ib, len);
   };
   parallel_for(n, grain, [&](std::int64_t begin, std::int64_t end) {
     // multi-index of `begin` and the operand offsets it maps to

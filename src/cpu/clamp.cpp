@@ -31,10 +31,10 @@ void abs_backward(T* din, const T* in, const T* dout, std::int64_t n) {
   detail::unary_grad(din, in, in, dout, n, [](T x, T) { return T((x > T(0)) - (x < T(0))); });
 }
 
-#define SPECNET_INSTANTIATE(T)                                                          \
-  template void clamp_forward<T>(T*, const T*, std::int64_t, double, double);           \
+#define SPECNET_INSTANTIATE(T)                                                           \
+  template void clamp_forward<T>(T*, const T*, std::int64_t, double, double);            \
   template void clamp_backward<T>(T*, const T*, const T*, std::int64_t, double, double); \
-  template void abs_forward<T>(T*, const T*, std::int64_t);                             \
+  template void abs_forward<T>(T*, const T*, std::int64_t);                              \
   template void abs_backward<T>(T*, const T*, const T*, std::int64_t);
 SPECNET_INSTANTIATE(float)
 SPECNET_INSTANTIATE(double)

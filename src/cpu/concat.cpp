@@ -35,21 +35,23 @@ void for_each_piece(const std::int64_t* widths, std::int64_t k, std::int64_t out
 
 template <typename T>
 void concat_forward(T* out, const T* const* ins, const std::int64_t* widths, std::int64_t k, std::int64_t outer) {
-  for_each_piece(widths, k, outer, [&](std::int64_t j, std::int64_t o, std::int64_t c0, std::int64_t c1, std::int64_t oc) {
-    std::copy(ins[j] + o * widths[j] + c0, ins[j] + o * widths[j] + c1, out + oc);
-  });
+  for_each_piece(widths, k, outer,
+                 [&](std::int64_t j, std::int64_t o, std::int64_t c0, std::int64_t c1, std::int64_t oc) {
+                   std::copy(ins[j] + o * widths[j] + c0, ins[j] + o * widths[j] + c1, out + oc);
+                 });
 }
 
 template <typename T>
 void concat_backward(T* const* dins, const T* dout, const std::int64_t* widths, std::int64_t k, std::int64_t outer) {
-  for_each_piece(widths, k, outer, [&](std::int64_t j, std::int64_t o, std::int64_t c0, std::int64_t c1, std::int64_t oc) {
-    if (!dins[j]) return;
-    T* d = dins[j] + o * widths[j];
-    for (std::int64_t c = c0; c < c1; ++c) d[c] += dout[oc + (c - c0)];
-  });
+  for_each_piece(widths, k, outer,
+                 [&](std::int64_t j, std::int64_t o, std::int64_t c0, std::int64_t c1, std::int64_t oc) {
+                   if (!dins[j]) return;
+                   T* d = dins[j] + o * widths[j];
+                   for (std::int64_t c = c0; c < c1; ++c) d[c] += dout[oc + (c - c0)];
+                 });
 }
 
-#define SPECNET_INSTANTIATE(T)                                                                          \
+#define SPECNET_INSTANTIATE(T)                                                                           \
   template void concat_forward<T>(T*, const T* const*, const std::int64_t*, std::int64_t, std::int64_t); \
   template void concat_backward<T>(T* const*, const T*, const std::int64_t*, std::int64_t, std::int64_t);
 SPECNET_INSTANTIATE(float)

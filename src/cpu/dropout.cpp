@@ -24,8 +24,8 @@ void dropout_backward(T* din, const T* mask, const T* dout, std::int64_t n) {
   detail::unary_grad(din, mask, mask, dout, n, [](T m, T) { return m; });
 }
 
-#define SPECNET_INSTANTIATE(T)                                                                              \
-  template void dropout_forward<T>(T*, T*, const T*, std::int64_t, double, const Rng&, std::uint64_t);      \
+#define SPECNET_INSTANTIATE(T)                                                                         \
+  template void dropout_forward<T>(T*, T*, const T*, std::int64_t, double, const Rng&, std::uint64_t); \
   template void dropout_backward<T>(T*, const T*, const T*, std::int64_t);
 SPECNET_INSTANTIATE(float)
 SPECNET_INSTANTIATE(double)

@@ -27,10 +27,10 @@ void log_backward(T* din, const T* in, const T* dout, std::int64_t n) {
   detail::unary_grad(din, in, in, dout, n, [](T x, T) { return T(1) / x; });
 }
 
-#define SPECNET_INSTANTIATE(T)                                          \
-  template void exp_forward<T>(T*, const T*, std::int64_t);             \
-  template void exp_backward<T>(T*, const T*, const T*, std::int64_t);  \
-  template void log_forward<T>(T*, const T*, std::int64_t);             \
+#define SPECNET_INSTANTIATE(T)                                         \
+  template void exp_forward<T>(T*, const T*, std::int64_t);            \
+  template void exp_backward<T>(T*, const T*, const T*, std::int64_t); \
+  template void log_forward<T>(T*, const T*, std::int64_t);            \
   template void log_backward<T>(T*, const T*, const T*, std::int64_t);
 SPECNET_INSTANTIATE(float)
 SPECNET_INSTANTIATE(double)

@@ -31,8 +31,10 @@ double gaussian_nll_forward(T* out, const T* in, const T* tg, const T* var, std:
         for (std::int64_t d = 0; d < D; ++d) {
           const T v = std::max(var_per_row ? var[r] : var[r * D + d], e);
           const T l = T(0.5) * (std::log(v) + (x[d] - t[d]) * (x[d] - t[d]) / v) + c;
-          if (out) out[r * D + d] = l;
-          else row += static_cast<double>(l);
+          if (out)
+            out[r * D + d] = l;
+          else
+            row += static_cast<double>(l);
         }
         total += row;
       }
@@ -46,8 +48,8 @@ double gaussian_nll_forward(T* out, const T* in, const T* tg, const T* var, std:
 
 template <typename T>
 void gaussian_nll_backward(T* din, T* dtg, T* dvar, const T* in, const T* tg, const T* var, const T* dout,
-                           std::int64_t dout_stride, double scale, std::int64_t rows, std::int64_t D,
-                           bool var_per_row, double eps) {
+                           std::int64_t dout_stride, double scale, std::int64_t rows, std::int64_t D, bool var_per_row,
+                           double eps) {
   const std::int64_t group = std::max<std::int64_t>(1, detail::kGrain / std::max<std::int64_t>(D, 1));
   const T e = static_cast<T>(eps), s = static_cast<T>(scale);
   parallel_for(rows, group, [=](std::int64_t r0, std::int64_t r1) {
@@ -60,19 +62,21 @@ void gaussian_nll_backward(T* din, T* dtg, T* dvar, const T* in, const T* tg, co
         if (din) din[i] += g * diff / v;
         if (dtg) dtg[i] -= g * diff / v;
         const T dv = g * T(0.5) * (T(1) / v - diff * diff / (v * v));
-        if (var_per_row) dv_row += dv;
-        else if (dvar) dvar[i] += dv;
+        if (var_per_row)
+          dv_row += dv;
+        else if (dvar)
+          dvar[i] += dv;
       }
       if (var_per_row && dvar) dvar[r] += dv_row;
     }
   });
 }
 
-#define SPECNET_INSTANTIATE(T)                                                                                  \
-  template double gaussian_nll_forward<T>(T*, const T*, const T*, const T*, std::int64_t, std::int64_t, bool,  \
-                                          double, bool);                                                       \
-  template void gaussian_nll_backward<T>(T*, T*, T*, const T*, const T*, const T*, const T*, std::int64_t,     \
-                                         double, std::int64_t, std::int64_t, bool, double);
+#define SPECNET_INSTANTIATE(T)                                                                                        \
+  template double gaussian_nll_forward<T>(T*, const T*, const T*, const T*, std::int64_t, std::int64_t, bool, double, \
+                                          bool);                                                                      \
+  template void gaussian_nll_backward<T>(T*, T*, T*, const T*, const T*, const T*, const T*, std::int64_t, double,    \
+                                         std::int64_t, std::int64_t, bool, double);
 SPECNET_INSTANTIATE(float)
 SPECNET_INSTANTIATE(double)
 

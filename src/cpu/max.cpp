@@ -29,8 +29,7 @@ void scan(const T* in, std::int64_t stride, std::int64_t b, std::int64_t e, T& b
 }  // namespace
 
 template <typename T>
-void max_axis_forward(T* out, std::int64_t* idx, const T* in, std::int64_t outer, std::int64_t n,
-                      std::int64_t inner) {
+void max_axis_forward(T* out, std::int64_t* idx, const T* in, std::int64_t outer, std::int64_t n, std::int64_t inner) {
   if (outer == 1 && inner == 1) {
     const std::int64_t blocks = (n + detail::kGrain - 1) / detail::kGrain;
     std::vector<T> bv(static_cast<std::size_t>(blocks));
@@ -42,7 +41,10 @@ void max_axis_forward(T* out, std::int64_t* idx, const T* in, std::int64_t outer
     T best = bv[0];
     std::int64_t at = bi[0];
     for (std::int64_t b = 1; b < blocks; ++b)
-      if (better(bv[b], best)) { best = bv[b]; at = bi[b]; }
+      if (better(bv[b], best)) {
+        best = bv[b];
+        at = bi[b];
+      }
     out[0] = best;
     idx[0] = at;
     return;

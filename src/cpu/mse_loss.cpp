@@ -19,8 +19,8 @@ double mse_loss_forward(T* out, const T* in, const T* tg, std::int64_t n) {
 }
 
 template <typename T>
-void mse_loss_backward(T* din, T* dtg, const T* in, const T* tg, const T* dout, std::int64_t dout_stride,
-                       double scale, std::int64_t n) {
+void mse_loss_backward(T* din, T* dtg, const T* in, const T* tg, const T* dout, std::int64_t dout_stride, double scale,
+                       std::int64_t n) {
   const T s = static_cast<T>(2.0 * scale);
   parallel_for(n, detail::kGrain, [=](std::int64_t b, std::int64_t e) {
     for (std::int64_t i = b; i < e; ++i) {
@@ -31,8 +31,8 @@ void mse_loss_backward(T* din, T* dtg, const T* in, const T* tg, const T* dout, 
   });
 }
 
-#define SPECNET_INSTANTIATE(T)                                                                      \
-  template double mse_loss_forward<T>(T*, const T*, const T*, std::int64_t);                        \
+#define SPECNET_INSTANTIATE(T)                                               \
+  template double mse_loss_forward<T>(T*, const T*, const T*, std::int64_t); \
   template void mse_loss_backward<T>(T*, T*, const T*, const T*, const T*, std::int64_t, double, std::int64_t);
 SPECNET_INSTANTIATE(float)
 SPECNET_INSTANTIATE(double)

@@ -29,10 +29,10 @@ void elu_backward(T* din, const T* in, const T* dout, std::int64_t n, double alp
   detail::unary_grad(din, in, in, dout, n, [=](T x, T) { return x > T(0) ? s : s * a * std::exp(x); });
 }
 
-#define SPECNET_INSTANTIATE(T)                                                          \
-  template void relu_forward<T>(T*, const T*, std::int64_t);                            \
-  template void relu_backward<T>(T*, const T*, const T*, std::int64_t);                 \
-  template void elu_forward<T>(T*, const T*, std::int64_t, double, double);             \
+#define SPECNET_INSTANTIATE(T)                                              \
+  template void relu_forward<T>(T*, const T*, std::int64_t);                \
+  template void relu_backward<T>(T*, const T*, const T*, std::int64_t);     \
+  template void elu_forward<T>(T*, const T*, std::int64_t, double, double); \
   template void elu_backward<T>(T*, const T*, const T*, std::int64_t, double, double);
 SPECNET_INSTANTIATE(float)
 SPECNET_INSTANTIATE(double)

@@ -30,10 +30,10 @@ void tanh_backward(T* din, const T* out, const T* dout, std::int64_t n) {
   detail::unary_grad(din, out, out, dout, n, [](T, T y) { return T(1) - y * y; });
 }
 
-#define SPECNET_INSTANTIATE(T)                                              \
-  template void sigmoid_forward<T>(T*, const T*, std::int64_t);             \
-  template void sigmoid_backward<T>(T*, const T*, const T*, std::int64_t);  \
-  template void tanh_forward<T>(T*, const T*, std::int64_t);                \
+#define SPECNET_INSTANTIATE(T)                                             \
+  template void sigmoid_forward<T>(T*, const T*, std::int64_t);            \
+  template void sigmoid_backward<T>(T*, const T*, const T*, std::int64_t); \
+  template void tanh_forward<T>(T*, const T*, std::int64_t);               \
   template void tanh_backward<T>(T*, const T*, const T*, std::int64_t);
 SPECNET_INSTANTIATE(float)
 SPECNET_INSTANTIATE(double)

@@ -24,8 +24,8 @@ void softplus_backward(T* din, const T* in, const T* dout, std::int64_t n, doubl
   });
 }
 
-#define SPECNET_INSTANTIATE(T)                                                                  \
-  template void softplus_forward<T>(T*, const T*, std::int64_t, double, double);                \
+#define SPECNET_INSTANTIATE(T)                                                   \
+  template void softplus_forward<T>(T*, const T*, std::int64_t, double, double); \
   template void softplus_backward<T>(T*, const T*, const T*, std::int64_t, double, double);
 SPECNET_INSTANTIATE(float)
 SPECNET_INSTANTIATE(double)

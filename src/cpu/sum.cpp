@@ -13,6 +13,11 @@ constexpr std::int64_t kInnerBlock = 256;  // output columns per work item when 
 
 template <typename T>
 void sum_axis_forward(T* out, const T* in, std::int64_t outer, std::int64_t n, std::int64_t inner, double scale) {
+  if (n == 1) {  // nothing to add up: a scaled copy
+    const T s = static_cast<T>(scale);
+    detail::unary_map(out, in, outer * inner, [=](T x) { return s * x; });
+    return;
+  }
   if (inner == 1 && outer == 1) {
     out[0] = static_cast<T>(scale * detail::blocked_sum(n, [=](std::int64_t i) { return in[i]; }));
     return;
@@ -28,7 +33,8 @@ void sum_axis_forward(T* out, const T* in, std::int64_t outer, std::int64_t n, s
                      for (; k + 8 <= n; k += 8)
                        for (int j = 0; j < 8; ++j) lane[j] += row[k + j];
                      for (; k < n; ++k) lane[0] += row[k];
-                     double s = ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+                     double s =
+                         ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
                      out[o] = static_cast<T>(scale * s);
                    }
                  });

@@ -9,7 +9,8 @@ namespace specnet {
 
 Tensor add(const Tensor& a, const Tensor& b) {
   return detail::binary_op(
-      "add", a, b, [](auto* out, const auto* x, const auto* y, const auto& p) { cpu::add_forward(out, x, y, p); },
+      "add", a, b, false,
+      [](auto* out, const auto* x, const auto* y, const auto& p) { cpu::add_forward(out, x, y, p); },
       [](const Tensor& dout, const Tensor& x, const Tensor& y, const cpu::BroadcastPlan&) {
         detail::accumulate_reduced(x, dout, 1.0);
         detail::accumulate_reduced(y, dout, 1.0);
@@ -18,7 +19,8 @@ Tensor add(const Tensor& a, const Tensor& b) {
 
 Tensor sub(const Tensor& a, const Tensor& b) {
   return detail::binary_op(
-      "sub", a, b, [](auto* out, const auto* x, const auto* y, const auto& p) { cpu::sub_forward(out, x, y, p); },
+      "sub", a, b, false,
+      [](auto* out, const auto* x, const auto* y, const auto& p) { cpu::sub_forward(out, x, y, p); },
       [](const Tensor& dout, const Tensor& x, const Tensor& y, const cpu::BroadcastPlan&) {
         detail::accumulate_reduced(x, dout, 1.0);
         detail::accumulate_reduced(y, dout, -1.0);

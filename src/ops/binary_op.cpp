@@ -25,9 +25,7 @@ namespace detail {
 Shape broadcast_for(const char* op, const Tensor& a, const Tensor& b) {
   try {
     return broadcast_shape(a.shape(), b.shape());
-  } catch (const Error& e) {
-    throw Error(str(op, ": ", e.what()));
-  }
+  } catch (const Error& e) { throw Error(str(op, ": ", e.what())); }
 }
 
 void accumulate_reduced(const Tensor& x, const Tensor& g, double sign) {

@@ -20,9 +20,10 @@ Tensor grad_target(const Tensor& x, const Shape& out_shape);
 void finish_grad_target(const Tensor& x, const Tensor& target);
 
 // Runs fwd(T* out, const T* a, const T* b, plan) and, when a gradient is needed, records
-// bwd(dout, a, b, plan) (a and b as saved, contiguous tensors).
+// bwd(dout, a, b, plan) with the contiguous operands. With `uses_values` their contents are saved for
+// backward (in-place changes detected); add/sub only need the operands' gradient buffers.
 template <typename Fwd, typename Bwd>
-Tensor binary_op(const char* name, const Tensor& a_in, const Tensor& b_in, Fwd fwd, Bwd bwd) {
+Tensor binary_op(const char* name, const Tensor& a_in, const Tensor& b_in, bool uses_values, Fwd fwd, Bwd bwd) {
   check_cpu(name, a_in);
   check_cpu(name, b_in);
   check_same_dtype(name, a_in, b_in);
@@ -32,9 +33,13 @@ Tensor binary_op(const char* name, const Tensor& a_in, const Tensor& b_in, Fwd f
   Tensor out = Tensor::empty(out_shape, a.dtype());
   SPECNET_DISPATCH_FLOAT(a.dtype(), T, { fwd(out.data<T>(), a.data<T>(), b.data<T>(), plan); });
   if (needs_grad({&a, &b})) {
-    SavedTensor sa(a, name), sb(b, name);
-    attach_grad_fn(out, name, {a, b},
-                   [sa, sb, plan, bwd](const Tensor& dout) { bwd(dout, sa.get(), sb.get(), plan); });
+    if (uses_values) {
+      SavedTensor sa(a, name), sb(b, name);
+      attach_grad_fn(out, name, {a, b},
+                     [sa, sb, plan, bwd](const Tensor& dout) { bwd(dout, sa.get(), sb.get(), plan); });
+    } else {
+      attach_grad_fn(out, name, {a, b}, [a, b, plan, bwd](const Tensor& dout) { bwd(dout, a, b, plan); });
+    }
   }
   return out;
 }

@@ -17,13 +17,13 @@ Tensor dropout(const Tensor& x_in, double p, bool training, Rng& rng) {
   const std::int64_t n = x.numel();
   Tensor out = Tensor::empty(x.shape(), x.dtype()), mask = Tensor::empty(x.shape(), x.dtype());  // (same as x)
   const std::uint64_t first = rng.reserve(static_cast<std::uint64_t>(n));
-  SPECNET_DISPATCH_FLOAT(x.dtype(), T, {
-    cpu::dropout_forward<T>(out.data<T>(), mask.data<T>(), x.data<T>(), n, p, rng, first);
-  });
+  SPECNET_DISPATCH_FLOAT(x.dtype(), T,
+                         { cpu::dropout_forward<T>(out.data<T>(), mask.data<T>(), x.data<T>(), n, p, rng, first); });
   if (needs_grad({&x})) {
     attach_grad_fn(out, "dropout", {x}, [x, mask, n](const Tensor& dout) {
       Tensor dx = grad_buffer(x);
-      SPECNET_DISPATCH_FLOAT(x.dtype(), T, { cpu::dropout_backward<T>(dx.data<T>(), mask.data<T>(), dout.data<T>(), n); });
+      SPECNET_DISPATCH_FLOAT(x.dtype(), T,
+                             { cpu::dropout_backward<T>(dx.data<T>(), mask.data<T>(), dout.data<T>(), n); });
     });
   }
   return out;

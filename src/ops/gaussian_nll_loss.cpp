@@ -1,11 +1,10 @@
 // gaussian_nll_loss(input, target, var, full, eps, reduction): fused autodiff wrapper over
 // src/cpu/gaussian_nll.cpp, matching torch.nn.functional.gaussian_nll_loss (var shapes, eps clamp, errors).
-#include "specnet/cpu/gaussian_nll.h"
-
 #include <cmath>
 
 #include "loss_reduction.h"
 #include "specnet/autograd.h"
+#include "specnet/cpu/gaussian_nll.h"
 
 namespace specnet {
 
@@ -15,8 +14,8 @@ Tensor gaussian_nll_loss(const Tensor& input, const Tensor& target, const Tensor
   for (const Tensor* t : {&input, &target, &var}) check_cpu(op, *t);
   check_same_dtype(op, input, target);
   check_same_dtype(op, input, var);
-  SPECNET_CHECK(input.shape() == target.shape(), op, ": input shape ", shape_str(input.shape()),
-                " != target shape ", shape_str(target.shape()));
+  SPECNET_CHECK(input.shape() == target.shape(), op, ": input shape ", shape_str(input.shape()), " != target shape ",
+                shape_str(target.shape()));
   SPECNET_CHECK(std::isfinite(eps) && eps > 0, op, ": eps must be positive and finite, got ", eps);
   // var: input's shape, input's shape with the last dim 1, or input's shape without the last dim (torch)
   const Shape& s = input.shape();
@@ -26,8 +25,8 @@ Tensor gaussian_nll_loss(const Tensor& input, const Tensor& target, const Tensor
     Shape lead(s.begin(), s.end() - 1), one = lead;
     one.push_back(1);
     per_row = var.shape() == lead || var.shape() == one;
-    SPECNET_CHECK(per_row, op, ": var shape ", shape_str(var.shape()), " must equal input shape ", shape_str(s),
-                  " or ", shape_str(one), " (one variance per row)");
+    SPECNET_CHECK(per_row, op, ": var shape ", shape_str(var.shape()), " must equal input shape ", shape_str(s), " or ",
+                  shape_str(one), " (one variance per row)");
   }
   Tensor x = input.contiguous(), t = target.contiguous(), v = var.contiguous();
   SPECNET_DISPATCH_FLOAT(v.dtype(), T, {

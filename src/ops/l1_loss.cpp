@@ -9,8 +9,8 @@ namespace specnet {
 
 Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
   check_same_dtype("l1_loss", input, target);
-  SPECNET_CHECK(input.shape() == target.shape(), "l1_loss: input shape ", shape_str(input.shape()),
-                " != target shape ", shape_str(target.shape()));
+  SPECNET_CHECK(input.shape() == target.shape(), "l1_loss: input shape ", shape_str(input.shape()), " != target shape ",
+                shape_str(target.shape()));
   Tensor e = abs(sub(input, target));
   if (reduction == Reduction::none) return e;
   return reduction == Reduction::sum ? sum(e) : mean(e);

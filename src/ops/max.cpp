@@ -19,9 +19,8 @@ Tensor max_view(const char* op, const Tensor& x, const detail::AxisView& v, cons
   SPECNET_CHECK(v.n > 0, op, ": cannot reduce an empty dimension (shape ", shape_str(x.shape()), ")");
   Tensor out = Tensor::empty(out_shape, x.dtype());
   idx = std::make_shared<std::vector<std::int64_t>>(static_cast<std::size_t>(v.outer * v.inner));
-  SPECNET_DISPATCH_FLOAT(x.dtype(), T, {
-    cpu::max_axis_forward<T>(out.data<T>(), idx->data(), x.data<T>(), v.outer, v.n, v.inner);
-  });
+  SPECNET_DISPATCH_FLOAT(x.dtype(), T,
+                         { cpu::max_axis_forward<T>(out.data<T>(), idx->data(), x.data<T>(), v.outer, v.n, v.inner); });
   return out;
 }
 
@@ -43,8 +42,10 @@ Tensor max_impl(const char* op, const Tensor& x_in, const detail::AxisView& v, c
 
 Shape reduced_shape(const Shape& s, std::int64_t dim, bool keepdim) {
   Shape out = s;
-  if (keepdim) out[dim] = 1;
-  else out.erase(out.begin() + dim);
+  if (keepdim)
+    out[dim] = 1;
+  else
+    out.erase(out.begin() + dim);
   return out;
 }
 

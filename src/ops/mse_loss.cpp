@@ -18,8 +18,10 @@ Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) 
   const double scale = detail::loss_scale(reduction, n);
   Tensor out = Tensor::empty(detail::loss_shape(reduction, x.shape()), x.dtype());
   SPECNET_DISPATCH_FLOAT(x.dtype(), T, {
-    if (reduction == Reduction::none) cpu::mse_loss_forward<T>(out.data<T>(), x.data<T>(), t.data<T>(), n);
-    else detail::store_reduced(out, cpu::mse_loss_forward<T>(nullptr, x.data<T>(), t.data<T>(), n), scale);
+    if (reduction == Reduction::none)
+      cpu::mse_loss_forward<T>(out.data<T>(), x.data<T>(), t.data<T>(), n);
+    else
+      detail::store_reduced(out, cpu::mse_loss_forward<T>(nullptr, x.data<T>(), t.data<T>(), n), scale);
   });
   if (needs_grad({&x, &t})) {
     SavedTensor sx(x, "mse_loss"), st(t, "mse_loss");

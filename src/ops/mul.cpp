@@ -9,7 +9,7 @@ namespace specnet {
 
 Tensor mul(const Tensor& a, const Tensor& b) {
   return detail::binary_op(
-      "mul", a, b, [](auto* out, const auto* x, const auto* y, const auto& p) { cpu::mul_forward(out, x, y, p); },
+      "mul", a, b, true, [](auto* out, const auto* x, const auto* y, const auto& p) { cpu::mul_forward(out, x, y, p); },
       [](const Tensor& dout, const Tensor& x, const Tensor& y, const cpu::BroadcastPlan& p) {
         Tensor dx = detail::grad_target(x, dout.shape()), dy = detail::grad_target(y, dout.shape());
         SPECNET_DISPATCH_FLOAT(dout.dtype(), T, {

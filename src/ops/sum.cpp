@@ -3,12 +3,14 @@
 #include "specnet/cpu/sum.h"
 
 #include <algorithm>
+#include <utility>
+#include <vector>
 
+#include "reduce_dims.h"
 #include "specnet/autograd.h"
 #include "specnet/cpu/add.h"
 #include "specnet/ops/arith.h"
 #include "specnet/ops/reduce.h"
-#include "reduce_dims.h"
 
 namespace specnet {
 namespace {
@@ -16,36 +18,30 @@ namespace {
 // Sums contiguous x over the dims flagged in `reduced` (one flag per dim of x), multiplying by `scale`.
 // Returns the keepdim-shaped result (no graph).
 Tensor sum_flagged(const Tensor& x, const std::vector<bool>& reduced, double scale) {
-  Tensor cur = x;
   Shape shape = x.shape();
-  std::int64_t d1 = static_cast<std::int64_t>(shape.size());
-  bool first = true;
-  // walk runs of reduced dims from the innermost outwards; the scale is applied by the last pass
+  // runs [d0, d1) of adjacent reduced dims with more than one element, innermost first
   std::vector<std::pair<std::size_t, std::size_t>> runs;
-  while (d1 > 0) {
-    if (!reduced[d1 - 1]) { --d1; continue; }
-    std::int64_t d0 = d1 - 1;
+  for (std::size_t d1 = shape.size(); d1 > 0;) {
+    if (!reduced[d1 - 1]) {
+      --d1;
+      continue;
+    }
+    std::size_t d0 = d1 - 1;
     while (d0 > 0 && reduced[d0 - 1]) --d0;
-    runs.push_back({static_cast<std::size_t>(d0), static_cast<std::size_t>(d1)});
+    if (detail::axis_view(shape, d0, d1).n != 1) runs.push_back({d0, d1});
     d1 = d0;
   }
+  if (runs.empty()) runs.push_back({shape.size(), shape.size()});  // nothing to sum: a scaled copy
+  Tensor cur = x;
   for (std::size_t r = 0; r < runs.size(); ++r) {
-    auto [d0, e] = runs[r];
-    const detail::AxisView v = detail::axis_view(shape, d0, e);
-    for (std::size_t d = d0; d < e; ++d) shape[d] = 1;
+    const auto [d0, d1] = runs[r];
+    const detail::AxisView v = detail::axis_view(shape, d0, d1);
+    for (std::size_t d = d0; d < d1; ++d) shape[d] = 1;
     Tensor next = Tensor::empty(shape, x.dtype());
-    const double s = r + 1 == runs.size() ? scale : 1.0;
-    SPECNET_DISPATCH_FLOAT(x.dtype(), T, {
-      cpu::sum_axis_forward<T>(next.data<T>(), cur.data<T>(), v.outer, v.n, v.inner, s);
-    });
+    const double s = r + 1 == runs.size() ? scale : 1.0;  // the last pass applies the scale
+    SPECNET_DISPATCH_FLOAT(x.dtype(), T,
+                           { cpu::sum_axis_forward<T>(next.data<T>(), cur.data<T>(), v.outer, v.n, v.inner, s); });
     cur = next;
-    first = false;
-  }
-  if (first) {  // nothing reduced: a scaled copy
-    cur = Tensor::empty(shape, x.dtype());
-    SPECNET_DISPATCH_FLOAT(x.dtype(), T, {
-      cpu::sum_axis_forward<T>(cur.data<T>(), x.data<T>(), x.numel(), 1, 1, scale);
-    });
   }
   return cur;
 }
@@ -86,8 +82,10 @@ std::vector<bool> flag_dims(const char* op, const Tensor& x, const std::vector<s
   count = 1;
   for (std::size_t d = 0; d < nd; ++d) {
     if (reduced[d]) count *= x.shape()[d];
-    if (!reduced[d]) out_shape.push_back(x.shape()[d]);
-    else if (keepdim) out_shape.push_back(1);
+    if (!reduced[d])
+      out_shape.push_back(x.shape()[d]);
+    else if (keepdim)
+      out_shape.push_back(1);
   }
   return reduced;
 }
@@ -121,8 +119,8 @@ Tensor sum_to_shape(const Tensor& x, const Shape& shape) {
     const std::int64_t s = shape[shape.size() - 1 - k];
     ok = s == xs[xs.size() - 1 - k] || s == 1;
   }
-  SPECNET_CHECK(ok, "sum_to_shape: shape ", shape_str(xs), " cannot be summed to ", shape_str(shape),
-                " (", shape_str(shape), " must broadcast to ", shape_str(xs), ")");
+  SPECNET_CHECK(ok, "sum_to_shape: shape ", shape_str(xs), " cannot be summed to ", shape_str(shape), " (",
+                shape_str(shape), " must broadcast to ", shape_str(xs), ")");
   const std::size_t lead = xs.size() - shape.size();
   std::vector<bool> reduced(xs.size());
   for (std::size_t d = 0; d < xs.size(); ++d) reduced[d] = d < lead || (shape[d - lead] == 1 && xs[d] != 1);

@@ -5,7 +5,9 @@
 
 namespace specnet::cpu {
 
-template <typename T> void add_forward(T* out, const T* a, const T* b, const BroadcastPlan& plan);
-template <typename T> void sub_forward(T* out, const T* a, const T* b, const BroadcastPlan& plan);
+template <typename T>
+void add_forward(T* out, const T* a, const T* b, const BroadcastPlan& plan);
+template <typename T>
+void sub_forward(T* out, const T* a, const T* b, const BroadcastPlan& plan);
 
 }  // namespace specnet::cpu

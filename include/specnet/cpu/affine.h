@@ -5,7 +5,9 @@
 
 namespace specnet::cpu {
 
-template <typename T> void affine_forward(T* out, const T* in, std::int64_t n, double scale, double shift);
-template <typename T> void affine_backward(T* din, const T* dout, std::int64_t n, double scale);
+template <typename T>
+void affine_forward(T* out, const T* in, std::int64_t n, double scale, double shift);
+template <typename T>
+void affine_backward(T* din, const T* dout, std::int64_t n, double scale);
 
 }  // namespace specnet::cpu

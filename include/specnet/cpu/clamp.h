@@ -5,9 +5,13 @@
 
 namespace specnet::cpu {
 
-template <typename T> void clamp_forward(T* out, const T* in, std::int64_t n, double lo, double hi);
-template <typename T> void clamp_backward(T* din, const T* in, const T* dout, std::int64_t n, double lo, double hi);
-template <typename T> void abs_forward(T* out, const T* in, std::int64_t n);
-template <typename T> void abs_backward(T* din, const T* in, const T* dout, std::int64_t n);
+template <typename T>
+void clamp_forward(T* out, const T* in, std::int64_t n, double lo, double hi);
+template <typename T>
+void clamp_backward(T* din, const T* in, const T* dout, std::int64_t n, double lo, double hi);
+template <typename T>
+void abs_forward(T* out, const T* in, std::int64_t n);
+template <typename T>
+void abs_backward(T* din, const T* in, const T* dout, std::int64_t n);
 
 }  // namespace specnet::cpu

@@ -11,6 +11,7 @@ namespace specnet::cpu {
 template <typename T>
 void dropout_forward(T* out, T* mask, const T* in, std::int64_t n, double p, const Rng& rng, std::uint64_t first);
 // din (n) += dout * mask
-template <typename T> void dropout_backward(T* din, const T* mask, const T* dout, std::int64_t n);
+template <typename T>
+void dropout_backward(T* din, const T* mask, const T* dout, std::int64_t n);
 
 }  // namespace specnet::cpu

@@ -5,9 +5,13 @@
 
 namespace specnet::cpu {
 
-template <typename T> void exp_forward(T* out, const T* in, std::int64_t n);
-template <typename T> void exp_backward(T* din, const T* out, const T* dout, std::int64_t n);
-template <typename T> void log_forward(T* out, const T* in, std::int64_t n);
-template <typename T> void log_backward(T* din, const T* in, const T* dout, std::int64_t n);
+template <typename T>
+void exp_forward(T* out, const T* in, std::int64_t n);
+template <typename T>
+void exp_backward(T* din, const T* out, const T* dout, std::int64_t n);
+template <typename T>
+void log_forward(T* out, const T* in, std::int64_t n);
+template <typename T>
+void log_backward(T* din, const T* in, const T* dout, std::int64_t n);
 
 }  // namespace specnet::cpu

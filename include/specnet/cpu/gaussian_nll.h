@@ -15,7 +15,7 @@ double gaussian_nll_forward(T* out, const T* in, const T* tg, const T* var, std:
 // dvar (rows, D) or (rows); any may be null.
 template <typename T>
 void gaussian_nll_backward(T* din, T* dtg, T* dvar, const T* in, const T* tg, const T* var, const T* dout,
-                           std::int64_t dout_stride, double scale, std::int64_t rows, std::int64_t D,
-                           bool var_per_row, double eps);
+                           std::int64_t dout_stride, double scale, std::int64_t rows, std::int64_t D, bool var_per_row,
+                           double eps);
 
 }  // namespace specnet::cpu

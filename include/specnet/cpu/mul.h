@@ -6,7 +6,8 @@
 namespace specnet::cpu {
 
 // out (plan.out) = a * b
-template <typename T> void mul_forward(T* out, const T* a, const T* b, const BroadcastPlan& plan);
+template <typename T>
+void mul_forward(T* out, const T* a, const T* b, const BroadcastPlan& plan);
 // da (plan.out) += dout * b;  db (plan.out) += dout * a
 template <typename T>
 void mul_backward(T* da, T* db, const T* dout, const T* a, const T* b, const BroadcastPlan& plan);

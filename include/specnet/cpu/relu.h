@@ -5,10 +5,13 @@
 
 namespace specnet::cpu {
 
-template <typename T> void relu_forward(T* out, const T* in, std::int64_t n);
-template <typename T> void relu_backward(T* din, const T* in, const T* dout, std::int64_t n);
+template <typename T>
+void relu_forward(T* out, const T* in, std::int64_t n);
+template <typename T>
+void relu_backward(T* din, const T* in, const T* dout, std::int64_t n);
 // elu: x > 0 ? scale x : scale alpha (exp(x) - 1); scale = 1 for elu, kSeluScale for selu
-template <typename T> void elu_forward(T* out, const T* in, std::int64_t n, double alpha, double scale);
+template <typename T>
+void elu_forward(T* out, const T* in, std::int64_t n, double alpha, double scale);
 template <typename T>
 void elu_backward(T* din, const T* in, const T* dout, std::int64_t n, double alpha, double scale);
 

@@ -5,9 +5,13 @@
 
 namespace specnet::cpu {
 
-template <typename T> void sigmoid_forward(T* out, const T* in, std::int64_t n);
-template <typename T> void sigmoid_backward(T* din, const T* out, const T* dout, std::int64_t n);
-template <typename T> void tanh_forward(T* out, const T* in, std::int64_t n);
-template <typename T> void tanh_backward(T* din, const T* out, const T* dout, std::int64_t n);
+template <typename T>
+void sigmoid_forward(T* out, const T* in, std::int64_t n);
+template <typename T>
+void sigmoid_backward(T* din, const T* out, const T* dout, std::int64_t n);
+template <typename T>
+void tanh_forward(T* out, const T* in, std::int64_t n);
+template <typename T>
+void tanh_backward(T* din, const T* out, const T* dout, std::int64_t n);
 
 }  // namespace specnet::cpu

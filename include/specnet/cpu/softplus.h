@@ -5,7 +5,8 @@
 
 namespace specnet::cpu {
 
-template <typename T> void softplus_forward(T* out, const T* in, std::int64_t n, double beta, double threshold);
+template <typename T>
+void softplus_forward(T* out, const T* in, std::int64_t n, double beta, double threshold);
 template <typename T>
 void softplus_backward(T* din, const T* in, const T* dout, std::int64_t n, double beta, double threshold);
 
