@@ -28,13 +28,7 @@ void sum_axis_forward(T* out, const T* in, std::int64_t outer, std::int64_t n, s
                  [=](std::int64_t o0, std::int64_t o1) {
                    for (std::int64_t o = o0; o < o1; ++o) {
                      const T* row = in + o * n;
-                     double lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-                     std::int64_t k = 0;
-                     for (; k + 8 <= n; k += 8)
-                       for (int j = 0; j < 8; ++j) lane[j] += row[k + j];
-                     for (; k < n; ++k) lane[0] += row[k];
-                     double s =
-                         ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+                     const double s = detail::lane_sum(0, n, [row](std::int64_t k) { return row[k]; });
                      out[o] = static_cast<T>(scale * s);
                    }
                  });

@@ -31,7 +31,10 @@ Tensor gaussian_nll_loss(const Tensor& input, const Tensor& target, const Tensor
   Tensor x = input.contiguous(), t = target.contiguous(), v = var.contiguous();
   SPECNET_DISPATCH_FLOAT(v.dtype(), T, {
     const T* p = v.data<T>();
-    for (std::int64_t i = 0; i < v.numel(); ++i)
+    const std::int64_t nv = v.numel();
+    bool negative = false;  // a branch-free scan first (vectorised), the offending index only on failure
+    for (std::int64_t i = 0; i < nv; ++i) negative |= p[i] < T(0);
+    for (std::int64_t i = 0; negative && i < nv; ++i)
       SPECNET_CHECK(!(p[i] < T(0)), op, ": var has a negative entry (", p[i], " at index ", i, ")");
   });
   const std::int64_t n = x.numel(), D = s.empty() ? 1 : s.back(), rows = D > 0 ? n / D : 0;
