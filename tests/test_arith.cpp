@@ -76,6 +76,14 @@ TEST_CASE("broadcast arithmetic matches index arithmetic across chunk boundaries
   }
 }
 
+TEST_CASE("broadcast arithmetic reads non-contiguous operands in logical order") {
+  Tensor a = test::random_input({5, 3}, 1).transpose(0, 1), b = test::random_input({3, 1}, 2);
+  Tensor r = a * b;
+  REQUIRE(r.shape() == Shape{3, 5});
+  for (std::int64_t i = 0; i < 3; ++i)
+    for (std::int64_t j = 0; j < 5; ++j) CHECK(r.at({i, j}) == a.at({i, j}) * b.at({i, 0}));
+}
+
 TEST_CASE("broadcast gradients are summed back to each operand's shape") {
   Tensor a = Tensor::ones({2, 3}, DType::f64).set_requires_grad(true);
   Tensor b = Tensor::from_vector(std::vector<double>{2, 3, 4}, {3}, DType::f64).set_requires_grad(true);

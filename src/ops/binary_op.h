@@ -44,4 +44,20 @@ Tensor binary_op(const char* name, const Tensor& a_in, const Tensor& b_in, bool 
   return out;
 }
 
+// A binary op whose gradients need the operand values: bwd(T* da, T* db, dout, a, b, plan) accumulates
+// out-shaped gradients (null when not needed), which are then summed back to each operand's shape.
+template <typename Fwd, typename Bwd>
+Tensor valued_binary_op(const char* name, const Tensor& a, const Tensor& b, Fwd fwd, Bwd bwd) {
+  return binary_op(name, a, b, true, fwd,
+                   [bwd](const Tensor& dout, const Tensor& x, const Tensor& y, const cpu::BroadcastPlan& p) {
+                     Tensor dx = grad_target(x, dout.shape()), dy = grad_target(y, dout.shape());
+                     SPECNET_DISPATCH_FLOAT(dout.dtype(), T, {
+                       bwd(dx.defined() ? dx.data<T>() : nullptr, dy.defined() ? dy.data<T>() : nullptr,
+                           dout.data<T>(), x.data<T>(), y.data<T>(), p);
+                     });
+                     finish_grad_target(x, dx);
+                     finish_grad_target(y, dy);
+                   });
+}
+
 }  // namespace specnet::detail

@@ -14,9 +14,16 @@ Tensor pow(const Tensor& a, double exponent) {
   SPECNET_CHECK(std::isfinite(exponent), "pow: exponent must be finite, got ", exponent);
   if (exponent != std::floor(exponent)) {
     check_cpu("pow", a);
-    for (double v : a.to_vector())
-      SPECNET_CHECK(!(v < 0), "pow: negative base ", v, " with non-integer exponent ", exponent, " (shape ",
-                    shape_str(a.shape()), ")");
+    Tensor x = a.contiguous();
+    SPECNET_DISPATCH_FLOAT(x.dtype(), T, {
+      const T* p = x.data<T>();
+      const std::int64_t n = x.numel();
+      bool negative = false;  // branch-free scan first, the offending value only on failure
+      for (std::int64_t i = 0; i < n; ++i) negative |= p[i] < T(0);
+      for (std::int64_t i = 0; negative && i < n; ++i)
+        SPECNET_CHECK(!(p[i] < T(0)), "pow: negative base ", p[i], " at index ", i, " with non-integer exponent ",
+                      exponent, " (shape ", shape_str(a.shape()), ")");
+    });
   }
   return detail::unary_op(
       "pow", a, [=](auto* out, const auto* in, std::int64_t n) { cpu::pow_forward(out, in, n, exponent); },
