@@ -4,6 +4,7 @@
 
 #include "harness.h"
 #include "specnet/ops/arith.h"
+#include "thread_check.h"
 
 using namespace specnet;
 
@@ -106,4 +107,12 @@ TEST_CASE("broadcast_shape and arithmetic errors") {
   CHECK_THROWS_WITH(a - Tensor::zeros({2, 3}, DType::f64), doctest::Contains("sub: dtype mismatch"));
   CHECK_THROWS_WITH(pow(Tensor::full({2}, -1.0), 0.5), doctest::Contains("negative base"));
   CHECK(pow(Tensor::full({2}, -2.0), 3.0).to_vector() == std::vector<double>{-8, -8});
+}
+
+TEST_CASE("large broadcast gradients are identical for 1 and 2 threads") {
+  const Shape s{150, 3, 296};
+  for (const Shape& b : {Shape{1, 3, 1}, Shape{296}, Shape{}}) {
+    auto m = [](const auto& x) { return x[0] * x[1] - x[0] / x[1]; };
+    CHECK(test::run_threads(1, {s, b}, m) == test::run_threads(2, {s, b}, m));
+  }
 }

@@ -4,6 +4,7 @@
 
 #include "harness.h"
 #include "specnet/ops/loss.h"
+#include "thread_check.h"
 
 using namespace specnet;
 
@@ -100,4 +101,16 @@ TEST_CASE("losses reject mismatched inputs with clear messages") {
   CHECK_THROWS_WITH(gaussian_nll_loss(a, a, Tensor::full({2, 3}, -1.0)), doctest::Contains("var has a negative entry"));
   CHECK_THROWS_WITH(gaussian_nll_loss(a, a, v, false, 0.0), doctest::Contains("eps must be positive"));
   CHECK_THROWS_WITH(gaussian_nll_loss(a, a, Tensor::ones({2, 3}, DType::f64)), doctest::Contains("dtype mismatch"));
+}
+
+TEST_CASE("large fused losses are identical for 1 and 2 threads") {
+  const Shape s{150, 3, 296};
+  for (Reduction r : {Reduction::none, Reduction::mean}) {
+    auto mse = [r](const auto& x) { return mse_loss(x[0], x[1], r); };
+    CHECK(test::run_threads(1, {s, s}, mse) == test::run_threads(2, {s, s}, mse));
+    for (const Shape& vs : {s, Shape{150, 3, 1}}) {
+      auto nll = [r](const auto& x) { return gaussian_nll_loss(x[0], x[1], x[2], true, 1e-6, r); };
+      CHECK(test::run_threads(1, {s, s, vs}, nll) == test::run_threads(2, {s, s, vs}, nll));
+    }
+  }
 }

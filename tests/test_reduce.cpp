@@ -4,6 +4,7 @@
 
 #include "harness.h"
 #include "specnet/ops/reduce.h"
+#include "thread_check.h"
 
 using namespace specnet;
 
@@ -105,4 +106,16 @@ TEST_CASE("reductions reject bad dims with clear messages") {
   CHECK_THROWS_WITH(sum_to_shape(x, {2, 2}), doctest::Contains("cannot be summed to (2, 2)"));
   CHECK_THROWS_WITH(sum_to_shape(x, {1, 2, 3}), doctest::Contains("sum_to_shape"));
   CHECK(std::isnan(mean(Tensor::zeros({0})).item()));  // as torch: mean of nothing is NaN
+}
+
+TEST_CASE("large reductions are identical for 1 and 2 threads") {
+  const std::vector<Shape> s{{150, 3, 296}};
+  for (auto f : std::vector<std::function<Tensor(const std::vector<Tensor>&)>>{
+           [](const auto& x) {
+             return sum(x[0], {0, 2});
+           },
+           [](const auto& x) { return mean(x[0]); }, [](const auto& x) { return sum(x[0], {1}, true); },
+           [](const auto& x) { return mean(x[0], {0}); }, [](const auto& x) { return max(x[0]); },
+           [](const auto& x) { return max(x[0], 2); }})
+    CHECK(test::run_threads(1, s, f) == test::run_threads(2, s, f));
 }

@@ -52,8 +52,8 @@ Tensor valued_binary_op(const char* name, const Tensor& a, const Tensor& b, Fwd 
                    [bwd](const Tensor& dout, const Tensor& x, const Tensor& y, const cpu::BroadcastPlan& p) {
                      Tensor dx = grad_target(x, dout.shape()), dy = grad_target(y, dout.shape());
                      SPECNET_DISPATCH_FLOAT(dout.dtype(), T, {
-                       bwd(dx.defined() ? dx.data<T>() : nullptr, dy.defined() ? dy.data<T>() : nullptr,
-                           dout.data<T>(), x.data<T>(), y.data<T>(), p);
+                       bwd(dx.defined() ? dx.data<T>() : nullptr, dy.defined() ? dy.data<T>() : nullptr, dout.data<T>(),
+                           x.data<T>(), y.data<T>(), p);
                      });
                      finish_grad_target(x, dx);
                      finish_grad_target(y, dy);
