@@ -1,5 +1,5 @@
-// Broadcasting add / sub (torch.add, torch.sub): contiguous runs from the broadcast driver, so the same
-// loop serves same-shape, scalar and general broadcasting.
+// Broadcasting add (torch.add): contiguous runs from the broadcast driver, so the same loop serves
+// same-shape, scalar and general broadcasting.
 #include "specnet/cpu/add.h"
 
 #include "broadcast_loop.h"
@@ -15,18 +15,7 @@ void add_forward(T* out, const T* a, const T* b, const BroadcastPlan& plan) {
                              });
 }
 
-template <typename T>
-void sub_forward(T* out, const T* a, const T* b, const BroadcastPlan& plan) {
-  detail::for_each_broadcast(plan, detail::kGrain,
-                             [=](auto sa, auto sb, std::int64_t i, std::int64_t ia, std::int64_t ib, std::int64_t len) {
-                               for (std::int64_t j = 0; j < len; ++j) out[i + j] = a[ia + j * sa] - b[ib + j * sb];
-                             });
-}
-
-#define SPECNET_INSTANTIATE(T)                                                \
-  template void add_forward<T>(T*, const T*, const T*, const BroadcastPlan&); \
-  template void sub_forward<T>(T*, const T*, const T*, const BroadcastPlan&);
-SPECNET_INSTANTIATE(float)
-SPECNET_INSTANTIATE(double)
+template void add_forward<float>(float*, const float*, const float*, const BroadcastPlan&);
+template void add_forward<double>(double*, const double*, const double*, const BroadcastPlan&);
 
 }  // namespace specnet::cpu

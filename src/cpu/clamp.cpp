@@ -1,8 +1,7 @@
-// clamp / abs kernels (torch.clamp, torch.abs). With lo > hi every element becomes hi, as torch.
+// Clamp kernel (torch.clamp with scalar bounds). With lo > hi every element becomes hi, as torch.
 #include "specnet/cpu/clamp.h"
 
 #include <algorithm>
-#include <cmath>
 
 #include "unary_loop.h"
 
@@ -21,22 +20,9 @@ void clamp_backward(T* din, const T* in, const T* dout, std::int64_t n, double l
   detail::unary_grad(din, in, in, dout, n, [=](T x, T) { return x >= l && x <= h ? T(1) : T(0); });
 }
 
-template <typename T>
-void abs_forward(T* out, const T* in, std::int64_t n) {
-  detail::unary_map(out, in, n, [](T x) { return std::abs(x); });
-}
-
-template <typename T>
-void abs_backward(T* din, const T* in, const T* dout, std::int64_t n) {
-  detail::unary_grad(din, in, in, dout, n, [](T x, T) { return T((x > T(0)) - (x < T(0))); });
-}
-
-#define SPECNET_INSTANTIATE(T)                                                           \
-  template void clamp_forward<T>(T*, const T*, std::int64_t, double, double);            \
-  template void clamp_backward<T>(T*, const T*, const T*, std::int64_t, double, double); \
-  template void abs_forward<T>(T*, const T*, std::int64_t);                              \
-  template void abs_backward<T>(T*, const T*, const T*, std::int64_t);
-SPECNET_INSTANTIATE(float)
-SPECNET_INSTANTIATE(double)
+template void clamp_forward<float>(float*, const float*, std::int64_t, double, double);
+template void clamp_forward<double>(double*, const double*, std::int64_t, double, double);
+template void clamp_backward<float>(float*, const float*, const float*, std::int64_t, double, double);
+template void clamp_backward<double>(double*, const double*, const double*, std::int64_t, double, double);
 
 }  // namespace specnet::cpu

@@ -1,4 +1,4 @@
-// clamp / abs: autodiff wrappers over src/cpu/clamp.cpp; match torch.clamp, torch.abs.
+// clamp(x, min, max): autodiff wrapper over src/cpu/clamp.cpp; matches torch.clamp with scalar bounds.
 #include "specnet/cpu/clamp.h"
 
 #include <cmath>
@@ -14,14 +14,6 @@ Tensor clamp(const Tensor& x, double min, double max) {
       "clamp", x, [=](auto* out, const auto* in, std::int64_t n) { cpu::clamp_forward(out, in, n, min, max); },
       [=](auto* din, const auto* in, const auto*, const auto* dout, std::int64_t n) {
         cpu::clamp_backward(din, in, dout, n, min, max);
-      });
-}
-
-Tensor abs(const Tensor& x) {
-  return detail::unary_op(
-      "abs", x, [](auto* out, const auto* in, std::int64_t n) { cpu::abs_forward(out, in, n); },
-      [](auto* din, const auto* in, const auto*, const auto* dout, std::int64_t n) {
-        cpu::abs_backward(din, in, dout, n);
       });
 }
 

@@ -1,4 +1,5 @@
-// exp / log: autodiff wrappers over src/cpu/exp.cpp; match torch.exp, torch.log.
+// exp(x): autodiff wrapper over src/cpu/exp.cpp; matches torch.exp.
+// Element-wise: the shared unary plumbing (src/ops/unary_op.h) allocates, dispatches and records backward.
 #include "specnet/cpu/exp.h"
 
 #include "specnet/ops/math.h"
@@ -11,14 +12,6 @@ Tensor exp(const Tensor& x) {
       "exp", x, [](auto* out, const auto* in, std::int64_t n) { cpu::exp_forward(out, in, n); },
       [](auto* din, const auto*, const auto* out, const auto* dout, std::int64_t n) {
         cpu::exp_backward(din, out, dout, n);
-      });
-}
-
-Tensor log(const Tensor& x) {
-  return detail::unary_op(
-      "log", x, [](auto* out, const auto* in, std::int64_t n) { cpu::log_forward(out, in, n); },
-      [](auto* din, const auto* in, const auto*, const auto* dout, std::int64_t n) {
-        cpu::log_backward(din, in, dout, n);
       });
 }
 

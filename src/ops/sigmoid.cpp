@@ -1,4 +1,5 @@
-// sigmoid / tanh: autodiff wrappers over src/cpu/sigmoid.cpp; match torch.sigmoid, torch.tanh.
+// sigmoid(x): autodiff wrapper over src/cpu/sigmoid.cpp; matches torch.sigmoid.
+// Element-wise: the shared unary plumbing (src/ops/unary_op.h) allocates, dispatches and records backward.
 #include "specnet/cpu/sigmoid.h"
 
 #include "specnet/ops/activation.h"
@@ -11,14 +12,6 @@ Tensor sigmoid(const Tensor& x) {
       "sigmoid", x, [](auto* out, const auto* in, std::int64_t n) { cpu::sigmoid_forward(out, in, n); },
       [](auto* din, const auto*, const auto* out, const auto* dout, std::int64_t n) {
         cpu::sigmoid_backward(din, out, dout, n);
-      });
-}
-
-Tensor tanh(const Tensor& x) {
-  return detail::unary_op(
-      "tanh", x, [](auto* out, const auto* in, std::int64_t n) { cpu::tanh_forward(out, in, n); },
-      [](auto* din, const auto*, const auto* out, const auto* dout, std::int64_t n) {
-        cpu::tanh_backward(din, out, dout, n);
       });
 }
 

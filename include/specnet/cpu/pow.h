@@ -1,5 +1,5 @@
-// Power kernels (CPU), as torch.pow(x, p) with a scalar exponent and torch.sqrt. Backward accumulates
-// into din: pow' = p x^(p-1), sqrt' = 0.5 / y (saved output).
+// Power kernels (CPU), as torch.pow(x, p) with a scalar exponent; pow' = p x^(p-1) (0 for p = 0).
+// Backward accumulates into din.
 #pragma once
 #include <cstdint>
 
@@ -9,9 +9,5 @@ template <typename T>
 void pow_forward(T* out, const T* in, std::int64_t n, double exponent);
 template <typename T>
 void pow_backward(T* din, const T* in, const T* dout, std::int64_t n, double exponent);
-template <typename T>
-void sqrt_forward(T* out, const T* in, std::int64_t n);
-template <typename T>
-void sqrt_backward(T* din, const T* out, const T* dout, std::int64_t n);
 
 }  // namespace specnet::cpu

@@ -1,5 +1,5 @@
-// Rectifier-family kernels (CPU): relu, elu, selu with torch.nn.functional semantics (relu'(0) = 0;
-// selu = scale * elu(x, alpha) with the self-normalising constants). Backward accumulates into din.
+// ReLU kernels (CPU), as torch.nn.functional.relu: max(x, 0), gradient 1 for x > 0 and 0 elsewhere
+// (0 at x = 0, as torch). Backward accumulates into din.
 #pragma once
 #include <cstdint>
 
@@ -7,15 +7,8 @@ namespace specnet::cpu {
 
 template <typename T>
 void relu_forward(T* out, const T* in, std::int64_t n);
+// din (n) += dout * relu'; `in` is the forward's input
 template <typename T>
 void relu_backward(T* din, const T* in, const T* dout, std::int64_t n);
-// elu: x > 0 ? scale x : scale alpha (exp(x) - 1); scale = 1 for elu, kSeluScale for selu
-template <typename T>
-void elu_forward(T* out, const T* in, std::int64_t n, double alpha, double scale);
-template <typename T>
-void elu_backward(T* din, const T* in, const T* dout, std::int64_t n, double alpha, double scale);
-
-constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
-constexpr double kSeluScale = 1.0507009873554804934193349852946;
 
 }  // namespace specnet::cpu
