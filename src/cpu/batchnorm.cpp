@@ -2,6 +2,7 @@
 // parallel over channels, so every channel's sums run in one fixed order whatever the thread count.
 #include "specnet/cpu/batchnorm.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "accumulate.h"
@@ -28,13 +29,13 @@ void batchnorm_forward_train(T* out, T* mean, T* rstd, T* running_mean, T* runni
   const double n = static_cast<double>(B * L);
   parallel_for(C, 1, [&](std::int64_t c0, std::int64_t c1) {
     for (std::int64_t c = c0; c < c1; ++c) {
-      // Two passes (mean, then squared deviations) avoid the cancellation of E[x^2] - E[x]^2.
-      double s = 0;
-      for (std::int64_t i = 0; i < B; ++i) s += detail::sum_d(in + (i * C + c) * L, L);
-      const double mu = s / n;
-      double ss = 0;
-      for (std::int64_t i = 0; i < B; ++i) ss += detail::sum_sq_dev_d(in + (i * C + c) * L, L, mu);
-      const double var = ss / n, r = 1.0 / std::sqrt(var + eps);
+      // One pass of shifted sums: the channel's first value is near the mean, so s2 / n - (s1 / n)^2 keeps
+      // its precision (double accumulation on top).
+      const double shift = static_cast<double>(in[c * L]);
+      double s1 = 0, s2 = 0;
+      for (std::int64_t i = 0; i < B; ++i) detail::sum_sumsq_d(in + (i * C + c) * L, L, shift, s1, s2);
+      const double d = s1 / n, ss = std::max(0.0, s2 - s1 * d);  // sum of squared deviations from the mean
+      const double mu = shift + d, var = ss / n, r = 1.0 / std::sqrt(var + eps);
       mean[c] = static_cast<T>(mu);
       rstd[c] = static_cast<T>(r);
       if (running_mean) running_mean[c] = static_cast<T>((1 - momentum) * running_mean[c] + momentum * mu);
@@ -69,11 +70,8 @@ void batchnorm_backward(T* din, T* dw, T* db, const T* dout, const T* in, const 
       const double mu = mean[c], r = rstd[c], g = w ? static_cast<double>(w[c]) : 1.0;
       // sum dout and sum dout (x - mean); xhat = (x - mean) rstd.
       double sdy = 0, sdyx = 0;
-      for (std::int64_t i = 0; i < B; ++i) {
-        const T* dy = dout + (i * C + c) * L;
-        sdy += detail::sum_d(dy, L);
-        sdyx += detail::dot_shifted_d(dy, in + (i * C + c) * L, L, mu);
-      }
+      for (std::int64_t i = 0; i < B; ++i)
+        detail::sum_dot_d(dout + (i * C + c) * L, in + (i * C + c) * L, L, mu, sdy, sdyx);
       if (dw) dw[c] += static_cast<T>(sdyx * r);
       if (db) db[c] += static_cast<T>(sdy);
       if (!din) continue;

@@ -5,6 +5,7 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <cstring>
+#include <cstdlib>
 #include <vector>
 
 #include "accumulate.h"
@@ -21,9 +22,11 @@ using CMapM = Eigen::Map<const Mat<T>>;
 
 // A chunk holds enough samples for about this many im2col columns (samples x output positions): the GEMMs get
 // a wide N while the column buffer stays in L2. Depends on the shape only, never on the thread count.
-constexpr std::int64_t kChunkCols = 512;
+static const std::int64_t kChunkCols = std::getenv("CC") ? std::atol(std::getenv("CC")) : 512;
+// Independent partial sums in the small weight-gradient dot products (two AVX-512 registers of floats).
+constexpr int kDotLanes = 32;
 // Matrices with a side this small go through plain loops: Eigen's packing costs more than it saves there.
-constexpr std::int64_t kSmallSide = 8;
+static const std::int64_t kSmallSide = std::getenv("SS") ? std::atol(std::getenv("SS")) : 8;
 
 struct Geom {
   std::int64_t C, L, O, M, K, stride, pad, dil;
@@ -139,12 +142,12 @@ void gemm_nt(T* c, const T* a, const T* b, std::int64_t m, std::int64_t n, std::
         // Fixed lanes keep the dot product vectorised and its summation order fixed.
         const T* ai = a + i * k;
         const T* bj = b + j * k;
-        T acc[detail::kLanes] = {};
+        T acc[kDotLanes] = {};
         std::int64_t p = 0;
-        for (; p + detail::kLanes <= k; p += detail::kLanes)
-          for (int l = 0; l < detail::kLanes; ++l) acc[l] += ai[p + l] * bj[p + l];
+        for (; p + kDotLanes <= k; p += kDotLanes)
+          for (int l = 0; l < kDotLanes; ++l) acc[l] += ai[p + l] * bj[p + l];
         T s = 0;
-        for (int l = 0; l < detail::kLanes; ++l) s += acc[l];
+        for (int l = 0; l < kDotLanes; ++l) s += acc[l];
         for (; p < k; ++p) s += ai[p] * bj[p];
         c[i * n + j] = s;
       }
