@@ -5,7 +5,6 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <cstring>
-#include <cstdlib>
 #include <vector>
 
 #include "accumulate.h"
@@ -22,11 +21,11 @@ using CMapM = Eigen::Map<const Mat<T>>;
 
 // A chunk holds enough samples for about this many im2col columns (samples x output positions): the GEMMs get
 // a wide N while the column buffer stays in L2. Depends on the shape only, never on the thread count.
-static const std::int64_t kChunkCols = std::getenv("CC") ? std::atol(std::getenv("CC")) : 512;
+constexpr std::int64_t kChunkCols = 512;
 // Independent partial sums in the small weight-gradient dot products (two AVX-512 registers of floats).
 constexpr int kDotLanes = 32;
 // Matrices with a side this small go through plain loops: Eigen's packing costs more than it saves there.
-static const std::int64_t kSmallSide = std::getenv("SS") ? std::atol(std::getenv("SS")) : 8;
+constexpr std::int64_t kSmallSide = 8;
 
 struct Geom {
   std::int64_t C, L, O, M, K, stride, pad, dil;
