@@ -1,0 +1,21 @@
+// Broadcasting sub (torch.sub): contiguous runs from the broadcast driver, so the same loop serves
+// same-shape, scalar and general broadcasting.
+#include "specnet/cpu/sub.h"
+
+#include "broadcast_loop.h"
+#include "unary_loop.h"
+
+namespace specnet::cpu {
+
+template <typename T>
+void sub_forward(T* out, const T* a, const T* b, const BroadcastPlan& plan) {
+  detail::for_each_broadcast(plan, detail::kGrain,
+                             [=](auto sa, auto sb, std::int64_t i, std::int64_t ia, std::int64_t ib, std::int64_t len) {
+                               for (std::int64_t j = 0; j < len; ++j) out[i + j] = a[ia + j * sa] - b[ib + j * sb];
+                             });
+}
+
+template void sub_forward<float>(float*, const float*, const float*, const BroadcastPlan&);
+template void sub_forward<double>(double*, const double*, const double*, const BroadcastPlan&);
+
+}  // namespace specnet::cpu
