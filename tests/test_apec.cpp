@@ -72,6 +72,7 @@ TEST_CASE("apec continuum at kT = 10 keV follows analytic bremsstrahlung in 10-5
     const double born0 = born_bremsstrahlung(e, 10.0, z2_hhe);
     const double born1 = born_bremsstrahlung(e, 10.0, z2_hhe + z2_metals);
     CAPTURE(e);
+    MESSAGE("E = " << e << " keV: model/Born, H+He only " << model0 / born0 << ", solar " << model1 / born1);
     CHECK(model0 / born0 == doctest::Approx(1.0).epsilon(0.10));
     CHECK(model1 / born1 == doctest::Approx(1.0).epsilon(0.20));
   }
