@@ -62,19 +62,22 @@ double fe_k_ew_kev(double kT_keV) {
 }  // namespace
 
 TEST_CASE("apec continuum at kT = 10 keV follows analytic bremsstrahlung in 10-50 keV") {
-  // H + He only (abundance 0): sum Z^2 n/n_H = 1 + 4 * 0.0977; free-bound of H/He is negligible here.
-  // Solar metals add sum A_Z Z^2 ~ 0.135 (C..Ni, angr, fully stripped) plus their free-bound continuum.
-  const double z2_hhe = 1 + 4 * 0.0977, z2_metals = 0.135;
+  // H + He only (abundance 0): sum Z^2 n/n_H = 1 + 4 * 0.0977; their free-bound emission is negligible here.
+  // The Born Gaunt factor misses the Coulomb (Elwert) enhancement that grows with E/kT, so the exact
+  // (Itoh / van Hoof) continuum lies 0-20% above it over 10-50 keV. Solar metals add ~10% free-free
+  // (sum A_Z Z^2 ~ 0.135) plus the Fe recombination continuum: 5-40% over H + He alone.
+  const double z2_hhe = 1 + 4 * 0.0977;
   for (double e : {10.0, 15.0, 20.0, 30.0, 40.0, 50.0}) {
     const double width = 0.01 * e;
-    const double model0 = band(apec_continuum_photons, e - width / 2, e + width / 2, 10.0, 0.0) / width;
-    const double model1 = band(apec_continuum_photons, e - width / 2, e + width / 2, 10.0, 1.0) / width;
-    const double born0 = born_bremsstrahlung(e, 10.0, z2_hhe);
-    const double born1 = born_bremsstrahlung(e, 10.0, z2_hhe + z2_metals);
+    const double hhe = band(apec_continuum_photons, e - width / 2, e + width / 2, 10.0, 0.0) / width;
+    const double solar = band(apec_continuum_photons, e - width / 2, e + width / 2, 10.0, 1.0) / width;
+    const double born = born_bremsstrahlung(e, 10.0, z2_hhe);
     CAPTURE(e);
-    MESSAGE("E = " << e << " keV: model/Born, H+He only " << model0 / born0 << ", solar " << model1 / born1);
-    CHECK(model0 / born0 == doctest::Approx(1.0).epsilon(0.10));
-    CHECK(model1 / born1 == doctest::Approx(1.0).epsilon(0.20));
+    MESSAGE("E = " << e << " keV: H+He / Born " << hhe / born << ", solar / H+He " << solar / hhe);
+    CHECK(hhe / born > 1.0);
+    CHECK(hhe / born < 1.2);
+    CHECK(solar / hhe > 1.05);
+    CHECK(solar / hhe < 1.4);
   }
 }
 
@@ -118,7 +121,7 @@ TEST_CASE("apec Fe K equivalent width at solar abundance lies in the published r
   CHECK(ew10 > 0.2);
   // The EW scales with the metal abundance (the H/He continuum dominates at 6.7 keV).
   const double lines2 = band(apec_line_photons, 6.4, 7.1, 6.0, 2.0);
-  CHECK(lines2 == doctest::Approx(2 * band(apec_line_photons, 6.4, 7.1, 6.0)).epsilon(1e-12));
+  CHECK(lines2 == doctest::Approx(2 * band(apec_line_photons, 6.4, 7.1, 6.0)).epsilon(1e-12).scale(0));
 }
 
 TEST_CASE("apec redshift evaluates the rest frame on E(1+z) and divides by 1+z") {
@@ -129,7 +132,7 @@ TEST_CASE("apec redshift evaluates the rest frame on E(1+z) and divides by 1+z")
   std::vector<double> shifted(900), rest(900);
   apec_photons(edges.data(), 900, 4.0, 0.7, z, 2e-3, shifted.data());
   apec_photons(rest_edges.data(), 900, 4.0, 0.7, 0.0, 2e-3, rest.data());
-  for (int i = 0; i < 900; ++i) CHECK(shifted[i] == doctest::Approx(rest[i] / (1 + z)).epsilon(1e-9));
+  for (int i = 0; i < 900; ++i) CHECK(shifted[i] == doctest::Approx(rest[i] / (1 + z)).epsilon(1e-9).scale(0));
   // The Fe XXV w line (6.700 keV rest) lands at 6.700 / (1 + z).
   const double w_obs = 6.7004 / (1 + z);
   CHECK(band(apec_line_photons, w_obs - 0.002, w_obs + 0.002, 4.0) == 0.0);  // z = 0 puts nothing there
@@ -150,9 +153,9 @@ TEST_CASE("apec abundance scales only the metals and norm scales everything") {
   apec_line_photons(edges.data(), 700, 2.5, 1.0, 0.0, 1e-2, lines.data());
   double metals_total = 0, total0 = 0;
   for (int i = 0; i < 700; ++i) {
-    CHECK(a3[i] == doctest::Approx(a0[i] + 3 * (a1[i] - a0[i])).epsilon(1e-9));
-    CHECK(n2[i] == doctest::Approx(2 * a1[i]).epsilon(1e-12));
-    CHECK(a1[i] == doctest::Approx(cont[i] + lines[i]).epsilon(1e-12));
+    CHECK(a3[i] == doctest::Approx(a0[i] + 3 * (a1[i] - a0[i])).epsilon(1e-9).scale(0));
+    CHECK(n2[i] == doctest::Approx(2 * a1[i]).epsilon(1e-12).scale(0));
+    CHECK(a1[i] == doctest::Approx(cont[i] + lines[i]).epsilon(1e-12).scale(0));
     CHECK(a0[i] > 0);
     metals_total += a1[i] - a0[i];
     total0 += a0[i];
@@ -175,8 +178,15 @@ TEST_CASE("apec is continuous in kT across table temperatures and positive") {
       sa += a[i];
       sb += b[i];
     }
-    CHECK(sb == doctest::Approx(sa).epsilon(2e-3));
+    CHECK(sb == doctest::Approx(sa).epsilon(2e-3).scale(0));
   }
+  // Far out on the exponential tail (kT = 0.3 keV, 8-12 keV: ~1e-12-1e-18 of the total) bins stay positive and
+  // strictly decreasing: each bin is summed from its own cells, not from differences of running totals.
+  const auto tail = log_edges(8.0, 12.0, 200);
+  std::vector<double> t(200);
+  apec_continuum_photons(tail.data(), 200, 0.3, 1.0, 0.0, 1.0, t.data());
+  for (int i = 0; i < 200; ++i) CHECK(t[i] > 0);
+  for (int i = 1; i < 200; ++i) CHECK(t[i] < t[i - 1]);
   CHECK(apec_kt_min_kev() <= 0.5);
   CHECK(apec_kt_max_kev() >= 20.0);
 }

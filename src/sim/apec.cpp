@@ -66,18 +66,14 @@ void check_inputs(const double* edges_kev, std::int64_t E, double kT_keV, double
 // new extrema appear). The photon count of every cell is kept exactly, and the profile is linear in the table
 // values, so scaling the metals by the abundance commutes with the sub-cell interpolation.
 struct CellProfile {
-  std::array<double, kNumCells> cell{};      // (cells) photons cm^3 s^-1 in each cell
-  std::array<double, kApecNumNodes> cum{};   // (nodes) cumulative photons from the first node
-  std::array<double, kNumCells> beta{};      // (cells) relative density slope across the cell, |beta| <= 2
+  std::array<double, kNumCells> cell{};   // (cells) photons cm^3 s^-1 in each cell
+  std::array<double, kNumCells> beta{};   // (cells) relative density slope across the cell, |beta| <= 2
 
   CellProfile(const float* table, TempWeights tw) {
     const auto& node = node_energies_kev();
     const float* lo = table + tw.lo * kNumCells;
     const float* hi = lo + kNumCells;
-    for (int k = 0; k < kNumCells; ++k) {
-      cell[k] = (1 - tw.w) * lo[k] + tw.w * hi[k];
-      cum[k + 1] = cum[k] + cell[k];
-    }
+    for (int k = 0; k < kNumCells; ++k) cell[k] = (1 - tw.w) * lo[k] + tw.w * hi[k];
     for (int k = 1; k + 1 < kNumCells; ++k) {
       const double dm = cell[k - 1] / (node[k] - node[k - 1]);   // densities per keV
       const double d0 = cell[k] / (node[k + 1] - node[k]);
@@ -88,28 +84,45 @@ struct CellProfile {
       beta[k] = std::fmax(-2.0, std::fmin(2.0, b));
     }
   }
-  // Cumulative photons below a point at fraction u of cell k.
-  double at(int k, double u) const { return cum[k] + cell[k] * (u + 0.5 * beta[k] * (u * u - u)); }
+  // Photons of cell k between fractions u0 <= u1 of its width.
+  double part(int k, double u0, double u1) const {
+    return cell[k] * ((u1 - u0) + 0.5 * beta[k] * ((u1 * u1 - u1) - (u0 * u0 - u0)));
+  }
 };
 
-// Adds the continuum, H+He plus abundance x metals, integrated over every (rest-frame) bin.
+// A rest energy as (cell, fraction of the cell); energies outside the grid clamp to its ends.
+struct CellPos {
+  int k;
+  double u;
+};
+
+// Adds the continuum, H+He plus abundance x metals, integrated over every (rest-frame) bin. Each bin sums its
+// partial end cells and the whole cells between (no differences of running totals, so bins far out on the
+// exponential tail keep full relative precision).
 void add_continuum(const double* edges_kev, std::int64_t E, TempWeights tw, double abundance, double scale,
                    double one_plus_z, double* out) {
   const auto& node = node_energies_kev();
   const CellProfile hhe(kApecContHHe, tw), metals(kApecContMetals, tw);
   int k = 0;  // cells are walked forward since the edges increase
-  auto cumulative = [&](double x) {
-    if (x <= node[0]) return 0.0;
-    if (x >= node[kNumCells]) return hhe.cum[kNumCells] + abundance * metals.cum[kNumCells];
+  auto locate = [&](double x) -> CellPos {
+    if (x <= node[0]) return {0, 0.0};
+    if (x >= node[kNumCells]) return {kNumCells - 1, 1.0};
     while (node[k + 1] <= x) ++k;
-    const double u = (x - node[k]) / (node[k + 1] - node[k]);
-    return hhe.at(k, u) + abundance * metals.at(k, u);
+    return {k, (x - node[k]) / (node[k + 1] - node[k])};
   };
-  double prev = cumulative(edges_kev[0] * one_plus_z);
+  auto part = [&](int c, double u0, double u1) { return hhe.part(c, u0, u1) + abundance * metals.part(c, u0, u1); };
+  CellPos a = locate(edges_kev[0] * one_plus_z);
   for (std::int64_t i = 0; i < E; ++i) {
-    const double next = cumulative(edges_kev[i + 1] * one_plus_z);
-    out[i] += scale * (next - prev);
-    prev = next;
+    const CellPos b = locate(edges_kev[i + 1] * one_plus_z);
+    double photons;
+    if (a.k == b.k) {
+      photons = part(a.k, a.u, b.u);
+    } else {
+      photons = part(a.k, a.u, 1.0) + part(b.k, 0.0, b.u);
+      for (int c = a.k + 1; c < b.k; ++c) photons += hhe.cell[c] + abundance * metals.cell[c];
+    }
+    out[i] += scale * photons;
+    a = b;
   }
 }
 
