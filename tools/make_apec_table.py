@@ -592,7 +592,8 @@ def write_table(path, kt_grid, nodes, cont, line_rows):
                 "//   ionisation equilibrium, elvlc/wgfa/scups, two-photon shapes, Karzas-Latter bound-free Gaunt;\n"
                 "//   Itoh et al. 2000 (ApJS 128, 125) relativistic free-free Gaunt factors; van Hoof et al. 2014\n"
                 "//   (MNRAS 444, 420) non-relativistic free-free Gaunt factors; Verner et al. 1996 (ApJ 465, 487)\n"
-                "//   photoionisation fits; Anders & Grevesse 1989 abundances. Approximations: docs/physics.md, apec.\n")
+                "//   photoionisation fits; Badnell 2006 (ApJS 167, 334; A&A 447, 389) recombination rates via CHIANTI;\n"
+                "//   Anders & Grevesse 1989 abundances. Approximations: docs/physics.md, section apec.\n")
         f.write("// Temperature grid: kT_keV[t] = %g * (%g/%g)^(t/%d), t = 0..%d.\n"
                 % (KT_MIN_KEV, KT_MAX_KEV, KT_MIN_KEV, N_TEMP - 1, N_TEMP - 1))
         f.write("// Energy nodes: E_keV[k] = %g * (%g/%g)^(k/%d), k = 0..%d; continuum arrays hold photons\n"
