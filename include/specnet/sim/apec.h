@@ -1,0 +1,29 @@
+// apec: collisional-ionisation-equilibrium plasma (continuum + K-shell lines) from a CHIANTI-derived table.
+// Matches XSPEC apec's parameters (kT, Abundanc, Redshift, norm) and normalisation; physics in docs/physics.md.
+#pragma once
+#include <cstdint>
+
+namespace specnet::sim {
+
+// Photon flux per bin [photons cm^-2 s^-1] of a CIE plasma, XSPEC apec conventions:
+//   edges_kev  (E + 1) strictly increasing observed-frame bin edges [keV], edges_kev[0] >= 0
+//   out        (E)     integrated photons in [edges_kev[i], edges_kev[i+1]]
+//   kT_keV     plasma temperature, within [apec_kt_min_kev(), apec_kt_max_kev()]
+//   abundance  metal abundance relative to solar (Anders & Grevesse 1989); H and He stay solar
+//   redshift   z > -1: the rest-frame spectrum is evaluated on E (1 + z) and divided by (1 + z)
+//   norm       1e-14 / (4 pi (D_A (1 + z))^2) * integral n_e n_H dV  [cm^-5]
+// Throws specnet::Error on null pointers, E < 1, bad edges, NaN/inf or out-of-range parameters.
+void apec_photons(const double* edges_kev, std::int64_t E, double kT_keV, double abundance, double redshift,
+                  double norm, double* out);
+
+// The two parts of apec_photons (their sum is apec_photons), same arguments and checks.
+void apec_continuum_photons(const double* edges_kev, std::int64_t E, double kT_keV, double abundance,
+                            double redshift, double norm, double* out);
+void apec_line_photons(const double* edges_kev, std::int64_t E, double kT_keV, double abundance, double redshift,
+                       double norm, double* out);
+
+// Temperature range of the embedded table [keV].
+double apec_kt_min_kev();
+double apec_kt_max_kev();
+
+}  // namespace specnet::sim

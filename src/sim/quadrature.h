@@ -1,0 +1,60 @@
+// Gauss-Legendre quadrature shared by the numerically integrated models (cutoffpl, bknpower, bremss,
+// diskbb, simplcut). Nodes come from Newton iteration on P_n, to double precision.
+#pragma once
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+namespace specnet::sim::detail {
+
+struct GaussLegendre {
+  std::vector<double> x, w;  // (n) nodes in (-1, 1) and weights
+  explicit GaussLegendre(int n) : x(n), w(n) {
+    const double pi = 3.14159265358979323846;
+    for (int i = 0; i < n; ++i) {
+      double z = std::cos(pi * (i + 0.75) / (n + 0.5)), dp = 1;
+      for (int it = 0; it < 100; ++it) {
+        double p0 = 1, p1 = z;  // P_0, P_1, then recurrence up to P_n
+        for (int k = 2; k <= n; ++k) {
+          const double pk = ((2 * k - 1) * z * p1 - (k - 1) * p0) / k;
+          p0 = p1;
+          p1 = pk;
+        }
+        if (n == 1) p0 = 1;
+        dp = n * (z * p1 - p0) / (z * z - 1);
+        const double dz = p1 / dp;
+        z -= dz;
+        if (std::fabs(dz) < 1e-16) break;
+      }
+      x[i] = z;
+      w[i] = 2 / ((1 - z * z) * dp * dp);
+    }
+  }
+  // Integral of f over [a, b].
+  template <class F>
+  double integrate(F&& f, double a, double b) const {
+    const double h = 0.5 * (b - a), c = 0.5 * (b + a);
+    double s = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) s += w[i] * f(c + h * x[i]);
+    return s * h;
+  }
+};
+
+// Integral of f(E) dE over [a, b] (0 < a < b) in u = ln E, split into panels of at most max_dlog in u
+// (or `panels` panels when given). Power laws become exponentials in u, which Gauss-Legendre integrates
+// to rounding error.
+template <class F>
+double integrate_log(F&& f, double a, double b, const GaussLegendre& gl, double max_dlog, std::int64_t panels = 0) {
+  const double la = std::log(a), lb = std::log(b);
+  if (panels <= 0) panels = static_cast<std::int64_t>(std::max(1.0, std::ceil((lb - la) / max_dlog)));
+  const double du = (lb - la) / static_cast<double>(panels);
+  double s = 0;
+  for (std::int64_t p = 0; p < panels; ++p) {
+    const double u0 = la + du * static_cast<double>(p);
+    s += gl.integrate([&](double u) { const double e = std::exp(u); return f(e) * e; }, u0, u0 + du);
+  }
+  return s;
+}
+
+}  // namespace specnet::sim::detail
