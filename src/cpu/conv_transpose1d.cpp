@@ -1,0 +1,54 @@
+// conv_transpose1d kernels as conv1d kernels with input and output swapped (w (C, O, K) is a conv1d weight
+// mapping O channels to C); matches torch.nn.functional.conv_transpose1d with groups=1.
+#include "specnet/cpu/conv_transpose1d.h"
+
+#include <algorithm>
+
+#include "specnet/context.h"
+#include "specnet/cpu/conv1d.h"
+
+namespace specnet::cpu {
+
+template <typename T>
+void conv_transpose1d_forward(T* out, const T* in, const T* w, const T* b, std::int64_t B, std::int64_t C,
+                              std::int64_t L, std::int64_t O, std::int64_t M, std::int64_t K, std::int64_t stride,
+                              std::int64_t pad, std::int64_t dil) {
+  // out (B, O, M) starts at the bias (positions no tap reaches keep only the bias, as in torch).
+  parallel_for(B, 1, [&](std::int64_t b0, std::int64_t b1) {
+    for (std::int64_t i = b0; i < b1; ++i)
+      for (std::int64_t o = 0; o < O; ++o) std::fill_n(out + (i * O + o) * M, M, b ? b[o] : T(0));
+  });
+  // The conv1d that maps (B, O, M) to (B, C, L) with weight w has this as its input gradient.
+  conv1d_backward_data(out, in, w, B, O, M, C, L, K, stride, pad, dil);
+}
+
+template <typename T>
+void conv_transpose1d_backward_data(T* din, const T* dout, const T* w, std::int64_t B, std::int64_t C,
+                                    std::int64_t L, std::int64_t O, std::int64_t M, std::int64_t K,
+                                    std::int64_t stride, std::int64_t pad, std::int64_t dil) {
+  conv1d_forward<T>(din, dout, w, nullptr, B, O, M, C, L, K, stride, pad, dil, true);
+}
+
+template <typename T>
+void conv_transpose1d_backward_weight(T* dw, T* db, const T* dout, const T* in, std::int64_t B, std::int64_t C,
+                                      std::int64_t L, std::int64_t O, std::int64_t M, std::int64_t K,
+                                      std::int64_t stride, std::int64_t pad, std::int64_t dil) {
+  if (db) conv1d_backward_bias(db, dout, B, O, M);
+  // As a conv1d weight gradient: "dout" is the transposed conv's input, "input" its output gradient.
+  if (dw) conv1d_backward_weight<T>(dw, nullptr, in, dout, B, O, M, C, L, K, stride, pad, dil);
+}
+
+#define SPECNET_INSTANTIATE(T)                                                                                     \
+  template void conv_transpose1d_forward<T>(T*, const T*, const T*, const T*, std::int64_t, std::int64_t,         \
+                                            std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t,  \
+                                            std::int64_t, std::int64_t);                                          \
+  template void conv_transpose1d_backward_data<T>(T*, const T*, const T*, std::int64_t, std::int64_t,             \
+                                                  std::int64_t, std::int64_t, std::int64_t, std::int64_t,         \
+                                                  std::int64_t, std::int64_t, std::int64_t);                      \
+  template void conv_transpose1d_backward_weight<T>(T*, T*, const T*, const T*, std::int64_t, std::int64_t,       \
+                                                    std::int64_t, std::int64_t, std::int64_t, std::int64_t,       \
+                                                    std::int64_t, std::int64_t, std::int64_t);
+SPECNET_INSTANTIATE(float)
+SPECNET_INSTANTIATE(double)
+
+}  // namespace specnet::cpu

@@ -1,0 +1,30 @@
+// add / sub with broadcasting: autodiff wrappers over src/cpu/add.cpp (torch.add, torch.sub); the
+// gradient of each operand is dout (negated for sub's b) summed back to the operand's shape.
+#include "specnet/cpu/add.h"
+
+#include "binary_op.h"
+#include "specnet/ops/arith.h"
+
+namespace specnet {
+
+Tensor add(const Tensor& a, const Tensor& b) {
+  return detail::binary_op(
+      "add", a, b, false,
+      [](auto* out, const auto* x, const auto* y, const auto& p) { cpu::add_forward(out, x, y, p); },
+      [](const Tensor& dout, const Tensor& x, const Tensor& y, const cpu::BroadcastPlan&) {
+        detail::accumulate_reduced(x, dout, 1.0);
+        detail::accumulate_reduced(y, dout, 1.0);
+      });
+}
+
+Tensor sub(const Tensor& a, const Tensor& b) {
+  return detail::binary_op(
+      "sub", a, b, false,
+      [](auto* out, const auto* x, const auto* y, const auto& p) { cpu::sub_forward(out, x, y, p); },
+      [](const Tensor& dout, const Tensor& x, const Tensor& y, const cpu::BroadcastPlan&) {
+        detail::accumulate_reduced(x, dout, 1.0);
+        detail::accumulate_reduced(y, dout, -1.0);
+      });
+}
+
+}  // namespace specnet

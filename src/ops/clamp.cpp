@@ -1,0 +1,28 @@
+// clamp / abs: autodiff wrappers over src/cpu/clamp.cpp; match torch.clamp, torch.abs.
+#include "specnet/cpu/clamp.h"
+
+#include <cmath>
+
+#include "specnet/ops/math.h"
+#include "unary_op.h"
+
+namespace specnet {
+
+Tensor clamp(const Tensor& x, double min, double max) {
+  SPECNET_CHECK(!std::isnan(min) && !std::isnan(max), "clamp: bounds must not be NaN (min ", min, ", max ", max, ")");
+  return detail::unary_op(
+      "clamp", x, [=](auto* out, const auto* in, std::int64_t n) { cpu::clamp_forward(out, in, n, min, max); },
+      [=](auto* din, const auto* in, const auto*, const auto* dout, std::int64_t n) {
+        cpu::clamp_backward(din, in, dout, n, min, max);
+      });
+}
+
+Tensor abs(const Tensor& x) {
+  return detail::unary_op(
+      "abs", x, [](auto* out, const auto* in, std::int64_t n) { cpu::abs_forward(out, in, n); },
+      [](auto* din, const auto* in, const auto*, const auto* dout, std::int64_t n) {
+        cpu::abs_backward(din, in, dout, n);
+      });
+}
+
+}  // namespace specnet
