@@ -2,6 +2,7 @@
 // from priors; matches XSPEC fakeit (counts ~ Poisson(t * AREASCAL * rate + t * B * BACKSCAL_s/BACKSCAL_b)).
 #include "specnet/sim/fakeit.h"
 
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -159,6 +160,13 @@ io::Spectrum make_background_pha(const FakeitSetup& setup, const std::vector<dou
   return s;
 }
 
+std::string dataset_column_name(const std::string& param_name) {
+  std::string s = param_name;
+  for (char& c : s)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) c = '_';
+  return s;
+}
+
 double Prior::sample(double u) const {
   return log ? std::exp(std::log(lo) + u * (std::log(hi) - std::log(lo))) : lo + u * (hi - lo);
 }
@@ -235,7 +243,7 @@ void simulate_dataset(const FakeitSetup& setup, const CompositeModel& model, con
   }
   io::ParamTable table;
   for (const auto& p : model.params()) {
-    table.names.push_back(p.name);
+    table.names.push_back(dataset_column_name(p.name));
     table.units.push_back(p.spec->unit);
   }
   const std::int64_t H = static_cast<std::int64_t>(setup.matrix.num_outputs()), P = model.num_params();

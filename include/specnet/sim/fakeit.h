@@ -63,9 +63,13 @@ struct DatasetOptions {
   bool progress = true;        // "spectra done, rate, ETA" lines on stderr
 };
 
+// FITS column name of a model parameter in the PARAMS table: characters other than letters, digits and '_'
+// become '_' ("bremss_2.kT" -> "bremss_2_kT"), as fitsverify asks of TTYPE names.
+std::string dataset_column_name(const std::string& param_name);
+
 // Simulates options.count spectra of `model` (fixed parameters as set on it) with the parameters named in
 // `priors` drawn per spectrum, and writes them as a PHA Type II file with a PARAMS table (one column per
-// parameter of the model, in model order). With a background, writes one background realisation to
+// parameter of the model, in model order, named by dataset_column_name). With a background, writes one background realisation to
 // `background_path` (PHA Type I) and names it in BACKFILE. Spectrum i uses streams derived from (seed, i) only.
 void simulate_dataset(const FakeitSetup& setup, const CompositeModel& model, const std::vector<Prior>& priors,
                       const DatasetOptions& options, const std::string& path, const std::string& background_path = "");
