@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 
 #include "specnet/error.h"
 #include "specnet/sim/energy_grid.h"
@@ -178,6 +179,8 @@ InstrumentResponse load_response(const std::string& spec) {
   InstrumentResponse r;
   const auto comma = spec.find(',');
   const std::string rmf_path = spec.substr(0, comma);
+  SPECNET_CHECK(std::filesystem::is_regular_file(rmf_path), "unknown response '", spec,
+                "': not a built-in response (nustar, nicer) and no RMF file '", rmf_path, "'");
   r.name = rmf_path;
   r.rmf = io::read_rmf(rmf_path);
   if (comma != std::string::npos) {
