@@ -80,6 +80,12 @@ TEST_CASE("sim fakeit: datasets are identical for 1 and 2 threads; priors respec
   std::vector<double> c3(10 * H), p3(10 * P);
   simulate_block(s, m, priors, 99, 10, 10, c3.data(), p3.data());
   CHECK(std::equal(c3.begin(), c3.end(), c1.begin() + 10 * H));
+  // Batched folding inside simulate_block equals the single-spectrum path with the same parameters.
+  CompositeModel m7(m);
+  for (std::int64_t p = 0; p < P; ++p)
+    if (m7.params()[p].link < 0) m7.set(m7.params()[p].name, p1[7 * P + p]);
+  const auto single = fake_counts(s, photons_of(m7, nustar()).data(), 99, 2 * 7);
+  CHECK(std::equal(single.begin(), single.end(), c1.begin() + 7 * H));
   const std::int64_t kt = m.param_index("bremss_2.kT"), norm = m.param_index("bremss_2.norm");
   for (std::int64_t i = 0; i < n; ++i) {
     CHECK(p1[i * P + kt] >= 1.0);

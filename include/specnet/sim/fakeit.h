@@ -70,7 +70,8 @@ std::string dataset_column_name(const std::string& param_name);
 // Simulates options.count spectra of `model` (fixed parameters as set on it) with the parameters named in
 // `priors` drawn per spectrum, and writes them as a PHA Type II file with a PARAMS table (one column per
 // parameter of the model, in model order, named by dataset_column_name). With a background, writes one background realisation to
-// `background_path` (PHA Type I) and names it in BACKFILE. Spectrum i uses streams derived from (seed, i) only.
+// `background_path` (PHA Type I) and names it in BACKFILE. Spectrum i draws its parameters from Philox stream
+// (seed, 2i + 1) and its counts from (seed, 2i), so fake_counts(setup, photons, seed, 2i) reproduces it.
 void simulate_dataset(const FakeitSetup& setup, const CompositeModel& model, const std::vector<Prior>& priors,
                       const DatasetOptions& options, const std::string& path, const std::string& background_path = "");
 
