@@ -8,6 +8,7 @@
 
 #include "ogip_test_util.h"
 #include "specnet/context.h"
+#include "sim_test_util.h"
 #include "specnet/error.h"
 #include "specnet/io/pha.h"
 #include "specnet/io/pha2.h"
@@ -18,10 +19,7 @@ using namespace specnet;
 using namespace specnet::sim;
 
 namespace {
-const InstrumentResponse& nustar() {
-  static const InstrumentResponse r = builtin_response("nustar");
-  return r;
-}
+const InstrumentResponse& nustar() { return test::builtin_nustar(); }
 std::vector<double> photons_of(const CompositeModel& m, const InstrumentResponse& r) {
   return m.evaluate(r.energy_edges_kev());
 }
