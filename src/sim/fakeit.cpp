@@ -82,6 +82,44 @@ std::vector<std::int64_t> prior_indices(const CompositeModel& model, const std::
   return idx;
 }
 
+// Spectra folded together by simulate_block (also its parallel_for grain).
+constexpr std::int64_t kFoldBatch = 16;
+
+// out (B, H) = M in for B spectra at once; in is energy-major (E, B). Each output sums over the matrix entries
+// in the same order as SparseResponse::fold_into, so batched and single folds agree bitwise. The full-batch
+// case has a compile-time width so that the inner loop becomes straight vector code.
+template <std::int64_t kB>
+void fold_batch_fixed(const io::SparseResponse& matrix, const double* in_eb, std::int64_t B, double* out_bh) {
+  const std::int64_t H = static_cast<std::int64_t>(matrix.num_outputs());
+  const std::int64_t nb = kB > 0 ? kB : B;
+  double acc[kFoldBatch];
+  for (std::int64_t o = 0; o < H; ++o) {
+    for (std::int64_t b = 0; b < nb; ++b) acc[b] = 0;
+    for (auto k = matrix.row_start[o]; k < matrix.row_start[o + 1]; ++k) {
+      const double v = matrix.value[k];
+      const double* x = in_eb + static_cast<std::int64_t>(matrix.energy_index[k]) * nb;
+      for (std::int64_t b = 0; b < nb; ++b) acc[b] += v * x[b];
+    }
+    for (std::int64_t b = 0; b < nb; ++b) out_bh[b * H + o] = acc[b];
+  }
+}
+
+void fold_batch(const io::SparseResponse& matrix, const double* in_eb, std::int64_t B, double* out_bh) {
+  if (B == kFoldBatch) fold_batch_fixed<kFoldBatch>(matrix, in_eb, B, out_bh);
+  else fold_batch_fixed<0>(matrix, in_eb, B, out_bh);
+}
+
+// Folded rate (H) -> expected counts: t * AREASCAL * rate + t * background * BACKSCAL_src / BACKSCAL_bkg.
+void scale_and_add_background(const FakeitSetup& setup, double* counts) {
+  const std::size_t H = setup.matrix.num_outputs();
+  const double t = setup.exposure_s * setup.areascal;
+  for (std::size_t h = 0; h < H; ++h) counts[h] *= t;
+  if (!setup.background_rate.empty()) {
+    const double scale = setup.exposure_s * setup.backscal / setup.background_backscal;
+    for (std::size_t h = 0; h < H; ++h) counts[h] += setup.background_rate[h] * scale;
+  }
+}
+
 }  // namespace
 
 FakeitSetup make_fakeit_setup(InstrumentResponse response, double exposure_s, std::vector<double> background_rate,
@@ -110,13 +148,7 @@ FakeitSetup make_fakeit_setup(InstrumentResponse response, double exposure_s, st
 
 void expected_counts(const FakeitSetup& setup, const double* photons, double* out) {
   setup.matrix.fold_into(out, photons);
-  const std::size_t H = setup.matrix.num_outputs();
-  const double t = setup.exposure_s * setup.areascal;
-  for (std::size_t h = 0; h < H; ++h) out[h] *= t;
-  if (!setup.background_rate.empty()) {
-    const double scale = setup.exposure_s * setup.backscal / setup.background_backscal;
-    for (std::size_t h = 0; h < H; ++h) out[h] += setup.background_rate[h] * scale;
-  }
+  scale_and_add_background(setup, out);
 }
 
 std::vector<double> fake_counts(const FakeitSetup& setup, const double* photons, std::uint64_t seed,
@@ -213,18 +245,24 @@ void simulate_block(const FakeitSetup& setup, const CompositeModel& model, const
   const std::int64_t E = static_cast<std::int64_t>(edges.size()) - 1;
   const std::int64_t H = static_cast<std::int64_t>(setup.matrix.num_outputs());
   const std::int64_t P = model.num_params();
-  parallel_for(n, 16, [&](std::int64_t begin, std::int64_t end) {
+  parallel_for(n, kFoldBatch, [&](std::int64_t begin, std::int64_t end) {
     CompositeModel m(model);  // each chunk sets parameters on its own copy
-    std::vector<double> photons(E), mean(H);  // (E), (H)
-    for (std::int64_t s = begin; s < end; ++s) {
-      const std::uint64_t i = static_cast<std::uint64_t>(first + s);
+    const std::int64_t B = end - begin;
+    std::vector<double> photons(E), photons_eb(E * B), mean(B * H);  // (E), (E, B), (B, H)
+    for (std::int64_t b = 0; b < B; ++b) {
+      const std::uint64_t i = static_cast<std::uint64_t>(first + begin + b);
       UniformStream pu(seed, params_stream(i));
       for (std::size_t k = 0; k < priors.size(); ++k) m.set(m.params()[idx[k]].name, priors[k].sample(pu.next()));
-      for (std::int64_t p = 0; p < P; ++p) params[s * P + p] = m.get(m.params()[p].name);
+      for (std::int64_t p = 0; p < P; ++p) params[(begin + b) * P + p] = m.get(m.params()[p].name);
       m.evaluate(edges.data(), E, photons.data());
-      expected_counts(setup, photons.data(), mean.data());
-      UniformStream cu(seed, counts_stream(i));
-      sample_poisson(mean.data(), H, cu, counts + s * H);
+      for (std::int64_t e = 0; e < E; ++e) photons_eb[e * B + b] = photons[e];
+    }
+    // One pass over the matrix folds the whole chunk (the matrix, not the spectra, dominates memory traffic).
+    fold_batch(setup.matrix, photons_eb.data(), B, mean.data());
+    for (std::int64_t b = 0; b < B; ++b) {
+      scale_and_add_background(setup, mean.data() + b * H);
+      UniformStream cu(seed, counts_stream(static_cast<std::uint64_t>(first + begin + b)));
+      sample_poisson(mean.data() + b * H, H, cu, counts + (begin + b) * H);
     }
   });
 }

@@ -26,7 +26,8 @@ double poisson_inversion(double mean, UniformStream& uniforms) {
 }
 
 double poisson_ptrs(double mean, UniformStream& uniforms) {
-  const double slam = std::sqrt(mean), loglam = std::log(mean);
+  const double slam = std::sqrt(mean);
+  double loglam = 0;  // needed only past the squeeze (~14% of draws), so computed on first use
   const double b = 0.931 + 2.53 * slam, a = -0.059 + 0.02483 * b;
   const double inv_alpha = 1.1239 + 1.1328 / (b - 3.4), vr = 0.9277 - 3.6224 / (b - 2);
   for (;;) {
@@ -35,6 +36,7 @@ double poisson_ptrs(double mean, UniformStream& uniforms) {
     const double k = std::floor((2 * a / us + b) * U + mean + 0.43);
     if (us >= 0.07 && V <= vr) return k;  // squeeze: accepted without logs (~86% of draws)
     if (k < 0 || (us < 0.013 && V > us)) continue;
+    if (loglam == 0) loglam = std::log(mean);  // mean >= 10, so the log is never 0
     if (std::log(V) + std::log(inv_alpha) - std::log(a / (us * us) + b) <= -mean + k * loglam - log_factorial(k))
       return k;
   }
