@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "harness.h"
+#include "ogip_test_util.h"
 #include "specnet/error.h"
 #include "specnet/io/arf.h"
 #include "specnet/sim/composite_model.h"
@@ -154,4 +155,28 @@ TEST_CASE("sim instrument: embedded ARF tables match the real ARFs within 1% in 
   const io::Arf real = io::read_arf(shared + "/data/nustar/nu90402339002A01_sr.arf");
   REQUIRE(r.arf.num_energies() == real.num_energies());
   CHECK(r.arf.area_cm2[500] == doctest::Approx(real.area_cm2[500]).epsilon(0.01));
+}
+
+TEST_CASE("sim instrument: user RMF and ARF files load and fold like the built-in response") {
+  const InstrumentResponse builtin = builtin_response("nicer");
+  const std::string rmf_path = test::ogip_temp("nicer_gauss.rmf"), arf_path = test::ogip_temp("nicer_table.arf");
+  io::write_rmf(rmf_path, builtin.rmf);
+  io::write_arf(arf_path, builtin.arf);
+  const InstrumentResponse user = load_response(rmf_path + "," + arf_path);
+  CHECK(user.name == rmf_path);
+  CHECK(user.has_arf());
+  CHECK(user.num_channels() == 1501);
+  const CompositeModel model("tbabs*bremss");
+  const std::vector<double> photons = model.evaluate(builtin.energy_edges_kev());
+  std::vector<double> a, b;
+  builtin.matrix().fold_into(a, photons);
+  user.matrix().fold_into(b, photons);
+  REQUIRE(a.size() == b.size());
+  double total = 0;
+  for (double v : a) total += v;
+  for (std::size_t h = 0; h < a.size(); ++h) CHECK(b[h] == doctest::Approx(a[h]).epsilon(1e-5).scale(1e-9 * total));
+  // RMF alone (no ARF): folding gives counts per cm^2.
+  CHECK_FALSE(load_response(rmf_path).has_arf());
+  CHECK_THROWS_AS(load_response(rmf_path + ","), Error);
+  CHECK_THROWS_AS(load_response(rmf_path + ",/nonexistent.arf"), Error);
 }
