@@ -18,6 +18,12 @@ inline std::string ogip_temp_dir() {
   static const std::string dir = [] {
     auto d = std::filesystem::temp_directory_path() / ("specnet_ogip_" + std::to_string(::getpid()));
     std::filesystem::create_directories(d);
+    std::atexit([] {  // written files are only needed while the tests run
+      std::error_code ec;
+      std::filesystem::remove_all(std::filesystem::temp_directory_path() /
+                                      ("specnet_ogip_" + std::to_string(::getpid())),
+                                  ec);
+    });
     return d.string();
   }();
   return dir;

@@ -109,16 +109,18 @@ TEST_CASE("apec Fe XXVI Ly-alpha / Fe XXV He-alpha rises with temperature") {
 }
 
 TEST_CASE("apec Fe K equivalent width at solar abundance lies in the published range") {
-  // Rothenflug & Arnaud (1985, A&A 144, 431), same Fe abundance 4.68e-5: ~0.5-1 keV for kT 3-6 keV,
-  // falling above ~5 keV as Fe becomes fully stripped.
+  // Rothenflug & Arnaud (1985, A&A 144, 431) and Phillips (2004, ApJ 605, 921, CHIANTI), rescaled to the angr
+  // Fe abundance 4.68e-5: ~0.5-1.5 keV for kT 3-6 keV (the upper end when the Fe XXIV dielectronic satellites,
+  // here at Badnell's total DR rate, are counted in the complex), falling above ~5 keV as Fe gets stripped.
   const double ew3 = fe_k_ew_kev(3.0), ew6 = fe_k_ew_kev(6.0), ew10 = fe_k_ew_kev(10.0);
   MESSAGE("Fe K EW: " << ew3 << " keV (3 keV), " << ew6 << " keV (6 keV), " << ew10 << " keV (10 keV)");
-  CHECK(ew3 > 0.4);
-  CHECK(ew3 < 1.2);
-  CHECK(ew6 > 0.4);
-  CHECK(ew6 < 1.2);
+  CHECK(ew3 > 0.5);
+  CHECK(ew3 < 1.6);
+  CHECK(ew6 > 0.5);
+  CHECK(ew6 < 1.6);
+  CHECK(ew6 < ew3);
   CHECK(ew10 < ew6);
-  CHECK(ew10 > 0.2);
+  CHECK(ew10 > 0.3);
   // The EW scales with the metal abundance (the H/He continuum dominates at 6.7 keV).
   const double lines2 = band(apec_line_photons, 6.4, 7.1, 6.0, 2.0);
   CHECK(lines2 == doctest::Approx(2 * band(apec_line_photons, 6.4, 7.1, 6.0)).epsilon(1e-12).scale(0));

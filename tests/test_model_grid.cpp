@@ -20,7 +20,7 @@ TEST_CASE("model grid: linear and log grids have exact ends and constant steps")
   CHECK(lg.back() == 80.0);
   const double ratio = std::pow(80.0 / 0.3, 1.0 / 2000.0);
   for (std::size_t i = 1; i < lg.size(); ++i) CHECK(lg[i] / lg[i - 1] == doctest::Approx(ratio).epsilon(1e-12));
-  CHECK(parse_energy_grid("1 2 4").size() == 5);          // whitespace, default linear
+  CHECK(parse_energy_grid("1 2 4").size() == 5);  // whitespace, default linear
   CHECK(parse_energy_grid("1:2:4:LIN")[1] == doctest::Approx(1.25));
   validate_energy_edges(lg);
 }

@@ -4,26 +4,13 @@
 #include <vector>
 
 #include "harness.h"
+#include "model_test_util.h"
 #include "specnet/sim/energy_grid.h"
 #include "specnet/sim/model.h"
 
-SPECNET_USE_MODEL(gaussian);
-SPECNET_USE_MODEL(lorentz);
-
 using namespace specnet::sim;
-
-namespace {
-std::vector<double> eval(const char* name, const std::vector<double>& edges, const std::vector<double>& p) {
-  std::vector<double> out(edges.size() - 1);  // (E)
-  evaluate_model(find_model(name), edges.data(), static_cast<std::int64_t>(out.size()), p.data(), out.data());
-  return out;
-}
-double sum(const std::vector<double>& v) {
-  double s = 0;
-  for (double x : v) s += x;
-  return s;
-}
-}  // namespace
+using specnet::test::eval_model;
+using specnet::test::total;
 
 TEST_CASE("model lines: gaussian and lorentz integrate to norm over E > 0") {
   // Grid from 1e-12 keV to 1e7 keV: everything at E > 0 except a vanishing sliver.
@@ -34,11 +21,11 @@ TEST_CASE("model lines: gaussian and lorentz integrate to norm over E > 0") {
         CAPTURE(name);
         CAPTURE(e0);
         CAPTURE(width);
-        const auto out = eval(name, edges, {e0, width, 2.5});
+        const auto out = eval_model(name, edges, {e0, width, 2.5});
         // lorentz wings fall as 1/E^2: above 1e7 keV lies W/(2 pi 1e7) of the unrenormalised profile
         const double positive = M_PI / 2 - std::atan(-2 * e0 / width);
         const double tail = std::string(name) == "lorentz" ? width / (2 * 1e7) / positive : 0.0;
-        CHECK(sum(out) == doctest::Approx(2.5 * (1 - tail)).epsilon(1e-8));
+        CHECK(total(out) == doctest::Approx(2.5 * (1 - tail)).epsilon(1e-8));
       }
     }
   }
@@ -47,8 +34,8 @@ TEST_CASE("model lines: gaussian and lorentz integrate to norm over E > 0") {
 TEST_CASE("model lines: profiles match the analytic shapes") {
   const std::vector<double> edges = {6.0, 6.3, 6.35, 6.4, 6.45, 6.5, 7.0, 20.0, 40.0};
   const double e0 = 6.4, sigma = 0.07, fwhm = 0.12;
-  const auto g = eval("gaussian", edges, {e0, sigma, 1.0});
-  const auto l = eval("lorentz", edges, {e0, fwhm, 1.0});
+  const auto g = eval_model("gaussian", edges, {e0, sigma, 1.0});
+  const auto l = eval_model("lorentz", edges, {e0, fwhm, 1.0});
   const double lnorm = M_PI / 2 - std::atan(-2 * e0 / fwhm);
   for (std::size_t i = 0; i + 1 < edges.size(); ++i) {
     const double a = edges[i], b = edges[i + 1];
@@ -59,10 +46,10 @@ TEST_CASE("model lines: profiles match the analytic shapes") {
     CHECK(l[i] == doctest::Approx(lref).epsilon(1e-9));
   }
   // Far wings keep relative precision (no cancellation of atan / erf differences).
-  const auto far = eval("lorentz", {1000.0, 1000.001}, {e0, fwhm, 1.0});
+  const auto far = eval_model("lorentz", {1000.0, 1000.001}, {e0, fwhm, 1.0});
   const double density = (fwhm / (2 * M_PI)) / (std::pow(1000.0005 - e0, 2) + fwhm * fwhm / 4) * M_PI / lnorm;
   CHECK(far[0] == doctest::Approx(density * 0.001).epsilon(1e-6));
-  const auto gfar = eval("gaussian", {7.0, 7.001}, {e0, sigma, 1.0});
+  const auto gfar = eval_model("gaussian", {7.0, 7.001}, {e0, sigma, 1.0});
   const double gd = std::exp(-0.5 * std::pow((7.0005 - e0) / sigma, 2)) / (sigma * std::sqrt(2 * M_PI));
   CHECK(gfar[0] == doctest::Approx(gd * 0.001).epsilon(1e-5));
   CHECK(gfar[0] > 0);
@@ -71,7 +58,7 @@ TEST_CASE("model lines: profiles match the analytic shapes") {
 TEST_CASE("model lines: zero width puts the whole line in the bin holding LineE") {
   const std::vector<double> edges = {1.0, 2.0, 3.0, 4.0};
   for (const char* name : {"gaussian", "lorentz"}) {
-    const auto out = eval(name, edges, {2.5, 0.0, 4.0});
+    const auto out = eval_model(name, edges, {2.5, 0.0, 4.0});
     CHECK(out[0] == 0.0);
     CHECK(out[1] == 4.0);
     CHECK(out[2] == 0.0);

@@ -5,32 +5,14 @@
 #include <vector>
 
 #include "harness.h"
+#include "model_test_util.h"
 #include "specnet/error.h"
 #include "specnet/sim/composite_model.h"
 #include "specnet/sim/energy_grid.h"
 
-SPECNET_USE_MODEL(tbabs);
-SPECNET_USE_MODEL(powerlaw);
-SPECNET_USE_MODEL(bremss);
-SPECNET_USE_MODEL(simpl);
-SPECNET_USE_MODEL(simplcut);
-SPECNET_USE_MODEL(diskbb);
-SPECNET_USE_MODEL(ezdiskbb);
-SPECNET_USE_MODEL(zbremss);
-SPECNET_USE_MODEL(gaussian);
-SPECNET_USE_MODEL(constant);
-
 using namespace specnet;
 using namespace specnet::sim;
-
-namespace {
-std::vector<double> component(const char* name, const std::vector<double>& edges, const std::vector<double>& p,
-                              std::vector<double> inout = {}) {
-  if (inout.empty()) inout.resize(edges.size() - 1);  // (E)
-  evaluate_model(find_model(name), edges.data(), static_cast<std::int64_t>(inout.size()), p.data(), inout.data());
-  return inout;
-}
-}  // namespace
+using specnet::test::eval_model;
 
 TEST_CASE("model parser: the paper's expressions give XSPEC-style parameter lists") {
   // zbremss stands in for apec (kT, Redshift, norm) in the two-temperature model.
@@ -43,8 +25,8 @@ TEST_CASE("model parser: the paper's expressions give XSPEC-style parameter list
   CHECK(t_pl.num_params() == 5);
   CHECK(t_pl.param_names()[3] == "powerlaw_3.PhoIndex");
   CompositeModel disk("tbabs*simpl(diskbb)");
-  CHECK(disk.param_names() == std::vector<std::string>{"tbabs_1.nH", "simpl_2.Gamma", "simpl_2.FracSctr",
-                                                       "diskbb_3.Tin", "diskbb_3.norm"});
+  CHECK(disk.param_names() ==
+        std::vector<std::string>{"tbabs_1.nH", "simpl_2.Gamma", "simpl_2.FracSctr", "diskbb_3.Tin", "diskbb_3.norm"});
   CompositeModel cut("tbabs*simplcut(ezdiskbb)");
   CHECK(cut.num_params() == 6);
   CHECK(cut.params()[3].frozen);  // simplcut kT_e is frozen by default
@@ -54,28 +36,51 @@ TEST_CASE("model parser: the paper's expressions give XSPEC-style parameter list
   CHECK(c.param_names()[0] == "constant_1.factor");
 }
 
+TEST_CASE("model parser: canonical expressions round-trip") {
+  const auto edges = log_grid(0.3, 80.0, 100);
+  struct Case {
+    const char* expr;
+    const char* canonical;
+  };
+  for (const Case& c :
+       std::vector<Case>{{"tbabs*(zbremss+zbremss)", "tbabs*(zbremss+zbremss)"},
+                         {"TBabs * ( bremss + pow )", "tbabs*(bremss+powerlaw)"},
+                         {"tbabs*simpl*diskbb", "tbabs*simpl(diskbb)"},
+                         {"tbabs(simplcut(ezdiskbb))", "tbabs*simplcut(ezdiskbb)"},
+                         {"0.5*tbabs*(bremss+gaussian)+powerlaw", "0.5*tbabs*(bremss+gaussian)+powerlaw"},
+                         {"((powerlaw))", "powerlaw"}}) {
+    CAPTURE(c.expr);
+    CompositeModel m(c.expr);
+    CHECK(m.canonical_expression() == c.canonical);
+    CompositeModel again(m.canonical_expression());
+    CHECK(again.param_names() == m.param_names());
+    CHECK(again.canonical_expression() == m.canonical_expression());
+    CHECK(again.evaluate(edges) == m.evaluate(edges));
+  }
+}
+
 TEST_CASE("model parser: evaluation equals the components combined by hand") {
   const auto edges = log_grid(0.3, 80.0, 300);
   CompositeModel m("tbabs*(bremss+powerlaw)");
   m.set("tbabs_1.nH", 0.7);
   m.set("bremss_2.kT", 4.0);
-  m.set("2:norm", 0.02);          // component:name alias
-  m.set("4", 1.6);                 // XSPEC global parameter number
+  m.set("2:norm", 0.02);  // component:name alias
+  m.set("4", 1.6);        // XSPEC global parameter number
   m.set("powerlaw_3.norm", 0.3);
   CHECK(m.get("powerlaw_3.PhoIndex") == 1.6);
-  CHECK(m.get("nH") == 0.7);       // a unique bare name is accepted
+  CHECK(m.get("nH") == 0.7);  // a unique bare name is accepted
   const auto out = m.evaluate(edges);
-  const auto t = component("tbabs", edges, {0.7});
-  const auto b = component("bremss", edges, {4.0, 0.02});
-  const auto p = component("powerlaw", edges, {1.6, 0.3});
+  const auto t = eval_model("tbabs", edges, {0.7});
+  const auto b = eval_model("bremss", edges, {4.0, 0.02});
+  const auto p = eval_model("powerlaw", edges, {1.6, 0.3});
   REQUIRE(out.size() == edges.size() - 1);
   for (std::size_t i = 0; i < out.size(); ++i) CHECK(out[i] == doctest::Approx(t[i] * (b[i] + p[i])).epsilon(1e-14));
 
   // Convolution: applied to its argument, also in the `conv*rest` form, and numbers are constants.
   CompositeModel s1("tbabs*simpl(diskbb)"), s2("tbabs*simpl*diskbb"), s3("2*tbabs*simpl(diskbb)");
-  const auto d = component("diskbb", edges, {1.0, 1.0});
-  const auto sd = component("simpl", edges, {2.3, 0.05}, d);
-  const auto t1 = component("tbabs", edges, {1.0});
+  const auto d = eval_model("diskbb", edges, {1.0, 1.0});
+  const auto sd = eval_model("simpl", edges, {2.3, 0.05}, d);
+  const auto t1 = eval_model("tbabs", edges, {1.0});
   const auto o1 = s1.evaluate(edges), o2 = s2.evaluate(edges), o3 = s3.evaluate(edges);
   for (std::size_t i = 0; i < o1.size(); ++i) {
     CHECK(o1[i] == doctest::Approx(t1[i] * sd[i]).epsilon(1e-14));
@@ -142,21 +147,27 @@ TEST_CASE("model parser: bad parameters and malformed expressions give clear err
     const char* expr;
     const char* message;
   };
-  for (const Bad& b : std::vector<Bad>{{"tbabs*(powerlaw", "is missing ')' at the end"},
-                                       {"tbabs*powerlaw)", "unexpected ')' at position 15"},
-                                       {"tbabs*(apecc+powerlaw)", "unknown model 'apecc'; known models: bknpower"},
-                                       {"", "is empty"},
-                                       {"tbabs*", "ends where a model name"},
-                                       {"tbabs", "no additive component"},
-                                       {"tbabs+powerlaw", "adds a multiplicative term"},
-                                       {"powerlaw*bremss", "multiplies two additive terms"},
-                                       {"powerlaw(bremss)", "gives additive model 'powerlaw' an argument"},
-                                       {"tbabs*simpl", "convolution with nothing to act on"},
-                                       {"simpl(tbabs)", "to a multiplicative term"},
-                                       {"tbabs*(powerlaw+)", "expects a model name, number or '(' before ')' at position 17"},
-                                       {"powerlaw $ bremss", "unexpected '$'"},
-                                       {"1e12*powerlaw", "outside"}}) {
+  for (const Bad& b :
+       std::vector<Bad>{{"tbabs*(powerlaw", "is missing ')' at the end"},
+                        {"tbabs*powerlaw)", "unexpected ')' at position 15"},
+                        {"tbabs*(apecc+powerlaw)", "unknown model 'apecc'; known models: bknpower"},
+                        {"", "is empty"},
+                        {"tbabs*", "ends where a model name"},
+                        {"tbabs", "no additive component"},
+                        {"tbabs+powerlaw", "adds a multiplicative term"},
+                        {"powerlaw*bremss", "multiplies two additive terms"},
+                        {"powerlaw(bremss)", "gives additive model 'powerlaw' an argument"},
+                        {"tbabs*simpl", "convolution with nothing to act on"},
+                        {"simpl(tbabs)", "to a multiplicative term"},
+                        {"tbabs*(powerlaw+)", "expects a model name, number or '(' before ')' at position 17"},
+                        {"powerlaw $ bremss", "unexpected '$'"},
+                        {"1e12*powerlaw", "outside"}}) {
     CAPTURE(b.expr);
     CHECK_THROWS_WITH_AS(CompositeModel(b.expr), doctest::Contains(b.message), Error);
   }
+  const std::string deep = std::string(100000, '(') + "powerlaw" + std::string(100000, ')');
+  CHECK_THROWS_WITH_AS(CompositeModel{deep}, doctest::Contains("nests parentheses deeper than 200"), Error);
+  CompositeModel moved("powerlaw");
+  CompositeModel taken = std::move(moved);
+  CHECK(taken.num_params() == 2);
 }

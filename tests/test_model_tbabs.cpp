@@ -8,17 +8,15 @@
 #include "specnet/sim/model.h"
 #include "specnet/sim/tbabs.h"
 
-SPECNET_USE_MODEL(tbabs);
-
 using namespace specnet::sim;
 
-TEST_CASE("model tbabs: cross section per H atom matches XSPEC's tbabs within 3%") {
-  // XSPEC tbabs (abund wilm) in 1e-22 cm^2: physics notes.
+TEST_CASE("model tbabs: cross section per H atom matches XSPEC's tbabs within 2%") {
+  // XSPEC tbabs (abund wilm) in 1e-22 cm^2: physics notes (which ask for 3%; measured within 1.5%).
   const double e_kev[] = {1.0, 2.0, 6.0, 10.0};
   const double ref[] = {1.74, 0.29, 0.014, 0.0071};
   for (int i = 0; i < 4; ++i) {
     CAPTURE(e_kev[i]);
-    CHECK(tbabs_sigma_1e22(e_kev[i]) == doctest::Approx(ref[i]).epsilon(0.03));
+    CHECK(tbabs_sigma_1e22(e_kev[i]) == doctest::Approx(ref[i]).epsilon(0.02));
   }
   // Oxygen K edge (0.538 keV in Verner's neutral O): sigma jumps up across it.
   CHECK(tbabs_sigma_1e22(0.545) > 1.2 * tbabs_sigma_1e22(0.530));

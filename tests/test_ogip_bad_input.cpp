@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 #include <fitsio.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -52,6 +53,24 @@ class RawTable {
   fitsfile* f_ = nullptr;
   int status_ = 0;
 };
+
+// Appends an EBOUNDS table (CHANNEL, E_MIN, E_MAX) to an existing file.
+void append_ebounds(const std::string& path, std::vector<double> channel, std::vector<double> lo,
+                    std::vector<double> hi, const char* channel_form, const char* energy_form) {
+  int status = 0;
+  fitsfile* f = nullptr;
+  fits_open_file(&f, path.c_str(), READWRITE, &status);
+  const char* names[] = {"CHANNEL", "E_MIN", "E_MAX"};
+  const char* forms[] = {channel_form, energy_form, energy_form};
+  const auto n = static_cast<LONGLONG>(channel.size());
+  fits_create_tbl(f, BINARY_TBL, n, 3, const_cast<char**>(names), const_cast<char**>(forms), nullptr, "EBOUNDS",
+                  &status);
+  fits_write_col(f, TDOUBLE, 1, 1, 1, n, channel.data(), &status);
+  fits_write_col(f, TDOUBLE, 2, 1, 1, n, lo.data(), &status);
+  fits_write_col(f, TDOUBLE, 3, 1, 1, n, hi.data(), &status);
+  fits_close_file(f, &status);
+  REQUIRE(status == 0);
+}
 
 void write_good_arf(const std::string& path, int n) {
   Arf a;
@@ -256,21 +275,7 @@ TEST_CASE("ogip bad input: channel mismatch between PHA and RMF, bad RMF groups"
                {"1D", "1D", "1J", "1J", "1J", "2D"}, 1);
     t.col(1, {1}).col(2, {2}).col(3, {1}).col(4, {3}).col(5, {2}).col(6, {0.5, 0.5}).key("TLMIN4", 1L);
   }
-  {
-    int status = 0;
-    fitsfile* f = nullptr;
-    fits_open_file(&f, path.c_str(), READWRITE, &status);
-    const char* names[] = {"CHANNEL", "E_MIN", "E_MAX"};
-    const char* forms[] = {"1J", "1D", "1D"};
-    fits_create_tbl(f, BINARY_TBL, 3, 3, const_cast<char**>(names), const_cast<char**>(forms), nullptr, "EBOUNDS",
-                    &status);
-    double ch[] = {1, 2, 3}, lo[] = {1, 2, 3}, hi[] = {2, 3, 4};
-    fits_write_col(f, TDOUBLE, 1, 1, 1, 3, ch, &status);
-    fits_write_col(f, TDOUBLE, 2, 1, 1, 3, lo, &status);
-    fits_write_col(f, TDOUBLE, 3, 1, 1, 3, hi, &status);
-    fits_close_file(f, &status);
-    REQUIRE(status == 0);
-  }
+  append_ebounds(path, {1, 2, 3}, {1, 2, 3}, {2, 3, 4}, "1J", "1D");
   CHECK_THROWS_WITH_AS(read_rmf(path), doctest::Contains("channels 3..4 outside the 3 channels starting at 1"), Error);
 }
 
@@ -286,21 +291,7 @@ TEST_CASE("ogip rmf with fixed-width F_CHAN/N_CHAN/MATRIX arrays and several gro
     t.col(4, {1, 3, 6}, 3).col(5, {1, 2, 1}, 3).col(6, {1, 0, 0, 2, 0, 0}, 3);
     t.key("TLMIN4", 1L).key("DETCHANS", 6L);
   }
-  {
-    int status = 0;
-    fitsfile* f = nullptr;
-    fits_open_file(&f, path.c_str(), READWRITE, &status);
-    const char* names[] = {"CHANNEL", "E_MIN", "E_MAX"};
-    const char* forms[] = {"1I", "1E", "1E"};
-    fits_create_tbl(f, BINARY_TBL, 6, 3, const_cast<char**>(names), const_cast<char**>(forms), nullptr, "EBOUNDS",
-                    &status);
-    double ch[] = {1, 2, 3, 4, 5, 6}, lo[] = {1, 1.5, 2, 2.5, 3, 3.5}, hi[] = {1.5, 2, 2.5, 3, 3.5, 4};
-    fits_write_col(f, TDOUBLE, 1, 1, 1, 6, ch, &status);
-    fits_write_col(f, TDOUBLE, 2, 1, 1, 6, lo, &status);
-    fits_write_col(f, TDOUBLE, 3, 1, 1, 6, hi, &status);
-    fits_close_file(f, &status);
-    REQUIRE(status == 0);
-  }
+  append_ebounds(path, {1, 2, 3, 4, 5, 6}, {1, 1.5, 2, 2.5, 3, 3.5}, {1.5, 2, 2.5, 3, 3.5, 4}, "1I", "1E");
   const Rmf r = read_rmf(path);
   CHECK(r.includes_area);
   CHECK(r.first_channel == 1);
@@ -309,4 +300,29 @@ TEST_CASE("ogip rmf with fixed-width F_CHAN/N_CHAN/MATRIX arrays and several gro
   CHECK(r.value == std::vector<double>{0.25, 0.5, 0.125, 1, 2});
   const auto out = fold(r, {1, 10, 100});
   CHECK(out == std::vector<double>{100.25, 0.5, 0, 0.125, 0, 200});
+}
+
+TEST_CASE("ogip bad input: corrupt header cards that overflow CFITSIO 4.2 are refused first") {
+  // Found by fuzz/fuzz_ogip.cpp: an unquoted 70-character TTYPE value makes CFITSIO's ffgtbp overflow a
+  // 70-byte buffer (glibc aborts). specnet must turn it into an Error before CFITSIO parses the header.
+  const auto good = ogip_temp("for_corruption.arf");
+  write_good_arf(good, 10);
+  auto bytes = test::read_bytes(good);
+  const std::string ttype = "TTYPE1  = 'ENERG_LO'";
+  const auto it = std::search(bytes.begin(), bytes.end(), ttype.begin(), ttype.end());
+  REQUIRE(it != bytes.end());
+  auto long_value = bytes;
+  std::fill(long_value.begin() + (it - bytes.begin()) + 10, long_value.begin() + (it - bytes.begin()) + 80, 'X');
+  CHECK_THROWS_WITH_AS(read_arf_bytes(long_value.data(), long_value.size(), "long.arf"),
+                       doctest::Contains("corrupt FITS header: HDU 2: keyword TTYPE1 has a 70-character unquoted value"),
+                       Error);
+  const auto path = ogip_temp("long_value.arf");
+  test::write_bytes(path, long_value);
+  CHECK_THROWS_WITH_AS(read_arf(path), doctest::Contains("long_value.arf: corrupt FITS header"), Error);
+
+  auto binary_key = bytes;
+  binary_key[it - bytes.begin() + 2] = static_cast<char>(0xf2);
+  CHECK_THROWS_WITH_AS(read_arf_bytes(binary_key.data(), binary_key.size(), "binary.arf"),
+                       doctest::Contains("non-ASCII byte in a keyword name"), Error);
+  CHECK_NOTHROW(read_arf_bytes(bytes.data(), bytes.size(), "intact.arf"));
 }

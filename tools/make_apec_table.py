@@ -8,16 +8,20 @@ Continuum (per temperature, cell-integrated on a fixed log energy grid, photons 
   free-free  : all ions of Z = 1-30 in chianti.ioneq, charge^2 scaling, Itoh et al. (2000) relativistic Gaunt
                factors inside their validity (log T 6-8.5, -4 <= log u <= 1), van Hoof et al. (2014) elsewhere;
   free-bound : Milne relation; ground level of each recombined ion from the Verner et al. (1996) fit
-               (continuum/verner_short.txt), excited levels as hydrogenic shells n0+1..N_MAX_FB with
-               Karzas-Latter bound-free Gaunt factors (continuum/klgfb_n.dat, l-averaged);
+               (continuum/verner_short.txt), the empty rest of the valence shell n0 and the shells
+               n0+1..N_MAX_FB as hydrogenic shells with Karzas-Latter bound-free Gaunt factors
+               (continuum/klgfb_n.dat, l-averaged);
   two-photon : 2s (H-like) and 2 1S0 (He-like) decays of Si, S, Ar, Ca, Fe, Ni from the level populations
                below, spectral shape from continuum/h(e)seq_2photon.dat.
-Lines: coronal statistical equilibrium at n_e = 1 cm^-3 per ion (elvlc, wgfa, scups with Burgess-Tully
-descaling as in CHIANTI), times ion fraction (chianti.ioneq) and angr abundance.
+Lines: statistical equilibrium at n_e = 1 cm^-3 per ion (elvlc, wgfa, scups with Burgess-Tully descaling as in
+CHIANTI) times ion fraction (chianti.ioneq) and angr abundance, plus recombination from the next ion: radiative
+(hydrogenic shell rates, split over levels by weight) and dielectronic (Badnell drparams totals fed into the
+autoionising levels present in elvlc, whose radiative decays give the satellites and cascades).
 """
 import argparse
 import math
 import os
+import re
 import sys
 
 import numpy as np
@@ -44,6 +48,8 @@ N_MAX_FB = 12                    # highest hydrogenic shell for free-bound
 N_E_DENSITY = 1.0                # cm^-3, low-density (coronal) limit
 LINE_REL_CUT = 2e-3              # keep a line if it reaches this fraction of its ion's total line photons
 LINE_E_MIN_KEV = 0.1
+LINE_MERGE_REL = 0.005           # a dropped line's photons go to the nearest kept line of its ion within 0.5%
+DR_AUTO_N2 = 5e13                # s^-1, typical KLL autoionisation rate of K-shell satellites (scaled as n^-3)
 
 LINE_IONS = [(14, 13), (14, 14), (16, 15), (16, 16), (18, 17), (18, 18), (20, 19), (20, 20),
              (26, 24), (26, 25), (26, 26), (28, 27), (28, 28)]
@@ -202,14 +208,20 @@ def fb_photons(verner, kl, z, n_el, kt_kev, e_kev):
     if above.any():
         ea = e_kev[above]
         out[above] += ratio * ea ** 2 * verner_sigma(v, ea) * np.exp(-(ea - v["eth"]) / kt_kev)
-    for n in range(v["n"] + 1, N_MAX_FB + 1):
+    n0 = v["n"]
+    inner = {1: 0, 2: 2, 3: 10, 4: 28}[n0]
+    for n in range(n0, N_MAX_FB + 1):
+        # empty states of the valence shell n0 not covered by the Verner ground fit: 2 n0^2 - N_valence - 1
+        weight = max(0, 2 * n0 * n0 - (n_el - inner) - 1) if n == n0 else 2 * n * n
+        if weight == 0:
+            continue
         i_n = q * q * RY_KEV / (n * n)
         above = e_kev >= i_n
         if not above.any():
             continue
         ea = e_kev[above]
         sigma = 7.907e-18 * (n / (q * q)) * (i_n / ea) ** 3 * kl_gaunt(kl, n, ea / (q * q * RY_KEV))
-        out[above] += 2 * n * n * ea ** 2 * sigma * np.exp(-(ea - i_n) / kt_kev)
+        out[above] += weight * ea ** 2 * sigma * np.exp(-(ea - i_n) / kt_kev)
     return pref * out
 
 
@@ -221,7 +233,7 @@ def read_elvlc(path):
         if not t or t[0] == "-1":
             break
         idx, j, e_obs, e_th = int(t[0]), float(t[-3]), float(t[-2]), float(t[-1])
-        levels[idx] = (2 * j + 1, e_obs if (e_obs > 0 or idx == 1) else e_th)
+        levels[idx] = (2 * j + 1, e_obs if (e_obs > 0 or idx == 1) else e_th, t[1])
     return levels
 
 
@@ -290,8 +302,8 @@ def upsilon(tr, t_k):
     raise ValueError("unsupported scups transition type %d" % ttype)
 
 
-def level_populations(levels, a_rad, scups, t_k):
-    """Fractional populations (sum 1) at n_e = N_E_DENSITY from collisions + radiative decay."""
+def rate_matrix(levels, a_rad, scups, t_k):
+    """Level indices and the matrix m with d pop / dt = m @ pop at n_e = N_E_DENSITY (collisions + decays)."""
     idx = sorted(levels)
     pos = {k: i for i, k in enumerate(idx)}
     nl = len(idx)
@@ -310,12 +322,124 @@ def level_populations(levels, a_rad, scups, t_k):
         down = 8.62913e-6 * ups / (g[up] * math.sqrt(t_k))
         rate[up, lo] += N_E_DENSITY * down
         rate[lo, up] += N_E_DENSITY * down * g[up] / g[lo] * math.exp(-de / kt)
-    m = rate.T - np.diag(rate.sum(axis=1))        # d pop_i / dt = sum_j pop_j rate[j, i] - pop_i sum_j rate[i, j]
+    # d pop_i / dt = sum_j pop_j rate[j, i] - pop_i sum_j rate[i, j]
+    return idx, pos, rate.T - np.diag(rate.sum(axis=1))
+
+
+def level_populations(idx, pos, m):
+    """Fractional populations (sum 1) of the ion from collisions and radiative decay."""
+    m = m.copy()
     m[0, :] = 1.0
-    rhs = np.zeros(nl)
+    rhs = np.zeros(len(idx))
     rhs[0] = 1.0
     pop = np.linalg.solve(m, rhs)
     return {k: max(pop[pos[k]], 0.0) for k in idx}
+
+
+def recombination_populations(idx, pos, m, source):
+    """Excited populations fed by recombination: m y + source = 0 with the ground level left out.
+
+    source maps level -> capture rate per recombining ion (s^-1 at n_e = N_E_DENSITY); the result is per
+    recombining ion, so line emission = n(recombining ion) * y_u * A."""
+    s = np.zeros(len(idx))
+    for k, v in source.items():
+        s[pos[k]] += v
+    y = np.linalg.solve(m[1:, 1:], -s[1:])
+    out = {k: max(y[pos[k] - 1], 0.0) for k in idx[1:]}
+    out[idx[0]] = 0.0
+    return out
+
+
+def read_drparams(path):
+    """Badnell (2006) fit: alpha_DR(T) = T^-1.5 sum c_i exp(-E_i / T), E_i in K (CHIANTI type 1)."""
+    rows = [ln.split() for ln in open(path)]
+    assert rows[0][0] == "1", "%s: only drparams type 1 (Badnell) is supported" % path
+    e_k = np.array([float(x) for x in rows[1][2:]])
+    c = np.array([float(x) for x in rows[2][2:]])
+    return lambda t_k: t_k ** -1.5 * float(np.sum(c * np.exp(-e_k / t_k)))
+
+
+def read_ip_kev(path):
+    out = {}
+    for ln in open(path):
+        t = ln.split()
+        if len(t) < 3 or t[0] == "-1":
+            break
+        out[(int(t[0]), int(t[1]))] = float(t[2]) * INVCM_TO_KEV
+    return out
+
+
+def rr_shell_rate(kl, q, n, kt_kev):
+    """Hydrogenic radiative recombination rate coefficient into shell n [cm^3 s^-1] (Milne + Kramers x KL)."""
+    xs, ws = np.polynomial.laguerre.laggauss(40)
+    i_n = q * q * RY_KEV / (n * n)
+    e = i_n + kt_kev * xs
+    sigma = 7.907e-18 * (n / (q * q)) * (i_n / e) ** 3 * kl_gaunt(kl, n, e / (q * q * RY_KEV))
+    pref = math.sqrt(2 / math.pi) * C_CM_S / (ME_C2_KEV * kt_kev) ** 1.5
+    return pref * kt_kev * float(np.sum(ws * 2 * n * n * e * e * sigma))
+
+
+def outer_shell(config, n_core):
+    """n of the outer electron if config is the recombining ion's ground core plus one electron, else None."""
+    core = {0: [], 1: ["1s"], 2: ["1s2"]}[n_core]
+    orb = config.split(".")
+    if orb[:-1] != core or not orb[-1][:-1].isdigit() or not orb[-1][-1].isalpha():
+        return None
+    return int(orb[-1][:-1])
+
+
+def rr_source(levels, kl, z, stage, kt_kev):
+    """Radiative recombination onto the next ion, distributed over this ion's shells n (by level weight);
+    recombination into shells above the highest one with levels is added to that shell (cascades)."""
+    n_core = z - stage                               # electrons of the recombining ion
+    q = stage                                        # its charge
+    shells = {}
+    for k, (g, _, cfg) in levels.items():
+        n = outer_shell(cfg, n_core)
+        if n is not None:
+            shells.setdefault(n, []).append((k, g))
+    if not shells:
+        return {}
+    n_top = max(shells)
+    src = {}
+    for n, members in shells.items():
+        alpha = rr_shell_rate(kl, q, n, kt_kev)
+        if n == n_top:
+            alpha += sum(rr_shell_rate(kl, q, nn, kt_kev) for nn in range(n_top + 1, 31))
+        g_sum = sum(g for _, g in members)
+        for k, g in members:
+            src[k] = src.get(k, 0.0) + N_E_DENSITY * alpha * g / g_sum
+    return src
+
+
+def spectator_n(config):
+    """Principal quantum number of the last orbital of a configuration string ('1s.2p(1P).8k' -> 8)."""
+    orbs = re.findall(r"(\d+)[spdfghik]", re.sub(r"\([^)]*\)", "", config))
+    return int(orbs[-1]) if orbs else 0
+
+
+def dr_source(levels, a_rad, alpha_dr, ip_kev, t_k):
+    """Dielectronic recombination onto the next ion, fed into this ion's autoionising levels (above the
+    ionisation energy). The Badnell total is split with the resonance strengths
+    g_u exp(-(E_u - IP)/kT) A_a A_r / (A_a + A_r), A_r the level's radiative rate and A_a an autoionisation rate
+    estimated as DR_AUTO_N2 (2/n)^3 for spectator shell n (CHIANTI's .auto rates are not in the subset);
+    every capture stabilises through the level's radiative decays (satellite lines and cascades)."""
+    kt = K_KEV_PER_K * t_k
+    a_out = {}
+    for (lo, up), a in a_rad.items():
+        a_out[up] = a_out.get(up, 0.0) + a
+    w = {}
+    for k, (g, e, cfg) in levels.items():
+        e_kev = e * INVCM_TO_KEV
+        a_r = a_out.get(k, 0.0)
+        n = spectator_n(cfg)
+        if e_kev > ip_kev and a_r > 0 and n >= 2:
+            a_a = DR_AUTO_N2 * (2.0 / n) ** 3
+            w[k] = g * math.exp(-(e_kev - ip_kev) / kt) * a_a * a_r / (a_a + a_r)
+    total = sum(w.values())
+    if total <= 0:
+        return {}
+    return {k: N_E_DENSITY * alpha_dr(t_k) * v / total for k, v in w.items()}
 
 
 def ion_data(chianti, z, stage):
@@ -403,27 +527,50 @@ def main():
             cont[key][it] += abund[z] * integrate_cells(w_q, spec)
         print("continuum kT=%.3f keV done" % kt, file=sys.stderr)
 
+    ip_kev = read_ip_kev(os.path.join(chianti, "ip", "chianti.ip"))
     line_rows = []
     for z, stage in LINE_IONS:
         name, levels, a_rad, lines, two_photon, scups = ion_data(chianti, z, stage)
+        next_name = "%s_%d" % (SYMBOL[z], stage + 1)
+        dr_path = os.path.join(chianti, SYMBOL[z], next_name, next_name + ".drparams")
+        alpha_dr = read_drparams(dr_path) if os.path.exists(dr_path) else None
         emis = {k: np.zeros(N_TEMP) for k in lines}
-        for it, t_k in enumerate(t_grid):
-            f = fracs[(z, stage)][it] * abund[z]
-            if f < 1e-16:
+        for it, (t_k, kt) in enumerate(zip(t_grid, kt_grid)):
+            f_ion = fracs[(z, stage)][it] * abund[z]           # this ion per H
+            f_rec = fracs[(z, stage + 1)][it] * abund[z]       # recombining ion per H
+            if max(f_ion, f_rec) < 1e-16:
                 continue
-            pop = level_populations(levels, a_rad, scups, t_k)
+            idx, pos, m = rate_matrix(levels, a_rad, scups, t_k)
+            pop_c = level_populations(idx, pos, m)
+            source = rr_source(levels, kl, z, stage, kt)
+            if alpha_dr is not None:
+                for k, v in dr_source(levels, a_rad, alpha_dr, ip_kev[(z, stage)], t_k).items():
+                    source[k] = source.get(k, 0.0) + v
+            pop_r = recombination_populations(idx, pos, m, source) if source else {k: 0.0 for k in idx}
+            # level populations per n_H (per unit n_e in the low-density limit)
+            pop = {k: (f_ion * pop_c[k] + f_rec * pop_r[k]) / N_E_DENSITY for k in idx}
             for k, (_, a) in lines.items():
-                emis[k][it] = f * pop[k[1]] * a / N_E_DENSITY
+                emis[k][it] = pop[k[1]] * a
             n_seq = z - stage + 1
             for up, a in two_photon.items():
                 y, psi = two_photon_shape[(z, n_seq)]
                 e0 = levels[up][1] * INVCM_TO_KEV
                 shape = np.interp(e_q / e0, y, psi, right=0.0) / e0
-                cont["metals"][it] += f * pop[up] * a / N_E_DENSITY * integrate_cells(w_q, shape)
+                cont["metals"][it] += pop[up] * a * integrate_cells(w_q, shape)
         total = sum(emis.values()) + 1e-300
+        kept, dropped = [], []
         for k, (e_kev, _) in lines.items():
-            if e_kev >= LINE_E_MIN_KEV and np.max(emis[k] / total) >= LINE_REL_CUT:
-                line_rows.append((e_kev, z, stage, k[0], k[1], emis[k]))
+            if e_kev < LINE_E_MIN_KEV:
+                continue
+            (kept if np.max(emis[k] / total) >= LINE_REL_CUT else dropped).append((e_kev, k))
+        kept_e = np.array([e for e, _ in kept])
+        merged = {k: emis[k].copy() for _, k in kept}
+        for e_kev, k in dropped:          # keep the photons of weak satellites / cascades near strong lines
+            j = int(np.argmin(np.abs(kept_e - e_kev)))
+            if abs(kept_e[j] - e_kev) <= LINE_MERGE_REL * e_kev:
+                merged[kept[j][1]] += emis[k]
+        for e_kev, k in kept:
+            line_rows.append((e_kev, z, stage, k[0], k[1], merged[k]))
         print("lines %s: %d kept of %d" % (name, sum(1 for r in line_rows if r[1:3] == (z, stage)), len(lines)),
               file=sys.stderr)
     line_rows.sort(key=lambda r: r[0])

@@ -49,9 +49,7 @@ void write_arf(const std::string& path, const Arf& arf) {
   f.write_doubles(1, 1, 1, n, arf.energy_lo_kev.data());
   f.write_doubles(2, 1, 1, n, arf.energy_hi_kev.data());
   f.write_doubles(3, 1, 1, n, arf.area_cm2.data());
-  f.write_key("TELESCOP", arf.telescop, "mission or telescope name");
-  f.write_key("INSTRUME", arf.instrume, "instrument or detector name");
-  f.write_key("FILTER", arf.filter, "filter in use");
+  detail::write_instrument_keys(f, arf.telescop, arf.instrume, arf.filter);
   f.write_key("HDUCLASS", "OGIP", "format conforms to OGIP standard");
   f.write_key("HDUCLAS1", "RESPONSE", "dataset relates to spectral response");
   f.write_key("HDUCLAS2", "SPECRESP", "dataset contains an effective area (ARF)");

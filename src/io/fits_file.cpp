@@ -6,7 +6,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <functional>
 
 #include "specnet/error.h"
 
@@ -24,6 +28,87 @@ std::string cfitsio_text(int status) {
   if (fits_read_errmsg(msg) && msg[0] != '\0') out += str(" (", msg, ")");
   fits_clear_errmsg();
   return out;
+}
+
+// Pre-scan of the raw header cards before CFITSIO parses them. CFITSIO 4.2 copies an unquoted keyword value
+// into fixed 70-byte buffers with strcpy (ffgtbp, found by fuzz/fuzz_ogip.cpp), so a corrupt header could
+// overflow it; here such cards are refused: bytes outside printable ASCII in keyword names or values (the FITS
+// standard allows only 0x20-0x7E) and unquoted values longer than any number needs.
+// `read_block(offset, buf)` fills 2880 bytes or returns false. Returns "" when the headers look sane.
+std::string header_problem(const std::function<bool(std::uint64_t, char*)>& read_block, std::uint64_t size) {
+  constexpr std::uint64_t kBlock = 2880;
+  char block[kBlock];
+  std::uint64_t offset = 0;
+  for (int hdu = 1; offset + kBlock <= size && hdu <= 10000; ++hdu) {
+    long long bitpix = 8, naxis = 0, pcount = 0, gcount = 1;
+    long long naxes[1000] = {0};
+    bool end = false;
+    while (!end) {
+      if (offset + kBlock > size || !read_block(offset, block))
+        return str("HDU ", hdu, ": header has no END card before the end of the file");
+      offset += kBlock;
+      for (int card = 0; card < 36 && !end; ++card) {
+        const char* c = block + 80 * card;
+        auto printable = [](char ch) { return ch >= 0x20 && ch <= 0x7e; };
+        for (int i = 0; i < 8; ++i)
+          if (!printable(c[i])) return str("HDU ", hdu, ": non-ASCII byte in a keyword name");
+        const std::string key = [&] {
+          std::string k(c, 8);
+          while (!k.empty() && k.back() == ' ') k.pop_back();
+          return k;
+        }();
+        if (key == "END") {
+          end = true;
+          break;
+        }
+        if (c[8] != '=' || c[9] != ' ') continue;  // commentary card: free text, not parsed as a value
+        int i = 10;
+        while (i < 80 && c[i] == ' ') ++i;
+        if (i < 80 && c[i] == '\'') {
+          for (++i; i < 80; ++i) {
+            if (!printable(c[i])) return str("HDU ", hdu, ": keyword ", key, " has a non-ASCII string value");
+            if (c[i] == '\'' && (i + 1 >= 80 || c[i + 1] != '\'')) break;
+            if (c[i] == '\'') ++i;  // doubled quote inside a string
+          }
+          continue;  // an unterminated string is tolerated (real NuSTAR files have one); it ends with the card
+        }
+        int j = i;
+        while (j < 80 && c[j] != '/') {
+          if (!printable(c[j])) return str("HDU ", hdu, ": keyword ", key, " has a non-ASCII value");
+          ++j;
+        }
+        while (j > i && c[j - 1] == ' ') --j;
+        if (j - i > 40) return str("HDU ", hdu, ": keyword ", key, " has a ", j - i, "-character unquoted value");
+        const std::string value(c + i, c + j);
+        const long long v = std::strtoll(value.c_str(), nullptr, 10);
+        if (key == "BITPIX") bitpix = v;
+        if (key == "NAXIS") naxis = v;
+        if (key == "PCOUNT") pcount = v;
+        if (key == "GCOUNT") gcount = v;
+        if (key.size() > 5 && key.compare(0, 5, "NAXIS") == 0) {
+          const long long n = std::strtoll(key.c_str() + 5, nullptr, 10);
+          if (n >= 1 && n < 1000) naxes[n] = v;
+        }
+      }
+    }
+    // Skip the data unit; anything implausible is left for CFITSIO to report.
+    if (naxis < 0 || naxis >= 1000 || pcount < 0 || gcount < 0) return "";
+    long double bytes = naxis > 0 ? 1.0L : 0.0L;
+    for (long long k = 1; k <= naxis; ++k) bytes *= static_cast<long double>(naxes[k] < 0 ? 0 : naxes[k]);
+    bytes = (bytes + pcount) * gcount * (bitpix < 0 ? -bitpix : bitpix) / 8;
+    if (bytes > static_cast<long double>(size)) return "";
+    offset += (static_cast<std::uint64_t>(bytes) + kBlock - 1) / kBlock * kBlock;
+  }
+  return "";
+}
+
+[[noreturn]] void throw_open_error(fitsfile* f, int status, const std::string& name) {
+  const std::string text = cfitsio_text(status);
+  if (f) {
+    int ignored = 0;
+    fits_close_file(f, &ignored);
+  }
+  throw Error(str(name, ": cannot open as FITS: ", text, " [CFITSIO status ", status, "]"));
 }
 
 // Walks every HDU so that a file cut short anywhere (not only inside the extension being read) is refused:
@@ -55,16 +140,21 @@ FitsFile FitsFile::open_read(const std::string& path) {
   const auto size = std::filesystem::file_size(path, ec);
   if (ec) throw Error(str(path, ": cannot open: ", ec.message()));
   if (size < 2880) throw Error(str(path, ": not a FITS file: ", size, " bytes is shorter than one FITS block"));
+  {
+    std::ifstream in(path, std::ios::binary);
+    const std::string bad = header_problem(
+        [&](std::uint64_t offset, char* buf) {
+          in.seekg(static_cast<std::streamoff>(offset));
+          return static_cast<bool>(in.read(buf, 2880));
+        },
+        size);
+    if (!bad.empty()) throw Error(str(path, ": corrupt FITS header: ", bad));
+  }
   fitsfile* f = nullptr;
   int status = 0;
   // diskfile: no extended file-name syntax, so brackets in real names are not parsed as filters.
   if (fits_open_diskfile(&f, path.c_str(), READONLY, &status)) {
-    std::string text = cfitsio_text(status);
-    if (f) {
-      int s2 = 0;
-      fits_close_file(f, &s2);
-    }
-    throw Error(str(path, ": cannot open as FITS: ", text, " [CFITSIO status ", status, "]"));
+    throw_open_error(f, status, path);
   }
   FitsFile out(f, path, size);
   check_complete(f, size, path);
@@ -73,16 +163,18 @@ FitsFile FitsFile::open_read(const std::string& path) {
 
 FitsFile FitsFile::open_memory(const void* data, std::size_t size, const std::string& name) {
   if (size < 2880) throw Error(str(name, ": not a FITS file: ", size, " bytes is shorter than one FITS block"));
+  const std::string bad = header_problem(
+      [&](std::uint64_t offset, char* out) {
+        std::memcpy(out, static_cast<const char*>(data) + offset, 2880);
+        return true;
+      },
+      size);
+  if (!bad.empty()) throw Error(str(name, ": corrupt FITS header: ", bad));
   auto buf = std::make_unique<MemoryBuffer>(MemoryBuffer{const_cast<void*>(data), size});
   fitsfile* f = nullptr;
   int status = 0;
   if (fits_open_memfile(&f, name.c_str(), READONLY, &buf->data, &buf->size, 0, nullptr, &status)) {
-    std::string text = cfitsio_text(status);
-    if (f) {
-      int s2 = 0;
-      fits_close_file(f, &s2);
-    }
-    throw Error(str(name, ": cannot open as FITS: ", text, " [CFITSIO status ", status, "]"));
+    throw_open_error(f, status, name);
   }
   FitsFile out(f, name, size);
   out.mem_ = std::move(buf);
@@ -387,6 +479,14 @@ void FitsFile::finish_hdu() {
   check(status, "finalising the HDU");
   fits_write_chksum(ff(f_), &status);
   check(status, "writing CHECKSUM");
+}
+
+void write_instrument_keys(FitsFile& f, const std::string& telescop, const std::string& instrume,
+                           const std::string& filter, const std::string& chantype) {
+  f.write_key("TELESCOP", telescop, "mission or telescope name");
+  f.write_key("INSTRUME", instrume, "instrument or detector name");
+  f.write_key("FILTER", filter, "filter in use");
+  if (!chantype.empty()) f.write_key("CHANTYPE", chantype, "channel type (PHA or PI)");
 }
 
 std::string clean_filename(const std::string& value) {

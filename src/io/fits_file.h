@@ -90,6 +90,10 @@ class FitsFile {
   std::uint64_t size_bytes_ = 0;
 };
 
+// TELESCOP, INSTRUME, FILTER (and CHANTYPE unless empty): the instrument keywords every OGIP HDU carries.
+void write_instrument_keys(FitsFile& f, const std::string& telescop, const std::string& instrume,
+                           const std::string& filter, const std::string& chantype = "");
+
 // "none", "NONE" or empty file-name keywords mean "no file".
 std::string clean_filename(const std::string& value);
 

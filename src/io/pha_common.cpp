@@ -31,10 +31,7 @@ void write_pha_header(FitsFile& f, const PhaHeader& h, int channel_col, const st
   auto file_or_none = [](const std::string& s) { return s.empty() ? std::string("none") : s; };
   f.write_key(str("TLMIN", channel_col), h.first_channel, "lowest legal channel number");
   f.write_key(str("TLMAX", channel_col), h.first_channel + h.detchans - 1, "highest legal channel number");
-  f.write_key("TELESCOP", h.telescop, "mission or telescope name");
-  f.write_key("INSTRUME", h.instrume, "instrument or detector name");
-  f.write_key("FILTER", h.filter, "filter in use");
-  f.write_key("CHANTYPE", h.chantype, "channel type (PHA or PI)");
+  write_instrument_keys(f, h.telescop, h.instrume, h.filter, h.chantype);
   f.write_key("DETCHANS", h.detchans, "total number of possible channels");
   f.write_key("RESPFILE", file_or_none(h.respfile), "associated redistribution matrix file");
   f.write_key("ANCRFILE", file_or_none(h.ancrfile), "associated ancillary response file");

@@ -35,6 +35,19 @@ void read_ebounds(detail::FitsFile& f, Rmf& rmf, bool have_tlmin) {
   detail::check_energy_grid(rmf.channel_e_min_kev, rmf.channel_e_max_kev, f.path() + " [EBOUNDS]", "E_MIN", "E_MAX");
 }
 
+// Keywords shared by MATRIX and EBOUNDS; `channel_col` is the column whose TLMIN/TLMAX give the channel range.
+void write_common_keys(detail::FitsFile& f, const Rmf& rmf, int channel_col, const char* hduclas2,
+                       const char* hduclas2_comment) {
+  const auto n_h = static_cast<long long>(rmf.num_channels());
+  f.write_key(str("TLMIN", channel_col), rmf.first_channel, "first channel number");
+  f.write_key(str("TLMAX", channel_col), rmf.first_channel + n_h - 1, "last channel number");
+  detail::write_instrument_keys(f, rmf.telescop, rmf.instrume, rmf.filter, rmf.chantype);
+  f.write_key("DETCHANS", n_h, "number of detector channels");
+  f.write_key("HDUCLASS", "OGIP", "format conforms to OGIP standard");
+  f.write_key("HDUCLAS1", "RESPONSE", "dataset relates to spectral response");
+  f.write_key("HDUCLAS2", hduclas2, hduclas2_comment);
+}
+
 Rmf read_rmf_from(detail::FitsFile& f) {
   Rmf rmf;
   f.move_to_any({"MATRIX", "SPECRESP MATRIX"});
@@ -183,17 +196,8 @@ void write_rmf(const std::string& path, const Rmf& rmf) {
     f.write_ints(5, e + 1, 1, groups, nchan.data());
     f.write_doubles(6, e + 1, 1, static_cast<long long>(values.size()), values.data());
   }
-  f.write_key("TLMIN4", rmf.first_channel, "first channel number");
-  f.write_key("TLMAX4", rmf.first_channel + n_h - 1, "last channel number");
-  f.write_key("TELESCOP", rmf.telescop, "mission or telescope name");
-  f.write_key("INSTRUME", rmf.instrume, "instrument or detector name");
-  f.write_key("FILTER", rmf.filter, "filter in use");
-  f.write_key("CHANTYPE", rmf.chantype, "channel type (PHA or PI)");
-  f.write_key("DETCHANS", n_h, "number of detector channels");
+  write_common_keys(f, rmf, 4, "RSP_MATRIX", "dataset is a spectral response matrix");
   f.write_key("LO_THRES", rmf.lo_thres, "values below this were not stored");
-  f.write_key("HDUCLASS", "OGIP", "format conforms to OGIP standard");
-  f.write_key("HDUCLAS1", "RESPONSE", "dataset relates to spectral response");
-  f.write_key("HDUCLAS2", "RSP_MATRIX", "dataset is a spectral response matrix");
   f.write_key("HDUCLAS3", rmf.includes_area ? "FULL" : "REDIST", "REDIST: no effective area; FULL: includes it");
   f.write_key("HDUVERS", "1.3.0", "version of format (OGIP memo CAL/GEN/92-002a)");
   f.finish_hdu();
@@ -204,16 +208,7 @@ void write_rmf(const std::string& path, const Rmf& rmf) {
   f.write_ints(1, 1, 1, n_h, channel.data());
   f.write_doubles(2, 1, 1, n_h, rmf.channel_e_min_kev.data());
   f.write_doubles(3, 1, 1, n_h, rmf.channel_e_max_kev.data());
-  f.write_key("TLMIN1", rmf.first_channel, "first channel number");
-  f.write_key("TLMAX1", rmf.first_channel + n_h - 1, "last channel number");
-  f.write_key("TELESCOP", rmf.telescop, "mission or telescope name");
-  f.write_key("INSTRUME", rmf.instrume, "instrument or detector name");
-  f.write_key("FILTER", rmf.filter, "filter in use");
-  f.write_key("CHANTYPE", rmf.chantype, "channel type (PHA or PI)");
-  f.write_key("DETCHANS", n_h, "number of detector channels");
-  f.write_key("HDUCLASS", "OGIP", "format conforms to OGIP standard");
-  f.write_key("HDUCLAS1", "RESPONSE", "dataset relates to spectral response");
-  f.write_key("HDUCLAS2", "EBOUNDS", "nominal energy bounds of the channels");
+  write_common_keys(f, rmf, 1, "EBOUNDS", "nominal energy bounds of the channels");
   f.write_key("HDUVERS", "1.2.0", "version of format (OGIP memo CAL/GEN/92-002a)");
   f.finish_hdu();
 }

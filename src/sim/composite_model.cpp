@@ -5,12 +5,11 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <iomanip>
 
 #include "model_expression.h"
 #include "specnet/error.h"
 #include "specnet/sim/energy_grid.h"
-
-SPECNET_USE_MODEL(constant);  // bare numbers in expressions become `constant` components
 
 namespace specnet::sim {
 
@@ -20,7 +19,8 @@ std::string lower(std::string s) {
   return s;
 }
 bool is_integer(const std::string& s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+  return !s.empty() &&
+         std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
 }
 }  // namespace
 
@@ -30,6 +30,7 @@ CompositeModel::CompositeModel(const std::string& expression) : expression_(expr
   for (std::size_t k = 0; k < parsed.size(); ++k) {
     const ModelInfo* m = parsed[k].model;
     components_.push_back(m);
+    from_number_.push_back(parsed[k].is_number);
     const int number = static_cast<int>(k) + 1;
     for (const ParamSpec& spec : m->params) {
       ModelParameter p;
@@ -47,7 +48,10 @@ CompositeModel::~CompositeModel() = default;
 CompositeModel::CompositeModel(CompositeModel&&) noexcept = default;
 CompositeModel& CompositeModel::operator=(CompositeModel&&) noexcept = default;
 CompositeModel::CompositeModel(const CompositeModel& other)
-    : expression_(other.expression_), root_(other.root_->clone()), components_(other.components_),
+    : expression_(other.expression_),
+      root_(other.root_ ? other.root_->clone() : nullptr),
+      components_(other.components_),
+      from_number_(other.from_number_),
       params_(other.params_) {}
 CompositeModel& CompositeModel::operator=(const CompositeModel& other) {
   if (this != &other) *this = CompositeModel(other);
@@ -58,6 +62,38 @@ std::vector<std::string> CompositeModel::component_names() const {
   std::vector<std::string> names;
   for (std::size_t k = 0; k < components_.size(); ++k) names.push_back(str(components_[k]->name, "_", k + 1));
   return names;
+}
+
+std::string CompositeModel::canonical_expression() const {
+  using Type = Node::Type;
+  if (!root_) return "";
+  // Component k's first parameter: numbers print their value (constants have one parameter).
+  std::vector<std::int64_t> first(components_.size(), -1);
+  for (std::int64_t i = num_params() - 1; i >= 0; --i) first[params_[i].component - 1] = i;
+  auto print = [&](const auto& self, const Node& n) -> std::string {
+    switch (n.type) {
+      case Type::component:
+        return from_number_[n.component] ? str(std::setprecision(17), value_of(first[n.component]))
+                                         : components_[n.component]->name;
+      case Type::convolve:
+        return components_[n.component]->name + "(" + self(self, *n.children[0]) + ")";
+      case Type::sum: {
+        std::string out;
+        for (const auto& c : n.children) out += (out.empty() ? "" : "+") + self(self, *c);
+        return out;
+      }
+      case Type::product: {
+        std::string out;
+        for (const auto& c : n.children) {
+          const std::string term = self(self, *c);
+          out += (out.empty() ? "" : "*") + (c->type == Type::sum ? "(" + term + ")" : term);
+        }
+        return out;
+      }
+    }
+    return "";
+  };
+  return print(print, *root_);
 }
 
 std::vector<std::string> CompositeModel::param_names() const {
@@ -86,8 +122,7 @@ std::int64_t CompositeModel::param_index(const std::string& name) const {
   if (bare.size() == 1) return bare[0];
   std::string known;
   for (const auto& p : params_) known += (known.empty() ? "" : ", ") + p.name;
-  SPECNET_CHECK(bare.empty(), "parameter '", name, "' is ambiguous in model '", expression_,
-                "'; use one of: ", known);
+  SPECNET_CHECK(bare.empty(), "parameter '", name, "' is ambiguous in model '", expression_, "'; use one of: ", known);
   throw Error(str("model '", expression_, "' has no parameter '", name, "'; parameters: ", known,
                   " (or <component>:<name>, or the number 1..", n, ")"));
 }
@@ -146,8 +181,8 @@ std::vector<double> CompositeModel::free_values() const {
 
 void CompositeModel::set_free_values(const std::vector<double>& values) {
   const auto free = free_indices();
-  SPECNET_CHECK(values.size() == free.size(), "model '", expression_, "' has ", free.size(),
-                " free parameters, got ", values.size(), " values");
+  SPECNET_CHECK(values.size() == free.size(), "model '", expression_, "' has ", free.size(), " free parameters, got ",
+                values.size(), " values");
   for (std::size_t k = 0; k < free.size(); ++k) check_value(free[k], values[k]);
   for (std::size_t k = 0; k < free.size(); ++k) params_[free[k]].value = values[k];
 }
@@ -193,6 +228,7 @@ struct Evaluator {
 }  // namespace
 
 void CompositeModel::evaluate(const double* edges_kev, std::int64_t E, double* out) const {
+  SPECNET_CHECK(root_ != nullptr, "CompositeModel: evaluating a moved-from model");
   validate_energy_edges(edges_kev, E + 1, "model '" + expression_ + "' energy grid");
   std::vector<std::vector<double>> values(components_.size());  // (components, params) after links
   for (std::int64_t i = 0; i < num_params(); ++i) {

@@ -55,8 +55,7 @@ std::vector<double> parse_energy_grid(const std::string& spec) {
     } catch (const std::exception&) {
       used = 0;
     }
-    SPECNET_CHECK(used == f.size() && used > 0, "energy grid spec '", spec, "': ", what, " '", f,
-                  "' is not a number");
+    SPECNET_CHECK(used == f.size() && used > 0, "energy grid spec '", spec, "': ", what, " '", f, "' is not a number");
     return v;
   };
   const double lo = number(fields[0], "lower energy"), hi = number(fields[1], "upper energy");
@@ -76,8 +75,8 @@ void validate_energy_edges(const double* edges_kev, std::int64_t n_edges, const 
   for (std::int64_t i = 0; i < n_edges; ++i) {
     SPECNET_CHECK(std::isfinite(edges_kev[i]) && edges_kev[i] > 0, what, ": edge ", i, " is ", edges_kev[i],
                   " keV; edges must be finite and > 0");
-    SPECNET_CHECK(i == 0 || edges_kev[i] > edges_kev[i - 1], what, ": edges must be strictly increasing, but edge ",
-                  i, " (", edges_kev[i], " keV) <= edge ", i - 1, " (", edges_kev[i - 1], " keV)");
+    SPECNET_CHECK(i == 0 || edges_kev[i] > edges_kev[i - 1], what, ": edges must be strictly increasing, but edge ", i,
+                  " (", edges_kev[i], " keV) <= edge ", i - 1, " (", edges_kev[i - 1], " keV)");
   }
 }
 

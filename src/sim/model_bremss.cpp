@@ -12,6 +12,7 @@
 #include <iterator>
 #include <vector>
 
+#include "interpolation.h"
 #include "quadrature.h"
 #include "specnet/sim/gaunt.h"
 #include "specnet/sim/model.h"
@@ -35,23 +36,6 @@ const std::vector<double>& log_gaunt_table() {
   return table;
 }
 
-// 4-point Lagrange weights at fractional position t in [0, 1] between nodes 1 and 2 of nodes 0..3.
-void cubic_weights(double t, double w[4]) {
-  w[0] = -t * (t - 1) * (t - 2) / 6;
-  w[1] = (t + 1) * (t - 1) * (t - 2) / 2;
-  w[2] = -(t + 1) * t * (t - 2) / 2;
-  w[3] = (t + 1) * t * (t - 1) / 6;
-}
-
-// Splits a table coordinate x (in steps) into a base index i with 1 <= i <= n-3 and offset t; t may leave
-// [0, 1] only at the ends, where `clamp` pins it (gamma^2, high u) or lets it extrapolate (low u).
-void locate(double x, int n, bool clamp_low, int* i, double* t) {
-  if (clamp_low) x = std::max(x, 0.0);
-  x = std::min(x, static_cast<double>(n - 1));
-  *i = std::clamp(static_cast<int>(std::floor(x)), 1, n - 3);
-  *t = x - *i;
-}
-
 }  // namespace
 
 double gaunt_ff(double e_kev, double kt_kev, double z) {
@@ -59,15 +43,15 @@ double gaunt_ff(double e_kev, double kt_kev, double z) {
   const double xu = (std::log10(e_kev / kt_kev) - kGauntLogUStart) / kGauntStepDex;
   int ig, iu;
   double tg, tu, wg[4], wu[4];
-  locate(xg, kGauntNGam2, true, &ig, &tg);
+  detail::locate_node(xg, kGauntNGam2, &ig, &tg);
   if (xu < 0) {  // below the table: linear in log u through the first two rows
     const double g0 = gaunt_ff(std::pow(10.0, kGauntLogUStart) * kt_kev, kt_kev, z);
     const double g1 = gaunt_ff(std::pow(10.0, kGauntLogUStart + kGauntStepDex) * kt_kev, kt_kev, z);
     return g0 + (g0 - g1) * (-xu);
   }
-  locate(xu, kGauntNU, true, &iu, &tu);
-  cubic_weights(tg, wg);
-  cubic_weights(tu, wu);
+  detail::locate_node(xu, kGauntNU, &iu, &tu);
+  detail::cubic_weights(tg, wg);
+  detail::cubic_weights(tu, wu);
   const std::vector<double>& log_table = log_gaunt_table();
   double log_g = 0;
   for (int a = 0; a < 4; ++a)
@@ -79,7 +63,7 @@ namespace {
 
 // params: kT [keV], norm. out: (E) photons cm^-2 s^-1 per bin.
 void bremss_eval(const double* edges_kev, std::int64_t E, const double* p, double* out) {
-  static const detail::GaussLegendre gl(8);
+  static const detail::GaussLegendre gl(4);
   const double kt_kev = p[0], norm = p[1], tfac = 1.0 / std::sqrt(kt_kev);
   auto density = [&](double e) {
     const double u = e / kt_kev;

@@ -11,7 +11,10 @@ void constant_eval(const double*, std::int64_t E, const double* p, double* out) 
 }
 
 ModelInfo make_constant() {
-  return {"constant", ModelKind::multiplicative, {{"factor", "", 1.0, 0.0, 0.0, 1e10, 1e10}}, constant_eval,
+  return {"constant",
+          ModelKind::multiplicative,
+          {{"factor", "", 1.0, 0.0, 0.0, 1e10, 1e10}},
+          constant_eval,
           "energy-independent factor"};
 }
 

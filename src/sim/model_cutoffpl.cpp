@@ -18,11 +18,12 @@ void cutoffpl_eval(const double* edges_kev, std::int64_t E, const double* p, dou
 }
 
 ModelInfo make_cutoffpl() {
-  return {"cutoffpl",
-          ModelKind::additive,
-          {{"PhoIndex", "", 1.0, -3.0, -2.0, 9.0, 10.0}, {"HighECut", "keV", 15.0, 0.01, 1.0, 500.0, 500.0}, norm_param()},
-          cutoffpl_eval,
-          "power law with high-energy exponential cut-off K E^-PhoIndex exp(-E/HighECut)"};
+  return {
+      "cutoffpl",
+      ModelKind::additive,
+      {{"PhoIndex", "", 1.0, -3.0, -2.0, 9.0, 10.0}, {"HighECut", "keV", 15.0, 0.01, 1.0, 500.0, 500.0}, norm_param()},
+      cutoffpl_eval,
+      "power law with high-energy exponential cut-off K E^-PhoIndex exp(-E/HighECut)"};
 }
 
 }  // namespace

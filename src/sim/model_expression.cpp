@@ -65,6 +65,12 @@ class Parser {
 
   std::unique_ptr<Node> sum() {
     const std::size_t start = pos_;
+    // Each '(' recurses once: bound the depth so that hostile input cannot overflow the stack.
+    if (++depth_ > kMaxDepth) fail(str("nests parentheses deeper than ", kMaxDepth), start);
+    struct Leave {
+      int& d;
+      ~Leave() { --d; }
+    } leave{depth_};
     auto first = product();
     if (!accept('+')) return first;
     auto node = make(Node::Type::sum, -1, true);
@@ -126,9 +132,9 @@ class Parser {
       return inner;
     }
     if (std::isdigit(static_cast<unsigned char>(c)) || c == '.') return number(at);
-    if (c == ')' || c == '+' || c == '*') fail(std::string("expects a model name, number or '(' before '") + c + "'", at);
-    if (!(std::isalpha(static_cast<unsigned char>(c)) || c == '_'))
-      fail(std::string("has unexpected '") + c + "'", at);
+    if (c == ')' || c == '+' || c == '*')
+      fail(std::string("expects a model name, number or '(' before '") + c + "'", at);
+    if (!(std::isalpha(static_cast<unsigned char>(c)) || c == '_')) fail(std::string("has unexpected '") + c + "'", at);
     std::size_t end = pos_;
     while (end < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[end])) || s_[end] == '_')) ++end;
     const std::string name = s_.substr(pos_, end - pos_);
@@ -164,9 +170,11 @@ class Parser {
     return make(Node::Type::component, index, false);
   }
 
+  static constexpr int kMaxDepth = 200;
   const std::string& s_;
   std::vector<ParsedComponent>* comps_;
   std::size_t pos_ = 0;
+  int depth_ = 0;
 };
 
 }  // namespace

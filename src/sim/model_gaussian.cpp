@@ -40,5 +40,6 @@ ModelInfo make_gaussian() {
 }  // namespace specnet::sim
 
 SPECNET_REGISTER_MODEL(gaussian, specnet::sim::make_gaussian());
-SPECNET_REGISTER_MODEL(zgauss, specnet::sim::with_redshift(specnet::sim::make_gaussian(), "zgauss",
-                                                           "redshifted Gaussian line (LineE, Sigma in the rest frame)"));
+SPECNET_REGISTER_MODEL(zgauss,
+                       specnet::sim::with_redshift(specnet::sim::make_gaussian(), "zgauss",
+                                                   "redshifted Gaussian line (LineE, Sigma in the rest frame)"));

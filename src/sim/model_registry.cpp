@@ -1,5 +1,5 @@
 // Registry of spectral models by name, parameter checks and the shared redshift helper.
-// Names are case-insensitive like XSPEC; each model registers itself from its own file.
+// Names are case-insensitive and may be abbreviated like XSPEC; each model registers itself from its own file.
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -11,7 +11,14 @@
 
 namespace specnet::sim {
 
+namespace detail {
+extern int builtin_models_linked;  // builtin_models.cpp
+}  // namespace detail
+
 namespace {
+// A kept reference to builtin_models.cpp: linking the registry links the built-in models.
+__attribute__((used)) const int* const kBuiltinModels = &detail::builtin_models_linked;
+
 std::map<std::string, ModelInfo>& registry() {
   static std::map<std::string, ModelInfo> models;  // function-local: safe from static-init order
   return models;
@@ -31,9 +38,12 @@ std::string known_names() {
 
 const char* kind_name(ModelKind kind) {
   switch (kind) {
-    case ModelKind::additive: return "additive";
-    case ModelKind::multiplicative: return "multiplicative";
-    case ModelKind::convolution: return "convolution";
+    case ModelKind::additive:
+      return "additive";
+    case ModelKind::multiplicative:
+      return "multiplicative";
+    case ModelKind::convolution:
+      return "convolution";
   }
   return "?";
 }
@@ -43,16 +53,18 @@ ParamSpec redshift_param() { return {"Redshift", "", 0.0, -0.999, -0.999, 10.0, 
 
 void register_model(ModelInfo info) {
   info.name = lower(info.name);
-  SPECNET_CHECK(!info.name.empty() && info.eval != nullptr, "register_model: a model needs a name and an eval function");
+  SPECNET_CHECK(!info.name.empty() && info.eval != nullptr,
+                "register_model: a model needs a name and an eval function");
   SPECNET_CHECK(registry().count(info.name) == 0, "register_model: model '", info.name, "' is already registered");
   for (const ParamSpec& p : info.params)
     SPECNET_CHECK(p.hard_min <= p.soft_min && p.soft_min <= p.default_value && p.default_value <= p.soft_max &&
                       p.soft_max <= p.hard_max,
-                  "register_model: ", info.name, ".", p.name, " needs hard_min <= soft_min <= default <= soft_max <= hard_max");
+                  "register_model: ", info.name, ".", p.name,
+                  " needs hard_min <= soft_min <= default <= soft_max <= hard_max");
   SPECNET_CHECK(info.kind != ModelKind::additive || (!info.params.empty() && info.params.back().name == "norm"),
                 "register_model: additive model '", info.name, "' must end its table with norm");
-  SPECNET_CHECK(info.redshift_index < 0 || (info.kind == ModelKind::additive &&
-                                            info.redshift_index < static_cast<int>(info.params.size())),
+  SPECNET_CHECK(info.redshift_index < 0 ||
+                    (info.kind == ModelKind::additive && info.redshift_index < static_cast<int>(info.params.size())),
                 "register_model: redshift index of '", info.name, "' must name a parameter of an additive model");
   const std::string key = info.name;
   registry().emplace(key, std::move(info));
@@ -66,9 +78,18 @@ int detail::register_and_anchor(ModelInfo info) {
 bool has_model(const std::string& name) { return registry().count(lower(name)) > 0; }
 
 const ModelInfo& find_model(const std::string& name) {
-  auto it = registry().find(lower(name));
-  SPECNET_CHECK(it != registry().end(), "unknown model '", name, "'; known models: ", known_names());
-  return it->second;
+  const std::string key = lower(name);
+  auto it = registry().find(key);
+  if (it != registry().end()) return it->second;
+  // As XSPEC, a unique prefix names a model ("pow" -> powerlaw).
+  std::vector<const ModelInfo*> matches;
+  for (const auto& kv : registry())
+    if (!key.empty() && kv.first.compare(0, key.size(), key) == 0) matches.push_back(&kv.second);
+  if (matches.size() == 1) return *matches[0];
+  std::string candidates;
+  for (const ModelInfo* m : matches) candidates += (candidates.empty() ? "" : ", ") + m->name;
+  SPECNET_CHECK(matches.empty(), "model name '", name, "' is ambiguous: ", candidates);
+  throw Error(str("unknown model '", name, "'; known models: ", known_names()));
 }
 
 std::vector<std::string> model_names() {
@@ -102,8 +123,8 @@ void evaluate_model(const ModelInfo& model, const double* edges_kev, std::int64_
   validate_energy_edges(edges_kev, E + 1, model.name + " energy grid");
   for (std::size_t k = 0; k < model.params.size(); ++k) {
     const ParamSpec& p = model.params[k];
-    SPECNET_CHECK(!std::isnan(params[k]) && params[k] >= p.hard_min && params[k] <= p.hard_max, model.name, ".",
-                  p.name, " = ", params[k], " is outside its hard limits [", p.hard_min, ", ", p.hard_max, "]");
+    SPECNET_CHECK(!std::isnan(params[k]) && params[k] >= p.hard_min && params[k] <= p.hard_max, model.name, ".", p.name,
+                  " = ", params[k], " is outside its hard limits [", p.hard_min, ", ", p.hard_max, "]");
   }
   if (model.redshift_index < 0) {
     model.eval(edges_kev, E, params, out);

@@ -44,7 +44,10 @@ void tbabs_eval(const double* edges_kev, std::int64_t E, const double* p, double
 }
 
 ModelInfo make_tbabs() {
-  return {"tbabs", ModelKind::multiplicative, {{"nH", "10^22", 1.0, 0.0, 0.0, 1e5, 1e6}}, tbabs_eval,
+  return {"tbabs",
+          ModelKind::multiplicative,
+          {{"nH", "10^22", 1.0, 0.0, 0.0, 1e5, 1e6}},
+          tbabs_eval,
           "ISM absorption, Wilms, Allen & McCray 2000 (wilm abundances, grains, H2)"};
 }
 
@@ -53,7 +56,8 @@ ModelInfo make_tbabs() {
 double tbabs_sigma_1e22(double e_kev) {
   static const double slope = high_energy_slope();
   if (!(e_kev > kTbabsEnergyKev[0])) return kTbabsSigma22[0];
-  if (e_kev >= kTbabsEnergyKev[kTbabsN - 1]) return kTbabsSigma22[kTbabsN - 1] * std::pow(e_kev / kTbabsEnergyKev[kTbabsN - 1], slope);
+  if (e_kev >= kTbabsEnergyKev[kTbabsN - 1])
+    return kTbabsSigma22[kTbabsN - 1] * std::pow(e_kev / kTbabsEnergyKev[kTbabsN - 1], slope);
   const double* table_end = kTbabsEnergyKev + kTbabsN;
   const int k = static_cast<int>(std::upper_bound(kTbabsEnergyKev, table_end, e_kev) - kTbabsEnergyKev) - 1;
   const double e0 = kTbabsEnergyKev[k], e1 = kTbabsEnergyKev[k + 1], s0 = kTbabsSigma22[k], s1 = kTbabsSigma22[k + 1];

@@ -39,6 +39,17 @@ struct GaussLegendre {
     for (std::size_t i = 0; i < x.size(); ++i) s += w[i] * f(c + h * x[i]);
     return s * h;
   }
+  // Integral of f over [a, b] split into `panels` equal panels, or panels of width <= max_width when
+  // panels <= 0.
+  template <class F>
+  double integrate_panels(F&& f, double a, double b, double max_width, std::int64_t panels = 0) const {
+    if (panels <= 0) panels = static_cast<std::int64_t>(std::max(1.0, std::ceil((b - a) / max_width)));
+    const double w = (b - a) / static_cast<double>(panels);
+    double s = 0;
+    for (std::int64_t k = 0; k < panels; ++k)
+      s += integrate(f, a + w * static_cast<double>(k), a + w * static_cast<double>(k + 1));
+    return s;
+  }
 };
 
 // Integral of f(E) dE over [a, b] (0 < a < b) in u = ln E, split into panels of at most max_dlog in u
@@ -46,15 +57,11 @@ struct GaussLegendre {
 // to rounding error.
 template <class F>
 double integrate_log(F&& f, double a, double b, const GaussLegendre& gl, double max_dlog, std::int64_t panels = 0) {
-  const double la = std::log(a), lb = std::log(b);
-  if (panels <= 0) panels = static_cast<std::int64_t>(std::max(1.0, std::ceil((lb - la) / max_dlog)));
-  const double du = (lb - la) / static_cast<double>(panels);
-  double s = 0;
-  for (std::int64_t p = 0; p < panels; ++p) {
-    const double u0 = la + du * static_cast<double>(p);
-    s += gl.integrate([&](double u) { const double e = std::exp(u); return f(e) * e; }, u0, u0 + du);
-  }
-  return s;
+  auto in_u = [&](double u) {
+    const double e = std::exp(u);
+    return f(e) * e;
+  };
+  return gl.integrate_panels(in_u, std::log(a), std::log(b), max_dlog, panels);
 }
 
 }  // namespace specnet::sim::detail

@@ -48,7 +48,8 @@ struct Pha2Row {
 };
 Pha2Row read_pha2_row(const std::string& path, std::size_t row, const std::string& params_extname = "PARAMS");
 
-// Writes primary + SPECTRUM (HDUCLAS4 TYPE:II) + the parameter table; fitsverify-clean.
+// Writes primary + SPECTRUM (HDUCLAS4 TYPE:II) + the parameter table; fitsverify-clean. SPEC_NUM is
+// written as the 1-based row number (set.spec_num is not kept); QUALITY/GROUPING are not per-row columns.
 void write_pha2(const std::string& path, const SpectrumSet& set);
 void validate(const SpectrumSet& set, const std::string& name);
 

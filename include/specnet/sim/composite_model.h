@@ -18,12 +18,12 @@
 namespace specnet::sim {
 
 struct ModelParameter {
-  std::string name;        // "bremss_2.kT"
-  int component = 0;       // 1-based component index
-  const ParamSpec* spec;   // row of the component's parameter table (name, unit, limits)
+  std::string name;       // "bremss_2.kT"
+  int component = 0;      // 1-based component index
+  const ParamSpec* spec;  // row of the component's parameter table (name, unit, limits)
   double value = 0;
   bool frozen = false;
-  int link = -1;           // index of the parameter this one equals (par_b = par_a), or -1
+  int link = -1;  // index of the parameter this one equals (par_b = par_a), or -1
 };
 
 class CompositeModel {
@@ -37,6 +37,9 @@ class CompositeModel {
   CompositeModel& operator=(CompositeModel&&) noexcept;
 
   const std::string& expression() const { return expression_; }
+  // The expression re-printed in normal form ("tbabs*simpl*diskbb" -> "tbabs*simpl(diskbb)", numbers with
+  // their current value); parsing it gives the same components, numbering and parameter names.
+  std::string canonical_expression() const;
   std::vector<std::string> component_names() const;  // "tbabs_1", "bremss_2", ...
   std::int64_t num_params() const { return static_cast<std::int64_t>(params_.size()); }
   const std::vector<ModelParameter>& params() const { return params_; }
@@ -44,7 +47,7 @@ class CompositeModel {
 
   // Index of a parameter by name or alias; Error listing the valid names when unknown.
   std::int64_t param_index(const std::string& name) const;
-  double get(const std::string& name) const;   // the effective value (a linked parameter's source value)
+  double get(const std::string& name) const;  // the effective value (a linked parameter's source value)
   // Sets a value; Error naming the parameter for NaN / values outside its hard limits or linked parameters.
   void set(const std::string& name, double value);
   void freeze(const std::string& name, bool frozen = true);
@@ -72,6 +75,7 @@ class CompositeModel {
   std::string expression_;
   std::unique_ptr<Node> root_;
   std::vector<const ModelInfo*> components_;  // (components) registry entries
+  std::vector<bool> from_number_;             // (components) written as a bare number
   std::vector<ModelParameter> params_;
 };
 

@@ -12,11 +12,11 @@ const char* kind_name(ModelKind kind);
 
 // One row of a model's parameter table, in XSPEC's model.dat order (value, hard/soft limits).
 struct ParamSpec {
-  std::string name;       // XSPEC name, e.g. "PhoIndex"
-  std::string unit;       // "keV", "10^22" or "" for dimensionless
+  std::string name;  // XSPEC name, e.g. "PhoIndex"
+  std::string unit;  // "keV", "10^22" or "" for dimensionless
   double default_value;
   double hard_min, soft_min, soft_max, hard_max;
-  bool frozen = false;    // frozen by default (XSPEC: negative delta)
+  bool frozen = false;  // frozen by default (XSPEC: negative delta)
 };
 
 // Standard rows shared by many tables: XSPEC's additive `norm` and a frozen `Redshift`.
@@ -29,9 +29,9 @@ ParamSpec redshift_param();
 using ModelEvalFn = void (*)(const double* edges_kev, std::int64_t E, const double* params, double* out);
 
 struct ModelInfo {
-  std::string name;                 // lower case, as typed in an expression
+  std::string name;  // lower case, as typed in an expression
   ModelKind kind;
-  std::vector<ParamSpec> params;    // the one parameter table
+  std::vector<ParamSpec> params;  // the one parameter table
   ModelEvalFn eval;
   std::string description;
   // Index of a redshift parameter of an additive model, or -1. When set, `eval` is a rest-frame model
@@ -41,10 +41,11 @@ struct ModelInfo {
 
 // Registers a model (throws on a duplicate name or a malformed table). Called by SPECNET_REGISTER_MODEL.
 void register_model(ModelInfo info);
-// Looks a model up by name (case-insensitive); an unknown name is an Error listing the known models.
+// Looks a model up by name, case-insensitive, or by a unique prefix as XSPEC does ("pow"); an unknown name
+// is an Error listing the known models, an ambiguous prefix one listing the candidates.
 const ModelInfo& find_model(const std::string& name);
-bool has_model(const std::string& name);
-std::vector<std::string> model_names();  // sorted
+bool has_model(const std::string& name);  // exact (case-insensitive) name only
+std::vector<std::string> model_names();   // sorted
 
 // Same table with a frozen Redshift row inserted before `norm` and redshift_index set: "zpowerlw" from
 // "powerlaw". The rest-frame eval is reused unchanged.
@@ -52,8 +53,7 @@ ModelInfo with_redshift(ModelInfo base, const std::string& name, const std::stri
 
 // Checks the parameters against the hard limits (Error naming model and parameter) and evaluates,
 // applying the redshift helper when the model has a redshift parameter.
-void evaluate_model(const ModelInfo& model, const double* edges_kev, std::int64_t E, const double* params,
-                    double* out);
+void evaluate_model(const ModelInfo& model, const double* edges_kev, std::int64_t E, const double* params, double* out);
 
 // Shared redshift helper for additive models: evaluates the rest-frame model on edges E(1+z) and
 // divides the bin fluxes by (1+z) (time dilation), as XSPEC's z* models do.
@@ -72,6 +72,6 @@ int register_and_anchor(ModelInfo info);
 // archive members, and with them their static registrations).
 #define SPECNET_REGISTER_MODEL(id, ...) \
   int specnet_sim_model_##id = ::specnet::sim::detail::register_and_anchor(__VA_ARGS__)
-#define SPECNET_USE_MODEL(id)         \
+#define SPECNET_USE_MODEL(id)        \
   extern int specnet_sim_model_##id; \
   __attribute__((used)) static const int* const specnet_sim_use_model_##id = &specnet_sim_model_##id
