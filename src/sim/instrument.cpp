@@ -186,6 +186,8 @@ InstrumentResponse load_response(const std::string& spec) {
   if (comma != std::string::npos) {
     const std::string arf_path = spec.substr(comma + 1);
     SPECNET_CHECK(!arf_path.empty(), "load_response: empty ARF path in '", spec, "'");
+    SPECNET_CHECK(!r.rmf.includes_area, "load_response: '", rmf_path,
+                  "' is a SPECRESP MATRIX that already includes the effective area; give it without an ARF");
     r.arf = io::read_arf(arf_path);
     io::check_compatible(r.rmf, rmf_path, r.arf, arf_path, io::GridCheck::count_only);
   }
