@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "command.h"
+#include "model_options.h"
 #include "specnet/error.h"
 #include "specnet/sim/composite_model.h"
 #include "specnet/sim/energy_grid.h"
@@ -24,9 +25,7 @@ int run_model(const Args& args) {
     std::printf("specnet model: evaluate a model expression\n%s", opt.usage().c_str());
     return 0;
   }
-  SPECNET_CHECK(!opt.str("model").empty(), "--model is required\n", opt.usage());
-  sim::CompositeModel model(opt.str("model"));
-  for (const auto& [name, value] : sim::parse_param_values(opt.str("params"))) model.set(name, value);
+  sim::CompositeModel model = model_from_options(opt);
   if (opt.flag("list")) {
     for (const auto& p : model.params())
       std::printf("%-24s %-8s %g%s\n", p.name.c_str(), p.spec->unit.c_str(), model.get(p.name),

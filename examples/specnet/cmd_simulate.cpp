@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "command.h"
+#include "model_options.h"
 #include "specnet/context.h"
 #include "specnet/error.h"
 #include "specnet/io/pha.h"
@@ -37,7 +38,6 @@ int run_simulate(const Args& args) {
     std::printf("specnet simulate: fake spectra through a response\n%s", opt.usage().c_str());
     return 0;
   }
-  SPECNET_CHECK(!opt.str("model").empty(), "--model is required\n", opt.usage());
   const std::string background = opt.str("background");
   SPECNET_CHECK(background == "on" || background == "off", "--background must be on or off, got '", background, "'");
   const long long count = opt.integer("count"), seed = opt.integer("seed"), threads = opt.integer("threads");
@@ -46,8 +46,7 @@ int run_simulate(const Args& args) {
   SPECNET_CHECK(threads >= 0, "--threads must be >= 0, got ", threads);
   if (threads > 0) set_num_threads(static_cast<int>(threads));
 
-  sim::CompositeModel model(opt.str("model"));
-  for (const auto& [name, value] : sim::parse_param_values(opt.str("params"))) model.set(name, value);
+  sim::CompositeModel model = model_from_options(opt);
   const auto priors = sim::parse_priors(opt.str("priors"));
   sim::InstrumentResponse response = sim::load_response(opt.str("response"));
 
