@@ -3,7 +3,6 @@
 #include <benchmark/benchmark.h>
 
 #include "specnet/context.h"
-#include "specnet/sim/apec.h"
 #include "specnet/sim/fakeit.h"
 #include "specnet/sim/model.h"
 #include "specnet/sim/nustar_background.h"
@@ -13,23 +12,7 @@ using namespace specnet::sim;
 
 namespace {
 
-// apec_photons (sim-apec) is not yet in the model registry; until it is, the benchmark registers a thin
-// adapter at run time under the XSPEC name, only when no "apec" exists, so it can never clash.
-void apec_eval(const double* edges_kev, std::int64_t E, const double* p, double* out) {
-  apec_photons(edges_kev, E, p[0], p[1], p[2], p[3], out);
-}
-
-const char* expression() {
-  if (!has_model("apec"))
-    register_model({"apec", ModelKind::additive,
-                    {{"kT", "keV", 1.0, apec_kt_min_kev(), apec_kt_min_kev(), apec_kt_max_kev(), apec_kt_max_kev()},
-                     {"Abundanc", "", 1.0, 0.0, 0.0, 5.0, 5.0, true},
-                     redshift_param(),
-                     norm_param()},
-                    apec_eval,
-                    "benchmark adapter for apec_photons"});
-  return "tbabs*(apec+apec)";
-}
+const char* expression() { return "tbabs*(apec+apec)"; }
 
 const FakeitSetup& setup() {
   static const FakeitSetup s = [] {

@@ -150,7 +150,7 @@ TEST_CASE("model parser: bad parameters and malformed expressions give clear err
   for (const Bad& b :
        std::vector<Bad>{{"tbabs*(powerlaw", "is missing ')' at the end"},
                         {"tbabs*powerlaw)", "unexpected ')' at position 15"},
-                        {"tbabs*(apecc+powerlaw)", "unknown model 'apecc'; known models: bknpower"},
+                        {"tbabs*(apecc+powerlaw)", "unknown model 'apecc'; known models: apec, bknpower"},
                         {"", "is empty"},
                         {"tbabs*", "ends where a model name"},
                         {"tbabs", "no additive component"},

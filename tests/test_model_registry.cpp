@@ -24,7 +24,7 @@ std::vector<double> defaults(const ModelInfo& m) {
 
 TEST_CASE("model registry: every registered model is expected and evaluates at its defaults") {
   // Models registered elsewhere (e.g. apec from its own file) extend this list when they are added.
-  const std::vector<std::string> expected = {"bknpower", "bremss",   "constant", "cutoffpl", "diskbb",
+  const std::vector<std::string> expected = {"apec", "bknpower", "bremss",   "constant", "cutoffpl", "diskbb",
                                              "ezdiskbb", "gaussian", "lorentz",  "powerlaw", "simpl",
                                              "simplcut", "tbabs",    "zbremss",  "zgauss",   "zpowerlw"};
   std::vector<std::string> names = model_names();

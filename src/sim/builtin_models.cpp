@@ -2,6 +2,7 @@
 // specnet is linked as a static archive. Unneeded when the archive is linked whole (see docs/sim_models.md).
 #include "specnet/sim/model.h"
 
+SPECNET_USE_MODEL(apec);
 SPECNET_USE_MODEL(bknpower);
 SPECNET_USE_MODEL(bremss);
 SPECNET_USE_MODEL(constant);
