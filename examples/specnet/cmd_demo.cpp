@@ -86,7 +86,7 @@ int run_demo(const Args& args) {
   nn::IcCaeConfig cfg;
   cfg.n_bins = bins;
   cfg.latent = 2;
-  cfg.channels = {4, 8, 16, 32, 32};
+  cfg.channels = {4, 8, 16, 32, 64};
   cfg.hidden = {64, 16};
   nn::IcCae net(cfg, init_rng);
   optim::AdamOptions aopt;

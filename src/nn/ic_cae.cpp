@@ -96,6 +96,10 @@ IcCae::IcCae(const IcCaeConfig& cfg, Rng& rng) : cfg_(cfg) {
   SPECNET_CHECK(cfg.channels.size() >= 2 && cfg.hidden.size() == 2 && cfg.latent > 0 && cfg.n_bins > 0,
                 "IcCae: needs >= 2 channel widths, 2 hidden widths and a positive latent size and n_bins");
   const std::int64_t blocks = static_cast<std::int64_t>(cfg.channels.size()) - 1;
+  for (std::int64_t i = 0; i < blocks; ++i)
+    SPECNET_CHECK(cfg.channels[i] != cfg.channels[i + 1], "IcCae: consecutive channel widths must differ (",
+                  cfg.channels[i], " -> ", cfg.channels[i + 1], "): the reference block has an identity skip then, ",
+                  "which cannot follow a stride-2 convolution");
   SPECNET_CHECK(cfg.n_bins % (std::int64_t(1) << blocks) == 0, "IcCae: n_bins ", cfg.n_bins,
                 " must be a multiple of 2^", blocks, " so that the decoder returns the input length");
   encoder_ = register_module("encoder", std::make_shared<Encoder>(cfg, rng));
