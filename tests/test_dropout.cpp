@@ -53,6 +53,24 @@ TEST_CASE("dropout masks: statistics, scaling and reproducibility") {
   CHECK(first != second);
 }
 
+TEST_CASE("dropout mask matches the Philox definition element by element") {
+  for (double p : {0.0, 0.1, 0.5, 0.999}) {
+    CAPTURE(p);
+    Rng rng(0x123456789ABCDEFull, 0xFEDCBA9876543210ull);
+    rng.set_offset(0xFFFFFF00ull);  // counters cross 2^32: the high counter word is exercised
+    const Rng ref = rng;
+    const std::uint64_t first = rng.offset();
+    const std::int64_t n = 16384 + 21;  // a second chunk and a partial lane group
+    auto y = dropout(Tensor::ones({n}, DType::f64), p, true, rng).to_vector();
+    std::int64_t mismatches = 0;
+    for (std::int64_t i = 0; i < n; ++i) {
+      const bool keep = Rng::uniform_from(ref.block(first + static_cast<std::uint64_t>(i))) > p;
+      mismatches += y[i] != (keep ? 1.0 / (1.0 - p) : 0.0);
+    }
+    CHECK(mismatches == 0);
+  }
+}
+
 TEST_CASE("dropout gradient uses the forward mask; eval is the identity") {
   Tensor x = test::random_input({500}, 4).set_requires_grad(true);
   Rng rng(3);

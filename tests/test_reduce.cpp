@@ -101,6 +101,7 @@ TEST_CASE("reductions reject bad dims with clear messages") {
   CHECK_THROWS_WITH(sum(x, {1, -1}), doctest::Contains("appears more than once"));
   CHECK_THROWS_WITH(max(x, 5), doctest::Contains("max: dim 5 out of range"));
   CHECK_THROWS_WITH(argmax(x, -4), doctest::Contains("argmax: dim -4 out of range"));
+  CHECK_THROWS_WITH(argmax(Tensor::zeros({1, (1 << 24) + 1}), 1), doctest::Contains("cast the input to float64"));
   CHECK_THROWS_WITH(max(Tensor::zeros({0, 3}), 0), doctest::Contains("cannot reduce an empty dimension"));
   CHECK_THROWS_WITH(max(Tensor::zeros({0})), doctest::Contains("cannot reduce an empty dimension"));
   CHECK_THROWS_WITH(sum_to_shape(x, {2, 2}), doctest::Contains("cannot be summed to (2, 2)"));

@@ -1,4 +1,5 @@
 // Absolute-value kernel (torch.abs).
+// Gradient sign(x) with sign(0) = 0, as torch.abs backward.
 #include "specnet/cpu/abs.h"
 
 #include <cmath>

@@ -1,4 +1,5 @@
 // Scalar affine map out = scale x + shift (tensor-scalar add / mul / neg); computed in T as torch does.
+// The scale == 1 and shift == 0 cases get their own loops so that add and mul stay one operation each.
 #include "specnet/cpu/affine.h"
 
 #include "unary_loop.h"

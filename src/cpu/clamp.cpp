@@ -1,4 +1,5 @@
 // Clamp kernel (torch.clamp with scalar bounds). With lo > hi every element becomes hi, as torch.
+// Gradient 1 where lo <= x <= hi (both ends included, as torch), 0 elsewhere.
 #include "specnet/cpu/clamp.h"
 
 #include <algorithm>

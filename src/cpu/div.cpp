@@ -1,4 +1,5 @@
 // Broadcasting divide (torch.div) forward and backward over the shared broadcast driver.
+// Backward forms out-shaped gradients; the autodiff layer sums them back to each operand's shape.
 #include "specnet/cpu/div.h"
 
 #include "broadcast_loop.h"

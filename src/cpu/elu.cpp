@@ -1,4 +1,5 @@
 // ELU kernel with an output scale (torch.nn.functional.elu; selu is the same with its constants).
+// Gradient scale for x > 0, scale alpha exp(x) otherwise (torch.nn.functional.elu backward).
 #include "specnet/cpu/elu.h"
 
 #include <cmath>

@@ -1,4 +1,5 @@
 // Exponential kernel (torch.exp).
+// Backward reuses the saved output: d exp(x) / dx = exp(x).
 #include "specnet/cpu/exp.h"
 
 #include <cmath>

@@ -1,4 +1,5 @@
 // Natural logarithm kernel (torch.log).
+// Gradient 1 / x; log(0) = -inf and log(x < 0) = NaN follow std::log, as torch.
 #include "specnet/cpu/log.h"
 
 #include <cmath>

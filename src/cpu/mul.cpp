@@ -1,4 +1,5 @@
 // Broadcasting multiply (torch.mul) forward and backward over the shared broadcast driver.
+// Backward forms out-shaped gradients; the autodiff layer sums them back to each operand's shape.
 #include "specnet/cpu/mul.h"
 
 #include "broadcast_loop.h"

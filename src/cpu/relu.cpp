@@ -1,4 +1,5 @@
 // ReLU kernel (torch.nn.functional.relu).
+// Gradient 1 for x > 0 and 0 otherwise, including x = 0 (torch.nn.functional.relu backward).
 #include "specnet/cpu/relu.h"
 
 #include "unary_loop.h"

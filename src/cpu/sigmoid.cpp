@@ -1,4 +1,5 @@
 // Sigmoid kernel (torch.sigmoid), evaluated through exp(-|x|) so that it never overflows.
+// Backward reuses the saved output: sigmoid' = y (1 - y).
 #include "specnet/cpu/sigmoid.h"
 
 #include <cmath>

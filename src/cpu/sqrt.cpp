@@ -1,4 +1,5 @@
 // Square-root kernel (torch.sqrt).
+// Backward reuses the saved output: sqrt' = 0.5 / y (inf at 0, as torch).
 #include "specnet/cpu/sqrt.h"
 
 #include <cmath>

@@ -1,4 +1,5 @@
 // clamp(x, min, max): autodiff wrapper over src/cpu/clamp.cpp; matches torch.clamp with scalar bounds.
+// Bounds default to -inf / +inf, so clamp(x, lo) and clamp(x, -inf, hi) are clamp_min / clamp_max.
 #include "specnet/cpu/clamp.h"
 
 #include <cmath>

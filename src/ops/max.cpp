@@ -65,6 +65,9 @@ Tensor max(const Tensor& x, std::int64_t dim, bool keepdim) {
 Tensor argmax(const Tensor& x_in, std::int64_t dim, bool keepdim) {
   check_cpu("argmax", x_in);
   const std::int64_t d = detail::normalize_dim("argmax", dim, x_in.shape());
+  // indices are returned in x's dtype: float32 holds integers exactly only up to 2^24
+  SPECNET_CHECK(x_in.dtype() != DType::f32 || x_in.size(d) <= (std::int64_t{1} << 24), "argmax: dim ", dim, " has ",
+                x_in.size(d), " elements, more than float32 indices hold exactly; cast the input to float64");
   Tensor x = x_in.contiguous().detach();
   Indices idx;
   const Shape shape = reduced_shape(x.shape(), d, keepdim);
