@@ -10,6 +10,7 @@
 #include <new>
 #include <sstream>
 
+#include "allocator.h"
 #include "specnet/autograd.h"
 #include "specnet/context.h"
 #include "specnet/cpu/copy.h"
@@ -55,12 +56,10 @@ Storage::Storage(std::size_t n, Device dev) : nbytes(n), device(dev) {
                 " storage is not available in this build (CPU-only tensor allocation)");
   SPECNET_CHECK(n <= kMaxAllocBytes, "refusing to allocate ", n, " bytes (limit ", kMaxAllocBytes, ")");
   if (n == 0) return;
-  std::size_t rounded = (n + 63) / 64 * 64;
-  data = std::aligned_alloc(64, rounded);
-  if (!data) throw Error(str("out of memory allocating ", n, " bytes"));
+  data = detail::cpu_alloc(n);
 }
 
-Storage::~Storage() { std::free(data); }
+Storage::~Storage() { detail::cpu_free(data, nbytes); }
 
 // ---------------------------------------------------------------- creation
 Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
