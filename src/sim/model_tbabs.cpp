@@ -1,5 +1,6 @@
 // tbabs: Tuebingen-Boulder ISM absorption exp(-N_H sigma_ISM(E)) (Wilms, Allen & McCray 2000), averaged
 // over each bin. Matches XSPEC's tbabs with `abund wilm`; sigma_ISM comes from tools/make_tbabs_table.py.
+#include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -69,9 +70,14 @@ void tbabs_eval(const double* edges_kev, std::int64_t E, const double* p, double
     return;
   }
   const TbabsNodes& n = nodes_for(edges_kev, E);
+  // exp over all nodes as one vectorised Eigen expression, then the per-bin weighted sums.
+  static thread_local Eigen::ArrayXd transmission;  // (nodes)
+  const auto nodes = static_cast<Eigen::Index>(n.sigma22.size());
+  transmission = (-nh22 * Eigen::Map<const Eigen::ArrayXd>(n.sigma22.data(), nodes)).exp() *
+                 Eigen::Map<const Eigen::ArrayXd>(n.weight.data(), nodes);
   for (std::int64_t i = 0; i < E; ++i) {
     double sum = 0;
-    for (std::int64_t j = n.bin_begin[i]; j < n.bin_begin[i + 1]; ++j) sum += n.weight[j] * std::exp(-nh22 * n.sigma22[j]);
+    for (std::int64_t j = n.bin_begin[i]; j < n.bin_begin[i + 1]; ++j) sum += transmission[j];
     out[i] = sum;
   }
 }
