@@ -48,3 +48,17 @@ TEST_CASE("uniform draws lie in range and streams differ") {
   }
   CHECK(r.uniform() != s.uniform());
 }
+
+TEST_CASE("Context carries threads and the random stream; ContextGuard scopes the thread count") {
+  set_num_threads(2);
+  Context ctx(42, 1);
+  {
+    ContextGuard g(ctx);
+    CHECK(num_threads() == 1);
+    Rng ref(42);
+    CHECK(Tensor::randn({4}, ctx.rng).to_vector() == Tensor::randn({4}, ref).to_vector());
+  }
+  CHECK(num_threads() == 2);
+  CHECK_THROWS_WITH(ContextGuard(Context(0, 1, Device::cuda)), doctest::Contains("not available"));
+  set_num_threads(0);
+}

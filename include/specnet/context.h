@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "specnet/dtype.h"
+#include "specnet/rng.h"
 
 namespace specnet {
 
@@ -15,5 +16,25 @@ void set_num_threads(int n);       // n <= 0 restores the SPECNET_NUM_THREADS / 
 // Calls fn(begin, end) over [0, n) in chunks of `grain` items (the last one shorter). Chunks run on
 // up to num_threads() threads; each chunk must write only its own outputs.
 void parallel_for(std::int64_t n, std::int64_t grain, const std::function<void(std::int64_t, std::int64_t)>& fn);
+
+// An explicit execution context: thread count, device and the random stream, passed to code that needs
+// them instead of hidden globals. ContextGuard makes a context's thread count current for a scope.
+struct Context {
+  int num_threads = 0;          // 0: SPECNET_NUM_THREADS or the hardware count
+  Device device = Device::cpu;
+  Rng rng;
+  explicit Context(std::uint64_t seed = 0, int threads = 0, Device dev = Device::cpu)
+      : num_threads(threads), device(dev), rng(seed) {}
+};
+
+class ContextGuard {
+ public:
+  explicit ContextGuard(const Context& ctx);
+  ~ContextGuard();
+  ContextGuard(const ContextGuard&) = delete;
+  ContextGuard& operator=(const ContextGuard&) = delete;
+ private:
+  int previous_threads_;
+};
 
 }  // namespace specnet

@@ -33,6 +33,13 @@ int num_threads() {
 
 void set_num_threads(int n) { g_threads.store(n > 0 ? n : default_threads()); }
 
+ContextGuard::ContextGuard(const Context& ctx) : previous_threads_(num_threads()) {
+  SPECNET_CHECK(ctx.device == Device::cpu, "Context: device ", device_name(ctx.device),
+                " is not available in this build");
+  set_num_threads(ctx.num_threads);
+}
+ContextGuard::~ContextGuard() { set_num_threads(previous_threads_); }
+
 void parallel_for(std::int64_t n, std::int64_t grain,
                   const std::function<void(std::int64_t, std::int64_t)>& fn) {
   if (n <= 0) return;
