@@ -5,6 +5,7 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "accumulate.h"
@@ -218,7 +219,8 @@ void conv1d_backward_weight(T* dw, T* db, const T* dout, const T* in, std::int64
   if (!dw || B == 0) return;
   const Geom g{C, L, O, M, K, stride, pad, dil};
   const std::int64_t nb_max = samples_per_chunk(M), chunks = (B + nb_max - 1) / nb_max, nw = O * g.ck();
-  std::vector<T> partial(static_cast<std::size_t>(chunks * nw));  // (chunks, O, C K)
+  // (chunks, O, C K); every chunk overwrites its slice, so no zero fill is needed.
+  std::unique_ptr<T[]> partial(new T[static_cast<std::size_t>(chunks * nw)]);
   parallel_for(B, nb_max, [&](std::int64_t b0, std::int64_t b1) {
     const std::int64_t nb = b1 - b0, n = nb * M;
     const T* grows = dout + b0 * O * M;  // (O, nb M)
@@ -229,12 +231,12 @@ void conv1d_backward_weight(T* dw, T* db, const T* dout, const T* in, std::int64
     }
     T* col = scratch<T>(0, static_cast<std::size_t>(g.ck() * n));  // (C K, nb M)
     im2col(col, in + b0 * C * L, nb, g);
-    gemm_nt(partial.data() + (b0 / nb_max) * nw, grows, col, O, g.ck(), n);
+    gemm_nt(partial.get() + (b0 / nb_max) * nw, grows, col, O, g.ck(), n);
   });
   // Chunk partials are added in chunk order: the same sums for any thread count.
   parallel_for(nw, 256, [&](std::int64_t e0, std::int64_t e1) {
     for (std::int64_t ci = 0; ci < chunks; ++ci) {
-      const T* p = partial.data() + ci * nw;
+      const T* p = partial.get() + ci * nw;
       for (std::int64_t e = e0; e < e1; ++e) dw[e] += p[e];
     }
   });
