@@ -46,7 +46,7 @@ void tap_range(std::int64_t off, const Geom& g, std::int64_t& lo, std::int64_t& 
 // Per-thread scratch that grows and is reused across calls (slot picks one of a few buffers).
 template <typename T>
 T* scratch(int slot, std::size_t n) {
-  thread_local std::vector<T> buf[3];
+  thread_local std::vector<T> buf[2];
   if (buf[slot].size() < n) buf[slot].resize(n);
   return buf[slot].data();
 }
