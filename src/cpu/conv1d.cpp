@@ -10,16 +10,14 @@
 #include <vector>
 
 #include "accumulate.h"
+#include "eigen_maps.h"
 #include "specnet/context.h"
 
 namespace specnet::cpu {
 namespace {
-template <typename T>
-using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-template <typename T>
-using MapM = Eigen::Map<Mat<T>>;
-template <typename T>
-using CMapM = Eigen::Map<const Mat<T>>;
+using detail::CMapM;
+using detail::MapM;
+using detail::Mat;
 
 // A chunk holds enough samples for about this many im2col columns (samples x output positions): the GEMMs get
 // a wide N while the column buffer stays in L2. Depends on the shape only, never on the thread count.
