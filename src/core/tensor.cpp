@@ -73,7 +73,10 @@ Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
 
 Tensor Tensor::zeros(const Shape& shape, DType dtype, Device device) {
   Tensor t = empty(shape, dtype, device);
-  if (t.impl().storage->nbytes) std::memset(t.impl().storage->data, 0, t.impl().storage->nbytes);
+  // Gradient buffers are zeroed on every backward: split large ones over the threads.
+  char* p = static_cast<char*>(t.impl().storage->data);
+  const std::int64_t nbytes = static_cast<std::int64_t>(t.impl().storage->nbytes);
+  parallel_for(nbytes, 1 << 20, [p](std::int64_t b, std::int64_t e) { std::memset(p + b, 0, e - b); });
   return t;
 }
 
