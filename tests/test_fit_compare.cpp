@@ -27,9 +27,9 @@ TEST_CASE("fit compare: a two-temperature cluster spectrum prefers 2T, with a po
   truth.set("apec_2.norm", 4e-3);
   truth.set("apec_3.kT", 1.5);
   truth.set("apec_3.norm", 6e-3);
-  const auto setup = test::nustar_setup(1e5);
+  const auto setup = test::nustar_setup(1e6);
   const auto counts = test::fake_spectrum(setup, truth, 31, 0);
-  const ModelComparison c = compare_2t_vs_ic(test::nustar_matrix(), counts, 1e5, grouped(), s);
+  const ModelComparison c = compare_2t_vs_ic(test::nustar_matrix(), counts, 1e6, grouped(), s);
   INFO(format_fit(c.two_temperature, Statistic::cstat));
   INFO(format_fit(c.thermal_plus_ic, Statistic::cstat));
   CHECK(c.two_temperature.converged);
@@ -47,9 +47,9 @@ TEST_CASE("fit compare: a thermal plasma plus a strong Gamma = 2 power law prefe
   truth.set("apec_2.kT", 4.0);
   truth.set("apec_2.norm", 1e-2);
   truth.set("powerlaw_3.norm", 3e-3);
-  const auto setup = test::nustar_setup(1e5);
+  const auto setup = test::nustar_setup(1e6);
   const auto counts = test::fake_spectrum(setup, truth, 32, 0);
-  const ModelComparison c = compare_2t_vs_ic(test::nustar_matrix(), counts, 1e5, grouped(), s);
+  const ModelComparison c = compare_2t_vs_ic(test::nustar_matrix(), counts, 1e6, grouped(), s);
   INFO(format_fit(c.two_temperature, Statistic::cstat));
   INFO(format_fit(c.thermal_plus_ic, Statistic::cstat));
   CHECK(c.thermal_plus_ic.converged);

@@ -55,6 +55,16 @@ FitProblem::FitProblem(sim::CompositeModel model, std::shared_ptr<const io::Spar
     const bool in_range = matrix_->output_e_min_kev[h] >= opt.e_min_kev && matrix_->output_e_max_kev[h] <= opt.e_max_kev;
     quality[h] = (!opt.quality.empty() && opt.quality[h] != 0) || !in_range ? 1 : 0;
   }
+  double total = 0;
+  std::size_t kept = 0;
+  for (std::size_t h = 0; h < H; ++h) {
+    total += quality[h] == 0 ? counts[h] : 0.0;
+    kept += quality[h] == 0;
+  }
+  SPECNET_CHECK(kept > 0, "fit: no channels left to fit in [", opt.e_min_kev, ", ", opt.e_max_kev,
+                "] keV (after QUALITY)");
+  SPECNET_CHECK(total > 0 || opt.statistic == Statistic::chi2, "fit: every fitted channel has zero counts; a ",
+                statistic_name(opt.statistic), " fit has nothing to constrain");
   io::Grouping g;
   if (opt.min_counts > 0) {
     g = io::group_min_counts(counts, opt.min_counts, quality);
@@ -84,10 +94,6 @@ FitProblem::FitProblem(sim::CompositeModel model, std::shared_ptr<const io::Spar
   if (!opt.background_err.empty()) data_.background_err = group_quadrature(opt.background_err);
   if (!opt.background_rate.empty()) bin_background_rate_ = io::group_sum(g, opt.background_rate);
   check_fit_data(data_);
-  double total = 0;
-  for (double c : data_.counts) total += c;
-  SPECNET_CHECK(total > 0 || opt.statistic == Statistic::chi2, "fit: every fitted bin has zero counts; a ",
-                statistic_name(opt.statistic), " fit has nothing to constrain");
 
   // Fitted bins' energy ranges and the model energy bins that reach them.
   bin_e_min_.assign(N, std::numeric_limits<double>::infinity());
