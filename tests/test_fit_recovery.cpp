@@ -83,7 +83,7 @@ TEST_CASE("fit recovery: tbabs*powerlaw 90% intervals cover the truth; C/dof ~ 1
   sim::CompositeModel start = truth;
   start.set("powerlaw_2.PhoIndex", 2.5);
   start.set("powerlaw_2.norm", 1e-2);
-  const Coverage c = run(truth, start, 2e4, 120, 2024);
+  const Coverage c = run(truth, start, 2e4, 200, 2024);
   check_coverage(c, {"powerlaw_2.PhoIndex", "powerlaw_2.norm"});
 }
 
@@ -98,6 +98,6 @@ TEST_CASE("fit recovery: tbabs*apec 90% intervals cover the truth; C/dof ~ 1") {
   sim::CompositeModel start = truth;
   start.set("apec_2.kT", 2.0);
   start.set("apec_2.norm", 3e-2);
-  const Coverage c = run(truth, start, 2e4, 120, 77);
+  const Coverage c = run(truth, start, 2e4, 200, 77);
   check_coverage(c, {"apec_2.kT", "apec_2.norm"});
 }
