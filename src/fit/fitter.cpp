@@ -109,10 +109,39 @@ class Minimizer {
     return g.allFinite() && H.allFinite();
   }
 
+  // XSPEC's `renorm`: scales the free additive norms by one factor so that the model predicts the observed
+  // total counts (the minimum of cstat along that direction), so the first steps start at the right level.
+  std::vector<double> renorm(std::vector<double> x, const std::vector<char>& fixed) {
+    const auto& params = p_.model().params();
+    const auto free = p_.model().free_indices();
+    std::vector<int> norms;
+    for (int j = 0; j < P_; ++j)
+      if (!fixed[j] && params[free[j]].spec->name == "norm" && x[j] > 0) norms.push_back(j);
+    if (norms.empty()) return x;
+    std::vector<double> y1(N_), y2(N_);
+    std::vector<double> x2 = x;
+    for (int j : norms) x2[j] *= 2;
+    if (std::isnan(stat(x, &y1)) || std::isnan(stat(x2, &y2))) return x;
+    double scaled = 0, rest = 0, data = 0;
+    for (std::int64_t i = 0; i < N_; ++i) {
+      scaled += y2[i] - y1[i];
+      rest += 2 * y1[i] - y2[i];
+      data += p_.data().counts[i];
+    }
+    const double k = (data / p_.data().exposure_s - rest) / scaled;
+    if (!(std::isfinite(k) && k > 0)) return x;
+    std::vector<double> xk = x;
+    for (int j : norms) xk[j] *= k;
+    xk = clamp(std::move(xk));
+    const double s0 = stat(x), sk = stat(xk);
+    return !std::isnan(sk) && (std::isnan(s0) || sk < s0) ? xk : x;
+  }
+
   // Levenberg-Marquardt from x with the `fixed` parameters held.
-  Outcome run(std::vector<double> x, const std::vector<char>& fixed) {
+  Outcome run(std::vector<double> x, const std::vector<char>& fixed, bool renormalise = false) {
     Outcome out;
     x = clamp(std::move(x));
+    if (renormalise) x = renorm(std::move(x), fixed);
     double s = stat(x);
     if (std::isnan(s)) {
       out.x = x;
@@ -166,8 +195,27 @@ class Minimizer {
         const Eigen::VectorXd step = M.ldlt().solve(-ga);
         std::vector<double> xn = x;
         for (int a = 0; a < A; ++a) xn[act[a]] += step[a];
-        xn = clamp(std::move(xn));
-        const double sn = step.allFinite() ? stat(xn) : kNaN;
+        std::vector<double> projected = clamp(xn);
+        double sn = step.allFinite() ? stat(projected) : kNaN;
+        if ((std::isnan(sn) || sn > s) && projected != xn && step.allFinite()) {
+          // The projection onto the limits failed (a norm sent to 0, say): try the step shortened to stay
+          // inside the limits (90% of the way to the nearest one) before raising lambda.
+          double alpha = 1;
+          for (int a = 0; a < A; ++a) {
+            const int j = act[a];
+            if (xn[j] > hi_[j]) alpha = std::min(alpha, (hi_[j] - x[j]) / step[a]);
+            if (xn[j] < lo_[j]) alpha = std::min(alpha, (lo_[j] - x[j]) / step[a]);
+          }
+          std::vector<double> inner = x;
+          for (int a = 0; a < A; ++a) inner[act[a]] += 0.9 * alpha * step[a];
+          inner = clamp(std::move(inner));
+          const double si = alpha > 0 ? stat(inner) : kNaN;
+          if (!std::isnan(si) && (std::isnan(sn) || si < sn)) {
+            projected = std::move(inner);
+            sn = si;
+          }
+        }
+        xn = std::move(projected);
         if (!std::isnan(sn) && sn <= s) {
           const bool moved = xn != x;
           x = std::move(xn);
@@ -313,9 +361,9 @@ FitResult fit_model(FitProblem& problem, const FitOptions& options) {
   const int P = m.size();
   const std::vector<char> none(P, 0);
   const std::vector<double> x0 = model.free_values();
-  Outcome best = m.run(x0, none);
+  Outcome best = m.run(x0, none, true);
   for (int r = 0; r < options.restarts; ++r) {
-    Outcome o = m.run(m.random_start(x0, static_cast<std::uint64_t>(r)), none);
+    Outcome o = m.run(m.random_start(x0, static_cast<std::uint64_t>(r)), none, true);
     if (o.ok && (!best.ok || o.stat < best.stat)) best = std::move(o);
   }
 
