@@ -120,6 +120,12 @@ TEST_CASE("fit fitter: wstat with a NuSTAR background spectrum and grouped chi2 
   CHECK(std::fabs(rw.values[0] - 2.2) < 4 * rw.errors[0]);
   CHECK(rw.reduced > 0.6);
   CHECK(rw.reduced < 1.5);
+  // pgstat on the same spectra (background errors sqrt(B)) agrees with wstat within the errors.
+  o.statistic = Statistic::pgstat;
+  FitProblem pg(start, test::nustar_matrix(), counts, t, o);
+  const FitResult rg = fit_model(pg);
+  CHECK(rg.converged);
+  CHECK(std::fabs(rg.values[0] - rw.values[0]) < rw.errors[0]);
   // Same data with a fixed background model rate (cstat) and grouped chi2 with background subtraction.
   SpectrumOptions oc = band(Statistic::cstat);
   oc.background_rate = bg_scaled;
