@@ -124,20 +124,26 @@ FitProblem::FitProblem(sim::CompositeModel model, std::shared_ptr<const io::Spar
 }
 
 void FitProblem::model_rate(const std::vector<double>& free_values, double* y) const {
-  model_.set_free_values(free_values);
-  model_.evaluate(edges_kev_.data(), e_count_, photons_.data());
+  fold_model(model_, photons_, free_values, y);
+}
+
+void FitProblem::fold_model(sim::CompositeModel& model, std::vector<double>& photons,
+                            const std::vector<double>& free_values, double* y) const {
+  model.set_free_values(free_values);
+  photons.resize(e_count_);
+  model.evaluate(edges_kev_.data(), e_count_, photons.data());
   const std::size_t N = data_.counts.size();
   std::fill(y, y + N, 0.0);
   const io::SparseResponse& m = *matrix_;
   for (std::int64_t h : used_channels_) {
     double acc = 0;
     for (std::int64_t k = m.row_start[h]; k < m.row_start[h + 1]; ++k)
-      acc += m.value[k] * photons_[m.energy_index[k] - e_first_];
+      acc += m.value[k] * photons[m.energy_index[k] - e_first_];
     y[bin_of_channel_[h]] += acc;
   }
   for (std::size_t i = 0; i < N; ++i) {
     if (!bin_background_rate_.empty()) y[i] += bin_background_rate_[i];
-    SPECNET_CHECK(std::isfinite(y[i]), "fit: model '", model_.expression(), "' gives a non-finite rate in bin ", i,
+    SPECNET_CHECK(std::isfinite(y[i]), "fit: model '", model.expression(), "' gives a non-finite rate in bin ", i,
                   " [", bin_e_min_[i], ", ", bin_e_max_[i], "] keV");
     if (y[i] < 0) y[i] = 0;  // round-off of negative-free models; the statistic floors the counts
   }
@@ -147,6 +153,14 @@ double FitProblem::statistic(const std::vector<double>& free_values) const {
   std::vector<double> y(data_.counts.size());
   model_rate(free_values, y.data());
   return evaluate_statistic(data_, y.data());
+}
+
+FitProblem::Scratch FitProblem::make_scratch() const { return Scratch{model_, {}, {}}; }
+
+double FitProblem::statistic(Scratch& scratch, const std::vector<double>& free_values) const {
+  scratch.y.resize(data_.counts.size());
+  fold_model(scratch.model, scratch.photons, free_values, scratch.y.data());
+  return evaluate_statistic(data_, scratch.y.data());
 }
 
 }  // namespace specnet::fit

@@ -52,7 +52,12 @@ double integrated_autocorr_time(const double* x, std::int64_t n, int walkers, st
 }
 
 McmcResult run_ensemble(const std::function<double(const double*)>& log_prob, int dim,
-                        const std::vector<double>& initial, const McmcOptions& o) {
+                        const std::vector<double>& initial, const McmcOptions& options) {
+  return run_ensemble_indexed([&](const double* x, int) { return log_prob(x); }, dim, initial, options);
+}
+
+McmcResult run_ensemble_indexed(const std::function<double(const double*, int)>& log_prob, int dim,
+                                const std::vector<double>& initial, const McmcOptions& o) {
   SPECNET_CHECK(dim >= 1, "mcmc: dim must be >= 1, got ", dim);
   SPECNET_CHECK(o.walkers >= 4 && o.walkers % 2 == 0, "mcmc: walkers must be even and >= 4, got ", o.walkers);
   SPECNET_CHECK(o.steps > 0 && o.burn_in >= 0 && o.burn_in < o.steps, "mcmc: need 0 <= burn_in (", o.burn_in,
@@ -68,7 +73,7 @@ McmcResult run_ensemble(const std::function<double(const double*)>& log_prob, in
   for (int w = 0; w < W; ++w) {
     for (int d = 0; d < D; ++d)
       SPECNET_CHECK(std::isfinite(pos[w * D + d]), "mcmc: initial position of walker ", w, " is not finite");
-    lp[w] = log_prob(&pos[w * D]);
+    lp[w] = log_prob(&pos[w * D], w);
     check_log_prob(lp[w], w);
     SPECNET_CHECK(std::isfinite(lp[w]), "mcmc: walker ", w, " starts where log_prob is -inf");
   }
@@ -99,7 +104,7 @@ McmcResult run_ensemble(const std::function<double(const double*)>& log_prob, in
           const double z = sq * sq / o.a;
           double* y = &proposal[static_cast<std::size_t>(k) * D];
           for (int d = 0; d < D; ++d) y[d] = pos[j * D + d] + z * (pos[k * D + d] - pos[j * D + d]);
-          const double lpy = log_prob(y);
+          const double lpy = log_prob(y, k);
           if (std::isnan(lpy)) {
             nan_seen[k] = 1;
             accepted[k] = 0;

@@ -50,7 +50,20 @@ class FitProblem {
   // The statistic for the given free values.
   double statistic(const std::vector<double>& free_values) const;
 
+  // Per-thread evaluation state: the statistic through a Scratch touches nothing shared, so several threads
+  // may evaluate one FitProblem at once, each with its own Scratch (the MCMC walkers do).
+  struct Scratch {
+    sim::CompositeModel model;
+    std::vector<double> photons;  // (model energy bins)
+    std::vector<double> y;        // (N)
+  };
+  Scratch make_scratch() const;
+  double statistic(Scratch& scratch, const std::vector<double>& free_values) const;
+
  private:
+  void fold_model(sim::CompositeModel& model, std::vector<double>& photons, const std::vector<double>& free_values,
+                  double* y_rate) const;
+
   mutable sim::CompositeModel model_;  // its free values are set per evaluation
   std::shared_ptr<const io::SparseResponse> matrix_;
   FitData data_;

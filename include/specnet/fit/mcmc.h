@@ -34,6 +34,10 @@ struct McmcResult {
 // bad options, a bad initial ensemble or a NaN log density.
 McmcResult run_ensemble(const std::function<double(const double*)>& log_prob, int dim,
                         const std::vector<double>& initial, const McmcOptions& options = {});
+// The same with log_prob(x, walker): a walker is evaluated by one thread at a time, so the caller may keep
+// per-walker scratch state (a model copy per walker) indexed by `walker`.
+McmcResult run_ensemble_indexed(const std::function<double(const double*, int)>& log_prob, int dim,
+                                const std::vector<double>& initial, const McmcOptions& options = {});
 
 // Integrated autocorrelation time of one parameter: sample (t, w) at samples[t * step_stride + w * walker_stride];
 // walker-averaged autocorrelation function with emcee's automatic window (the smallest lag M >= c tau(M)).
