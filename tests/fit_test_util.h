@@ -26,4 +26,14 @@ inline std::vector<double> fake_spectrum(const sim::FakeitSetup& setup, const si
   return sim::fake_counts(setup, photons.data(), seed, stream);
 }
 
+// tbabs*powerlaw with the given nH (10^22 cm^-2), photon index and norm; nH frozen when freeze_nh.
+inline sim::CompositeModel absorbed_powerlaw(double nh, double gamma, double norm, bool freeze_nh = false) {
+  sim::CompositeModel m("tbabs*powerlaw");
+  m.set("tbabs_1.nH", nh);
+  m.set("powerlaw_2.PhoIndex", gamma);
+  m.set("powerlaw_2.norm", norm);
+  m.freeze("tbabs_1.nH", freeze_nh);
+  return m;
+}
+
 }  // namespace specnet::test

@@ -13,11 +13,7 @@ using namespace specnet;
 using namespace specnet::fit;
 
 TEST_CASE("fit posterior: power-law posterior matches the fit's errors and 90% intervals") {
-  sim::CompositeModel truth("tbabs*powerlaw");
-  truth.set("tbabs_1.nH", 1.0);
-  truth.freeze("tbabs_1.nH");
-  truth.set("powerlaw_2.PhoIndex", 1.9);
-  truth.set("powerlaw_2.norm", 4e-3);
+  const auto truth = test::absorbed_powerlaw(1.0, 1.9, 4e-3, true);
   const auto counts = test::fake_spectrum(test::nustar_setup(2e4), truth, 12, 0);
   SpectrumOptions so;
   so.e_min_kev = 3;

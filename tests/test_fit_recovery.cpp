@@ -75,14 +75,8 @@ void check_coverage(const Coverage& c, const std::vector<std::string>& names) {
 }  // namespace
 
 TEST_CASE("fit recovery: tbabs*powerlaw 90% intervals cover the truth; C/dof ~ 1") {
-  sim::CompositeModel truth("tbabs*powerlaw");
-  truth.set("tbabs_1.nH", 1.0);
-  truth.freeze("tbabs_1.nH");
-  truth.set("powerlaw_2.PhoIndex", 1.9);
-  truth.set("powerlaw_2.norm", 3e-3);
-  sim::CompositeModel start = truth;
-  start.set("powerlaw_2.PhoIndex", 2.5);
-  start.set("powerlaw_2.norm", 1e-2);
+  const auto truth = test::absorbed_powerlaw(1.0, 1.9, 3e-3, true);
+  const auto start = test::absorbed_powerlaw(1.0, 2.5, 1e-2, true);
   const Coverage c = run(truth, start, 2e4, 200, 2024);
   check_coverage(c, {"powerlaw_2.PhoIndex", "powerlaw_2.norm"});
 }
