@@ -1,0 +1,79 @@
+// One spectrum prepared for fitting, as XSPEC's data + response + ignore/group state: a CompositeModel's free
+// parameters -> photons -> RMF x ARF -> counts/s per fitted bin (channels or min-count groups in an energy range).
+#pragma once
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <vector>
+
+#include "specnet/fit/statistic.h"
+#include "specnet/io/grouping.h"
+#include "specnet/io/response.h"
+#include "specnet/sim/composite_model.h"
+
+namespace specnet::fit {
+
+// How the channel data become fitted bins. Per-channel vectors are (H) or empty.
+struct SpectrumOptions {
+  Statistic statistic = Statistic::cstat;
+  double e_min_kev = 0;  // keep channels whose nominal [E_min, E_max) lies inside [e_min, e_max] (XSPEC `ignore`)
+  double e_max_kev = std::numeric_limits<double>::infinity();
+  double min_counts = 0;                  // > 0: group kept channels to >= min_counts source counts (grppha)
+  std::vector<int> quality;               // (H) OGIP QUALITY, != 0 excluded
+  std::vector<double> stat_err;           // (H) chi2 source errors (counts)
+  std::vector<double> background_counts;  // (H) background spectrum counts (wstat, pgstat, optional for chi2)
+  std::vector<double> background_err;     // (H) background errors (counts) for pgstat / chi2
+  double background_exposure_s = 0;       // t_b in source-region units (exposure_b AREASCAL_b BACKSCAL_b / BACKSCAL_s)
+  std::vector<double> background_rate;    // (H) fixed background model, counts/s in the source region (added)
+};
+
+class FitProblem {
+ public:
+  // matrix: ungrouped RMF x ARF (outputs = channels, H); counts (H) source counts; exposure_s = t_s. Errors for
+  // mismatched lengths, an empty selection, all-zero counts, bad exposures and a model without free parameters.
+  FitProblem(sim::CompositeModel model, std::shared_ptr<const io::SparseResponse> matrix,
+             const std::vector<double>& counts, double exposure_s, const SpectrumOptions& options = {});
+
+  const FitData& data() const { return data_; }
+  sim::CompositeModel& model() { return model_; }
+  const sim::CompositeModel& model() const { return model_; }
+  std::int64_t num_bins() const { return static_cast<std::int64_t>(data_.counts.size()); }
+  std::int64_t num_channels() const { return static_cast<std::int64_t>(bin_of_channel_.size()); }
+  // (N) nominal energy range of each fitted bin (keV).
+  const std::vector<double>& bin_e_min_kev() const { return bin_e_min_; }
+  const std::vector<double>& bin_e_max_kev() const { return bin_e_max_; }
+
+  // Total model rate per fitted bin (N, counts/s: source + fixed background) for the free parameter values
+  // (model().free_indices() order); leaves model() at those values. Error for values outside the hard limits
+  // or non-finite model output. Not thread-safe (it sets the model): one FitProblem per thread.
+  void model_rate(const std::vector<double>& free_values, double* y_rate) const;
+  // The statistic for the given free values.
+  double statistic(const std::vector<double>& free_values) const;
+
+  // Per-thread evaluation state: the statistic through a Scratch touches nothing shared, so several threads
+  // may evaluate one FitProblem at once, each with its own Scratch (the MCMC walkers do).
+  struct Scratch {
+    sim::CompositeModel model;
+    std::vector<double> photons;  // (model energy bins)
+    std::vector<double> y;        // (N)
+  };
+  Scratch make_scratch() const;
+  double statistic(Scratch& scratch, const std::vector<double>& free_values) const;
+
+ private:
+  void fold_model(sim::CompositeModel& model, std::vector<double>& photons, const std::vector<double>& free_values,
+                  double* y_rate) const;
+
+  mutable sim::CompositeModel model_;  // its free values are set per evaluation
+  std::shared_ptr<const io::SparseResponse> matrix_;
+  FitData data_;
+  std::vector<std::int64_t> bin_of_channel_;  // (H) fitted bin of each channel, -1 if not used
+  std::vector<std::int64_t> used_channels_;   // channels with bin >= 0, ascending
+  std::vector<double> bin_background_rate_;   // (N) or empty
+  std::vector<double> bin_e_min_, bin_e_max_;  // (N)
+  std::int64_t e_first_ = 0, e_count_ = 0;    // model energy bins [e_first, e_first + e_count) that reach them
+  std::vector<double> edges_kev_;             // (e_count + 1)
+  mutable std::vector<double> photons_;       // (e_count)
+};
+
+}  // namespace specnet::fit
