@@ -44,14 +44,15 @@ void knots(double* p, double* loc, const T* u, std::int64_t K, double min_size, 
   loc[K] = B;
 }
 
-// Slopes at the K+1 knots: softplus + minimum inside; the end slopes come from nflows' padding constant
-// log(exp(1 - min_d) - 1), which makes them 1 so the spline joins the identity tails smoothly.
+// Slope at knot j of K+1: softplus + minimum inside; the end slopes come from nflows' padding constant
+// log(exp(1 - min_d) - 1) (`edge` = min_d + softplus of it), which makes them 1 so the spline joins the identity
+// tails smoothly. Only the two knots of the bin in use are ever evaluated.
 template <typename T>
-void slopes(double* d, const T* ud, std::int64_t K, double min_d) {
-  const double edge = min_d + softplus(std::log(std::expm1(1.0 - min_d)));
-  d[0] = d[K] = edge;
-  for (std::int64_t j = 1; j < K; ++j) d[j] = min_d + softplus(double(ud[j - 1]));
+double slope_at(const T* ud, std::int64_t j, std::int64_t K, double min_d, double edge) {
+  return j == 0 || j == K ? edge : min_d + softplus(double(ud[j - 1]));
 }
+
+double edge_slope(double min_d) { return min_d + softplus(std::log(std::expm1(1.0 - min_d))); }
 
 // The spline inside bin k, written once over a scalar V (T for values, Dual for the 7 partials).
 // Forward: x in [xk, xk + wk] -> y, log dy/dx. Inverse: x is a y-space value in [yk, yk + hk]; the root of the
@@ -88,14 +89,14 @@ void local_spline(V& y, V& ld, const V& x, const V& xk, const V& wk, const V& yk
   }
 }
 
-// Per-chunk scratch: probabilities and knots of widths and heights, slopes, and their gradients. Everything
-// per element is evaluated in double (float32 tensors too): the inverse of a flat bin amplifies rounding.
+// Per-chunk scratch: probabilities and knots of widths and heights and their gradients. Everything per
+// element is evaluated in double (float32 tensors too): the inverse of a flat bin amplifies rounding.
 struct Scratch {
   std::vector<double> buf;
-  double *pw, *cw, *ph, *ch, *d, *gcw, *gch, *gd, *gp;
-  explicit Scratch(std::int64_t K) : buf(static_cast<std::size_t>(9 * (K + 1))) {
+  double *pw, *cw, *ph, *ch, *gcw, *gch, *gp;
+  explicit Scratch(std::int64_t K) : buf(static_cast<std::size_t>(7 * (K + 1))) {
     double* b = buf.data();
-    for (double** q : {&pw, &cw, &ph, &ch, &d, &gcw, &gch, &gd, &gp}) {
+    for (double** q : {&pw, &cw, &ph, &ch, &gcw, &gch, &gp}) {
       *q = b;
       b += K + 1;
     }
@@ -103,10 +104,9 @@ struct Scratch {
 };
 
 template <typename T>
-void element_knots(Scratch& s, const T* uw, const T* uh, const T* ud, std::int64_t K, const RqSplineConfig& cfg) {
+void element_knots(Scratch& s, const T* uw, const T* uh, std::int64_t K, const RqSplineConfig& cfg) {
   knots(s.pw, s.cw, uw, K, cfg.min_bin_width, cfg.tail_bound);
   knots(s.ph, s.ch, uh, K, cfg.min_bin_height, cfg.tail_bound);
-  slopes(s.d, ud, K, cfg.min_derivative);
 }
 
 // Knot-position gradients gloc (K+1) -> unnormalised-parameter gradients du (K) through cumsum and softmax.
@@ -129,7 +129,7 @@ void knots_backward(T* du, const double* gloc, const double* p, double* gp, std:
 template <typename T>
 void rq_spline_forward(T* out, T* logabsdet, std::int32_t* bin, const T* in, const T* uw, const T* uh, const T* ud,
                        std::int64_t n, std::int64_t K, const RqSplineConfig& cfg) {
-  const double B = cfg.tail_bound;
+  const double B = cfg.tail_bound, edge = edge_slope(cfg.min_derivative);
   parallel_for(n, kGrain, [&](std::int64_t lo, std::int64_t hi) {
     Scratch s(K);
     for (std::int64_t i = lo; i < hi; ++i) {
@@ -140,14 +140,16 @@ void rq_spline_forward(T* out, T* logabsdet, std::int32_t* bin, const T* in, con
         bin[i] = -1;
         continue;
       }
-      element_knots(s, uw + i * K, uh + i * K, ud + i * (K - 1), K, cfg);
+      element_knots(s, uw + i * K, uh + i * K, K, cfg);
       const double* loc = cfg.inverse ? s.ch : s.cw;
       std::int64_t k = -1;
       for (std::int64_t j = 0; j <= K; ++j) k += x >= (j == K ? loc[j] + kSearchEps : loc[j]);
       bin[i] = static_cast<std::int32_t>(k);
       double y, ld;
-      local_spline<double, double>(y, ld, x, s.cw[k], s.cw[k + 1] - s.cw[k], s.ch[k], s.ch[k + 1] - s.ch[k], s.d[k],
-                         s.d[k + 1], cfg.inverse);
+      const T* udi = ud + i * (K - 1);
+      local_spline<double, double>(y, ld, x, s.cw[k], s.cw[k + 1] - s.cw[k], s.ch[k], s.ch[k + 1] - s.ch[k],
+                                   slope_at(udi, k, K, cfg.min_derivative, edge),
+                                   slope_at(udi, k + 1, K, cfg.min_derivative, edge), cfg.inverse);
       out[i] = T(y);
       logabsdet[i] = T(ld);
     }
@@ -159,6 +161,7 @@ void rq_spline_backward(T* din, T* duw, T* duh, T* dud, const T* dout, const T* 
                         const T* in, const T* uw, const T* uh, const T* ud, std::int64_t n, std::int64_t K,
                         const RqSplineConfig& cfg) {
   using D = detail::Dual<double, 7>;
+  const double edge = edge_slope(cfg.min_derivative);
   parallel_for(n, kGrain, [&](std::int64_t lo, std::int64_t hi) {
     Scratch s(K);
     for (std::int64_t i = lo; i < hi; ++i) {
@@ -167,28 +170,30 @@ void rq_spline_backward(T* din, T* duw, T* duh, T* dud, const T* dout, const T* 
         if (din) din[i] += dout[i];
         continue;
       }
-      element_knots(s, uw + i * K, uh + i * K, ud + i * (K - 1), K, cfg);
+      element_knots(s, uw + i * K, uh + i * K, K, cfg);
+      const T* udi = ud + i * (K - 1);
       // Tangent directions: 0 x, 1 xk, 2 wk, 3 yk, 4 hk, 5 dk, 6 dk1.
       D y, ld;
       local_spline<D, double>(y, ld, D::variable(in[i], 0), D::variable(s.cw[k], 1), D::variable(s.cw[k + 1] - s.cw[k], 2),
-                         D::variable(s.ch[k], 3), D::variable(s.ch[k + 1] - s.ch[k], 4), D::variable(s.d[k], 5),
-                         D::variable(s.d[k + 1], 6), cfg.inverse);
+                         D::variable(s.ch[k], 3), D::variable(s.ch[k + 1] - s.ch[k], 4),
+                         D::variable(slope_at(udi, k, K, cfg.min_derivative, edge), 5),
+                         D::variable(slope_at(udi, k + 1, K, cfg.min_derivative, edge), 6), cfg.inverse);
       double g[7];
       for (int j = 0; j < 7; ++j) g[j] = double(dout[i]) * y.g[j] + double(dlogabsdet[i]) * ld.g[j];
       if (din) din[i] += T(g[0]);
-      std::fill(s.gcw, s.gcw + 3 * (K + 1), 0.0);  // gcw, gch, gd are consecutive
+      std::fill(s.gcw, s.gcw + 2 * (K + 1), 0.0);  // gcw and gch are consecutive
       s.gcw[k] += g[1] - g[2];
       s.gcw[k + 1] += g[2];
       s.gch[k] += g[3] - g[4];
       s.gch[k + 1] += g[4];
-      s.gd[k] += g[5];
-      s.gd[k + 1] += g[6];
       const double B = cfg.tail_bound;
       if (duw) knots_backward(duw + i * K, s.gcw, s.pw, s.gp, K, cfg.min_bin_width, B);
       if (duh) knots_backward(duh + i * K, s.gch, s.ph, s.gp, K, cfg.min_bin_height, B);
-      if (dud)
-        for (std::int64_t j = 1; j < K; ++j)
-          dud[i * (K - 1) + j - 1] += T(s.gd[j] * softplus_grad(double(ud[i * (K - 1) + j - 1])));
+      // Only the bin's two slopes were used; the end knots' slopes are constants.
+      for (int e = 0; e < 2 && dud; ++e) {
+        const std::int64_t j = k + e;
+        if (j > 0 && j < K) dud[i * (K - 1) + j - 1] += T(g[5 + e] * softplus_grad(double(udi[j - 1])));
+      }
     }
   });
 }
