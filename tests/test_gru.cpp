@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "harness.h"
+#include "specnet/context.h"
 #include "specnet/io/safetensors.h"
 #include "specnet/nn/gru.h"
 #include "specnet/ops/arith.h"
@@ -92,4 +93,23 @@ TEST_CASE("nn::GRU: paper decoder use (hidden 1, 240 steps, 2 layers, bidirectio
   MESSAGE("GRU(1, 1, 2 layers, bidirectional), batch 256 x 240 steps: forward ",
           std::chrono::duration<double, std::milli>(t1 - t0).count(), " ms, backward ",
           std::chrono::duration<double, std::milli>(t2 - t1).count(), " ms");
+}
+
+TEST_CASE("nn::GRU: bitwise identical outputs and gradients for 1 and 3 threads (several batch chunks)") {
+  std::vector<double> ref;
+  for (int threads : {1, 3}) {
+    set_num_threads(threads);
+    Rng rng(4);
+    nn::GRU gru(2, 3, rng, 2, true, true, DType::f64);
+    Tensor x = Tensor::randn({37, 11, 2}, rng, DType::f64).set_requires_grad();
+    Tensor out = gru(x);
+    sum(out * out).backward();
+    std::vector<double> all = out.to_vector();
+    for (double v : x.grad().to_vector()) all.push_back(v);
+    for (auto& [n, p] : gru.named_parameters())
+      for (double v : p.grad().to_vector()) all.push_back(v);
+    if (ref.empty()) ref = all;
+    else CHECK(all == ref);
+  }
+  set_num_threads(0);
 }

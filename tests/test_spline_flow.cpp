@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "harness.h"
+#include "specnet/context.h"
 #include "specnet/nn/spline_flow.h"
 #include "specnet/ops/arith.h"
 #include "specnet/ops/math.h"
@@ -147,4 +148,24 @@ TEST_CASE("SplineFlow: paper-size flow (5 features, 10 transforms, 8 bins, conte
   CHECK_THROWS_WITH(flow.rsample(3, Tensor::zeros({8, 7}), rng), doctest::Contains("context must be"));
   CHECK_THROWS_WITH(flow.log_prob(Tensor::zeros({4, 5}), Tensor()), doctest::Contains("context"));
   CHECK_THROWS_WITH(flow.rsample(0, ctx, rng), doctest::Contains("positive"));
+}
+
+TEST_CASE("SplineFlow: log_prob, draws and gradients are bitwise identical for 1 and 3 threads") {
+  std::vector<double> ref;
+  for (int threads : {1, 3}) {
+    set_num_threads(threads);
+    auto flow = random_flow(3, 2, 91, 0.5);
+    Tensor theta = test::random_input({700, 3}, 92), ctx = test::random_input({700, 2}, 93);
+    Tensor lp = flow->log_prob(theta, ctx);
+    Rng rng(94);
+    nn::FlowSample s = flow->rsample(3, ctx.slice(0, 0, 250), rng, true);
+    (sum(lp) + sum(s.log_prob)).backward();
+    std::vector<double> all = lp.to_vector();
+    for (double v : s.samples.to_vector()) all.push_back(v);
+    for (auto& [n, p] : flow->named_parameters())
+      for (double v : p.grad().to_vector()) all.push_back(v);
+    if (ref.empty()) ref = all;
+    else CHECK(all == ref);
+  }
+  set_num_threads(0);
 }

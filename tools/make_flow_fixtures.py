@@ -162,11 +162,19 @@ def main():
              gru_case("gru_2layer_bidir", 3, 7, 3, 4, 2, True),
              gru_case("gru_h1_240_steps", 2, 240, 1, 1, 2, True)]
     os.makedirs(OUT_DIR, exist_ok=True)
+    lines = ["# Flow-layer reference fixtures", "",
+             "Written by `/usr/bin/python3 tools/make_flow_fixtures.py` (torch " + torch.__version__ + ", float64);",
+             "replayed by tests/test_rq_spline.cpp and tests/test_gru.cpp.", "",
+             "| file | op | tensors |", "|---|---|---|"]
     for case, tensors, meta in cases:
         meta = dict(meta, generator="tools/make_flow_fixtures.py", torch=torch.__version__, case=case)
         write_safetensors(os.path.join(OUT_DIR, case + ".safetensors"),
                           {k: v.detach().contiguous() for k, v in tensors.items()}, meta)
+        listing = ", ".join(f"{k} {tuple(v.shape)}" for k, v in sorted(tensors.items()) if not k.startswith("grad_"))
+        lines.append(f"| `{case}.safetensors` | {meta['op']} | {listing}; grad_* of each input |")
         print(f"wrote {case}.safetensors")
+    with open(os.path.join(OUT_DIR, "README.md"), "w") as handle:
+        handle.write("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
