@@ -20,6 +20,15 @@ Tensor pattern_mask(std::int64_t O, std::int64_t I, DType dtype) {
   return Tensor::from_vector(m, {O, I}, dtype);
 }
 
+nn::MadeOptions made_options(std::int64_t D, std::vector<std::int64_t> hidden, std::int64_t C, std::int64_t M) {
+  nn::MadeOptions o;
+  o.features = D;
+  o.hidden = std::move(hidden);
+  o.context_features = C;
+  o.output_multiplier = M;
+  return o;
+}
+
 }  // namespace
 
 SPECNET_OP_CASE({"masked_linear", {{4, 6}, {5, 6}, {5}},
@@ -42,12 +51,7 @@ TEST_CASE("masked_linear: masked weights get no gradient and do not act") {
 
 TEST_CASE("MADE: nflows degrees, masks and state_dict names") {
   Rng rng(3);
-  nn::MadeOptions o;
-  o.features = 5;
-  o.hidden = {120, 120, 120};
-  o.context_features = 7;
-  o.output_multiplier = 23;
-  nn::Made made(o, rng);
+  nn::Made made(made_options(5, {120, 120, 120}, 7, 23), rng);
   std::vector<std::string> names;
   for (auto& [n, t] : made.state_dict()) names.push_back(n);
   std::vector<std::string> want{"initial_layer.weight", "initial_layer.bias", "initial_layer.mask",
@@ -72,12 +76,7 @@ TEST_CASE("MADE: nflows degrees, masks and state_dict names") {
 
 TEST_CASE("MADE: outputs of feature i depend only on inputs before i, and on the context") {
   Rng rng(5);
-  nn::MadeOptions o;
-  o.features = 4;
-  o.hidden = {48, 48};
-  o.context_features = 3;
-  o.output_multiplier = 2;
-  nn::Made made(o, rng, DType::f64);
+  nn::Made made(made_options(4, {48, 48}, 3, 2), rng, DType::f64);
   const std::int64_t R = 6;  // rows; a dependence must show in at least one (ReLU can silence a path in one row)
   Tensor x = test::random_input({R, 4}, 6), c = test::random_input({R, 3}, 7);
   auto base = made.forward(x, c).to_vector();
@@ -108,12 +107,7 @@ TEST_CASE("MADE: outputs of feature i depend only on inputs before i, and on the
 
 TEST_CASE("MADE: gradients w.r.t. input and broadcast context (float64 finite differences)") {
   Rng rng(9);
-  nn::MadeOptions o;
-  o.features = 3;
-  o.hidden = {10, 10, 10};
-  o.context_features = 4;
-  o.output_multiplier = 5;
-  nn::Made made(o, rng, DType::f64);
+  nn::Made made(made_options(3, {10, 10, 10}, 4, 5), rng, DType::f64);
   double err = test::gradcheck([&](const auto& x) { return made.forward(x[0], x[1]); },
                                {test::random_input({2, 6, 3}, 10), test::random_input({2, 1, 4}, 11)});
   CHECK(err < 1e-6);

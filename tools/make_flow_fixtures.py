@@ -34,28 +34,24 @@ def searchsorted(bin_locations, inputs, eps=1e-6):
     return torch.sum(inputs[..., None] >= bin_locations, dim=-1) - 1
 
 
+def knots(unnormalized, min_bin_size, low, high):
+    """nflows' bin construction, used alike for widths and heights: softmax, minimum size, cumsum, pinned ends."""
+    num_bins = unnormalized.shape[-1]
+    sizes = F.softmax(unnormalized, dim=-1)
+    sizes = min_bin_size + (1 - min_bin_size * num_bins) * sizes
+    cum = torch.cumsum(sizes, dim=-1)
+    cum = F.pad(cum, pad=(1, 0), mode="constant", value=0.0)
+    cum = (high - low) * cum + low
+    cum[..., 0] = low
+    cum[..., -1] = high
+    return cum, cum[..., 1:] - cum[..., :-1]
+
+
 def rational_quadratic_spline(inputs, uw, uh, ud, inverse, left, right, bottom, top, min_bin_width,
                               min_bin_height, min_derivative):
-    num_bins = uw.shape[-1]
-    widths = F.softmax(uw, dim=-1)
-    widths = min_bin_width + (1 - min_bin_width * num_bins) * widths
-    cumwidths = torch.cumsum(widths, dim=-1)
-    cumwidths = F.pad(cumwidths, pad=(1, 0), mode="constant", value=0.0)
-    cumwidths = (right - left) * cumwidths + left
-    cumwidths[..., 0] = left
-    cumwidths[..., -1] = right
-    widths = cumwidths[..., 1:] - cumwidths[..., :-1]
-
+    cumwidths, widths = knots(uw, min_bin_width, left, right)
     derivatives = min_derivative + F.softplus(ud)
-
-    heights = F.softmax(uh, dim=-1)
-    heights = min_bin_height + (1 - min_bin_height * num_bins) * heights
-    cumheights = torch.cumsum(heights, dim=-1)
-    cumheights = F.pad(cumheights, pad=(1, 0), mode="constant", value=0.0)
-    cumheights = (top - bottom) * cumheights + bottom
-    cumheights[..., 0] = bottom
-    cumheights[..., -1] = top
-    heights = cumheights[..., 1:] - cumheights[..., :-1]
+    cumheights, heights = knots(uh, min_bin_height, bottom, top)
 
     bin_idx = searchsorted(cumheights if inverse else cumwidths, inputs)[..., None]
     input_cumwidths = cumwidths.gather(-1, bin_idx)[..., 0]
