@@ -104,7 +104,8 @@ TEST_CASE("rq_spline: log|det| matches the numerical derivative of the output") 
     SplineResult m = rq_spline(x - eps, w, h, d, config(4, inverse));
     auto ld = c.logabsdet.to_vector(), yp = p.outputs.to_vector(), ym = m.outputs.to_vector();
     double worst = 0;
-    for (std::int64_t i = 0; i < n; ++i) worst = std::max(worst, std::abs(std::log((yp[i] - ym[i]) / (2 * eps)) - ld[i]));
+    for (std::int64_t i = 0; i < n; ++i)
+      worst = std::max(worst, std::abs(std::log((yp[i] - ym[i]) / (2 * eps)) - ld[i]));
     CAPTURE(inverse);
     CHECK(worst < 1e-6);
   }
@@ -127,8 +128,10 @@ TEST_CASE("torch parity: nflows unconstrained_rational_quadratic_spline (forward
         auto g = got.to_vector(), want = st.get(key).to_vector();
         REQUIRE(g.size() == want.size());
         double worst = 0;
-        for (std::size_t i = 0; i < g.size(); ++i) worst = std::max(worst, std::abs(g[i] - want[i]) / (1 + std::abs(want[i])));
-        CHECK_MESSAGE(worst <= tol, std::string(name), " ", std::string(key), " (", dtype_name(dt), "): max scaled error ", worst,
+        for (std::size_t i = 0; i < g.size(); ++i)
+          worst = std::max(worst, std::abs(g[i] - want[i]) / (1 + std::abs(want[i])));
+        CHECK_MESSAGE(worst <= tol, std::string(name), " ", std::string(key), " (", dtype_name(dt),
+                      "): max scaled error ", worst,
                       "; regenerate with /usr/bin/python3 tools/make_flow_fixtures.py");
       };
       check(r.outputs, "output");

@@ -83,7 +83,10 @@ TEST_CASE("SplineFlow: draws carry the log_prob of their point and match the den
     auto p = pts.to_vector();
     for (std::int64_t d = 0; d < D; ++d) {
       double m1 = 0, m2 = 0, s1 = 0, s2 = 0;
-      for (std::size_t i = 0; i < q.size(); ++i) m1 += q[i] * p[i * D + d] * h * h, m2 += q[i] * p[i * D + d] * p[i * D + d] * h * h;
+      for (std::size_t i = 0; i < q.size(); ++i) {
+        const double v = p[i * D + d], mass = q[i] * h * h;
+        m1 += mass * v, m2 += mass * v * v;
+      }
       for (std::int64_t k = 0; k < n; ++k) {
         double v = sv[(b * n + k) * D + d];
         s1 += v, s2 += v * v;

@@ -174,7 +174,8 @@ void rq_spline_backward(T* din, T* duw, T* duh, T* dud, const T* dout, const T* 
       const T* udi = ud + i * (K - 1);
       // Tangent directions: 0 x, 1 xk, 2 wk, 3 yk, 4 hk, 5 dk, 6 dk1.
       D y, ld;
-      local_spline<D, double>(y, ld, D::variable(in[i], 0), D::variable(s.cw[k], 1), D::variable(s.cw[k + 1] - s.cw[k], 2),
+      local_spline<D, double>(y, ld, D::variable(in[i], 0), D::variable(s.cw[k], 1),
+                              D::variable(s.cw[k + 1] - s.cw[k], 2),
                          D::variable(s.ch[k], 3), D::variable(s.ch[k + 1] - s.ch[k], 4),
                          D::variable(slope_at(udi, k, K, cfg.min_derivative, edge), 5),
                          D::variable(slope_at(udi, k + 1, K, cfg.min_derivative, edge), 6), cfg.inverse);

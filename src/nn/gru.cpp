@@ -13,8 +13,8 @@ namespace specnet::nn {
 
 GRU::GRU(std::int64_t in, std::int64_t hidden, Rng& rng, std::int64_t layers, bool bidir, bool with_bias, DType dtype)
     : input_size(in), hidden_size(hidden), num_layers(layers), bidirectional(bidir), bias(with_bias) {
-  SPECNET_CHECK(in > 0 && hidden > 0 && layers > 0, "GRU: input_size, hidden_size and num_layers must be positive, got ",
-                in, ", ", hidden, ", ", layers);
+  SPECNET_CHECK(in > 0 && hidden > 0 && layers > 0,
+                "GRU: input_size, hidden_size and num_layers must be positive, got ", in, ", ", hidden, ", ", layers);
   const std::int64_t dirs = bidir ? 2 : 1, H = hidden;
   const double bound = 1.0 / std::sqrt(double(H));
   // torch.nn.GRU.reset_parameters draws every parameter U(-1/sqrt(H), 1/sqrt(H)) in registration order.

@@ -54,18 +54,19 @@ Tensor gru_layer(const Tensor& x_in, const Tensor& h0_in, const Tensor& wih_in, 
     std::vector<Tensor> inputs{x, wih, whh};
     for (const Tensor* t : {&h0, &bih, &bhh})
       if (t->defined()) inputs.push_back(*t);
-    attach_grad_fn(out, "gru_layer", inputs,
-                   [x, h0, wih, whh, bih, bhh, sx, swih, swhh, so, sh0, gates, B, L, I, H, reverse](const Tensor& dout) {
-                     Tensor dx = grad_buffer(x), dh0 = grad_buffer(h0), dwih = grad_buffer(wih),
-                            dwhh = grad_buffer(whh), dbih = grad_buffer(bih), dbhh = grad_buffer(bhh);
-                     SPECNET_DISPATCH_FLOAT(x.dtype(), T, {
-                       cpu::gru_backward<T>(opt_data<T>(dx), opt_data<T>(dh0), opt_data<T>(dwih), opt_data<T>(dwhh),
-                                            opt_data<T>(dbih), opt_data<T>(dbhh), dout.data<T>(), so.get().data<T>(),
-                                            gates.data<T>(), sx.get().data<T>(),
-                                            h0.defined() ? sh0.get().data<T>() : nullptr, swih.get().data<T>(),
-                                            swhh.get().data<T>(), B, L, I, H, reverse);
-                     });
-                   });
+    auto backward = [x, h0, wih, whh, bih, bhh, sx, swih, swhh, so, sh0, gates, B, L, I, H,
+                     reverse](const Tensor& dout) {
+      Tensor dx = grad_buffer(x), dh0 = grad_buffer(h0), dwih = grad_buffer(wih),
+             dwhh = grad_buffer(whh), dbih = grad_buffer(bih), dbhh = grad_buffer(bhh);
+      SPECNET_DISPATCH_FLOAT(x.dtype(), T, {
+        cpu::gru_backward<T>(opt_data<T>(dx), opt_data<T>(dh0), opt_data<T>(dwih), opt_data<T>(dwhh),
+                             opt_data<T>(dbih), opt_data<T>(dbhh), dout.data<T>(), so.get().data<T>(),
+                             gates.data<T>(), sx.get().data<T>(),
+                             h0.defined() ? sh0.get().data<T>() : nullptr, swih.get().data<T>(),
+                             swhh.get().data<T>(), B, L, I, H, reverse);
+      });
+    };
+    attach_grad_fn(out, "gru_layer", inputs, backward);
   }
   return out;
 }

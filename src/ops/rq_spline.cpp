@@ -52,7 +52,8 @@ SplineResult rq_spline(const Tensor& x_in, const Tensor& w_in, const Tensor& h_i
   });
   if (needs_grad({&x, &w, &h, &d})) {
     SavedTensor sx(x, "rq_spline"), sw(w, "rq_spline"), sh(h, "rq_spline"), sd(d, "rq_spline");
-    attach_grad_fn(packed, "rq_spline", {x, w, h, d}, [x, w, h, d, sx, sw, sh, sd, bins, n, K, cfg](const Tensor& dout) {
+    attach_grad_fn(packed, "rq_spline", {x, w, h, d},
+                   [x, w, h, d, sx, sw, sh, sd, bins, n, K, cfg](const Tensor& dout) {
       Tensor dx = grad_buffer(x), dw = grad_buffer(w), dh = grad_buffer(h), dd = grad_buffer(d);
       SPECNET_DISPATCH_FLOAT(x.dtype(), T, {
         auto ptr = [](Tensor& t) { return t.defined() ? t.data<T>() : nullptr; };

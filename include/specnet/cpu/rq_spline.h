@@ -1,5 +1,5 @@
 // Rational-quadratic spline kernels (Durkan et al. 2019), as nflows' unconstrained_rational_quadratic_spline
-// with tails="linear": K bins on [-B, B], identity outside. Dimension letters: n elements, K bins. Backward accumulates.
+// with tails="linear": K bins on [-B, B], identity outside. Letters: n elements, K bins. Backward accumulates.
 #pragma once
 #include <cstdint>
 
