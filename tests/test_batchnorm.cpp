@@ -54,6 +54,14 @@ TEST_CASE("batch_norm training normalises with batch statistics and updates the 
   batch_norm(x, rm, rv, w, b, true, 0.5, 1e-5);
   CHECK(rm.at({0}) == doctest::Approx(0.5 * (0.9 * 0.5 + 0.3) + 0.5 * 3).epsilon(1e-14));
   CHECK(batch_norm(x, Tensor(), Tensor(), Tensor(), Tensor(), true).shape() == x.shape());
+  // Strided running buffers (views into a larger tensor) are updated through the view.
+  Tensor base = Tensor::zeros({2, 2}, DType::f64);
+  Tensor rm_view = make_view(base, {2}, {2}, 0), rv_view = make_view(base, {2}, {2}, 1);  // columns of base
+  REQUIRE(!rm_view.is_contiguous());
+  batch_norm(x, rm_view, rv_view, w, b, true, 0.1, 1e-5);
+  CHECK(base.at({0, 0}) == doctest::Approx(0.3).epsilon(1e-14));
+  CHECK(base.at({0, 1}) == doctest::Approx(0.1 * 14.0 / 3).epsilon(1e-14));
+  CHECK(base.at({1, 1}) == doctest::Approx(0.1 * 4.0 / 3).epsilon(1e-14));
 }
 
 TEST_CASE("batch_norm eval uses the running statistics and leaves them unchanged") {

@@ -49,7 +49,10 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--build", default=os.path.join(ROOT, "build"))
-    p.add_argument("--torch-python", default="/usr/bin/python3")
+    default_python = os.environ.get("SPECNET_TORCH_PYTHON") or next(
+        (c for c in ("/tmp/torchenv/bin/python", "/usr/bin/python3") if os.path.exists(c)), "python3")
+    p.add_argument("--torch-python", default=default_python,
+                   help="a python with torch (default: $SPECNET_TORCH_PYTHON, /tmp/torchenv/bin/python, /usr/bin/python3)")
     p.add_argument("--openblas", default="", help="directory with an OpenBLAS libblas.so.3 for torch")
     p.add_argument("--repetitions", type=int, default=3)
     p.add_argument("--iters", type=int, default=5)

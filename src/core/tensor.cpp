@@ -73,7 +73,10 @@ Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
 
 Tensor Tensor::zeros(const Shape& shape, DType dtype, Device device) {
   Tensor t = empty(shape, dtype, device);
-  if (t.impl().storage->nbytes) std::memset(t.impl().storage->data, 0, t.impl().storage->nbytes);
+  // Gradient buffers are zeroed on every backward: split large ones over the threads.
+  char* p = static_cast<char*>(t.impl().storage->data);
+  const std::int64_t nbytes = static_cast<std::int64_t>(t.impl().storage->nbytes);
+  parallel_for(nbytes, 1 << 20, [p](std::int64_t b, std::int64_t e) { std::memset(p + b, 0, e - b); });
   return t;
 }
 
@@ -106,33 +109,29 @@ Tensor Tensor::from_vector(const std::vector<float>& v, const Shape& shape) {
   return t;
 }
 
-Tensor Tensor::randn(const Shape& shape, Rng& rng, DType dtype) {
-  Tensor t = empty(shape, dtype);
+// Element i takes Philox block (rng.reserve(n) + i), so values do not depend on the thread count.
+template <typename F>
+static Tensor from_philox_blocks(const Shape& shape, Rng& rng, DType dtype, F value_of_block) {
+  Tensor t = Tensor::empty(shape, dtype);
   const std::int64_t n = t.numel();
   const std::uint64_t first = rng.reserve(static_cast<std::uint64_t>(n));
   SPECNET_DISPATCH_FLOAT(dtype, T, {
     T* p = t.data<T>();
     parallel_for(n, 4096, [&](std::int64_t b, std::int64_t e) {
-      for (std::int64_t i = b; i < e; ++i) p[i] = static_cast<T>(Rng::normal_from(rng.block(first + i)));
+      for (std::int64_t i = b; i < e; ++i) p[i] = static_cast<T>(value_of_block(rng.block(first + i)));
     });
   });
   return t;
 }
 
+Tensor Tensor::randn(const Shape& shape, Rng& rng, DType dtype) {
+  return from_philox_blocks(shape, rng, dtype, [](const auto& blk) { return Rng::normal_from(blk); });
+}
+
 Tensor Tensor::rand(const Shape& shape, Rng& rng, double lo, double hi, DType dtype) {
-  Tensor t = empty(shape, dtype);
-  const std::int64_t n = t.numel();
-  const std::uint64_t first = rng.reserve(static_cast<std::uint64_t>(n));
-  SPECNET_DISPATCH_FLOAT(dtype, T, {
-    T* p = t.data<T>();
-    parallel_for(n, 4096, [&](std::int64_t b, std::int64_t e) {
-      for (std::int64_t i = b; i < e; ++i) {
-        double u = 1.0 - Rng::uniform_from(rng.block(first + i));  // [0, 1)
-        p[i] = static_cast<T>(lo + (hi - lo) * u);
-      }
-    });
+  return from_philox_blocks(shape, rng, dtype, [lo, hi](const auto& blk) {
+    return lo + (hi - lo) * (1.0 - Rng::uniform_from(blk));  // [lo, hi)
   });
-  return t;
 }
 
 Tensor Tensor::arange(std::int64_t n, DType dtype) {

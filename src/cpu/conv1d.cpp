@@ -5,19 +5,19 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <cstring>
+#include <memory>
+#include <type_traits>
 #include <vector>
 
 #include "accumulate.h"
+#include "eigen_maps.h"
 #include "specnet/context.h"
 
 namespace specnet::cpu {
 namespace {
-template <typename T>
-using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-template <typename T>
-using MapM = Eigen::Map<Mat<T>>;
-template <typename T>
-using CMapM = Eigen::Map<const Mat<T>>;
+using detail::CMapM;
+using detail::MapM;
+using detail::Mat;
 
 // A chunk holds enough samples for about this many im2col columns (samples x output positions): the GEMMs get
 // a wide N while the column buffer stays in L2. Depends on the shape only, never on the thread count.
@@ -45,9 +45,48 @@ void tap_range(std::int64_t off, const Geom& g, std::int64_t& lo, std::int64_t& 
 // Per-thread scratch that grows and is reused across calls (slot picks one of a few buffers).
 template <typename T>
 T* scratch(int slot, std::size_t n) {
-  thread_local std::vector<T> buf[3];
+  thread_local std::vector<T> buf[2];
   if (buf[slot].size() < n) buf[slot].resize(n);
   return buf[slot].data();
+}
+
+// dst[m] = src[2 m + off] for m in [lo, hi) (src has L elements): the stride-2 im2col row. float uses AVX-512
+// two-source permutes; the vector loop stops where its 32-element load would pass the end of src.
+template <typename T>
+void gather_stride2(T* dst, const T* src, std::int64_t off, std::int64_t lo, std::int64_t hi, std::int64_t L) {
+  std::int64_t m = lo;
+#if defined(__AVX512F__)
+  if constexpr (std::is_same_v<T, float>) {
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    for (; m + 16 <= hi && 2 * m + off + 32 <= L; m += 16) {
+      const float* s = src + 2 * m + off;
+      _mm512_storeu_ps(dst + m, _mm512_permutex2var_ps(_mm512_loadu_ps(s), even, _mm512_loadu_ps(s + 16)));
+    }
+  }
+#endif
+  for (; m < hi; ++m) dst[m] = src[2 * m + off];
+}
+
+// dst[2 m + off] += src[m] for m in [lo, hi) (dst has L elements): the stride-2 col2im row.
+template <typename T>
+void scatter_add_stride2(T* dst, const T* src, std::int64_t off, std::int64_t lo, std::int64_t hi, std::int64_t L) {
+  std::int64_t m = lo;
+#if defined(__AVX512F__)
+  if constexpr (std::is_same_v<T, float>) {
+    // src[0..7] and src[8..15] spread to the even lanes; the odd lanes of dst are rewritten unchanged.
+    const __m512i lo_idx = _mm512_setr_epi32(0, 16, 1, 16, 2, 16, 3, 16, 4, 16, 5, 16, 6, 16, 7, 16);
+    const __m512i hi_idx = _mm512_setr_epi32(8, 16, 9, 16, 10, 16, 11, 16, 12, 16, 13, 16, 14, 16, 15, 16);
+    const __mmask16 even = 0x5555;
+    for (; m + 16 <= hi && 2 * m + off + 32 <= L; m += 16) {
+      float* d = dst + 2 * m + off;
+      const __m512 v = _mm512_loadu_ps(src + m), z = _mm512_setzero_ps();
+      const __m512 a = _mm512_permutex2var_ps(v, lo_idx, z), b = _mm512_permutex2var_ps(v, hi_idx, z);
+      _mm512_storeu_ps(d, _mm512_mask_add_ps(_mm512_loadu_ps(d), even, _mm512_loadu_ps(d), a));
+      _mm512_storeu_ps(d + 16, _mm512_mask_add_ps(_mm512_loadu_ps(d + 16), even, _mm512_loadu_ps(d + 16), b));
+    }
+  }
+#endif
+  for (; m < hi; ++m) dst[2 * m + off] += src[m];
 }
 
 // col (C K, nb M): col[c K + k, i M + m] = in[i, c, m stride + k dil - pad], zero outside [0, L).
@@ -66,6 +105,8 @@ void im2col(T* col, const T* in, std::int64_t nb, const Geom& g) {
         std::fill(dst, dst + lo, T(0));
         if (g.stride == 1) {
           if (hi > lo) std::memcpy(dst + lo, src + lo + off, sizeof(T) * (hi - lo));
+        } else if (g.stride == 2) {
+          gather_stride2(dst, src, off, lo, hi, g.L);
         } else {
           for (std::int64_t m = lo; m < hi; ++m) dst[m] = src[m * g.stride + off];
         }
@@ -88,6 +129,8 @@ void col2im_add(T* din, const T* col, std::int64_t nb, const Geom& g) {
         const T* src = col + (c * g.K + k) * n + i * g.M;
         if (g.stride == 1) {
           for (std::int64_t m = lo; m < hi; ++m) dst_c[m + off] += src[m];
+        } else if (g.stride == 2) {
+          scatter_add_stride2(dst_c, src, off, lo, hi, g.L);
         } else {
           for (std::int64_t m = lo; m < hi; ++m) dst_c[m * g.stride + off] += src[m];
         }
@@ -218,7 +261,8 @@ void conv1d_backward_weight(T* dw, T* db, const T* dout, const T* in, std::int64
   if (!dw || B == 0) return;
   const Geom g{C, L, O, M, K, stride, pad, dil};
   const std::int64_t nb_max = samples_per_chunk(M), chunks = (B + nb_max - 1) / nb_max, nw = O * g.ck();
-  std::vector<T> partial(static_cast<std::size_t>(chunks * nw));  // (chunks, O, C K)
+  // (chunks, O, C K); every chunk overwrites its slice, so no zero fill is needed.
+  std::unique_ptr<T[]> partial(new T[static_cast<std::size_t>(chunks * nw)]);
   parallel_for(B, nb_max, [&](std::int64_t b0, std::int64_t b1) {
     const std::int64_t nb = b1 - b0, n = nb * M;
     const T* grows = dout + b0 * O * M;  // (O, nb M)
@@ -229,12 +273,12 @@ void conv1d_backward_weight(T* dw, T* db, const T* dout, const T* in, std::int64
     }
     T* col = scratch<T>(0, static_cast<std::size_t>(g.ck() * n));  // (C K, nb M)
     im2col(col, in + b0 * C * L, nb, g);
-    gemm_nt(partial.data() + (b0 / nb_max) * nw, grows, col, O, g.ck(), n);
+    gemm_nt(partial.get() + (b0 / nb_max) * nw, grows, col, O, g.ck(), n);
   });
   // Chunk partials are added in chunk order: the same sums for any thread count.
   parallel_for(nw, 256, [&](std::int64_t e0, std::int64_t e1) {
     for (std::int64_t ci = 0; ci < chunks; ++ci) {
-      const T* p = partial.data() + ci * nw;
+      const T* p = partial.get() + ci * nw;
       for (std::int64_t e = e0; e < e1; ++e) dw[e] += p[e];
     }
   });

@@ -6,18 +6,14 @@
 #include <Eigen/Core>
 #include <algorithm>
 
+#include "eigen_maps.h"
 #include "specnet/context.h"
 
 namespace specnet::cpu {
 namespace {
-template <typename T>
-using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-template <typename T>
-using MapM = Eigen::Map<Mat<T>>;
-template <typename T>
-using CMapM = Eigen::Map<const Mat<T>>;
-template <typename T>
-using OStride = Eigen::OuterStride<>;
+using detail::CMapM;
+using detail::MapM;
+using detail::Mat;
 constexpr std::int64_t kRowChunk = 32;
 constexpr std::int64_t kColChunk = 64;
 }  // namespace
