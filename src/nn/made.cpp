@@ -65,7 +65,7 @@ Tensor Made::project_context(const Tensor& context) {
   return context_layer_->forward(context);
 }
 
-Tensor Made::forward_projected(const Tensor& x, const Tensor& context_h) {
+Tensor Made::forward_projected(const Tensor& x, const Tensor& context_h, std::int64_t feature) {
   SPECNET_CHECK(x.dim() >= 1 && x.size(-1) == options.features, "MADE: input must be (..., ", options.features,
                 "), got ", shape_str(x.shape()));
   SPECNET_CHECK(context_h.defined() == bool(context_layer_), "MADE: context given to a model without a context "
@@ -73,7 +73,10 @@ Tensor Made::forward_projected(const Tensor& x, const Tensor& context_h) {
   Tensor h = initial_layer_->forward(x);
   if (context_h.defined()) h = h + context_h;
   for (auto& layer : block_layers_) h = relu(layer->forward(h));
-  return final_layer_->forward(h);
+  if (feature < 0) return final_layer_->forward(h);
+  SPECNET_CHECK(feature < options.features, "MADE: feature ", feature, " >= ", options.features);
+  const std::int64_t M = options.output_multiplier;
+  return final_layer_->forward_rows(h, feature * M, (feature + 1) * M);
 }
 
 }  // namespace specnet::nn

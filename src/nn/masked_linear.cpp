@@ -29,4 +29,10 @@ MaskedLinear::MaskedLinear(const std::vector<std::int64_t>& in_degrees, std::int
 
 Tensor MaskedLinear::forward(const Tensor& x) { return masked_linear(x, weight, mask, bias); }
 
+Tensor MaskedLinear::forward_rows(const Tensor& x, std::int64_t o0, std::int64_t o1) {
+  SPECNET_CHECK(0 <= o0 && o0 < o1 && o1 <= weight.size(0), "MaskedLinear: output rows [", o0, ", ", o1,
+                ") outside [0, ", weight.size(0), ")");
+  return masked_linear(x, weight.slice(0, o0, o1), mask.slice(0, o0, o1), bias.slice(0, o0, o1));
+}
+
 }  // namespace specnet::nn

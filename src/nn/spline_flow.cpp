@@ -72,11 +72,11 @@ Tensor SplineFlow::project(std::size_t t, const Tensor& context) {
 }
 
 std::pair<Tensor, Tensor> SplineFlow::spline(std::size_t t, const Tensor& x_in, const Tensor& x_cond,
-                                             const Tensor& ctx_h, bool inverse) {
+                                             const Tensor& ctx_h, bool inverse, std::int64_t feature) {
   const std::int64_t K = options.bins;
-  Shape s = x_cond.shape();
+  Shape s = x_in.shape();
   s.push_back(3 * K - 1);
-  Tensor p = nets_[t]->forward_projected(x_cond, ctx_h).reshape(s);  // (..., D, 3K-1)
+  Tensor p = nets_[t]->forward_projected(x_cond, ctx_h, feature).reshape(s);  // (..., D or 1, 3K-1)
   const std::int64_t last = p.dim() - 1;
   // As nflows: widths and heights are scaled by 1/sqrt(hidden_features) before the softmax.
   const double scale = 1.0 / std::sqrt(double(options.hidden.back()));
@@ -129,16 +129,18 @@ FlowSample SplineFlow::rsample(std::int64_t n, const Tensor& context, Rng& rng, 
   Tensor x = z;
   for (std::size_t t = nets_.size(); t-- > 0;) {
     Tensor ctx_h = project(t, ctx);
-    // Invert y = spline(x; MADE(x)) one feature at a time: after pass i features 0..i are exact, because the
-    // parameters of feature i depend only on features < i. The zero start keeps the graph short and exact.
-    Tensor y = x, cur = Tensor::zeros(y.shape(), dtype), ld;
-    for (std::int64_t pass = 0; pass < D; ++pass) {
-      auto r = spline(t, y, cur, ctx_h, true);
-      cur = r.first;
-      ld = r.second;
+    // Invert y = spline(x; MADE(x)) one feature at a time: the parameters of feature i depend only on features
+    // < i, so pass i feeds the MADE the i finished features (zeros after them) and inverts feature i alone.
+    // The result is the exact inverse, and the graph through the passes gives its exact gradient.
+    std::vector<Tensor> done;  // finished features, (B, n, 1) each
+    for (std::int64_t i = 0; i < D; ++i) {
+      std::vector<Tensor> parts = done;
+      parts.push_back(Tensor::zeros({B, n, D - i}, dtype));
+      auto r = spline(t, x.slice(2, i, i + 1), concat(parts, 2), ctx_h, true, i);
+      done.push_back(r.first);
+      logdet = logdet.defined() ? logdet + r.second : r.second;
     }
-    x = cur;
-    logdet = logdet.defined() ? logdet + ld : ld;
+    x = concat(done, 2);
     if (t > 0) x = reverse_features(x);
   }
   out.samples = x;

@@ -16,6 +16,7 @@ class MaskedLinear : public Module {
   MaskedLinear(const std::vector<std::int64_t>& in_degrees, std::int64_t out_features, std::int64_t features,
                bool is_output, Rng& rng, DType dtype = DType::f32);
   Tensor forward(const Tensor& x) override;  // (..., I) -> (..., O)
+  Tensor forward_rows(const Tensor& x, std::int64_t o0, std::int64_t o1);  // outputs [o0, o1) only: (..., o1 - o0)
   std::string type_name() const override { return "MaskedLinear"; }
 
   std::vector<std::int64_t> out_degrees;  // (O)
@@ -41,7 +42,8 @@ class Made : public Module {
   Tensor forward(const Tensor& x, const Tensor& context);
   // Split form for repeated passes with one context (autoregressive sampling): project the context once.
   Tensor project_context(const Tensor& context);                 // (..., C) -> (..., H0)
-  Tensor forward_projected(const Tensor& x, const Tensor& context_h);  // context_h undefined: no context
+  // context_h undefined: no context. feature >= 0: only that feature's M outputs, (..., M).
+  Tensor forward_projected(const Tensor& x, const Tensor& context_h, std::int64_t feature = -1);
   std::string type_name() const override { return "MADE"; }
 
   MadeOptions options;

@@ -47,9 +47,10 @@ class SplineFlow : public Module {
   SplineFlowOptions options;
 
  private:
-  // Spline of transform t on x (..., D) with context projection ctx_h; inverse selects the direction.
+  // Spline of transform t on x_in with parameters MADE(x_cond, ctx_h); inverse selects the direction. With
+  // feature >= 0 only that feature's spline runs (x_in is (..., 1)). Returns outputs and the log|det| summed.
   std::pair<Tensor, Tensor> spline(std::size_t t, const Tensor& x_in, const Tensor& x_cond, const Tensor& ctx_h,
-                                   bool inverse);
+                                   bool inverse, std::int64_t feature = -1);
   Tensor project(std::size_t t, const Tensor& context);
   cpu::RqSplineConfig config(bool inverse) const;
   std::vector<std::shared_ptr<Made>> nets_;
