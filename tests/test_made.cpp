@@ -117,3 +117,17 @@ TEST_CASE("MADE: gradients w.r.t. input and broadcast context (float64 finite di
   CHECK_THROWS_WITH(made.forward(Tensor::zeros({2, 3}, DType::f64), Tensor::zeros({2, 5}, DType::f64)),
                     doctest::Contains("context must be"));
 }
+
+TEST_CASE("MADE: one feature's outputs alone equal the matching columns of the full output") {
+  Rng rng(12);
+  nn::Made made(made_options(4, {16, 16}, 3, 5), rng, DType::f64);
+  Tensor x = test::random_input({2, 7, 4}, 13), c = test::random_input({2, 1, 3}, 14);
+  Tensor ctx_h = made.project_context(c);
+  Tensor full = made.forward_projected(x, ctx_h);
+  for (std::int64_t f = 0; f < 4; ++f) {
+    Tensor part = made.forward_projected(x, ctx_h, f);
+    REQUIRE(part.shape() == Shape{2, 7, 5});
+    CHECK(test::max_abs_diff(part, full.slice(2, f * 5, (f + 1) * 5).contiguous()) < 1e-14);  // GEMM blocking may differ
+  }
+  CHECK_THROWS_WITH(made.forward_projected(x, ctx_h, 4), doctest::Contains("feature 4"));
+}
