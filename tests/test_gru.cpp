@@ -113,3 +113,20 @@ TEST_CASE("nn::GRU: bitwise identical outputs and gradients for 1 and 3 threads 
   }
   set_num_threads(0);
 }
+
+TEST_CASE("nn::GRU: bias=false equals zero biases") {
+  Rng rng(6);
+  nn::GRU with(2, 3, rng, 1, true, true, DType::f64), without(2, 3, rng, 1, true, false, DType::f64);
+  CHECK(without.named_parameters().size() == 4);
+  {
+    NoGradGuard ng;
+    for (auto& [n, p] : with.named_parameters()) {
+      if (n.rfind("bias", 0) == 0) p.zero_();
+      else
+        for (auto& [m, q] : without.named_parameters())
+          if (m == n) p.copy_(q);
+    }
+  }
+  Tensor x = test::random_input({2, 5, 2}, 7);
+  CHECK(test::max_abs_diff(with(x), without(x)) == 0);
+}

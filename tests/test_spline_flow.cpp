@@ -151,6 +151,15 @@ TEST_CASE("SplineFlow: paper-size flow (5 features, 10 transforms, 8 bins, conte
   CHECK_THROWS_WITH(flow.rsample(3, Tensor::zeros({8, 7}), rng), doctest::Contains("context must be"));
   CHECK_THROWS_WITH(flow.log_prob(Tensor::zeros({4, 5}), Tensor()), doctest::Contains("context"));
   CHECK_THROWS_WITH(flow.rsample(0, ctx, rng), doctest::Contains("positive"));
+  nn::SplineFlowOptions bad;
+  bad.bins = 1;
+  CHECK_THROWS_WITH(nn::SplineFlow(bad, rng), doctest::Contains("bins >= 2"));
+  bad = {};
+  bad.min_bin_width = 0.2;
+  CHECK_THROWS_WITH(nn::SplineFlow(bad, rng), doctest::Contains("invalid spline settings"));
+  bad = {};
+  bad.hidden = {};
+  CHECK_THROWS_WITH(nn::SplineFlow(bad, rng), doctest::Contains("hidden layer"));
 }
 
 TEST_CASE("SplineFlow: log_prob, draws and gradients are bitwise identical for 1 and 3 threads") {
