@@ -152,7 +152,10 @@ TEST_CASE("rq_spline rejects bad shapes, values and settings") {
                     doctest::Contains("at least 2 bins"));
   Tensor bad = Tensor::zeros({4, 2});
   bad.data<float>()[3] = std::nanf("");
-  CHECK_THROWS_WITH(rq_spline(bad, w, w, d), doctest::Contains("non-finite"));
+  CHECK_THROWS_WITH(rq_spline(bad, w, w, d), doctest::Contains("non-finite value in the input"));
+  Tensor bad_w = Tensor::zeros({4, 2, 5});
+  bad_w.data<float>()[7] = INFINITY;
+  CHECK_THROWS_WITH(rq_spline(x, w, bad_w, d), doctest::Contains("non-finite value in heights"));
   CHECK_THROWS_WITH(rq_spline(x, w.to(DType::f64), w, d), doctest::Contains("dtype mismatch"));
   cpu::RqSplineConfig cfg;
   cfg.min_bin_width = 0.25;
