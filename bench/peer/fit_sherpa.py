@@ -17,6 +17,7 @@ Matching choices (documented in docs/fitting.md):
   norm) == sherpa normgauss1d (pos, fwhm = Sigma sqrt(8 ln 2), ampl), integrated per bin with erf in both.
 """
 import json
+import logging
 import math
 import os
 import sys
@@ -57,10 +58,10 @@ def build_model(model, start, tag):
     pl = ui.create_model_component("powlaw1d", f"pl_{tag}")
     pl.ref = 1.0
     pl.ref.freeze()
-    pre = "powerlaw_1." if model == "powerlaw+gaussian" else ""
-    pl.gamma = start[pre + "PhoIndex"]
-    pl.ampl = start[pre + "norm"]
-    pars = {pre + "PhoIndex": (pl.gamma, 1.0), pre + "norm": (pl.ampl, 1.0)}
+    # specnet names the parameters powerlaw_1.PhoIndex ... in its output; a one-component start may omit the prefix
+    pl.gamma = start.get("powerlaw_1.PhoIndex", start.get("PhoIndex"))
+    pl.ampl = start.get("powerlaw_1.norm", start.get("norm"))
+    pars = {"powerlaw_1.PhoIndex": (pl.gamma, 1.0), "powerlaw_1.norm": (pl.ampl, 1.0)}
     if model == "powerlaw":
         return pl, pars
     if model != "powerlaw+gaussian":
@@ -98,16 +99,16 @@ def fit_one(idx, row):
     for method in ("levmar", "neldermead", "levmar"):
         ui.set_method(method)
         ui.fit(idx)
-    info = ui.get_stat_info()
-    sinfo = [s for s in info if idx in s.ids][0]
+    fitres = ui.get_fit_results()
     ui.set_method("levmar")
     ui.covar(idx)
     cov = ui.get_covar_results()
     errs = dict(zip(cov.parnames, cov.parmaxes))
-    result = {"stat": sinfo.statval, "dof": sinfo.dof, "bins": int(mask.sum()), "params": {}}
+    result = {"stat": ui.calc_stat(idx), "dof": fitres.dof, "bins": int(d.get_dep(filter=True).size), "params": {}}
     for key, (par, scale) in pars.items():
         err = errs.get(par.fullname)
         result["params"][key] = (par.val * scale, None if err is None else err * scale)
+    ui.delete_data(idx)  # later statistics (wstat needs a background) must not see this data set
     return name, model, stat, result
 
 
@@ -117,6 +118,7 @@ def fmt(x):
 
 def main():
     tsv = sys.argv[1]
+    logging.getLogger("sherpa").setLevel(logging.WARNING)  # the per-fit reports; the table below has the results
     out_dir = os.path.dirname(os.path.abspath(tsv))
     ui.set_conf_opt("sigma", 1)
     ui.set_covar_opt("sigma", 1)
