@@ -148,7 +148,7 @@ def main():
         print(text)
         md.append(text)
     verdict = "PASS" if ok else "FAIL"
-    md.append(f"Result: {verdict} (every |difference| < 1 error, every statistic within 0.1%)\n")
+    md.append(f"Result: {verdict} (criterion: every |difference| < 1 error, every statistic within 0.1%)\n")
     print(md[-1])
     with open(os.path.join(out_dir, "peer_fit.md"), "w") as f:
         f.write("\n".join(md))

@@ -71,6 +71,7 @@ int run_fit(const Args& args) {
 
   if (opt.flag("type2")) {
     SPECNET_CHECK(opt.str("background").empty(), "--background is not supported with --type2 (fit with cstat)");
+    SPECNET_CHECK(opt.str("json").empty(), "--json is for a Type I fit; --type2 writes its results to --out (CSV)");
     const io::SpectrumSet set = io::read_pha2(opt.str("data"));
     fit::BatchOptions bo;
     bo.progress = !opt.flag("quiet");
