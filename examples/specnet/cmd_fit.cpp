@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "command.h"
+#include "fit_json.h"
 #include "model_options.h"
 #include "specnet/context.h"
 #include "specnet/error.h"
@@ -43,7 +44,8 @@ int run_fit(const Args& args) {
                      {"seed", "0|seed of the random starts"},
                      {"threads", "0|threads for --type2 (0: SPECNET_NUM_THREADS or all cores)"},
                      {"quiet", "0|no progress lines"},
-                     {"out", "fit.csv|CSV of the --type2 results"}});
+                     {"out", "fit.csv|CSV of the --type2 results"},
+                     {"json", "|also write the Type I fit as JSON (values, errors, intervals, statistic) here"}});
   if (opt.help()) {
     std::printf("specnet fit: fit a model to a spectrum or a dataset\n%s", opt.usage().c_str());
     return 0;
@@ -69,6 +71,7 @@ int run_fit(const Args& args) {
 
   if (opt.flag("type2")) {
     SPECNET_CHECK(opt.str("background").empty(), "--background is not supported with --type2 (fit with cstat)");
+    SPECNET_CHECK(opt.str("json").empty(), "--json is for a Type I fit; --type2 writes its results to --out (CSV)");
     const io::SpectrumSet set = io::read_pha2(opt.str("data"));
     fit::BatchOptions bo;
     bo.progress = !opt.flag("quiet");
@@ -105,6 +108,9 @@ int run_fit(const Args& args) {
   std::printf("model %s, %lld bins in %g-%g keV\n%s", model.expression().c_str(),
               static_cast<long long>(problem.num_bins()), so.e_min_kev, so.e_max_kev,
               fit::format_fit(r, so.statistic).c_str());
+  if (!opt.str("json").empty())
+    write_fit_json(opt.str("json"), model.expression(), r, so.statistic, problem.num_bins(), so.e_min_kev,
+                   so.e_max_kev);
   return r.converged ? 0 : 2;
 }
 
