@@ -16,24 +16,44 @@ void common(sim::CompositeModel& m, const ClusterSetup& s, double norm) {
   m.set("apec_2.Abundanc", s.abundance);
   m.freeze("apec_2.Abundanc", !s.fit_abundance);
   m.set("apec_2.Redshift", s.redshift);
-  m.freeze("apec_2.Redshift");
+  m.freeze("apec_2.Redshift", !s.fit_redshift);
   m.set("apec_2.norm", norm);
 }
 
-// Starting apec norm: the counts in the fitted bins over the counts a unit-norm model of the start predicts.
-double starting_norm(const FitProblem& unit) {
-  std::vector<double> y(unit.num_bins());
-  unit.model_rate(unit.model().free_values(), y.data());
+// Starting apec norm: the background-subtracted counts in the fitted bins over the counts a unit-norm model of the
+// start predicts (unit: the 1T+IC model at norm 1).
+double starting_norm(FitProblem& unit) {
+  std::vector<double> y(unit.num_bins()), y0(unit.num_bins());
+  unit.model_rate(unit.free_values(), y.data());
+  unit.model().set("apec_2.norm", 0.0);
+  unit.model().set("powerlaw_3.norm", 0.0);
+  unit.model_rate(unit.free_values(), y0.data());  // background alone
   double model = 0, data = 0;
   for (std::size_t i = 0; i < y.size(); ++i) {
-    model += y[i] * unit.data().exposure_s;
-    data += unit.data().counts[i];
+    model += (y[i] - y0[i]) * unit.data().exposure_s;
+    data += unit.data().counts[i] - y0[i] * unit.data().exposure_s;
   }
   SPECNET_CHECK(model > 0 && std::isfinite(model), "compare_2t_vs_ic: the starting model predicts no counts");
   return std::max(data / model, 1e-12);
 }
 
 }  // namespace
+
+void add_nustar_background(SpectrumOptions& spectrum, const sim::NustarBackground& b, double tolerance) {
+  SPECNET_CHECK(tolerance >= 0 && tolerance <= 1, "add_nustar_background: tolerance must be in [0, 1], got ",
+                tolerance);
+  spectrum.background_components = {b.aperture, b.fcxb, b.internal, b.continuum};
+  spectrum.background_component_names = {"aperture", "fcxb", "internal", "continuum"};
+  spectrum.background_scale_min = 1 - tolerance;
+  spectrum.background_scale_max = 1 + tolerance;
+}
+
+std::vector<double> background_scales(const FitResult& r) {
+  std::vector<double> out;
+  for (std::size_t j = 0; j < r.names.size(); ++j)
+    if (r.names[j].rfind("bkgscale_", 0) == 0) out.push_back(r.values[j]);
+  return out;
+}
 
 sim::CompositeModel two_temperature_model(const ClusterSetup& s, double norm) {
   sim::CompositeModel m("tbabs*(apec+apec)");
