@@ -57,6 +57,17 @@ void print_scales(const char* what, const FitResult& r) {
       std::printf("fit background (%s): %-20s %.4f +- %.4f\n", what, r.names[j].c_str(), r.values[j], r.errors[j]);
 }
 
+// Both fits to 1 Ms counts of `truth` with the background scaled by `scale`, printed (and logged for failures).
+ModelComparison compare_with_background(const sim::CompositeModel& truth, double scale, std::uint64_t seed,
+                                        const ClusterSetup& s, const char* label) {
+  const auto counts = fake_with_background(truth, scale, seed);
+  const ModelComparison c = compare_2t_vs_ic(test::nustar_matrix(), counts, 1e6, with_background(), s);
+  std::printf("fit compare (bkg): %s truth: C/dof 2T %.3f, 1T+IC %.3f, delta C %.1f -> %s\n", label,
+              c.two_temperature.reduced, c.thermal_plus_ic.reduced, c.delta_c, c.preferred().c_str());
+  print_scales(label, c.preferred() == "2T" ? c.two_temperature : c.thermal_plus_ic);
+  return c;
+}
+
 }  // namespace
 
 TEST_CASE("fit background: scale factors of the nuskybgd components recover a 1.05 scaling within errors") {
@@ -122,13 +133,9 @@ TEST_CASE("fit background: a background scaled beyond the bound stops the factor
 TEST_CASE("fit compare: with fitted nuskybgd background, 1 Ms 2T and 1T+IC spectra still pick the right model") {
   ClusterSetup s;
   {
-    const auto counts = fake_with_background(two_t_truth(s), 1.05, 43);
-    const ModelComparison c = compare_2t_vs_ic(test::nustar_matrix(), counts, 1e6, with_background(), s);
+    const ModelComparison c = compare_with_background(two_t_truth(s), 1.05, 43, s, "2T");
     INFO(format_fit(c.two_temperature, Statistic::cstat));
     INFO(format_fit(c.thermal_plus_ic, Statistic::cstat));
-    std::printf("fit compare (bkg): 2T truth: C/dof 2T %.3f, 1T+IC %.3f, delta C %.1f -> %s\n",
-                c.two_temperature.reduced, c.thermal_plus_ic.reduced, c.delta_c, c.preferred().c_str());
-    print_scales("compare 2T", c.two_temperature);
     CHECK(c.two_temperature.names.size() == 9);
     CHECK(c.thermal_plus_ic.names.size() == 8);
     CHECK(c.preferred() == "2T");
@@ -139,13 +146,9 @@ TEST_CASE("fit compare: with fitted nuskybgd background, 1 Ms 2T and 1T+IC spect
     truth.set("apec_2.kT", 4.0);
     truth.set("apec_2.norm", 1e-2);
     truth.set("powerlaw_3.norm", 1e-2);
-    const auto counts = fake_with_background(truth, 0.95, 44);
-    const ModelComparison c = compare_2t_vs_ic(test::nustar_matrix(), counts, 1e6, with_background(), s);
+    const ModelComparison c = compare_with_background(truth, 0.95, 44, s, "1T+IC");
     INFO(format_fit(c.two_temperature, Statistic::cstat));
     INFO(format_fit(c.thermal_plus_ic, Statistic::cstat));
-    std::printf("fit compare (bkg): 1T+IC truth: C/dof 2T %.3f, 1T+IC %.3f, delta C %.1f -> %s\n",
-                c.two_temperature.reduced, c.thermal_plus_ic.reduced, c.delta_c, c.preferred().c_str());
-    print_scales("compare 1T+IC", c.thermal_plus_ic);
     CHECK(c.preferred() == "1T+IC");
     CHECK(c.delta_c < 0);
     CHECK(std::fabs(c.thermal_plus_ic.reduced - 1) < 0.3);
@@ -155,11 +158,10 @@ TEST_CASE("fit compare: with fitted nuskybgd background, 1 Ms 2T and 1T+IC spect
 TEST_CASE("fit compare: redshift free is fitted (linked) in both models and stays near the truth") {
   ClusterSetup truth_setup;
   truth_setup.redshift = 0.08;
-  const auto counts = fake_with_background(two_t_truth(truth_setup), 1.0, 45);
-  ClusterSetup s;  // starts at z = 0.05
-  s.redshift = 0.079;
+  ClusterSetup s;
+  s.redshift = 0.079;  // the start
   s.fit_redshift = true;
-  const ModelComparison c = compare_2t_vs_ic(test::nustar_matrix(), counts, 1e6, with_background(), s);
+  const ModelComparison c = compare_with_background(two_t_truth(truth_setup), 1.0, 45, s, "2T, z free");
   INFO(format_fit(c.two_temperature, Statistic::cstat));
   const FitResult& r = c.two_temperature;
   REQUIRE(r.names.size() == 10);
