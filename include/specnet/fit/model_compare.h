@@ -14,6 +14,12 @@ struct ClusterSetup {
   double nh_1e22 = 0.05;    // Galactic column, frozen
   double redshift = 0.05;   // shared by both apec components; the start value when fit_redshift
   bool fit_redshift = false;  // the IC paper fits with the redshift fixed or free
+  // With fit_redshift, each model is first fitted with z frozen on a grid of redshift_scan_steps values spanning
+  // redshift +- redshift_scan_halfwidth (XSPEC `steppar`), the best grid point starting the free fit: apec puts its
+  // lines into single bins, so the statistic is piecewise constant in z on fine scales and a derivative-based fit
+  // alone does not move z far from its start.
+  double redshift_scan_halfwidth = 0.04;
+  int redshift_scan_steps = 17;
   double abundance = 0.3;   // solar; free and linked between the apec components when fit_abundance
   bool fit_abundance = true;
   double kt_hot_kev = 8, kt_cool_kev = 2;  // starting temperatures (2T; the 1T+IC fit starts at kt_hot)
