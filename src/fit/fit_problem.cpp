@@ -45,6 +45,22 @@ FitProblem::FitProblem(sim::CompositeModel model, std::shared_ptr<const io::Spar
   check_channel_vector(opt.background_counts, H, "background_counts");
   check_channel_vector(opt.background_err, H, "background_err");
   check_channel_vector(opt.background_rate, H, "background_rate");
+  const std::size_t K = opt.background_components.size();
+  SPECNET_CHECK(opt.background_component_names.empty() || opt.background_component_names.size() == K, "fit: ",
+                opt.background_component_names.size(), " background component names for ", K, " components");
+  SPECNET_CHECK(K == 0 || (std::isfinite(opt.background_scale_min) && std::isfinite(opt.background_scale_max) &&
+                           opt.background_scale_min >= 0 && opt.background_scale_min <= 1 &&
+                           opt.background_scale_max >= 1),
+                "fit: background scale bounds [", opt.background_scale_min, ", ", opt.background_scale_max,
+                "] must be finite, >= 0 and contain 1");
+  for (std::size_t k = 0; k < K; ++k) {
+    const std::vector<double>& c = opt.background_components[k];
+    SPECNET_CHECK(c.size() == H, "fit: background component ", k, " has ", c.size(), " channels, the response has ",
+                  H);
+    for (std::size_t h = 0; h < H; ++h)
+      SPECNET_CHECK(std::isfinite(c[h]) && c[h] >= 0, "fit: background component ", k, " rate in channel ", h,
+                    " must be finite and >= 0, got ", c[h]);
+  }
   for (std::size_t h = 0; h < H; ++h)
     SPECNET_CHECK(std::isfinite(counts[h]) && counts[h] >= 0, "fit: counts in channel ", h,
                   " must be finite and >= 0, got ", counts[h]);
@@ -93,6 +109,14 @@ FitProblem::FitProblem(sim::CompositeModel model, std::shared_ptr<const io::Spar
   if (!opt.stat_err.empty()) data_.stat_err = group_quadrature(opt.stat_err);
   if (!opt.background_err.empty()) data_.background_err = group_quadrature(opt.background_err);
   if (!opt.background_rate.empty()) bin_background_rate_ = io::group_sum(g, opt.background_rate);
+  for (std::size_t k = 0; k < K; ++k) {
+    bin_components_.push_back(io::group_sum(g, opt.background_components[k]));
+    component_names_.push_back(opt.background_component_names.empty() ? str("bkg_", k + 1)
+                                                                      : opt.background_component_names[k]);
+  }
+  scale_min_ = opt.background_scale_min;
+  scale_max_ = opt.background_scale_max;
+  scales_.assign(K, 1.0);
   check_fit_data(data_);
 
   // Fitted bins' energy ranges and the model energy bins that reach them.
@@ -123,13 +147,67 @@ FitProblem::FitProblem(sim::CompositeModel model, std::shared_ptr<const io::Spar
   photons_.resize(e_count_);
 }
 
+std::vector<FreeParameter> FitProblem::free_parameters() const {
+  std::vector<FreeParameter> out;
+  const auto& params = model_.params();
+  const auto names = model_.param_names();
+  for (std::int64_t i : model_.free_indices()) {
+    const sim::ModelParameter& mp = params[i];
+    out.push_back({names[i], mp.spec->hard_min, mp.spec->hard_max, mp.spec->soft_min, mp.spec->soft_max,
+                   mp.spec->name == "norm"});
+  }
+  for (const std::string& c : component_names_)
+    out.push_back({"bkgscale_" + c, scale_min_, scale_max_, scale_min_, scale_max_, false});
+  return out;
+}
+
+std::int64_t FitProblem::num_free() const {
+  return static_cast<std::int64_t>(model_.free_indices().size()) + num_background_components();
+}
+
+std::vector<double> FitProblem::free_values() const {
+  std::vector<double> v = model_.free_values();
+  v.insert(v.end(), scales_.begin(), scales_.end());
+  return v;
+}
+
+void FitProblem::set_free_values(const std::vector<double>& v) {
+  SPECNET_CHECK(static_cast<std::int64_t>(v.size()) == num_free(), "fit: ", v.size(), " free values for ",
+                num_free(), " free parameters");
+  const std::size_t P = v.size() - scales_.size();
+  model_.set_free_values(std::vector<double>(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(P)));
+  std::copy(v.begin() + static_cast<std::ptrdiff_t>(P), v.end(), scales_.begin());
+}
+
+int FitProblem::free_index(const std::string& name) const {
+  for (std::size_t k = 0; k < component_names_.size(); ++k)
+    if (name == "bkgscale_" + component_names_[k])
+      return static_cast<int>(model_.free_indices().size() + k);
+  const auto free = model_.free_indices();
+  const std::int64_t idx = model_.param_index(name);
+  const auto it = std::find(free.begin(), free.end(), idx);
+  SPECNET_CHECK(it != free.end(), "fit: parameter '", name, "' is not free (frozen or linked)");
+  return static_cast<int>(it - free.begin());
+}
+
 void FitProblem::model_rate(const std::vector<double>& free_values, double* y) const {
-  fold_model(model_, photons_, free_values, y);
+  fold_model(model_, photons_, model_values_, free_values, y);
 }
 
 void FitProblem::fold_model(sim::CompositeModel& model, std::vector<double>& photons,
-                            const std::vector<double>& free_values, double* y) const {
-  model.set_free_values(free_values);
+                            std::vector<double>& model_values, const std::vector<double>& free_values,
+                            double* y) const {
+  const std::size_t K = bin_components_.size();
+  SPECNET_CHECK(free_values.size() >= K, "fit: ", free_values.size(), " free values for ", K,
+                " background scales and the model");
+  const std::size_t P = free_values.size() - K;
+  for (std::size_t k = 0; k < K; ++k) {
+    const double s = free_values[P + k];
+    SPECNET_CHECK(s >= scale_min_ && s <= scale_max_, "fit: background scale ", component_names_[k], " = ", s,
+                  " outside [", scale_min_, ", ", scale_max_, "]");
+  }
+  model_values.assign(free_values.begin(), free_values.begin() + static_cast<std::ptrdiff_t>(P));
+  model.set_free_values(model_values);
   photons.resize(e_count_);
   model.evaluate(edges_kev_.data(), e_count_, photons.data());
   const std::size_t N = data_.counts.size();
@@ -141,6 +219,12 @@ void FitProblem::fold_model(sim::CompositeModel& model, std::vector<double>& pho
       acc += m.value[k] * photons[m.energy_index[k] - e_first_];
     y[bin_of_channel_[h]] += acc;
   }
+  for (std::size_t k = 0; k < K; ++k) {
+    const double s = free_values[P + k];
+    for (std::size_t i = 0; i < N; ++i) y[i] += s * bin_components_[k][i];
+  }
+  if (&model == &model_) std::copy(free_values.begin() + static_cast<std::ptrdiff_t>(P), free_values.end(),
+                                   scales_.begin());
   for (std::size_t i = 0; i < N; ++i) {
     if (!bin_background_rate_.empty()) y[i] += bin_background_rate_[i];
     SPECNET_CHECK(std::isfinite(y[i]), "fit: model '", model.expression(), "' gives a non-finite rate in bin ", i,
@@ -155,11 +239,11 @@ double FitProblem::statistic(const std::vector<double>& free_values) const {
   return evaluate_statistic(data_, y.data());
 }
 
-FitProblem::Scratch FitProblem::make_scratch() const { return Scratch{model_, {}, {}}; }
+FitProblem::Scratch FitProblem::make_scratch() const { return Scratch{model_, {}, {}, {}}; }
 
 double FitProblem::statistic(Scratch& scratch, const std::vector<double>& free_values) const {
   scratch.y.resize(data_.counts.size());
-  fold_model(scratch.model, scratch.photons, free_values, scratch.y.data());
+  fold_model(scratch.model, scratch.photons, scratch.model_values, free_values, scratch.y.data());
   return evaluate_statistic(data_, scratch.y.data());
 }
 

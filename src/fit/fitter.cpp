@@ -29,15 +29,15 @@ struct Outcome {
 class Minimizer {
  public:
   Minimizer(FitProblem& problem, const FitOptions& options) : p_(problem), o_(options) {
-    const auto& params = p_.model().params();
-    for (std::int64_t i : p_.model().free_indices()) {
-      const sim::ModelParameter& mp = params[i];
-      lo_.push_back(mp.spec->hard_min);
-      hi_.push_back(mp.spec->hard_max);
-      soft_lo_.push_back(mp.spec->soft_min);
-      soft_hi_.push_back(mp.spec->soft_max);
-      const double range = std::min(mp.spec->soft_max - mp.spec->soft_min, 1.0);
-      typical_.push_back(std::max(std::fabs(mp.value), 1e-2 * range));
+    const std::vector<double> x0 = p_.free_values();
+    for (const FreeParameter& fp : p_.free_parameters()) {
+      lo_.push_back(fp.hard_min);
+      hi_.push_back(fp.hard_max);
+      soft_lo_.push_back(fp.soft_min);
+      soft_hi_.push_back(fp.soft_max);
+      is_norm_.push_back(fp.is_norm);
+      const double range = std::min(fp.soft_max - fp.soft_min, 1.0);
+      typical_.push_back(std::max(std::fabs(x0[lo_.size() - 1]), 1e-2 * range));
     }
     P_ = static_cast<int>(lo_.size());
     N_ = p_.num_bins();
@@ -112,11 +112,9 @@ class Minimizer {
   // XSPEC's `renorm`: scales the free additive norms by one factor so that the model predicts the observed
   // total counts (the minimum of cstat along that direction), so the first steps start at the right level.
   std::vector<double> renorm(std::vector<double> x, const std::vector<char>& fixed) {
-    const auto& params = p_.model().params();
-    const auto free = p_.model().free_indices();
     std::vector<int> norms;
     for (int j = 0; j < P_; ++j)
-      if (!fixed[j] && params[free[j]].spec->name == "norm" && x[j] > 0) norms.push_back(j);
+      if (!fixed[j] && is_norm_[j] && x[j] > 0) norms.push_back(j);
     if (norms.empty()) return x;
     std::vector<double> y1(N_), y2(N_);
     std::vector<double> x2 = x;
@@ -261,6 +259,7 @@ class Minimizer {
   FitProblem& p_;
   const FitOptions& o_;
   std::vector<double> lo_, hi_, soft_lo_, soft_hi_, typical_;
+  std::vector<char> is_norm_;
   int P_ = 0;
   std::int64_t N_ = 0;
   std::vector<double> y_;
@@ -341,8 +340,7 @@ FitResult fit_model(FitProblem& problem, const FitOptions& options) {
                 "fit: stat_tolerance must be > 0, got ", options.stat_tolerance);
   SPECNET_CHECK(std::isfinite(options.delta_stat) && options.delta_stat > 0, "fit: delta_stat must be > 0, got ",
                 options.delta_stat);
-  sim::CompositeModel& model = problem.model();
-  const std::vector<std::int64_t> free = model.free_indices();
+  const std::vector<FreeParameter> free = problem.free_parameters();
   SPECNET_CHECK(!free.empty(), "fit: no free parameters");
   // Resolve interval names first so that a typo fails before any work.
   std::vector<int> interval_index;
@@ -351,16 +349,13 @@ FitResult fit_model(FitProblem& problem, const FitOptions& options) {
       for (int j = 0; j < static_cast<int>(free.size()); ++j) interval_index.push_back(j);
       continue;
     }
-    const std::int64_t idx = model.param_index(name);
-    const auto it = std::find(free.begin(), free.end(), idx);
-    SPECNET_CHECK(it != free.end(), "fit: interval parameter '", name, "' is not free (frozen or linked)");
-    interval_index.push_back(static_cast<int>(it - free.begin()));
+    interval_index.push_back(problem.free_index(name));
   }
 
   Minimizer m(problem, options);
   const int P = m.size();
   const std::vector<char> none(P, 0);
-  const std::vector<double> x0 = model.free_values();
+  const std::vector<double> x0 = problem.free_values();
   Outcome best = m.run(x0, none, true);
   for (int r = 0; r < options.restarts; ++r) {
     Outcome o = m.run(m.random_start(x0, static_cast<std::uint64_t>(r)), none, true);
@@ -368,8 +363,7 @@ FitResult fit_model(FitProblem& problem, const FitOptions& options) {
   }
 
   FitResult res;
-  const auto names = model.param_names();
-  for (std::int64_t i : free) res.names.push_back(names[i]);
+  for (const FreeParameter& fp : free) res.names.push_back(fp.name);
   res.values = best.x;
   res.statistic = best.stat;
   res.dof = degrees_of_freedom(problem.data(), P);
@@ -380,7 +374,7 @@ FitResult fit_model(FitProblem& problem, const FitOptions& options) {
   res.errors.assign(P, kNaN);
   res.covariance.assign(static_cast<std::size_t>(P) * P, kNaN);
   if (!best.ok) return res;
-  model.set_free_values(best.x);
+  problem.set_free_values(best.x);
 
   if (options.errors || !interval_index.empty()) {
     Eigen::VectorXd g;
@@ -408,7 +402,7 @@ FitResult fit_model(FitProblem& problem, const FitOptions& options) {
     profile_side(m, options, best.x, best.stat, k, res.errors[k], +1, iv, note);
     res.intervals.push_back(iv);
   }
-  model.set_free_values(best.x);  // the profiles moved it
+  problem.set_free_values(best.x);  // the profiles moved it
   if (!note.empty()) res.message += ";" + note;
   return res;
 }

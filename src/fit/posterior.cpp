@@ -12,16 +12,15 @@
 namespace specnet::fit {
 
 McmcResult sample_posterior(const FitProblem& problem, const FitResult& best, const McmcOptions& options) {
-  const auto free = problem.model().free_indices();
+  const std::vector<FreeParameter> free = problem.free_parameters();
   const int D = static_cast<int>(free.size());
   SPECNET_CHECK(best.values.size() == free.size(), "sample_posterior: the fit result has ", best.values.size(),
                 " parameters, the problem ", D, " free ones");
   SPECNET_CHECK(options.walkers >= 4, "sample_posterior: walkers must be >= 4, got ", options.walkers);
-  const auto& params = problem.model().params();
   std::vector<double> lo(D), hi(D);
   for (int d = 0; d < D; ++d) {
-    lo[d] = params[free[d]].spec->hard_min;
-    hi[d] = params[free[d]].spec->hard_max;
+    lo[d] = free[d].hard_min;
+    hi[d] = free[d].hard_max;
   }
   const int W = options.walkers;
   std::vector<double> initial(static_cast<std::size_t>(W) * D);

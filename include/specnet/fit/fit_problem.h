@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "specnet/fit/statistic.h"
@@ -25,6 +26,19 @@ struct SpectrumOptions {
   std::vector<double> background_err;     // (H) background errors (counts) for pgstat / chi2
   double background_exposure_s = 0;       // t_b in source-region units (exposure_b AREASCAL_b BACKSCAL_b / BACKSCAL_s)
   std::vector<double> background_rate;    // (H) fixed background model, counts/s in the source region (added)
+  // K additive background components (K x (H), counts/s in the source region) with fixed shapes whose scale
+  // factors are fitted jointly with the source (XSPEC: background model components with their norms free
+  // within +-10%, as the IC paper fits nuskybgd); each factor starts at 1 and is bounded to [scale_min, scale_max].
+  std::vector<std::vector<double>> background_components;
+  std::vector<std::string> background_component_names;  // (K) or empty -> "bkg_1" ... "bkg_K"
+  double background_scale_min = 0.9, background_scale_max = 1.1;
+};
+
+// One fitted parameter of a FitProblem: a free model parameter or a background scale factor.
+struct FreeParameter {
+  std::string name;  // model parameter name, or "bkgscale_<component name>"
+  double hard_min = 0, hard_max = 0, soft_min = 0, soft_max = 0;
+  bool is_norm = false;  // an additive model norm (scaled by XSPEC's renorm)
 };
 
 class FitProblem {
@@ -43,8 +57,20 @@ class FitProblem {
   const std::vector<double>& bin_e_min_kev() const { return bin_e_min_; }
   const std::vector<double>& bin_e_max_kev() const { return bin_e_max_; }
 
-  // Total model rate per fitted bin (N, counts/s: source + fixed background) for the free parameter values
-  // (model().free_indices() order); leaves model() at those values. Error for values outside the hard limits
+  // The fitted parameters: model().free_indices() in order, then the K background scale factors. The "free
+  // values" below are in this order (P_model + K).
+  std::vector<FreeParameter> free_parameters() const;
+  std::int64_t num_free() const;
+  std::int64_t num_background_components() const { return static_cast<std::int64_t>(bin_components_.size()); }
+  std::vector<double> free_values() const;             // the model's free values then the current scales
+  void set_free_values(const std::vector<double>& v);  // sets the model and the scales
+  const std::vector<double>& background_scales() const { return scales_; }  // (K)
+  // Position of a free model parameter (name or alias) or a background scale ("bkgscale_<name>") among the
+  // free values; Error when it is not free.
+  int free_index(const std::string& name) const;
+
+  // Total model rate per fitted bin (N, counts/s: source + fixed background + scaled background components)
+  // for the free values (free_values() order); leaves model() and the scales at those values. Error for values outside the hard limits
   // or non-finite model output. Not thread-safe (it sets the model): one FitProblem per thread.
   void model_rate(const std::vector<double>& free_values, double* y_rate) const;
   // The statistic for the given free values.
@@ -56,13 +82,14 @@ class FitProblem {
     sim::CompositeModel model;
     std::vector<double> photons;  // (model energy bins)
     std::vector<double> y;        // (N)
+    std::vector<double> model_values;  // (P_model)
   };
   Scratch make_scratch() const;
   double statistic(Scratch& scratch, const std::vector<double>& free_values) const;
 
  private:
-  void fold_model(sim::CompositeModel& model, std::vector<double>& photons, const std::vector<double>& free_values,
-                  double* y_rate) const;
+  void fold_model(sim::CompositeModel& model, std::vector<double>& photons, std::vector<double>& model_values,
+                  const std::vector<double>& free_values, double* y_rate) const;
 
   mutable sim::CompositeModel model_;  // its free values are set per evaluation
   std::shared_ptr<const io::SparseResponse> matrix_;
@@ -74,6 +101,11 @@ class FitProblem {
   std::int64_t e_first_ = 0, e_count_ = 0;    // model energy bins [e_first, e_first + e_count) that reach them
   std::vector<double> edges_kev_;             // (e_count + 1)
   mutable std::vector<double> photons_;       // (e_count)
+  mutable std::vector<double> model_values_;  // (P_model) scratch split of the free values
+  std::vector<std::vector<double>> bin_components_;  // (K, N) background component rates
+  std::vector<std::string> component_names_;         // (K)
+  double scale_min_ = 0.9, scale_max_ = 1.1;
+  mutable std::vector<double> scales_;               // (K) current background scale factors
 };
 
 }  // namespace specnet::fit
