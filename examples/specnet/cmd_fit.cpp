@@ -5,7 +5,10 @@
 #include <sstream>
 
 #include "command.h"
+#include <cmath>
+
 #include "fit_json.h"
+#include "specnet/fit/posterior.h"
 #include "model_options.h"
 #include "specnet/context.h"
 #include "specnet/error.h"
@@ -33,6 +36,9 @@ int run_fit(const Args& args) {
                      {"model", "|XSPEC model expression, e.g. tbabs*(apec+powerlaw) (required)"},
                      {"params", "|starting values name=value,..."},
                      {"freeze", "|parameters to freeze, comma separated"},
+                     {"link", "|links target=source,... (the target follows the source, e.g. apec_3.Redshift=apec_2.Redshift)"},
+                     {"mcmc", "0|after the fit, sample the posterior with this many ensemble-MCMC steps per walker (0: off)"},
+                     {"walkers", "32|MCMC walkers (even)"},
                      {"response", "nustar|nustar, nicer, or RMF[,ARF] file paths"},
                      {"background", "|background PHA file (Type I) for wstat / pgstat / chi2"},
                      {"stat", "cstat|cstat, wstat, pgstat or chi2"},
@@ -56,6 +62,14 @@ int run_fit(const Args& args) {
   if (threads > 0) set_num_threads(static_cast<int>(threads));
   sim::CompositeModel model = model_from_options(opt);
   for (const std::string& name : split_commas(opt.str("freeze"))) model.freeze(name);
+  for (const std::string& item : split_commas(opt.str("link"))) {
+    const auto eq = item.find('=');
+    SPECNET_CHECK(eq != std::string::npos && eq > 0 && eq + 1 < item.size(), "--link: '", item,
+                  "' must look like target=source");
+    model.link(item.substr(0, eq), item.substr(eq + 1));
+  }
+  const long long mcmc_steps = opt.integer("mcmc"), walkers = opt.integer("walkers");
+  SPECNET_CHECK(mcmc_steps >= 0 && walkers >= 4 && walkers % 2 == 0, "--mcmc must be >= 0 and --walkers even and >= 4");
   const sim::InstrumentResponse response = sim::load_response(opt.str("response"));
   const auto matrix = std::make_shared<const io::SparseResponse>(response.matrix());
 
@@ -108,6 +122,24 @@ int run_fit(const Args& args) {
   std::printf("model %s, %lld bins in %g-%g keV\n%s", model.expression().c_str(),
               static_cast<long long>(problem.num_bins()), so.e_min_kev, so.e_max_kev,
               fit::format_fit(r, so.statistic).c_str());
+  if (mcmc_steps > 0) {
+    SPECNET_CHECK(mcmc_steps >= 20, "--mcmc needs at least 20 steps (a quarter is burn-in)");
+    fit::McmcOptions mo;
+    mo.walkers = static_cast<int>(walkers);
+    mo.steps = static_cast<int>(mcmc_steps);
+    mo.burn_in = static_cast<int>(mcmc_steps / 4);
+    mo.seed = static_cast<std::uint64_t>(seed);
+    const fit::McmcResult m = fit::sample_posterior(problem, r, mo);
+    std::printf("\nMCMC: %d walkers x %lld steps (burn-in %d), acceptance %.2f\n", mo.walkers, mcmc_steps, mo.burn_in,
+                m.acceptance);
+    std::printf("%-28s %14s %14s %14s %14s %10s\n", "parameter", "mean", "sd", "5%", "95%", "tau");
+    for (int d = 0; d < m.dim; ++d) {
+      double lo = 0, hi = 0;
+      fit::credible_interval(m, d, 0.05, &lo, &hi);
+      std::printf("%-28s %14.6g %14.6g %14.6g %14.6g %10.1f\n", r.names[d].c_str(), m.mean[d],
+                  std::sqrt(m.covariance[d * m.dim + d]), lo, hi, m.tau[d]);
+    }
+  }
   if (!opt.str("json").empty())
     write_fit_json(opt.str("json"), model.expression(), r, so.statistic, problem.num_bins(), so.e_min_kev,
                    so.e_max_kev);
