@@ -206,11 +206,11 @@ struct Evaluator {
     using Type = CompositeModel::Node::Type;
     switch (n.type) {
       case Type::component:
-        evaluate_model(*components[n.component], edges, E, values[n.component].data(), out);
+        evaluate_model_on_valid_grid(*components[n.component], edges, E, values[n.component].data(), out);
         return;
       case Type::convolve:
         run(*n.children[0], out);
-        evaluate_model(*components[n.component], edges, E, values[n.component].data(), out);
+        evaluate_model_on_valid_grid(*components[n.component], edges, E, values[n.component].data(), out);
         return;
       case Type::sum:
       case Type::product: {

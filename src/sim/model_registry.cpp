@@ -121,6 +121,11 @@ void eval_redshifted(ModelEvalFn rest_frame, const double* edges_kev, std::int64
 void evaluate_model(const ModelInfo& model, const double* edges_kev, std::int64_t E, const double* params,
                     double* out) {
   validate_energy_edges(edges_kev, E + 1, model.name + " energy grid");
+  evaluate_model_on_valid_grid(model, edges_kev, E, params, out);
+}
+
+void evaluate_model_on_valid_grid(const ModelInfo& model, const double* edges_kev, std::int64_t E,
+                                  const double* params, double* out) {
   for (std::size_t k = 0; k < model.params.size(); ++k) {
     const ParamSpec& p = model.params[k];
     SPECNET_CHECK(!std::isnan(params[k]) && params[k] >= p.hard_min && params[k] <= p.hard_max, model.name, ".", p.name,

@@ -54,6 +54,10 @@ ModelInfo with_redshift(ModelInfo base, const std::string& name, const std::stri
 // Checks the parameters against the hard limits (Error naming model and parameter) and evaluates,
 // applying the redshift helper when the model has a redshift parameter.
 void evaluate_model(const ModelInfo& model, const double* edges_kev, std::int64_t E, const double* params, double* out);
+// The same for a grid the caller has already validated (CompositeModel checks its grid once per evaluation
+// instead of once per component); parameters are still checked.
+void evaluate_model_on_valid_grid(const ModelInfo& model, const double* edges_kev, std::int64_t E,
+                                  const double* params, double* out);
 
 // Shared redshift helper for additive models: evaluates the rest-frame model on edges E(1+z) and
 // divides the bin fluxes by (1+z) (time dilation), as XSPEC's z* models do.
