@@ -63,8 +63,8 @@ std::vector<double> anomaly_scores(nn::IcCae& net, const Tensor& x) {
 }
 
 int run_demo(const Args& args) {
-  Options opt(args, {{"epochs", "20|training epochs"},
-                     {"train", "2000|normal training spectra"},
+  Options opt(args, {{"epochs", "40|training epochs"},
+                     {"train", "4000|normal training spectra"},
                      {"test", "500|normal and anomalous test spectra (each)"},
                      {"bins", "256|energy bins (a multiple of 16)"},
                      {"batch", "50|batch size"},
