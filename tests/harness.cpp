@@ -33,48 +33,56 @@ static double weighted_sum(const Tensor& out, const std::vector<double>& r) {
   return s;
 }
 
-double gradcheck(const OpFn& f, std::vector<Tensor> inputs, double eps, double tol,
-                 const std::vector<bool>& differentiable) {
-  auto diff_ok = [&](std::size_t i) { return differentiable.empty() || differentiable[i]; };
-  for (std::size_t i = 0; i < inputs.size(); ++i) {
-    REQUIRE(inputs[i].dtype() == DType::f64);
-    inputs[i] = inputs[i].clone().detach();
-    if (diff_ok(i)) inputs[i].set_requires_grad(true);
-  }
-  Tensor out = f(inputs);
+double gradcheck_in_place(const std::function<Tensor()>& eval, const std::vector<std::pair<std::string, Tensor>>& wrt,
+                          double eps, double tol) {
+  Tensor out = eval();
   Rng rng(1234, 99);
   Tensor rw = Tensor::randn(out.shape(), rng, DType::f64);
   std::vector<double> r = rw.to_vector();
   out.backward(rw);
 
   double worst = 0;
-  for (std::size_t k = 0; k < inputs.size(); ++k) {
-    if (!diff_ok(k)) continue;
-    Tensor g = inputs[k].grad();
-    std::vector<double> analytic = g.defined() ? g.to_vector() : std::vector<double>(inputs[k].numel(), 0.0);
-    double* p = inputs[k].data<double>();
-    for (std::int64_t i = 0; i < inputs[k].numel(); ++i) {
+  for (const auto& [name, t] : wrt) {
+    REQUIRE(t.dtype() == DType::f64);
+    Tensor g = t.grad();
+    std::vector<double> analytic = g.defined() ? g.to_vector() : std::vector<double>(t.numel(), 0.0);
+    double* p = const_cast<Tensor&>(t).data<double>();
+    for (std::int64_t i = 0; i < t.numel(); ++i) {
       double keep = p[i];
       double plus, minus;
       {
         NoGradGuard ng;
         p[i] = keep + eps;
-        plus = weighted_sum(f(inputs), r);
+        plus = weighted_sum(eval(), r);
         p[i] = keep - eps;
-        minus = weighted_sum(f(inputs), r);
+        minus = weighted_sum(eval(), r);
         p[i] = keep;
       }
       double numeric = (plus - minus) / (2 * eps);
       double err = std::abs(numeric - analytic[i]) / std::max(1.0, std::abs(numeric));
       worst = std::max(worst, err);
       if (err > tol) {
-        FAIL_CHECK("gradient mismatch in input ", k, " element ", i, ": autodiff ", analytic[i], " vs finite difference ",
+        FAIL_CHECK("gradient mismatch in ", name, " element ", i, ": autodiff ", analytic[i], " vs finite difference ",
                    numeric);
         return err;
       }
     }
   }
   return worst;
+}
+
+double gradcheck(const OpFn& f, std::vector<Tensor> inputs, double eps, double tol,
+                 const std::vector<bool>& differentiable) {
+  std::vector<std::pair<std::string, Tensor>> wrt;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    REQUIRE(inputs[i].dtype() == DType::f64);
+    inputs[i] = inputs[i].clone().detach();
+    if (differentiable.empty() || differentiable[i]) {
+      inputs[i].set_requires_grad(true);
+      wrt.push_back({"input " + std::to_string(i), inputs[i]});
+    }
+  }
+  return gradcheck_in_place([&] { return f(inputs); }, wrt, eps, tol);
 }
 
 std::string shared_dir() {

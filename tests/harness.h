@@ -19,6 +19,11 @@ using OpFn = std::function<Tensor(const std::vector<Tensor>&)>;
 double gradcheck(const OpFn& f, std::vector<Tensor> inputs, double eps = 1e-6, double tol = 1e-6,
                  const std::vector<bool>& differentiable = {});
 
+// The same check on tensors that `eval` reads (module parameters, inputs), perturbed in place: each tensor in
+// `wrt` must be float64 with requires_grad and no .grad yet. Returns the largest relative error found.
+double gradcheck_in_place(const std::function<Tensor()>& eval, const std::vector<std::pair<std::string, Tensor>>& wrt,
+                          double eps = 1e-6, double tol = 1e-6);
+
 // Random float64 tensor (normal) with a fixed seed; `positive` shifts it to [0.5, 2.5) for log/sqrt.
 Tensor random_input(const Shape& shape, std::uint64_t seed, bool positive = false, DType dtype = DType::f64);
 

@@ -4,6 +4,7 @@
 // On a mismatch, regenerate the references with `/usr/bin/python3 tools/make_fixtures.py`.
 #include <cmath>
 #include <functional>
+#include <map>
 #include <sstream>
 
 #include "harness.h"
@@ -58,8 +59,10 @@ void check_close(const Tensor& got, const Tensor& want, double tol, const std::s
 
 using Fn = std::function<Tensor(const std::vector<Tensor>&, const Fixture&)>;
 
-// Replays a fixture: inputs by name, output, backward with grad_output, and grad_<input> for each input.
-void replay(const std::string& name, const std::vector<std::string>& inputs, const Fn& fn) {
+// Replays a fixture: inputs by name, output, backward with grad_output, and grad_<input> for each input;
+// `after(dtype, tol)` checks whatever else the op changed (e.g. running statistics).
+void replay(const std::string& name, const std::vector<std::string>& inputs, const Fn& fn,
+            const std::function<void(DType, double)>& after = {}) {
   Fixture fx(name);
   for (DType dtype : {DType::f64, DType::f32}) {
     const double tol = dtype == DType::f64 ? 1e-10 : 2e-5;
@@ -72,6 +75,7 @@ void replay(const std::string& name, const std::vector<std::string>& inputs, con
       if (fx.has("grad_" + inputs[i]))
         check_close(in[i].grad(), fx.get("grad_" + inputs[i]), tol,
                     name + " grad_" + inputs[i] + " (" + dtype_name(dtype) + ")");
+    if (after) after(dtype, tol);
   }
 }
 
@@ -115,20 +119,21 @@ TEST_CASE("torch parity: conv1d and conv_transpose1d") {
 
 TEST_CASE("torch parity: batch_norm in training and eval, with running statistics") {
   for (const char* n : {"batchnorm1d_train_3d", "batchnorm1d_train_2d", "batchnorm1d_eval_3d"}) {
-    Fixture fx(n);
-    for (DType dtype : {DType::f64, DType::f32}) {
-      const double tol = dtype == DType::f64 ? 1e-10 : 2e-5;
-      Tensor rm = fx.get("running_mean", dtype), rv = fx.get("running_var", dtype);
-      replay(n, {"input", "weight", "bias"}, [&](const auto& x, const Fixture& f) {
-        if (x[0].dtype() != dtype) {  // replay runs both dtypes; update the buffers only for ours
-          Tensor m = f.get("running_mean", x[0].dtype()), v = f.get("running_var", x[0].dtype());
-          return batch_norm(x[0], m, v, x[1], x[2], f.flag("training"), f.num("momentum"), f.num("eps"));
-        }
-        return batch_norm(x[0], rm, rv, x[1], x[2], f.flag("training"), f.num("momentum"), f.num("eps"));
-      });
-      check_close(rm, fx.get("running_mean_after"), tol, std::string(n) + " running_mean");
-      check_close(rv, fx.get("running_var_after"), tol, std::string(n) + " running_var");
-    }
+    std::map<DType, std::pair<Tensor, Tensor>> running;  // per dtype: (running_mean, running_var)
+    replay(
+        n, {"input", "weight", "bias"},
+        [&](const auto& x, const Fixture& f) {
+          const DType dt = x[0].dtype();
+          auto& [rm, rv] = running[dt];
+          rm = f.get("running_mean", dt);
+          rv = f.get("running_var", dt);
+          return batch_norm(x[0], rm, rv, x[1], x[2], f.flag("training"), f.num("momentum"), f.num("eps"));
+        },
+        [&, n](DType dt, double tol) {
+          Fixture fx(n);
+          check_close(running[dt].first, fx.get("running_mean_after"), tol, std::string(n) + " running_mean");
+          check_close(running[dt].second, fx.get("running_var_after"), tol, std::string(n) + " running_var");
+        });
   }
 }
 

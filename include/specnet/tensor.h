@@ -123,6 +123,5 @@ void check_same_shape(const char* op, const Tensor& a, const Tensor& b);
 void check_same_dtype(const char* op, const Tensor& a, const Tensor& b);
 void check_dim(const char* op, const Tensor& t, std::int64_t dim, const char* what);
 void check_cpu(const char* op, const Tensor& t);
-void check_finite(const char* op, const Tensor& t);
 
 }  // namespace specnet

@@ -289,8 +289,5 @@ void check_cpu(const char* op, const Tensor& t) {
   SPECNET_CHECK(t.device() == Device::cpu, op, ": tensor is on ", device_name(t.device()),
                 "; this op has no kernel for that device in this build");
 }
-void check_finite(const char* op, const Tensor& t) {
-  for (double v : t.to_vector()) SPECNET_CHECK(std::isfinite(v), op, ": non-finite value (", v, ") in input");
-}
 
 }  // namespace specnet
