@@ -41,6 +41,15 @@ TEST_CASE("views share storage and have the right strides") {
   CHECK(a.flatten(0).shape() == Shape{12});
 }
 
+TEST_CASE("copy_ writes through a non-contiguous view with dtype conversion") {
+  Tensor a = Tensor::zeros({2, 3}, DType::f64);
+  {
+    NoGradGuard ng;
+    a.transpose(0, 1).copy_(Tensor::from_vector(std::vector<float>{1, 2, 3, 4, 5, 6}, {3, 2}));
+  }
+  CHECK(a.to_vector() == std::vector<double>{1, 3, 5, 2, 4, 6});
+}
+
 TEST_CASE("casts round trip and are differentiable") {
   Tensor x = Tensor::from_vector(std::vector<double>{1.5, -2.25}, {2}, DType::f64).set_requires_grad();
   Tensor y = x.to(DType::f32);

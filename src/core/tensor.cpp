@@ -251,23 +251,9 @@ Tensor& Tensor::copy_(const Tensor& src) {
   Tensor s = src.contiguous().detach();
   SPECNET_DISPATCH_FLOAT(dtype(), TD, {
     SPECNET_DISPATCH_FLOAT(s.dtype(), TS, {
-      if (is_contiguous()) {
-        cpu::strided_copy<TD, TS>(static_cast<TD*>(raw_data()), static_cast<const TS*>(s.raw_data()), shape(),
-                                  s.strides());
-      } else {
-        // write through our strides: materialise the converted source, then scatter it
-        std::vector<TD> conv(static_cast<std::size_t>(numel()));
-        cpu::strided_copy<TD, TS>(conv.data(), static_cast<const TS*>(s.raw_data()), shape(), s.strides());
-        TD* base = static_cast<TD*>(raw_data());
-        for (std::size_t lin = 0; lin < conv.size(); ++lin) {
-          std::int64_t off = 0, rem = static_cast<std::int64_t>(lin);
-          for (std::int64_t d = dim() - 1; d >= 0; --d) {
-            off += (rem % shape()[d]) * strides()[d];
-            rem /= shape()[d];
-          }
-          base[off] = conv[lin];
-        }
-      }
+      // the source is contiguous; write through this tensor's own strides (a view may be non-contiguous)
+      cpu::strided_scatter<TD, TS>(static_cast<TD*>(raw_data()), strides(), static_cast<const TS*>(s.raw_data()),
+                                   shape());
     });
   });
   impl().storage->version++;

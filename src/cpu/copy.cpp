@@ -34,6 +34,11 @@ void strided_copy(TD* dst, const TS* src, const Shape& shape, const Shape& src_s
   for_each_strided(shape, src_strides, [&](std::int64_t i, std::int64_t o) { dst[i] = static_cast<TD>(src[o]); });
 }
 
+template <typename TD, typename TS>
+void strided_scatter(TD* dst, const Shape& dst_strides, const TS* src, const Shape& shape) {
+  for_each_strided(shape, dst_strides, [&](std::int64_t i, std::int64_t o) { dst[o] = static_cast<TD>(src[i]); });
+}
+
 template <typename T>
 void strided_accumulate(T* dst, const Shape& dst_strides, const T* src, const Shape& shape) {
   for_each_strided(shape, dst_strides, [&](std::int64_t i, std::int64_t o) { dst[o] += src[i]; });
@@ -50,6 +55,10 @@ template void strided_copy<float, float>(float*, const float*, const Shape&, con
 template void strided_copy<float, double>(float*, const double*, const Shape&, const Shape&);
 template void strided_copy<double, float>(double*, const float*, const Shape&, const Shape&);
 template void strided_copy<double, double>(double*, const double*, const Shape&, const Shape&);
+template void strided_scatter<float, float>(float*, const Shape&, const float*, const Shape&);
+template void strided_scatter<float, double>(float*, const Shape&, const double*, const Shape&);
+template void strided_scatter<double, float>(double*, const Shape&, const float*, const Shape&);
+template void strided_scatter<double, double>(double*, const Shape&, const double*, const Shape&);
 template void strided_accumulate<float>(float*, const Shape&, const float*, const Shape&);
 template void strided_accumulate<double>(double*, const Shape&, const double*, const Shape&);
 template void accumulate<float>(float*, const float*, std::int64_t);
