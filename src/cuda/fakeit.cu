@@ -1,0 +1,716 @@
+// fakeit on the GPU: priors -> tbabs x (apec/powerlaw) photons -> sparse response fold -> + background ->
+// Poisson counts, each stage one kernel over a batch; reproduces sim::simulate_block (XSPEC fakeit) stream by stream.
+#include "specnet/cuda/fakeit.h"
+
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cfloat>
+#include <climits>
+#include <cmath>
+
+#include "specnet/error.h"
+#include "specnet/sim/apec.h"
+#include "specnet/sim/fakeit_plan.h"
+
+#define SPECNET_FAKEIT_CUDA(call)                                                                      \
+  do {                                                                                                 \
+    const cudaError_t fakeit_err_ = (call);                                                            \
+    SPECNET_CHECK(fakeit_err_ == cudaSuccess, "CUDA fakeit: ", #call, ": ", cudaGetErrorString(fakeit_err_)); \
+  } while (0)
+
+namespace specnet::cuda {
+namespace {
+
+// ---------------------------------------------------------------------------------------------------------
+// Device memory
+
+template <typename T>
+class DeviceArray {
+ public:
+  DeviceArray() = default;
+  ~DeviceArray() { release(); }
+  DeviceArray(const DeviceArray&) = delete;
+  DeviceArray& operator=(const DeviceArray&) = delete;
+
+  void resize(std::size_t n) {
+    if (n == n_) return;
+    release();
+    if (n > 0) SPECNET_FAKEIT_CUDA(cudaMalloc(reinterpret_cast<void**>(&p_), n * sizeof(T)));
+    n_ = n;
+  }
+  void upload(const T* host, std::size_t n) {
+    resize(n);
+    if (n > 0) SPECNET_FAKEIT_CUDA(cudaMemcpy(p_, host, n * sizeof(T), cudaMemcpyHostToDevice));
+  }
+  void upload(const std::vector<T>& host) { upload(host.data(), host.size()); }
+  T* get() const { return p_; }
+  std::size_t size() const { return n_; }
+
+ private:
+  void release() {
+    if (p_) cudaFree(p_);  // nothing useful to do with an error while freeing
+    p_ = nullptr;
+    n_ = 0;
+  }
+  T* p_ = nullptr;
+  std::size_t n_ = 0;
+};
+
+template <typename To, typename From>
+std::vector<To> narrow(const std::vector<From>& v) {
+  std::vector<To> out(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) out[i] = static_cast<To>(v[i]);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Random numbers: the device twins of specnet::philox4x32, u32_to_unit and sim::UniformStream.
+
+__device__ inline uint4 philox4x32(unsigned long long index, unsigned long long stream, unsigned long long key) {
+  unsigned c0 = static_cast<unsigned>(index), c1 = static_cast<unsigned>(index >> 32);
+  unsigned c2 = static_cast<unsigned>(stream), c3 = static_cast<unsigned>(stream >> 32);
+  unsigned k0 = static_cast<unsigned>(key), k1 = static_cast<unsigned>(key >> 32);
+#pragma unroll
+  for (int round = 0; round < 10; ++round) {
+    const unsigned hi0 = __umulhi(0xD2511F53u, c0), lo0 = 0xD2511F53u * c0;
+    const unsigned hi1 = __umulhi(0xCD9E8D57u, c2), lo1 = 0xCD9E8D57u * c2;
+    const unsigned n0 = hi1 ^ c1 ^ k0, n2 = hi0 ^ c3 ^ k1;
+    c0 = n0;
+    c1 = lo1;
+    c2 = n2;
+    c3 = lo0;
+    k0 += 0x9E3779B9u;
+    k1 += 0xBB67AE85u;
+  }
+  return make_uint4(c0, c1, c2, c3);
+}
+
+__device__ inline double u32_to_unit(unsigned a, unsigned b) {
+  const unsigned long long bits = (static_cast<unsigned long long>(a) << 21) ^ (b >> 11);
+  return (static_cast<double>(bits & ((1ull << 53) - 1)) + 1.0) * (1.0 / 9007199254740992.0);
+}
+
+// Two uniforms per Philox block, in order, as sim::UniformStream.
+struct Uniforms {
+  unsigned long long seed, stream, index = 0;
+  double u0 = 0, u1 = 0;
+  int used = 2;
+  __device__ Uniforms(unsigned long long s, unsigned long long st) : seed(s), stream(st) {}
+  __device__ double next() {
+    if (used == 2) {
+      const uint4 b = philox4x32(index++, stream, seed);
+      u0 = u32_to_unit(b.x, b.y);
+      u1 = u32_to_unit(b.z, b.w);
+      used = 0;
+    }
+    return used++ == 0 ? u0 : u1;
+  }
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// Poisson sampling: the device twin of src/sim/poisson.cpp (inversion below 10, PTRS above).
+
+__constant__ double kLogFactorialTable[16] = {
+    0.0, 0.0, 0.69314718055994531, 1.79175946922805500, 3.17805383034794562, 4.78749174278204599,
+    6.57925121201010100, 8.52516136106541430, 10.60460290274525023, 12.80182748008146961, 15.10441257307551530,
+    17.50230784587388584, 19.98721449566188615, 22.55216385312342289, 25.19122118273868150,
+    27.89927138384089157};
+
+__device__ inline double log_factorial(double k) {
+  if (k < 16) return kLogFactorialTable[static_cast<int>(k)];
+  const double x = k + 1, ix = 1 / x, ix2 = ix * ix;
+  return (x - 0.5) * log(x) - x + 0.91893853320467274 +
+         ix * (1.0 / 12 - ix2 * (1.0 / 360 - ix2 * (1.0 / 1260 - ix2 / 1680)));
+}
+
+__device__ inline double poisson_inversion(double mean, Uniforms& u) {
+  const double x = u.next();
+  double p = exp(-mean), cdf = p;
+  int k = 0;
+  while (x > cdf && k < 200) {
+    ++k;
+    p *= mean / k;
+    cdf += p;
+  }
+  return k;
+}
+
+__device__ inline double poisson_ptrs(double mean, Uniforms& u) {
+  const double slam = sqrt(mean);
+  double loglam = 0;
+  const double b = 0.931 + 2.53 * slam, a = -0.059 + 0.02483 * b;
+  const double inv_alpha = 1.1239 + 1.1328 / (b - 3.4), vr = 0.9277 - 3.6224 / (b - 2);
+  for (;;) {
+    const double U = u.next() - 0.5, V = u.next();
+    const double us = 0.5 - fabs(U);
+    const double k = floor((2 * a / us + b) * U + mean + 0.43);
+    if (us >= 0.07 && V <= vr) return k;
+    if (k < 0 || (us < 0.013 && V > us)) continue;
+    if (loglam == 0) loglam = log(mean);
+    if (log(V) + log(inv_alpha) - log(a / (us * us) + b) <= -mean + k * loglam - log_factorial(k)) return k;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The plan as kernels see it (device pointers + scalars, passed by value).
+
+constexpr int kMaxTerms = static_cast<int>(sim::kPlanMaxTerms);
+constexpr int kMaxParams = static_cast<int>(sim::kPlanMaxParams);
+
+struct DevicePlan {
+  int E, H, P, num_terms, num_priors, tbabs_nh;
+  int term_kind[kMaxTerms], term_param[kMaxTerms];
+  const double* edges;       // (E+1)
+  const double* log_edges;   // (E+1)
+  const long long* tb_begin; // (E+1)
+  const double* tb_sigma;    // (nodes)
+  const double* tb_weight;   // (nodes)
+  // apec table (sim::ApecTable)
+  int a_temps, a_cells, a_lines;
+  double a_kt_min, a_kt_max, a_em_per_norm;
+  const double* a_nodes;      // (cells+1)
+  const float* a_hhe;         // (temps, cells)
+  const float* a_metals;      // (temps, cells)
+  const double* a_line_e;     // (lines)
+  const float* a_line_emis;   // (lines, temps)
+  // parameters
+  const double* param_value;  // (P)
+  const int* param_source;    // (P)
+  const int* prior_param;     // (priors)
+  const double* prior_lo;     // (priors)
+  const double* prior_hi;     // (priors)
+  const unsigned char* prior_log;  // (priors)
+  // response and counts scaling
+  const long long* row_start;  // (H+1)
+  const int* energy_index;     // (nnz)
+  const double* value;         // (nnz)
+  const int2* tile_window;     // (tiles) energy range [x, y) of each tile of kTileOutputs outputs
+  int num_tiles;
+  const double* background;    // (H) or null
+  double source_scale, background_scale;
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// Stage 1: parameters. One thread per spectrum; (P, n) for the model kernel and optionally (n, P) row-major.
+
+__global__ void draw_params_kernel(DevicePlan m, unsigned long long seed, long long first, int n, double* params_pn,
+                                   double* params_np) {
+  for (int b = blockIdx.x * blockDim.x + threadIdx.x; b < n; b += blockDim.x * gridDim.x) {
+    double v[kMaxParams];  // (P)
+    for (int p = 0; p < m.P; ++p) v[p] = m.param_value[p];
+    Uniforms u(seed, 2ull * static_cast<unsigned long long>(first + b) + 1ull);
+    for (int k = 0; k < m.num_priors; ++k) {
+      const double x = u.next(), lo = m.prior_lo[k], hi = m.prior_hi[k];
+      v[m.prior_param[k]] = m.prior_log[k] ? exp(log(lo) + x * (log(hi) - log(lo))) : lo + x * (hi - lo);
+    }
+    for (int p = 0; p < m.P; ++p) {
+      const double value = v[m.param_source[p]];
+      params_pn[static_cast<size_t>(p) * n + b] = value;
+      if (params_np) params_np[static_cast<size_t>(b) * m.P + p] = value;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Stage 2: model photons (E, n). The component formulas are those of model_tbabs.cpp, apec.cpp and
+// model_powerlaw.cpp, evaluated for one bin.
+
+__device__ inline double tbabs_bin(const DevicePlan& m, int e, double nh22) {
+  if (nh22 == 0) return 1.0;
+  double sum = 0;  // transmission[j] is stored on the CPU before summing: no fused multiply-add here
+  for (long long j = m.tb_begin[e]; j < m.tb_begin[e + 1]; ++j)
+    sum = __dadd_rn(sum, __dmul_rn(exp(-nh22 * m.tb_sigma[j]), m.tb_weight[j]));
+  return sum;
+}
+
+__device__ inline double powerlaw_bin(const DevicePlan& m, int e, double gamma, double norm) {
+  const double a = 1.0 - gamma;
+  if (fabs(a) < 1e-10) return norm * log(m.edges[e + 1] / m.edges[e]);  // Gamma = 1
+  const double l1 = m.log_edges[e], l2 = m.log_edges[e + 1];
+  return norm * exp(a * l1) * expm1(a * (l2 - l1)) / a;
+}
+
+struct CellPos {
+  int k;
+  double u;
+};
+
+// Rest energy -> (cell, fraction of the cell), clamped to the node grid (apec.cpp's locate).
+__device__ inline CellPos apec_locate(const DevicePlan& m, double x) {
+  const double* node = m.a_nodes;
+  if (x <= node[0]) return {0, 0.0};
+  if (x >= node[m.a_cells]) return {m.a_cells - 1, 1.0};
+  int lo = 0, hi = m.a_cells;  // node[lo] <= x < node[hi]
+  while (hi - lo > 1) {
+    const int mid = (lo + hi) >> 1;
+    if (node[mid] <= x) lo = mid;
+    else hi = mid;
+  }
+  return {lo, (x - node[lo]) / (node[lo + 1] - node[lo])};
+}
+
+// One continuum component at temperature weights (t, w): CellProfile of apec.cpp, cell by cell.
+struct ApecCells {
+  const DevicePlan& m;
+  const float* lo;  // (cells) table row t
+  double w;
+  __device__ double cell(int k) const { return (1 - w) * lo[k] + w * lo[m.a_cells + k]; }
+  __device__ double beta(int k) const {
+    if (k < 1 || k + 1 >= m.a_cells) return 0.0;
+    const double* node = m.a_nodes;
+    const double dm = cell(k - 1) / (node[k] - node[k - 1]);
+    const double d0 = cell(k) / (node[k + 1] - node[k]);
+    const double dp = cell(k + 1) / (node[k + 2] - node[k + 1]);
+    if (d0 <= 0 || (dp - d0) * (d0 - dm) <= 0) return 0.0;
+    const double mid_m = 0.5 * (node[k - 1] + node[k]), mid_p = 0.5 * (node[k + 1] + node[k + 2]);
+    const double b = (dp - dm) / (mid_p - mid_m) * (node[k + 1] - node[k]) / d0;
+    return fmax(-2.0, fmin(2.0, b));
+  }
+  __device__ double part(int k, double u0, double u1) const {
+    return cell(k) * ((u1 - u0) + 0.5 * beta(k) * ((u1 * u1 - u1) - (u0 * u0 - u0)));
+  }
+};
+
+__device__ inline double apec_bin(const DevicePlan& m, int e, double kT, double abundance, double z, double norm) {
+  const double t = log(kT / m.a_kt_min) / log(m.a_kt_max / m.a_kt_min) * (m.a_temps - 1);
+  int tl = static_cast<int>(floor(t));
+  tl = max(0, min(m.a_temps - 2, tl));
+  const double w = t - tl;
+  const double one_plus_z = 1.0 + z;
+  const double scale = norm * m.a_em_per_norm / one_plus_z;
+  const ApecCells hhe{m, m.a_hhe + static_cast<size_t>(tl) * m.a_cells, w};
+  const ApecCells metals{m, m.a_metals + static_cast<size_t>(tl) * m.a_cells, w};
+  const CellPos a = apec_locate(m, m.edges[e] * one_plus_z), b = apec_locate(m, m.edges[e + 1] * one_plus_z);
+  double photons;
+  if (a.k == b.k) {
+    photons = hhe.part(a.k, a.u, b.u) + abundance * metals.part(a.k, a.u, b.u);
+  } else {
+    photons = (hhe.part(a.k, a.u, 1.0) + abundance * metals.part(a.k, a.u, 1.0)) +
+              (hhe.part(b.k, 0.0, b.u) + abundance * metals.part(b.k, 0.0, b.u));
+    for (int c = a.k + 1; c < b.k; ++c) photons += hhe.cell(c) + abundance * metals.cell(c);
+  }
+  double out = scale * photons;
+  // Lines whose observed energy lies in [edges[e], edges[e+1]), in table order (first by bisection).
+  int l = 0, hi = m.a_lines;
+  while (l < hi) {
+    const int mid = (l + hi) >> 1;
+    if (m.a_line_e[mid] / one_plus_z < m.edges[e]) l = mid + 1;
+    else hi = mid;
+  }
+  for (; l < m.a_lines && m.a_line_e[l] / one_plus_z < m.edges[e + 1]; ++l) {
+    const float* emis = m.a_line_emis + static_cast<size_t>(l) * m.a_temps + tl;
+    out += scale * abundance * ((1 - w) * emis[0] + w * emis[1]);
+  }
+  return out;
+}
+
+// Blocks walk energy bins (y) so that every thread of a block takes the same branches; x walks the spectra.
+__global__ void model_kernel(DevicePlan m, int n, const double* params_pn, double* photons_en) {
+  for (int e = blockIdx.y; e < m.E; e += gridDim.y) {
+    for (int b = blockIdx.x * blockDim.x + threadIdx.x; b < n; b += blockDim.x * gridDim.x) {
+      double sum = 0;
+      for (int j = 0; j < m.num_terms; ++j) {
+        const double* q = params_pn + static_cast<size_t>(m.term_param[j]) * n + b;  // parameter p at q[p * n]
+        const double term = m.term_kind[j] == static_cast<int>(sim::PlanTerm::apec)
+                                ? apec_bin(m, e, q[0], q[static_cast<size_t>(n)], q[2 * static_cast<size_t>(n)],
+                                           q[3 * static_cast<size_t>(n)])
+                                : powerlaw_bin(m, e, q[0], q[static_cast<size_t>(n)]);
+        sum = j == 0 ? term : sum + term;
+      }
+      if (m.tbabs_nh >= 0) sum = tbabs_bin(m, e, params_pn[static_cast<size_t>(m.tbabs_nh) * n + b]) * sum;
+      photons_en[static_cast<size_t>(e) * n + b] = sum;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Stage 3: fold + background -> expected counts (H, n). A block owns kTileOutputs outputs x 32 spectra: its
+// warps each hold one output row for 32 spectra (one lane per spectrum), so the CSR entries are warp-uniform
+// loads, while the photons of the tile's energy window are staged through shared memory in chunks. Every
+// output sums its entries in ascending energy order with fused multiply-adds, as the CPU fold does.
+
+constexpr int kFoldWarps = 16;
+constexpr int kOutputsPerWarp = 2;
+constexpr int kTileOutputs = kFoldWarps * kOutputsPerWarp;
+constexpr int kChunkEnergies = 128;
+
+__global__ void __launch_bounds__(32 * kFoldWarps) fold_kernel(DevicePlan m, int n, const double* photons_en,
+                                                               double* mean_hn) {
+  __shared__ double xs[kChunkEnergies][32];  // (chunk energies, 32 spectra)
+  const int lane = threadIdx.x, warp = threadIdx.y;
+  for (int tile = blockIdx.x; tile < m.num_tiles; tile += gridDim.x) {
+    const int2 window = m.tile_window[tile];
+    for (int group = blockIdx.y; group * 32 < n; group += gridDim.y) {
+      const int b = group * 32 + lane;
+      const bool valid = b < n;
+      long long k[kOutputsPerWarp], kend[kOutputsPerWarp];
+      double acc[kOutputsPerWarp];
+#pragma unroll
+      for (int j = 0; j < kOutputsPerWarp; ++j) {
+        const int o = tile * kTileOutputs + warp + kFoldWarps * j;
+        k[j] = o < m.H ? m.row_start[o] : 0;
+        kend[j] = o < m.H ? m.row_start[o + 1] : 0;
+        acc[j] = 0;
+      }
+      for (int c0 = window.x; c0 < window.y; c0 += kChunkEnergies) {
+        const int width = min(kChunkEnergies, window.y - c0), cend = c0 + width;
+        __syncthreads();  // the previous chunk is consumed
+        for (int r = warp; r < width; r += kFoldWarps)
+          xs[r][lane] = valid ? photons_en[static_cast<size_t>(c0 + r) * n + b] : 0.0;
+        __syncthreads();
+#pragma unroll
+        for (int j = 0; j < kOutputsPerWarp; ++j) {
+          for (; k[j] < kend[j]; ++k[j]) {
+            const int e = m.energy_index[k[j]];
+            if (e >= cend) break;
+            acc[j] = fma(m.value[k[j]], xs[e - c0][lane], acc[j]);
+          }
+        }
+      }
+#pragma unroll
+      for (int j = 0; j < kOutputsPerWarp; ++j) {
+        const int o = tile * kTileOutputs + warp + kFoldWarps * j;
+        if (!valid || o >= m.H) continue;
+        // counts *= t, then counts += rate * scale (contracted on the CPU as well).
+        double mu = __dmul_rn(acc[j], m.source_scale);
+        if (m.background) mu = fma(m.background[o], m.background_scale, mu);
+        mean_hn[static_cast<size_t>(o) * n + b] = mu;
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Stage 4: Poisson counts (H, n), one thread per spectrum walking its channels in order on stream (seed, 2i).
+// Threads of a warp share the channel, so loads and stores are coalesced and branches mostly agree.
+
+constexpr int kBadMean = 1, kCountOverflow = 2;
+
+__global__ void poisson_kernel(int H, int n, unsigned long long seed, long long first, const double* mean_hn,
+                               int* counts_hn, int* status) {
+  for (int b = blockIdx.x * blockDim.x + threadIdx.x; b < n; b += blockDim.x * gridDim.x) {
+    Uniforms u(seed, 2ull * static_cast<unsigned long long>(first + b));
+    for (int h = 0; h < H; ++h) {
+      const size_t at = static_cast<size_t>(h) * n + b;
+      const double mu = mean_hn[at];
+      double c = 0;
+      if (!(mu >= 0 && mu <= DBL_MAX)) {
+        atomicOr(status, kBadMean);
+      } else if (mu > 0) {
+        c = mu < 10.0 ? poisson_inversion(mu, u) : poisson_ptrs(mu, u);
+        if (c > INT_MAX) {
+          atomicOr(status, kCountOverflow);
+          c = 0;
+        }
+      }
+      counts_hn[at] = static_cast<int>(c);
+    }
+  }
+}
+
+// (H, n) -> (n, H) through 32 x 32 shared tiles.
+__global__ void transpose_kernel(const int* in_hn, int H, int n, int* out_nh) {
+  __shared__ int tile[32][33];
+  for (int by = blockIdx.y; by * 32 < H; by += gridDim.y) {
+    for (int bx = blockIdx.x; bx * 32 < n; bx += gridDim.x) {
+      for (int i = threadIdx.y; i < 32; i += blockDim.y) {
+        const int h = by * 32 + i, b = bx * 32 + threadIdx.x;
+        if (h < H && b < n) tile[i][threadIdx.x] = in_hn[static_cast<size_t>(h) * n + b];
+      }
+      __syncthreads();
+      for (int i = threadIdx.y; i < 32; i += blockDim.y) {
+        const int b = bx * 32 + i, h = by * 32 + threadIdx.x;
+        if (h < H && b < n) out_nh[static_cast<size_t>(b) * H + h] = tile[threadIdx.x][i];
+      }
+      __syncthreads();
+    }
+  }
+}
+
+int blocks_for(long long work, int threads, int cap = 65535) {
+  return static_cast<int>(std::max(1LL, std::min<long long>(cap, (work + threads - 1) / threads)));
+}
+
+void check_launch(const char* kernel) {
+  const cudaError_t err = cudaGetLastError();
+  SPECNET_CHECK(err == cudaSuccess, "CUDA fakeit: launching ", kernel, ": ", cudaGetErrorString(err));
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------------------
+
+bool fakeit_gpu_available() {
+  int count = 0;
+  if (cudaGetDeviceCount(&count) != cudaSuccess) {
+    cudaGetLastError();  // clear the sticky "no device" error
+    return false;
+  }
+  return count > 0;
+}
+
+void* fakeit_device_alloc(std::size_t bytes) {
+  void* p = nullptr;
+  if (bytes > 0) SPECNET_FAKEIT_CUDA(cudaMalloc(&p, bytes));
+  return p;
+}
+
+void fakeit_device_free(void* p) {
+  if (p) cudaFree(p);
+}
+
+struct FakeitSimulator::Impl {
+  sim::FakeitPlan plan;
+  std::int64_t max_batch = 0;
+  DevicePlan view{};
+  // Uploaded once.
+  DeviceArray<double> edges, log_edges, tb_sigma, tb_weight, a_nodes, a_line_e, param_value, prior_lo, prior_hi;
+  DeviceArray<double> value, background;
+  DeviceArray<long long> tb_begin, row_start;
+  DeviceArray<float> a_hhe, a_metals, a_line_emis;
+  DeviceArray<int> param_source, prior_param, energy_index;
+  DeviceArray<unsigned char> prior_log;
+  DeviceArray<int2> tile_window;
+  // Workspace for one batch of B <= max_batch spectra.
+  DeviceArray<double> params_pn;   // (P, B)
+  DeviceArray<double> photons_en;  // (E, B)
+  DeviceArray<double> mean_hn;     // (H, B)
+  DeviceArray<int> counts_hn;      // (H, B)
+  DeviceArray<int> status;         // (1)
+  // Host-API staging.
+  DeviceArray<int> counts_out;     // (B, H)
+  DeviceArray<double> params_out;  // (B, P)
+
+  void upload();
+  void reserve(std::int64_t B);
+  void run_batch(std::uint64_t seed, std::int64_t first, int B, int* d_counts, double* d_params);
+  void fold(int B);
+  void check_status();
+};
+
+void FakeitSimulator::Impl::upload() {
+  const sim::FakeitPlan& p = plan;
+  edges.upload(p.edges_kev);
+  log_edges.upload(p.log_edges);
+  tb_begin.upload(narrow<long long>(p.tbabs_bin_begin));
+  tb_sigma.upload(p.tbabs_sigma22);
+  tb_weight.upload(p.tbabs_weight);
+  const sim::ApecTable& t = sim::apec_table();
+  a_nodes.upload(t.node_energy_kev, static_cast<std::size_t>(t.num_cells) + 1);
+  a_hhe.upload(t.continuum_hhe, static_cast<std::size_t>(t.num_temps) * t.num_cells);
+  a_metals.upload(t.continuum_metals, static_cast<std::size_t>(t.num_temps) * t.num_cells);
+  a_line_e.upload(t.line_energy_kev, static_cast<std::size_t>(t.num_lines));
+  a_line_emis.upload(t.line_emissivity, static_cast<std::size_t>(t.num_lines) * t.num_temps);
+  param_value.upload(p.param_value);
+  param_source.upload(narrow<int>(p.param_source));
+  prior_param.upload(narrow<int>(p.prior_param));
+  prior_lo.upload(p.prior_lo);
+  prior_hi.upload(p.prior_hi);
+  prior_log.upload(p.prior_log);
+  row_start.upload(narrow<long long>(p.row_start));
+  energy_index.upload(narrow<int>(p.energy_index));
+  value.upload(p.value);
+  background.upload(p.background_rate);
+  // Energy window of each tile of outputs (empty rows contribute nothing).
+  const std::int64_t tiles = (p.H + kTileOutputs - 1) / kTileOutputs;
+  std::vector<int2> windows(static_cast<std::size_t>(tiles));
+  for (std::int64_t tile = 0; tile < tiles; ++tile) {
+    int lo = INT_MAX, hi = 0;
+    for (std::int64_t o = tile * kTileOutputs; o < std::min(p.H, (tile + 1) * kTileOutputs); ++o) {
+      if (p.row_start[o] == p.row_start[o + 1]) continue;
+      lo = std::min(lo, static_cast<int>(p.energy_index[p.row_start[o]]));
+      hi = std::max(hi, static_cast<int>(p.energy_index[p.row_start[o + 1] - 1]) + 1);
+    }
+    windows[tile] = lo < hi ? make_int2(lo, hi) : make_int2(0, 0);
+  }
+  tile_window.upload(windows);
+  status.resize(1);
+
+  DevicePlan& v = view;
+  v.E = static_cast<int>(p.E);
+  v.H = static_cast<int>(p.H);
+  v.P = static_cast<int>(p.P);
+  v.num_terms = static_cast<int>(p.term_kind.size());
+  v.num_priors = static_cast<int>(p.prior_param.size());
+  v.tbabs_nh = static_cast<int>(p.tbabs_nh);
+  for (int j = 0; j < v.num_terms; ++j) {
+    v.term_kind[j] = static_cast<int>(p.term_kind[j]);
+    v.term_param[j] = static_cast<int>(p.term_param[j]);
+  }
+  v.edges = edges.get();
+  v.log_edges = log_edges.get();
+  v.tb_begin = tb_begin.get();
+  v.tb_sigma = tb_sigma.get();
+  v.tb_weight = tb_weight.get();
+  v.a_temps = t.num_temps;
+  v.a_cells = t.num_cells;
+  v.a_lines = t.num_lines;
+  v.a_kt_min = t.kt_min_kev;
+  v.a_kt_max = t.kt_max_kev;
+  v.a_em_per_norm = t.emission_measure_per_norm;
+  v.a_nodes = a_nodes.get();
+  v.a_hhe = a_hhe.get();
+  v.a_metals = a_metals.get();
+  v.a_line_e = a_line_e.get();
+  v.a_line_emis = a_line_emis.get();
+  v.param_value = param_value.get();
+  v.param_source = param_source.get();
+  v.prior_param = prior_param.get();
+  v.prior_lo = prior_lo.get();
+  v.prior_hi = prior_hi.get();
+  v.prior_log = prior_log.get();
+  v.row_start = row_start.get();
+  v.energy_index = energy_index.get();
+  v.value = value.get();
+  v.tile_window = tile_window.get();
+  v.num_tiles = static_cast<int>(tiles);
+  v.background = p.background_rate.empty() ? nullptr : background.get();
+  v.source_scale = p.source_scale;
+  v.background_scale = p.background_scale;
+}
+
+// Workspace for batches of up to B spectra (grown on demand, never beyond max_batch).
+void FakeitSimulator::Impl::reserve(std::int64_t B) {
+  if (static_cast<std::int64_t>(photons_en.size()) >= B * plan.E) return;
+  const auto b = static_cast<std::size_t>(B);
+  params_pn.resize(static_cast<std::size_t>(plan.P) * b);
+  photons_en.resize(static_cast<std::size_t>(plan.E) * b);
+  mean_hn.resize(static_cast<std::size_t>(plan.H) * b);
+  counts_hn.resize(static_cast<std::size_t>(plan.H) * b);
+}
+
+void FakeitSimulator::Impl::fold(int B) {
+  const dim3 block(32, kFoldWarps);
+  const dim3 grid(static_cast<unsigned>(std::min(view.num_tiles, 65535)), static_cast<unsigned>(blocks_for(B, 32)));
+  fold_kernel<<<grid, block>>>(view, B, photons_en.get(), mean_hn.get());
+  check_launch("fold_kernel");
+}
+
+void FakeitSimulator::Impl::run_batch(std::uint64_t seed, std::int64_t first, int B, int* d_counts,
+                                      double* d_params) {
+  const int threads = 256;
+  draw_params_kernel<<<blocks_for(B, threads), threads>>>(view, seed, first, B, params_pn.get(), d_params);
+  check_launch("draw_params_kernel");
+  const dim3 model_grid(static_cast<unsigned>(blocks_for(B, threads)), static_cast<unsigned>(std::min(view.E, 65535)));
+  model_kernel<<<model_grid, threads>>>(view, B, params_pn.get(), photons_en.get());
+  check_launch("model_kernel");
+  fold(B);
+  // Small blocks so that even a modest batch spreads over every multiprocessor.
+  poisson_kernel<<<blocks_for(B, 64), 64>>>(view.H, B, seed, first, mean_hn.get(), counts_hn.get(), status.get());
+  check_launch("poisson_kernel");
+  const dim3 tgrid(static_cast<unsigned>(blocks_for(B, 32)), static_cast<unsigned>(blocks_for(view.H, 32)));
+  transpose_kernel<<<tgrid, dim3(32, 8)>>>(counts_hn.get(), view.H, B, d_counts);
+  check_launch("transpose_kernel");
+}
+
+void FakeitSimulator::Impl::check_status() {
+  int flags = 0;
+  SPECNET_FAKEIT_CUDA(cudaMemcpy(&flags, status.get(), sizeof(int), cudaMemcpyDeviceToHost));
+  SPECNET_FAKEIT_CUDA(cudaMemset(status.get(), 0, sizeof(int)));
+  SPECNET_CHECK(!(flags & kBadMean), "CUDA fakeit: expected counts are negative or not finite (model or response "
+                "values out of range)");
+  SPECNET_CHECK(!(flags & kCountOverflow), "CUDA fakeit: a Poisson count exceeds the int32 range");
+}
+
+FakeitSimulator::FakeitSimulator(const sim::FakeitSetup& setup, const sim::CompositeModel& model,
+                                 const std::vector<sim::Prior>& priors, std::int64_t max_batch)
+    : impl_(std::make_unique<Impl>()) {
+  SPECNET_CHECK(max_batch >= 1 && max_batch <= INT_MAX / 2, "CUDA fakeit: max_batch must be in [1, ", INT_MAX / 2,
+                "], got ", max_batch);
+  impl_->plan = sim::make_fakeit_plan(setup, model, priors);
+  const sim::FakeitPlan& p = impl_->plan;
+  SPECNET_CHECK(p.E < INT_MAX && p.H < INT_MAX && p.energy_index.size() < static_cast<std::size_t>(INT_MAX),
+                "CUDA fakeit: response too large");
+  SPECNET_CHECK(fakeit_gpu_available(), "CUDA fakeit: no CUDA device is available");
+  // A batch's (E, B) buffers are indexed with size_t, its spectrum index with int.
+  impl_->max_batch = max_batch;
+  impl_->upload();
+  SPECNET_FAKEIT_CUDA(cudaMemset(impl_->status.get(), 0, sizeof(int)));
+}
+
+FakeitSimulator::~FakeitSimulator() = default;
+
+std::int64_t FakeitSimulator::num_energies() const { return impl_->plan.E; }
+std::int64_t FakeitSimulator::num_channels() const { return impl_->plan.H; }
+std::int64_t FakeitSimulator::num_params() const { return impl_->plan.P; }
+
+void FakeitSimulator::simulate_device(std::uint64_t seed, std::int64_t first, std::int64_t n, std::int32_t* d_counts,
+                                      double* d_params) {
+  SPECNET_CHECK(first >= 0 && n >= 0, "CUDA fakeit: bad range [", first, ", ", first + n, ")");
+  SPECNET_CHECK(n == 0 || d_counts != nullptr, "CUDA fakeit: null device counts buffer");
+  Impl& s = *impl_;
+  const std::int64_t H = s.plan.H, P = s.plan.P;
+  s.reserve(std::min(n, s.max_batch));
+  for (std::int64_t c0 = 0; c0 < n; c0 += s.max_batch) {
+    const int B = static_cast<int>(std::min(s.max_batch, n - c0));
+    s.run_batch(seed, first + c0, B, d_counts + c0 * H, d_params ? d_params + c0 * P : nullptr);
+  }
+  s.check_status();
+}
+
+void FakeitSimulator::simulate(std::uint64_t seed, std::int64_t first, std::int64_t n, double* counts,
+                               double* params) {
+  SPECNET_CHECK(first >= 0 && n >= 0, "CUDA fakeit: bad range [", first, ", ", first + n, ")");
+  SPECNET_CHECK(n == 0 || counts != nullptr, "CUDA fakeit: null counts buffer");
+  Impl& s = *impl_;
+  const std::int64_t H = s.plan.H, P = s.plan.P, batch = std::min(n, s.max_batch);
+  s.counts_out.resize(static_cast<std::size_t>(batch * H));
+  s.params_out.resize(static_cast<std::size_t>(batch * P));
+  std::vector<int> host_counts(static_cast<std::size_t>(batch * H));  // (B, H)
+  for (std::int64_t c0 = 0; c0 < n; c0 += batch) {
+    const std::int64_t B = std::min(batch, n - c0);
+    simulate_device(seed, first + c0, B, s.counts_out.get(), s.params_out.get());
+    SPECNET_FAKEIT_CUDA(cudaMemcpy(host_counts.data(), s.counts_out.get(), sizeof(int) * B * H,
+                                   cudaMemcpyDeviceToHost));
+    for (std::int64_t i = 0; i < B * H; ++i) counts[c0 * H + i] = host_counts[i];
+    if (params)
+      SPECNET_FAKEIT_CUDA(cudaMemcpy(params + c0 * P, s.params_out.get(), sizeof(double) * B * P,
+                                     cudaMemcpyDeviceToHost));
+  }
+}
+
+void FakeitSimulator::expected(const double* params, std::int64_t n, double* photons, double* expected_counts) {
+  Impl& s = *impl_;
+  const sim::FakeitPlan& p = s.plan;
+  SPECNET_CHECK(n >= 0 && (n == 0 || params != nullptr), "CUDA fakeit: expected() needs n >= 0 and parameters");
+  for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t q = 0; q < p.P; ++q) {
+      const double v = params[i * p.P + q];
+      SPECNET_CHECK(v >= p.param_min[q] && v <= p.param_max[q], "CUDA fakeit: parameter ", q, " of spectrum ", i,
+                    " is ", v, ", outside its hard limits [", p.param_min[q], ", ", p.param_max[q], "]");
+    }
+  const std::int64_t batch = std::min(n, s.max_batch);
+  s.reserve(batch);
+  std::vector<double> pn(static_cast<std::size_t>(p.P * batch)), staged;  // (P, B), (E or H, B)
+  for (std::int64_t c0 = 0; c0 < n; c0 += batch) {
+    const int B = static_cast<int>(std::min(batch, n - c0));
+    for (std::int64_t i = 0; i < B; ++i)
+      for (std::int64_t q = 0; q < p.P; ++q) pn[q * B + i] = params[(c0 + i) * p.P + q];
+    SPECNET_FAKEIT_CUDA(cudaMemcpy(s.params_pn.get(), pn.data(), sizeof(double) * p.P * B, cudaMemcpyHostToDevice));
+    const dim3 grid(static_cast<unsigned>(blocks_for(B, 256)), static_cast<unsigned>(std::min(s.view.E, 65535)));
+    model_kernel<<<grid, 256>>>(s.view, B, s.params_pn.get(), s.photons_en.get());
+    check_launch("model_kernel");
+    // (rows, B) on the device -> (B, rows) rows of the host output.
+    auto fetch = [&](const double* d, std::int64_t rows, double* out) {
+      staged.resize(static_cast<std::size_t>(rows * B));
+      SPECNET_FAKEIT_CUDA(cudaMemcpy(staged.data(), d, sizeof(double) * rows * B, cudaMemcpyDeviceToHost));
+      for (std::int64_t i = 0; i < B; ++i)
+        for (std::int64_t r = 0; r < rows; ++r) out[(c0 + i) * rows + r] = staged[r * B + i];
+    };
+    if (photons) fetch(s.photons_en.get(), p.E, photons);
+    if (expected_counts) {
+      s.fold(B);
+      fetch(s.mean_hn.get(), p.H, expected_counts);
+    }
+  }
+}
+
+void simulate_block_cuda(const sim::FakeitSetup& setup, const sim::CompositeModel& model,
+                         const std::vector<sim::Prior>& priors, std::uint64_t seed, std::int64_t first,
+                         std::int64_t n, double* counts, double* params) {
+  FakeitSimulator sim(setup, model, priors, std::max<std::int64_t>(1, std::min<std::int64_t>(n, 32768)));
+  sim.simulate(seed, first, n, counts, params);
+}
+
+}  // namespace specnet::cuda
