@@ -48,6 +48,9 @@ void add_structure(const CompositeModel& model, FakeitPlan& plan) {
     plan.tbabs_nh = first_param_of(model, component++);
     sum = canon.substr(6);
     if (sum.size() >= 2 && sum.front() == '(' && sum.back() == ')') sum = sum.substr(1, sum.size() - 2);
+    else if (sum.find('+') != std::string::npos)  // "tbabs*a+b": the absorption covers only the first term
+      throw Error(str("fakeit plan: model '", canon, "' is not supported (tbabs must multiply the whole sum); ",
+                      kSupportedForms));
   }
   for (const std::string& term : split_terms(sum)) {
     PlanTerm kind;
