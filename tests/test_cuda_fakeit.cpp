@@ -113,6 +113,36 @@ TEST_CASE("cuda fakeit plan: unsupported models and bad priors are errors") {
 
 namespace {
 
+// Compares GPU and CPU datasets spectrum by spectrum.
+using SimulateFn = void (*)(const FakeitSetup&, const CompositeModel&, const std::vector<Prior>&, std::uint64_t,
+                           std::int64_t, std::int64_t, double*, double*);
+void check_counts_match(SimulateFn simulate, const CompositeModel& m, const std::vector<Prior>& priors,
+                        std::uint64_t seed, std::int64_t first, std::int64_t n) {
+  const FakeitSetup& s = nustar_setup();
+  const std::int64_t H = 4096, P = m.num_params();
+  std::vector<double> cc(n * H), cp(n * P), gc(n * H), gp(n * P);
+  simulate_block(s, m, priors, seed, first, n, cc.data(), cp.data());
+  simulate(s, m, priors, seed, first, n, gc.data(), gp.data());
+  double param_diff = 0;
+  for (std::int64_t i = 0; i < n * P; ++i)
+    param_diff = std::max(param_diff, std::fabs(gp[i] - cp[i]) / std::max(1e-300, std::fabs(cp[i])));
+  std::int64_t bad_spectra = 0, bad_channels = 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    std::int64_t bad = 0;
+    for (std::int64_t h = 0; h < H; ++h) bad += gc[i * H + h] != cc[i * H + h];
+    bad_channels += bad;
+    bad_spectra += bad > 0;
+  }
+  MESSAGE(m.expression(), ": ", n, " spectra, parameters max rel diff ", param_diff, ", ", bad_channels,
+          " of ", n * H, " counts differ (", bad_spectra, " spectra)");
+  CHECK(param_diff < 1e-13);
+  CHECK(bad_channels == 0);
+  double total = 0;
+  for (double c : gc) total += c;
+  CHECK(total > 0);
+}
+
+
 bool gpu_or_skip() {
   if (cuda::fakeit_gpu_available()) return true;
   MESSAGE("skipped: no CUDA device on this machine (the GPU fakeit tests need one)");
@@ -156,34 +186,16 @@ void check_model_matches(const std::string& expression, const std::vector<std::v
   }
 }
 
-// Compares GPU and CPU datasets spectrum by spectrum.
-void check_counts_match(const CompositeModel& m, const std::vector<Prior>& priors, std::uint64_t seed,
-                        std::int64_t first, std::int64_t n) {
-  const FakeitSetup& s = nustar_setup();
-  const std::int64_t H = 4096, P = m.num_params();
-  std::vector<double> cc(n * H), cp(n * P), gc(n * H), gp(n * P);
-  simulate_block(s, m, priors, seed, first, n, cc.data(), cp.data());
-  cuda::simulate_block_cuda(s, m, priors, seed, first, n, gc.data(), gp.data());
-  double param_diff = 0;
-  for (std::int64_t i = 0; i < n * P; ++i)
-    param_diff = std::max(param_diff, std::fabs(gp[i] - cp[i]) / std::max(1e-300, std::fabs(cp[i])));
-  std::int64_t bad_spectra = 0, bad_channels = 0;
-  for (std::int64_t i = 0; i < n; ++i) {
-    std::int64_t bad = 0;
-    for (std::int64_t h = 0; h < H; ++h) bad += gc[i * H + h] != cc[i * H + h];
-    bad_channels += bad;
-    bad_spectra += bad > 0;
-  }
-  MESSAGE(m.expression(), ": ", n, " spectra, parameters max rel diff ", param_diff, ", ", bad_channels,
-          " of ", n * H, " counts differ (", bad_spectra, " spectra)");
-  CHECK(param_diff < 1e-13);
-  CHECK(bad_channels == 0);
-  double total = 0;
-  for (double c : gc) total += c;
-  CHECK(total > 0);
-}
-
 }  // namespace
+
+// Runs on every machine with the CUDA backend compiled: the device code executed on the CPU.
+TEST_CASE("cuda fakeit: kernel code emulated on the CPU reproduces simulate_block") {
+  check_counts_match(cuda::detail::emulate_simulate_block, two_temperature(), two_temperature_priors(), 7, 5, 40);
+  check_counts_match(cuda::detail::emulate_simulate_block, CompositeModel("apec+powerlaw"),
+                     parse_priors("apec_1.kT=0.4:20,apec_1.Redshift=0:2,apec_1.norm=1e-3:1e-1:log,"
+                                  "powerlaw_2.PhoIndex=0.5:3,powerlaw_2.norm=1e-4:1e-2:log"),
+                     3, 0, 33);
+}
 
 TEST_CASE("cuda fakeit: model photons and expected counts equal the CPU model to 1e-9") {
   if (!gpu_or_skip()) return;
@@ -199,8 +211,8 @@ TEST_CASE("cuda fakeit: model photons and expected counts equal the CPU model to
 
 TEST_CASE("cuda fakeit: counts and parameters equal simulate_block for the same seed") {
   if (!gpu_or_skip()) return;
-  check_counts_match(two_temperature(), two_temperature_priors(), 7, 5, 64);
-  check_counts_match(CompositeModel("tbabs*(apec+powerlaw)"),
+  check_counts_match(cuda::simulate_block_cuda, two_temperature(), two_temperature_priors(), 7, 5, 64);
+  check_counts_match(cuda::simulate_block_cuda, CompositeModel("tbabs*(apec+powerlaw)"),
                      parse_priors("apec_2.kT=1:10,apec_2.norm=1e-3:1e-1:log,powerlaw_3.PhoIndex=1.2:2.8,"
                                   "powerlaw_3.norm=1e-4:1e-2:log"),
                      12345, 1000, 48);

@@ -19,8 +19,42 @@
     SPECNET_CHECK(fakeit_err_ == cudaSuccess, "CUDA fakeit: ", #call, ": ", cudaGetErrorString(fakeit_err_)); \
   } while (0)
 
+// Per-thread code is __host__ __device__ so that detail::emulate_simulate_block can run it on the CPU.
+#define SPECNET_HD __host__ __device__
+
 namespace specnet::cuda {
 namespace {
+
+SPECNET_HD inline unsigned mulhi32(unsigned a, unsigned b) {
+#ifdef __CUDA_ARCH__
+  return __umulhi(a, b);
+#else
+  return static_cast<unsigned>((static_cast<unsigned long long>(a) * b) >> 32);
+#endif
+}
+// a * b and a + b rounded separately (never fused), where the CPU code stores the product first.
+SPECNET_HD inline double mul_rn(double a, double b) {
+#ifdef __CUDA_ARCH__
+  return __dmul_rn(a, b);
+#else
+  return a * b;
+#endif
+}
+SPECNET_HD inline double add_rn(double a, double b) {
+#ifdef __CUDA_ARCH__
+  return __dadd_rn(a, b);
+#else
+  return a + b;
+#endif
+}
+SPECNET_HD inline void raise_flag(int* status, int flag) {
+#ifdef __CUDA_ARCH__
+  atomicOr(status, flag);
+#else
+  *status |= flag;
+#endif
+}
+SPECNET_HD inline int clamp_int(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
 
 // ---------------------------------------------------------------------------------------------------------
 // Device memory
@@ -67,14 +101,13 @@ std::vector<To> narrow(const std::vector<From>& v) {
 // ---------------------------------------------------------------------------------------------------------
 // Random numbers: the device twins of specnet::philox4x32, u32_to_unit and sim::UniformStream.
 
-__device__ inline uint4 philox4x32(unsigned long long index, unsigned long long stream, unsigned long long key) {
+SPECNET_HD inline uint4 philox4x32(unsigned long long index, unsigned long long stream, unsigned long long key) {
   unsigned c0 = static_cast<unsigned>(index), c1 = static_cast<unsigned>(index >> 32);
   unsigned c2 = static_cast<unsigned>(stream), c3 = static_cast<unsigned>(stream >> 32);
   unsigned k0 = static_cast<unsigned>(key), k1 = static_cast<unsigned>(key >> 32);
-#pragma unroll
-  for (int round = 0; round < 10; ++round) {
-    const unsigned hi0 = __umulhi(0xD2511F53u, c0), lo0 = 0xD2511F53u * c0;
-    const unsigned hi1 = __umulhi(0xCD9E8D57u, c2), lo1 = 0xCD9E8D57u * c2;
+  for (int round = 0; round < 10; ++round) {  // unrolled by nvcc (constant trip count)
+    const unsigned hi0 = mulhi32(0xD2511F53u, c0), lo0 = 0xD2511F53u * c0;
+    const unsigned hi1 = mulhi32(0xCD9E8D57u, c2), lo1 = 0xCD9E8D57u * c2;
     const unsigned n0 = hi1 ^ c1 ^ k0, n2 = hi0 ^ c3 ^ k1;
     c0 = n0;
     c1 = lo1;
@@ -86,7 +119,7 @@ __device__ inline uint4 philox4x32(unsigned long long index, unsigned long long 
   return make_uint4(c0, c1, c2, c3);
 }
 
-__device__ inline double u32_to_unit(unsigned a, unsigned b) {
+SPECNET_HD inline double u32_to_unit(unsigned a, unsigned b) {
   const unsigned long long bits = (static_cast<unsigned long long>(a) << 21) ^ (b >> 11);
   return (static_cast<double>(bits & ((1ull << 53) - 1)) + 1.0) * (1.0 / 9007199254740992.0);
 }
@@ -96,8 +129,8 @@ struct Uniforms {
   unsigned long long seed, stream, index = 0;
   double u0 = 0, u1 = 0;
   int used = 2;
-  __device__ Uniforms(unsigned long long s, unsigned long long st) : seed(s), stream(st) {}
-  __device__ double next() {
+  SPECNET_HD Uniforms(unsigned long long s, unsigned long long st) : seed(s), stream(st) {}
+  SPECNET_HD double next() {
     if (used == 2) {
       const uint4 b = philox4x32(index++, stream, seed);
       u0 = u32_to_unit(b.x, b.y);
@@ -111,20 +144,28 @@ struct Uniforms {
 // ---------------------------------------------------------------------------------------------------------
 // Poisson sampling: the device twin of src/sim/poisson.cpp (inversion below 10, PTRS above).
 
-__constant__ double kLogFactorialTable[16] = {
-    0.0, 0.0, 0.69314718055994531, 1.79175946922805500, 3.17805383034794562, 4.78749174278204599,
-    6.57925121201010100, 8.52516136106541430, 10.60460290274525023, 12.80182748008146961, 15.10441257307551530,
-    17.50230784587388584, 19.98721449566188615, 22.55216385312342289, 25.19122118273868150,
-    27.89927138384089157};
+#define SPECNET_LOG_FACTORIAL_TABLE                                                                     \
+  {0.0,                  0.0,                  0.69314718055994531,  1.79175946922805500,                 \
+   3.17805383034794562,  4.78749174278204599,  6.57925121201010100,  8.52516136106541430,                 \
+   10.60460290274525023, 12.80182748008146961, 15.10441257307551530, 17.50230784587388584,                \
+   19.98721449566188615, 22.55216385312342289, 25.19122118273868150, 27.89927138384089157}
+__constant__ double kLogFactorialDevice[16] = SPECNET_LOG_FACTORIAL_TABLE;
+#ifndef __CUDA_ARCH__
+const double kLogFactorialHost[16] = SPECNET_LOG_FACTORIAL_TABLE;
+#endif
 
-__device__ inline double log_factorial(double k) {
-  if (k < 16) return kLogFactorialTable[static_cast<int>(k)];
+SPECNET_HD inline double log_factorial(double k) {
+#ifdef __CUDA_ARCH__
+  if (k < 16) return kLogFactorialDevice[static_cast<int>(k)];
+#else
+  if (k < 16) return kLogFactorialHost[static_cast<int>(k)];
+#endif
   const double x = k + 1, ix = 1 / x, ix2 = ix * ix;
   return (x - 0.5) * log(x) - x + 0.91893853320467274 +
          ix * (1.0 / 12 - ix2 * (1.0 / 360 - ix2 * (1.0 / 1260 - ix2 / 1680)));
 }
 
-__device__ inline double poisson_inversion(double mean, Uniforms& u) {
+SPECNET_HD inline double poisson_inversion(double mean, Uniforms& u) {
   const double x = u.next();
   double p = exp(-mean), cdf = p;
   int k = 0;
@@ -136,7 +177,7 @@ __device__ inline double poisson_inversion(double mean, Uniforms& u) {
   return k;
 }
 
-__device__ inline double poisson_ptrs(double mean, Uniforms& u) {
+SPECNET_HD inline double poisson_ptrs(double mean, Uniforms& u) {
   const double slam = sqrt(mean);
   double loglam = 0;
   const double b = 0.931 + 2.53 * slam, a = -0.059 + 0.02483 * b;
@@ -194,37 +235,41 @@ struct DevicePlan {
 // ---------------------------------------------------------------------------------------------------------
 // Stage 1: parameters. One thread per spectrum; (P, n) for the model kernel and optionally (n, P) row-major.
 
+SPECNET_HD inline void draw_params_one(const DevicePlan& m, unsigned long long seed, long long first, int n, int b,
+                                       double* params_pn, double* params_np) {
+  double v[kMaxParams];  // (P)
+  for (int p = 0; p < m.P; ++p) v[p] = m.param_value[p];
+  Uniforms u(seed, 2ull * static_cast<unsigned long long>(first + b) + 1ull);
+  for (int k = 0; k < m.num_priors; ++k) {
+    const double x = u.next(), lo = m.prior_lo[k], hi = m.prior_hi[k];
+    v[m.prior_param[k]] = m.prior_log[k] ? exp(log(lo) + x * (log(hi) - log(lo))) : lo + x * (hi - lo);
+  }
+  for (int p = 0; p < m.P; ++p) {
+    const double value = v[m.param_source[p]];
+    params_pn[static_cast<size_t>(p) * n + b] = value;
+    if (params_np) params_np[static_cast<size_t>(b) * m.P + p] = value;
+  }
+}
+
 __global__ void draw_params_kernel(DevicePlan m, unsigned long long seed, long long first, int n, double* params_pn,
                                    double* params_np) {
-  for (int b = blockIdx.x * blockDim.x + threadIdx.x; b < n; b += blockDim.x * gridDim.x) {
-    double v[kMaxParams];  // (P)
-    for (int p = 0; p < m.P; ++p) v[p] = m.param_value[p];
-    Uniforms u(seed, 2ull * static_cast<unsigned long long>(first + b) + 1ull);
-    for (int k = 0; k < m.num_priors; ++k) {
-      const double x = u.next(), lo = m.prior_lo[k], hi = m.prior_hi[k];
-      v[m.prior_param[k]] = m.prior_log[k] ? exp(log(lo) + x * (log(hi) - log(lo))) : lo + x * (hi - lo);
-    }
-    for (int p = 0; p < m.P; ++p) {
-      const double value = v[m.param_source[p]];
-      params_pn[static_cast<size_t>(p) * n + b] = value;
-      if (params_np) params_np[static_cast<size_t>(b) * m.P + p] = value;
-    }
-  }
+  for (int b = blockIdx.x * blockDim.x + threadIdx.x; b < n; b += blockDim.x * gridDim.x)
+    draw_params_one(m, seed, first, n, b, params_pn, params_np);
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // Stage 2: model photons (E, n). The component formulas are those of model_tbabs.cpp, apec.cpp and
 // model_powerlaw.cpp, evaluated for one bin.
 
-__device__ inline double tbabs_bin(const DevicePlan& m, int e, double nh22) {
+SPECNET_HD inline double tbabs_bin(const DevicePlan& m, int e, double nh22) {
   if (nh22 == 0) return 1.0;
-  double sum = 0;  // transmission[j] is stored on the CPU before summing: no fused multiply-add here
+  double sum = 0;  // the CPU stores exp(-nH sigma) * weight before summing: no fused multiply-add here
   for (long long j = m.tb_begin[e]; j < m.tb_begin[e + 1]; ++j)
-    sum = __dadd_rn(sum, __dmul_rn(exp(-nh22 * m.tb_sigma[j]), m.tb_weight[j]));
+    sum = add_rn(sum, mul_rn(exp(-nh22 * m.tb_sigma[j]), m.tb_weight[j]));
   return sum;
 }
 
-__device__ inline double powerlaw_bin(const DevicePlan& m, int e, double gamma, double norm) {
+SPECNET_HD inline double powerlaw_bin(const DevicePlan& m, int e, double gamma, double norm) {
   const double a = 1.0 - gamma;
   if (fabs(a) < 1e-10) return norm * log(m.edges[e + 1] / m.edges[e]);  // Gamma = 1
   const double l1 = m.log_edges[e], l2 = m.log_edges[e + 1];
@@ -237,7 +282,7 @@ struct CellPos {
 };
 
 // Rest energy -> (cell, fraction of the cell), clamped to the node grid (apec.cpp's locate).
-__device__ inline CellPos apec_locate(const DevicePlan& m, double x) {
+SPECNET_HD inline CellPos apec_locate(const DevicePlan& m, double x) {
   const double* node = m.a_nodes;
   if (x <= node[0]) return {0, 0.0};
   if (x >= node[m.a_cells]) return {m.a_cells - 1, 1.0};
@@ -250,15 +295,15 @@ __device__ inline CellPos apec_locate(const DevicePlan& m, double x) {
   return {lo, (x - node[lo]) / (node[lo + 1] - node[lo])};
 }
 
-// One continuum component at temperature weights (t, w): CellProfile of apec.cpp, cell by cell.
+// One continuum component between table rows t and t + 1 (weight w of t + 1): apec.cpp's CellProfile, cell by cell.
 struct ApecCells {
-  const DevicePlan& m;
-  const float* lo;  // (cells) table row t
+  const double* node;  // (cells + 1)
+  const float* row;    // (2, cells) table rows t, t + 1
+  int cells;
   double w;
-  __device__ double cell(int k) const { return (1 - w) * lo[k] + w * lo[m.a_cells + k]; }
-  __device__ double beta(int k) const {
-    if (k < 1 || k + 1 >= m.a_cells) return 0.0;
-    const double* node = m.a_nodes;
+  SPECNET_HD double cell(int k) const { return (1 - w) * row[k] + w * row[cells + k]; }
+  SPECNET_HD double beta(int k) const {
+    if (k < 1 || k + 1 >= cells) return 0.0;
     const double dm = cell(k - 1) / (node[k] - node[k - 1]);
     const double d0 = cell(k) / (node[k + 1] - node[k]);
     const double dp = cell(k + 1) / (node[k + 2] - node[k + 1]);
@@ -267,20 +312,19 @@ struct ApecCells {
     const double b = (dp - dm) / (mid_p - mid_m) * (node[k + 1] - node[k]) / d0;
     return fmax(-2.0, fmin(2.0, b));
   }
-  __device__ double part(int k, double u0, double u1) const {
+  SPECNET_HD double part(int k, double u0, double u1) const {
     return cell(k) * ((u1 - u0) + 0.5 * beta(k) * ((u1 * u1 - u1) - (u0 * u0 - u0)));
   }
 };
 
-__device__ inline double apec_bin(const DevicePlan& m, int e, double kT, double abundance, double z, double norm) {
+SPECNET_HD inline double apec_bin(const DevicePlan& m, int e, double kT, double abundance, double z, double norm) {
   const double t = log(kT / m.a_kt_min) / log(m.a_kt_max / m.a_kt_min) * (m.a_temps - 1);
-  int tl = static_cast<int>(floor(t));
-  tl = max(0, min(m.a_temps - 2, tl));
+  const int tl = clamp_int(static_cast<int>(floor(t)), 0, m.a_temps - 2);
   const double w = t - tl;
   const double one_plus_z = 1.0 + z;
   const double scale = norm * m.a_em_per_norm / one_plus_z;
-  const ApecCells hhe{m, m.a_hhe + static_cast<size_t>(tl) * m.a_cells, w};
-  const ApecCells metals{m, m.a_metals + static_cast<size_t>(tl) * m.a_cells, w};
+  const ApecCells hhe{m.a_nodes, m.a_hhe + static_cast<size_t>(tl) * m.a_cells, m.a_cells, w};
+  const ApecCells metals{m.a_nodes, m.a_metals + static_cast<size_t>(tl) * m.a_cells, m.a_cells, w};
   const CellPos a = apec_locate(m, m.edges[e] * one_plus_z), b = apec_locate(m, m.edges[e + 1] * one_plus_z);
   double photons;
   if (a.k == b.k) {
@@ -291,7 +335,7 @@ __device__ inline double apec_bin(const DevicePlan& m, int e, double kT, double 
     for (int c = a.k + 1; c < b.k; ++c) photons += hhe.cell(c) + abundance * metals.cell(c);
   }
   double out = scale * photons;
-  // Lines whose observed energy lies in [edges[e], edges[e+1]), in table order (first by bisection).
+  // Lines whose observed energy lies in [edges[e], edges[e+1]), in table order (the first found by bisection).
   int l = 0, hi = m.a_lines;
   while (l < hi) {
     const int mid = (l + hi) >> 1;
@@ -305,35 +349,86 @@ __device__ inline double apec_bin(const DevicePlan& m, int e, double kT, double 
   return out;
 }
 
+// photons of bin e for spectrum b: T * (((term_0 + term_1) + ...)), parameter p of b at params_pn[p * n + b].
+SPECNET_HD inline double model_one(const DevicePlan& m, int e, int n, int b, const double* params_pn) {
+  double sum = 0;
+  for (int j = 0; j < m.num_terms; ++j) {
+    const double* q = params_pn + static_cast<size_t>(m.term_param[j]) * n + b;
+    const size_t s = static_cast<size_t>(n);
+    const double term = m.term_kind[j] == static_cast<int>(sim::PlanTerm::apec)
+                            ? apec_bin(m, e, q[0], q[s], q[2 * s], q[3 * s])
+                            : powerlaw_bin(m, e, q[0], q[s]);
+    sum = j == 0 ? term : sum + term;
+  }
+  if (m.tbabs_nh >= 0) sum = tbabs_bin(m, e, params_pn[static_cast<size_t>(m.tbabs_nh) * n + b]) * sum;
+  return sum;
+}
+
 // Blocks walk energy bins (y) so that every thread of a block takes the same branches; x walks the spectra.
 __global__ void model_kernel(DevicePlan m, int n, const double* params_pn, double* photons_en) {
-  for (int e = blockIdx.y; e < m.E; e += gridDim.y) {
-    for (int b = blockIdx.x * blockDim.x + threadIdx.x; b < n; b += blockDim.x * gridDim.x) {
-      double sum = 0;
-      for (int j = 0; j < m.num_terms; ++j) {
-        const double* q = params_pn + static_cast<size_t>(m.term_param[j]) * n + b;  // parameter p at q[p * n]
-        const double term = m.term_kind[j] == static_cast<int>(sim::PlanTerm::apec)
-                                ? apec_bin(m, e, q[0], q[static_cast<size_t>(n)], q[2 * static_cast<size_t>(n)],
-                                           q[3 * static_cast<size_t>(n)])
-                                : powerlaw_bin(m, e, q[0], q[static_cast<size_t>(n)]);
-        sum = j == 0 ? term : sum + term;
-      }
-      if (m.tbabs_nh >= 0) sum = tbabs_bin(m, e, params_pn[static_cast<size_t>(m.tbabs_nh) * n + b]) * sum;
-      photons_en[static_cast<size_t>(e) * n + b] = sum;
-    }
-  }
+  for (int e = blockIdx.y; e < m.E; e += gridDim.y)
+    for (int b = blockIdx.x * blockDim.x + threadIdx.x; b < n; b += blockDim.x * gridDim.x)
+      photons_en[static_cast<size_t>(e) * n + b] = model_one(m, e, n, b, params_pn);
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Stage 3: fold + background -> expected counts (H, n). A block owns kTileOutputs outputs x 32 spectra: its
-// warps each hold one output row for 32 spectra (one lane per spectrum), so the CSR entries are warp-uniform
-// loads, while the photons of the tile's energy window are staged through shared memory in chunks. Every
-// output sums its entries in ascending energy order with fused multiply-adds, as the CPU fold does.
+// Stage 3: fold + background -> expected counts (H, n). A block owns kTileOutputs outputs x 32 spectra: each
+// warp holds kOutputsPerWarp output rows for 32 spectra (one lane per spectrum), so CSR entries are warp-uniform
+// loads, while the photons of the tile's energy window pass through shared memory in chunks. Every output sums
+// its entries in ascending energy order with fused multiply-adds, as the CPU fold does.
 
 constexpr int kFoldWarps = 16;
 constexpr int kOutputsPerWarp = 2;
 constexpr int kTileOutputs = kFoldWarps * kOutputsPerWarp;
 constexpr int kChunkEnergies = 128;
+
+struct FoldThread {
+  long long k[kOutputsPerWarp], kend[kOutputsPerWarp];  // next and end entry of each output row
+  double acc[kOutputsPerWarp];
+};
+
+SPECNET_HD inline int fold_output(int tile, int warp, int j) { return tile * kTileOutputs + warp + kFoldWarps * j; }
+
+SPECNET_HD inline void fold_begin(const DevicePlan& m, int tile, int warp, FoldThread& t) {
+  for (int j = 0; j < kOutputsPerWarp; ++j) {
+    const int o = fold_output(tile, warp, j);
+    t.k[j] = o < m.H ? m.row_start[o] : 0;
+    t.kend[j] = o < m.H ? m.row_start[o + 1] : 0;
+    t.acc[j] = 0;
+  }
+}
+
+// Thread (warp, lane) stages rows warp, warp + kFoldWarps, ... of the chunk [c0, c0 + width) for spectrum b.
+SPECNET_HD inline void fold_load(int n, const double* photons_en, int c0, int width, int warp, int lane, int b,
+                                 double (*xs)[32]) {
+  for (int r = warp; r < width; r += kFoldWarps)
+    xs[r][lane] = b < n ? photons_en[static_cast<size_t>(c0 + r) * n + b] : 0.0;
+}
+
+// Consumes the entries of the thread's rows with energies in [c0, cend).
+SPECNET_HD inline void fold_step(const DevicePlan& m, int c0, int cend, int lane, const double (*xs)[32],
+                                 FoldThread& t) {
+  for (int j = 0; j < kOutputsPerWarp; ++j) {
+    for (; t.k[j] < t.kend[j]; ++t.k[j]) {
+      const int e = m.energy_index[t.k[j]];
+      if (e >= cend) break;
+      t.acc[j] = fma(m.value[t.k[j]], xs[e - c0][lane], t.acc[j]);
+    }
+  }
+}
+
+// counts = folded * t, then += background * scale (the CPU contracts the second into a fused multiply-add).
+SPECNET_HD inline void fold_end(const DevicePlan& m, int n, int tile, int warp, int b, const FoldThread& t,
+                                double* mean_hn) {
+  if (b >= n) return;
+  for (int j = 0; j < kOutputsPerWarp; ++j) {
+    const int o = fold_output(tile, warp, j);
+    if (o >= m.H) continue;
+    double mu = mul_rn(t.acc[j], m.source_scale);
+    if (m.background) mu = fma(m.background[o], m.background_scale, mu);
+    mean_hn[static_cast<size_t>(o) * n + b] = mu;
+  }
+}
 
 __global__ void __launch_bounds__(32 * kFoldWarps) fold_kernel(DevicePlan m, int n, const double* photons_en,
                                                                double* mean_hn) {
@@ -343,40 +438,16 @@ __global__ void __launch_bounds__(32 * kFoldWarps) fold_kernel(DevicePlan m, int
     const int2 window = m.tile_window[tile];
     for (int group = blockIdx.y; group * 32 < n; group += gridDim.y) {
       const int b = group * 32 + lane;
-      const bool valid = b < n;
-      long long k[kOutputsPerWarp], kend[kOutputsPerWarp];
-      double acc[kOutputsPerWarp];
-#pragma unroll
-      for (int j = 0; j < kOutputsPerWarp; ++j) {
-        const int o = tile * kTileOutputs + warp + kFoldWarps * j;
-        k[j] = o < m.H ? m.row_start[o] : 0;
-        kend[j] = o < m.H ? m.row_start[o + 1] : 0;
-        acc[j] = 0;
-      }
+      FoldThread t;
+      fold_begin(m, tile, warp, t);
       for (int c0 = window.x; c0 < window.y; c0 += kChunkEnergies) {
-        const int width = min(kChunkEnergies, window.y - c0), cend = c0 + width;
+        const int width = min(kChunkEnergies, window.y - c0);
         __syncthreads();  // the previous chunk is consumed
-        for (int r = warp; r < width; r += kFoldWarps)
-          xs[r][lane] = valid ? photons_en[static_cast<size_t>(c0 + r) * n + b] : 0.0;
+        fold_load(n, photons_en, c0, width, warp, lane, b, xs);
         __syncthreads();
-#pragma unroll
-        for (int j = 0; j < kOutputsPerWarp; ++j) {
-          for (; k[j] < kend[j]; ++k[j]) {
-            const int e = m.energy_index[k[j]];
-            if (e >= cend) break;
-            acc[j] = fma(m.value[k[j]], xs[e - c0][lane], acc[j]);
-          }
-        }
+        fold_step(m, c0, c0 + width, lane, xs, t);
       }
-#pragma unroll
-      for (int j = 0; j < kOutputsPerWarp; ++j) {
-        const int o = tile * kTileOutputs + warp + kFoldWarps * j;
-        if (!valid || o >= m.H) continue;
-        // counts *= t, then counts += rate * scale (contracted on the CPU as well).
-        double mu = __dmul_rn(acc[j], m.source_scale);
-        if (m.background) mu = fma(m.background[o], m.background_scale, mu);
-        mean_hn[static_cast<size_t>(o) * n + b] = mu;
-      }
+      fold_end(m, n, tile, warp, b, t, mean_hn);
     }
   }
 }
@@ -387,26 +458,30 @@ __global__ void __launch_bounds__(32 * kFoldWarps) fold_kernel(DevicePlan m, int
 
 constexpr int kBadMean = 1, kCountOverflow = 2;
 
+SPECNET_HD inline void poisson_one(int H, int n, int b, unsigned long long seed, long long first,
+                                   const double* mean_hn, int* counts_hn, int* status) {
+  Uniforms u(seed, 2ull * static_cast<unsigned long long>(first + b));
+  for (int h = 0; h < H; ++h) {
+    const size_t at = static_cast<size_t>(h) * n + b;
+    const double mu = mean_hn[at];
+    double c = 0;
+    if (!(mu >= 0 && mu <= DBL_MAX)) {
+      raise_flag(status, kBadMean);
+    } else if (mu > 0) {
+      c = mu < 10.0 ? poisson_inversion(mu, u) : poisson_ptrs(mu, u);
+      if (c > INT_MAX) {
+        raise_flag(status, kCountOverflow);
+        c = 0;
+      }
+    }
+    counts_hn[at] = static_cast<int>(c);
+  }
+}
+
 __global__ void poisson_kernel(int H, int n, unsigned long long seed, long long first, const double* mean_hn,
                                int* counts_hn, int* status) {
-  for (int b = blockIdx.x * blockDim.x + threadIdx.x; b < n; b += blockDim.x * gridDim.x) {
-    Uniforms u(seed, 2ull * static_cast<unsigned long long>(first + b));
-    for (int h = 0; h < H; ++h) {
-      const size_t at = static_cast<size_t>(h) * n + b;
-      const double mu = mean_hn[at];
-      double c = 0;
-      if (!(mu >= 0 && mu <= DBL_MAX)) {
-        atomicOr(status, kBadMean);
-      } else if (mu > 0) {
-        c = mu < 10.0 ? poisson_inversion(mu, u) : poisson_ptrs(mu, u);
-        if (c > INT_MAX) {
-          atomicOr(status, kCountOverflow);
-          c = 0;
-        }
-      }
-      counts_hn[at] = static_cast<int>(c);
-    }
-  }
+  for (int b = blockIdx.x * blockDim.x + threadIdx.x; b < n; b += blockDim.x * gridDim.x)
+    poisson_one(H, n, b, seed, first, mean_hn, counts_hn, status);
 }
 
 // (H, n) -> (n, H) through 32 x 32 shared tiles.
@@ -437,6 +512,155 @@ void check_launch(const char* kernel) {
   SPECNET_CHECK(err == cudaSuccess, "CUDA fakeit: launching ", kernel, ": ", cudaGetErrorString(err));
 }
 
+// The plan's arrays in the types the kernels read: host copies (for the CPU emulation and the upload) and their
+// device mirror, with the same member names so that make_view serves both.
+struct HostTables {
+  std::vector<double> edges, log_edges, tb_sigma, tb_weight, a_nodes, a_line_e, param_value, prior_lo, prior_hi;
+  std::vector<double> value, background;
+  std::vector<long long> tb_begin, row_start;
+  std::vector<float> a_hhe, a_metals, a_line_emis;
+  std::vector<int> param_source, prior_param, energy_index;
+  std::vector<unsigned char> prior_log;
+  std::vector<int2> tile_window;  // (tiles) energy range [x, y) of the entries of kTileOutputs outputs
+};
+
+HostTables host_tables(const sim::FakeitPlan& p) {
+  HostTables t;
+  t.edges = p.edges_kev;
+  t.log_edges = p.log_edges;
+  t.tb_begin = narrow<long long>(p.tbabs_bin_begin);
+  t.tb_sigma = p.tbabs_sigma22;
+  t.tb_weight = p.tbabs_weight;
+  const sim::ApecTable& a = sim::apec_table();
+  const std::size_t cells = static_cast<std::size_t>(a.num_cells), temps = static_cast<std::size_t>(a.num_temps);
+  t.a_nodes.assign(a.node_energy_kev, a.node_energy_kev + cells + 1);
+  t.a_hhe.assign(a.continuum_hhe, a.continuum_hhe + temps * cells);
+  t.a_metals.assign(a.continuum_metals, a.continuum_metals + temps * cells);
+  t.a_line_e.assign(a.line_energy_kev, a.line_energy_kev + a.num_lines);
+  t.a_line_emis.assign(a.line_emissivity, a.line_emissivity + static_cast<std::size_t>(a.num_lines) * temps);
+  t.param_value = p.param_value;
+  t.param_source = narrow<int>(p.param_source);
+  t.prior_param = narrow<int>(p.prior_param);
+  t.prior_lo = p.prior_lo;
+  t.prior_hi = p.prior_hi;
+  t.prior_log = p.prior_log;
+  t.row_start = narrow<long long>(p.row_start);
+  t.energy_index = narrow<int>(p.energy_index);
+  t.value = p.value;
+  t.background = p.background_rate;
+  const std::int64_t tiles = (p.H + kTileOutputs - 1) / kTileOutputs;
+  for (std::int64_t tile = 0; tile < tiles; ++tile) {
+    int lo = INT_MAX, hi = 0;
+    for (std::int64_t o = tile * kTileOutputs; o < std::min(p.H, (tile + 1) * kTileOutputs); ++o) {
+      if (p.row_start[o] == p.row_start[o + 1]) continue;  // empty rows contribute nothing
+      lo = std::min(lo, static_cast<int>(p.energy_index[p.row_start[o]]));
+      hi = std::max(hi, static_cast<int>(p.energy_index[p.row_start[o + 1] - 1]) + 1);
+    }
+    t.tile_window.push_back(lo < hi ? make_int2(lo, hi) : make_int2(0, 0));
+  }
+  return t;
+}
+
+struct DeviceTables {
+  DeviceArray<double> edges, log_edges, tb_sigma, tb_weight, a_nodes, a_line_e, param_value, prior_lo, prior_hi;
+  DeviceArray<double> value, background;
+  DeviceArray<long long> tb_begin, row_start;
+  DeviceArray<float> a_hhe, a_metals, a_line_emis;
+  DeviceArray<int> param_source, prior_param, energy_index;
+  DeviceArray<unsigned char> prior_log;
+  DeviceArray<int2> tile_window;
+
+  void upload(const HostTables& h) {
+    edges.upload(h.edges);
+    log_edges.upload(h.log_edges);
+    tb_sigma.upload(h.tb_sigma);
+    tb_weight.upload(h.tb_weight);
+    a_nodes.upload(h.a_nodes);
+    a_line_e.upload(h.a_line_e);
+    param_value.upload(h.param_value);
+    prior_lo.upload(h.prior_lo);
+    prior_hi.upload(h.prior_hi);
+    value.upload(h.value);
+    background.upload(h.background);
+    tb_begin.upload(h.tb_begin);
+    row_start.upload(h.row_start);
+    a_hhe.upload(h.a_hhe);
+    a_metals.upload(h.a_metals);
+    a_line_emis.upload(h.a_line_emis);
+    param_source.upload(h.param_source);
+    prior_param.upload(h.prior_param);
+    energy_index.upload(h.energy_index);
+    prior_log.upload(h.prior_log);
+    tile_window.upload(h.tile_window);
+  }
+};
+
+template <typename T>
+const T* ptr(const std::vector<T>& v) {
+  return v.empty() ? nullptr : v.data();
+}
+template <typename T>
+const T* ptr(const DeviceArray<T>& a) {
+  return a.get();
+}
+
+template <typename Tables>
+DevicePlan make_view(const sim::FakeitPlan& p, const Tables& t) {
+  DevicePlan v{};
+  v.E = static_cast<int>(p.E);
+  v.H = static_cast<int>(p.H);
+  v.P = static_cast<int>(p.P);
+  v.num_terms = static_cast<int>(p.term_kind.size());
+  v.num_priors = static_cast<int>(p.prior_param.size());
+  v.tbabs_nh = static_cast<int>(p.tbabs_nh);
+  for (int j = 0; j < v.num_terms; ++j) {
+    v.term_kind[j] = static_cast<int>(p.term_kind[j]);
+    v.term_param[j] = static_cast<int>(p.term_param[j]);
+  }
+  v.edges = ptr(t.edges);
+  v.log_edges = ptr(t.log_edges);
+  v.tb_begin = ptr(t.tb_begin);
+  v.tb_sigma = ptr(t.tb_sigma);
+  v.tb_weight = ptr(t.tb_weight);
+  const sim::ApecTable& a = sim::apec_table();
+  v.a_temps = a.num_temps;
+  v.a_cells = a.num_cells;
+  v.a_lines = a.num_lines;
+  v.a_kt_min = a.kt_min_kev;
+  v.a_kt_max = a.kt_max_kev;
+  v.a_em_per_norm = a.emission_measure_per_norm;
+  v.a_nodes = ptr(t.a_nodes);
+  v.a_hhe = ptr(t.a_hhe);
+  v.a_metals = ptr(t.a_metals);
+  v.a_line_e = ptr(t.a_line_e);
+  v.a_line_emis = ptr(t.a_line_emis);
+  v.param_value = ptr(t.param_value);
+  v.param_source = ptr(t.param_source);
+  v.prior_param = ptr(t.prior_param);
+  v.prior_lo = ptr(t.prior_lo);
+  v.prior_hi = ptr(t.prior_hi);
+  v.prior_log = ptr(t.prior_log);
+  v.row_start = ptr(t.row_start);
+  v.energy_index = ptr(t.energy_index);
+  v.value = ptr(t.value);
+  v.tile_window = ptr(t.tile_window);
+  v.num_tiles = static_cast<int>(t.tile_window.size());
+  v.background = ptr(t.background);  // null without a background
+  v.source_scale = p.source_scale;
+  v.background_scale = p.background_scale;
+  return v;
+}
+
+void check_flags(int flags) {
+  SPECNET_CHECK(!(flags & kBadMean), "CUDA fakeit: expected counts are negative or not finite (model or response "
+                "values out of range)");
+  SPECNET_CHECK(!(flags & kCountOverflow), "CUDA fakeit: a Poisson count exceeds the int32 range");
+}
+
+void check_range(std::int64_t first, std::int64_t n) {
+  SPECNET_CHECK(first >= 0 && n >= 0, "CUDA fakeit: bad range [", first, ", ", first + n, ")");
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------------------
@@ -463,15 +687,8 @@ void fakeit_device_free(void* p) {
 struct FakeitSimulator::Impl {
   sim::FakeitPlan plan;
   std::int64_t max_batch = 0;
+  DeviceTables tables;  // uploaded once
   DevicePlan view{};
-  // Uploaded once.
-  DeviceArray<double> edges, log_edges, tb_sigma, tb_weight, a_nodes, a_line_e, param_value, prior_lo, prior_hi;
-  DeviceArray<double> value, background;
-  DeviceArray<long long> tb_begin, row_start;
-  DeviceArray<float> a_hhe, a_metals, a_line_emis;
-  DeviceArray<int> param_source, prior_param, energy_index;
-  DeviceArray<unsigned char> prior_log;
-  DeviceArray<int2> tile_window;
   // Workspace for one batch of B <= max_batch spectra.
   DeviceArray<double> params_pn;   // (P, B)
   DeviceArray<double> photons_en;  // (E, B)
@@ -482,93 +699,11 @@ struct FakeitSimulator::Impl {
   DeviceArray<int> counts_out;     // (B, H)
   DeviceArray<double> params_out;  // (B, P)
 
-  void upload();
   void reserve(std::int64_t B);
   void run_batch(std::uint64_t seed, std::int64_t first, int B, int* d_counts, double* d_params);
   void fold(int B);
   void check_status();
 };
-
-void FakeitSimulator::Impl::upload() {
-  const sim::FakeitPlan& p = plan;
-  edges.upload(p.edges_kev);
-  log_edges.upload(p.log_edges);
-  tb_begin.upload(narrow<long long>(p.tbabs_bin_begin));
-  tb_sigma.upload(p.tbabs_sigma22);
-  tb_weight.upload(p.tbabs_weight);
-  const sim::ApecTable& t = sim::apec_table();
-  a_nodes.upload(t.node_energy_kev, static_cast<std::size_t>(t.num_cells) + 1);
-  a_hhe.upload(t.continuum_hhe, static_cast<std::size_t>(t.num_temps) * t.num_cells);
-  a_metals.upload(t.continuum_metals, static_cast<std::size_t>(t.num_temps) * t.num_cells);
-  a_line_e.upload(t.line_energy_kev, static_cast<std::size_t>(t.num_lines));
-  a_line_emis.upload(t.line_emissivity, static_cast<std::size_t>(t.num_lines) * t.num_temps);
-  param_value.upload(p.param_value);
-  param_source.upload(narrow<int>(p.param_source));
-  prior_param.upload(narrow<int>(p.prior_param));
-  prior_lo.upload(p.prior_lo);
-  prior_hi.upload(p.prior_hi);
-  prior_log.upload(p.prior_log);
-  row_start.upload(narrow<long long>(p.row_start));
-  energy_index.upload(narrow<int>(p.energy_index));
-  value.upload(p.value);
-  background.upload(p.background_rate);
-  // Energy window of each tile of outputs (empty rows contribute nothing).
-  const std::int64_t tiles = (p.H + kTileOutputs - 1) / kTileOutputs;
-  std::vector<int2> windows(static_cast<std::size_t>(tiles));
-  for (std::int64_t tile = 0; tile < tiles; ++tile) {
-    int lo = INT_MAX, hi = 0;
-    for (std::int64_t o = tile * kTileOutputs; o < std::min(p.H, (tile + 1) * kTileOutputs); ++o) {
-      if (p.row_start[o] == p.row_start[o + 1]) continue;
-      lo = std::min(lo, static_cast<int>(p.energy_index[p.row_start[o]]));
-      hi = std::max(hi, static_cast<int>(p.energy_index[p.row_start[o + 1] - 1]) + 1);
-    }
-    windows[tile] = lo < hi ? make_int2(lo, hi) : make_int2(0, 0);
-  }
-  tile_window.upload(windows);
-  status.resize(1);
-
-  DevicePlan& v = view;
-  v.E = static_cast<int>(p.E);
-  v.H = static_cast<int>(p.H);
-  v.P = static_cast<int>(p.P);
-  v.num_terms = static_cast<int>(p.term_kind.size());
-  v.num_priors = static_cast<int>(p.prior_param.size());
-  v.tbabs_nh = static_cast<int>(p.tbabs_nh);
-  for (int j = 0; j < v.num_terms; ++j) {
-    v.term_kind[j] = static_cast<int>(p.term_kind[j]);
-    v.term_param[j] = static_cast<int>(p.term_param[j]);
-  }
-  v.edges = edges.get();
-  v.log_edges = log_edges.get();
-  v.tb_begin = tb_begin.get();
-  v.tb_sigma = tb_sigma.get();
-  v.tb_weight = tb_weight.get();
-  v.a_temps = t.num_temps;
-  v.a_cells = t.num_cells;
-  v.a_lines = t.num_lines;
-  v.a_kt_min = t.kt_min_kev;
-  v.a_kt_max = t.kt_max_kev;
-  v.a_em_per_norm = t.emission_measure_per_norm;
-  v.a_nodes = a_nodes.get();
-  v.a_hhe = a_hhe.get();
-  v.a_metals = a_metals.get();
-  v.a_line_e = a_line_e.get();
-  v.a_line_emis = a_line_emis.get();
-  v.param_value = param_value.get();
-  v.param_source = param_source.get();
-  v.prior_param = prior_param.get();
-  v.prior_lo = prior_lo.get();
-  v.prior_hi = prior_hi.get();
-  v.prior_log = prior_log.get();
-  v.row_start = row_start.get();
-  v.energy_index = energy_index.get();
-  v.value = value.get();
-  v.tile_window = tile_window.get();
-  v.num_tiles = static_cast<int>(tiles);
-  v.background = p.background_rate.empty() ? nullptr : background.get();
-  v.source_scale = p.source_scale;
-  v.background_scale = p.background_scale;
-}
 
 // Workspace for batches of up to B spectra (grown on demand, never beyond max_batch).
 void FakeitSimulator::Impl::reserve(std::int64_t B) {
@@ -608,9 +743,7 @@ void FakeitSimulator::Impl::check_status() {
   int flags = 0;
   SPECNET_FAKEIT_CUDA(cudaMemcpy(&flags, status.get(), sizeof(int), cudaMemcpyDeviceToHost));
   SPECNET_FAKEIT_CUDA(cudaMemset(status.get(), 0, sizeof(int)));
-  SPECNET_CHECK(!(flags & kBadMean), "CUDA fakeit: expected counts are negative or not finite (model or response "
-                "values out of range)");
-  SPECNET_CHECK(!(flags & kCountOverflow), "CUDA fakeit: a Poisson count exceeds the int32 range");
+  check_flags(flags);
 }
 
 FakeitSimulator::FakeitSimulator(const sim::FakeitSetup& setup, const sim::CompositeModel& model,
@@ -623,9 +756,10 @@ FakeitSimulator::FakeitSimulator(const sim::FakeitSetup& setup, const sim::Compo
   SPECNET_CHECK(p.E < INT_MAX && p.H < INT_MAX && p.energy_index.size() < static_cast<std::size_t>(INT_MAX),
                 "CUDA fakeit: response too large");
   SPECNET_CHECK(fakeit_gpu_available(), "CUDA fakeit: no CUDA device is available");
-  // A batch's (E, B) buffers are indexed with size_t, its spectrum index with int.
   impl_->max_batch = max_batch;
-  impl_->upload();
+  impl_->tables.upload(host_tables(p));
+  impl_->view = make_view(p, impl_->tables);
+  impl_->status.resize(1);
   SPECNET_FAKEIT_CUDA(cudaMemset(impl_->status.get(), 0, sizeof(int)));
 }
 
@@ -637,7 +771,7 @@ std::int64_t FakeitSimulator::num_params() const { return impl_->plan.P; }
 
 void FakeitSimulator::simulate_device(std::uint64_t seed, std::int64_t first, std::int64_t n, std::int32_t* d_counts,
                                       double* d_params) {
-  SPECNET_CHECK(first >= 0 && n >= 0, "CUDA fakeit: bad range [", first, ", ", first + n, ")");
+  check_range(first, n);
   SPECNET_CHECK(n == 0 || d_counts != nullptr, "CUDA fakeit: null device counts buffer");
   Impl& s = *impl_;
   const std::int64_t H = s.plan.H, P = s.plan.P;
@@ -651,7 +785,7 @@ void FakeitSimulator::simulate_device(std::uint64_t seed, std::int64_t first, st
 
 void FakeitSimulator::simulate(std::uint64_t seed, std::int64_t first, std::int64_t n, double* counts,
                                double* params) {
-  SPECNET_CHECK(first >= 0 && n >= 0, "CUDA fakeit: bad range [", first, ", ", first + n, ")");
+  check_range(first, n);
   SPECNET_CHECK(n == 0 || counts != nullptr, "CUDA fakeit: null counts buffer");
   Impl& s = *impl_;
   const std::int64_t H = s.plan.H, P = s.plan.P, batch = std::min(n, s.max_batch);
@@ -713,4 +847,51 @@ void simulate_block_cuda(const sim::FakeitSetup& setup, const sim::CompositeMode
   sim.simulate(seed, first, n, counts, params);
 }
 
+namespace detail {
+
+void emulate_simulate_block(const sim::FakeitSetup& setup, const sim::CompositeModel& model,
+                            const std::vector<sim::Prior>& priors, std::uint64_t seed, std::int64_t first,
+                            std::int64_t n, double* counts, double* params) {
+  check_range(first, n);
+  SPECNET_CHECK(n <= INT_MAX / 2, "CUDA fakeit emulation: too many spectra (", n, ")");
+  SPECNET_CHECK(n == 0 || counts != nullptr, "CUDA fakeit emulation: null counts buffer");
+  const sim::FakeitPlan plan = sim::make_fakeit_plan(setup, model, priors);
+  const HostTables tables = host_tables(plan);
+  const DevicePlan m = make_view(plan, tables);
+  const int B = static_cast<int>(n);
+  std::vector<double> params_pn(static_cast<std::size_t>(m.P) * B), photons_en(static_cast<std::size_t>(m.E) * B),
+      mean_hn(static_cast<std::size_t>(m.H) * B);       // (P, B), (E, B), (H, B)
+  std::vector<int> counts_hn(static_cast<std::size_t>(m.H) * B);  // (H, B)
+  for (int b = 0; b < B; ++b) draw_params_one(m, seed, first, B, b, params_pn.data(), params);
+  for (int e = 0; e < m.E; ++e)
+    for (int b = 0; b < B; ++b) photons_en[static_cast<std::size_t>(e) * B + b] = model_one(m, e, B, b, params_pn.data());
+  // Every fold block in turn, its threads' phases in kernel order (the barriers are the phase boundaries).
+  std::vector<double> shared(kChunkEnergies * 32);  // (chunk energies, 32)
+  auto* xs = reinterpret_cast<double(*)[32]>(shared.data());
+  std::vector<FoldThread> threads(kFoldWarps * 32);  // (warps, lanes)
+  for (int tile = 0; tile < m.num_tiles; ++tile) {
+    const int2 window = m.tile_window[tile];
+    for (int group = 0; group * 32 < B; ++group) {
+      for (int w = 0; w < kFoldWarps; ++w)
+        for (int l = 0; l < 32; ++l) fold_begin(m, tile, w, threads[w * 32 + l]);
+      for (int c0 = window.x; c0 < window.y; c0 += kChunkEnergies) {
+        const int width = std::min(kChunkEnergies, window.y - c0);
+        for (int w = 0; w < kFoldWarps; ++w)
+          for (int l = 0; l < 32; ++l) fold_load(B, photons_en.data(), c0, width, w, l, group * 32 + l, xs);
+        for (int w = 0; w < kFoldWarps; ++w)
+          for (int l = 0; l < 32; ++l) fold_step(m, c0, c0 + width, l, xs, threads[w * 32 + l]);
+      }
+      for (int w = 0; w < kFoldWarps; ++w)
+        for (int l = 0; l < 32; ++l) fold_end(m, B, tile, w, group * 32 + l, threads[w * 32 + l], mean_hn.data());
+    }
+  }
+  int flags = 0;
+  for (int b = 0; b < B; ++b) poisson_one(m.H, B, b, seed, first, mean_hn.data(), counts_hn.data(), &flags);
+  check_flags(flags);
+  for (int b = 0; b < B; ++b)
+    for (int h = 0; h < m.H; ++h)
+      counts[static_cast<std::size_t>(b) * m.H + h] = counts_hn[static_cast<std::size_t>(h) * B + b];
+}
+
+}  // namespace detail
 }  // namespace specnet::cuda

@@ -56,4 +56,13 @@ void simulate_block_cuda(const sim::FakeitSetup& setup, const sim::CompositeMode
 void* fakeit_device_alloc(std::size_t bytes);
 void fakeit_device_free(void* p);
 
+namespace detail {
+// The kernels' per-thread code (parameter draws, model, tiled fold phases, Poisson) run on the CPU in kernel
+// order, so that machines without a GPU test the device arithmetic against simulate_block. Same results as
+// simulate_block_cuda; slow (single-threaded), for tests only.
+void emulate_simulate_block(const sim::FakeitSetup& setup, const sim::CompositeModel& model,
+                            const std::vector<sim::Prior>& priors, std::uint64_t seed, std::int64_t first,
+                            std::int64_t n, double* counts, double* params);
+}  // namespace detail
+
 }  // namespace specnet::cuda
