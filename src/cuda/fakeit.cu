@@ -215,6 +215,13 @@ struct DevicePlan {
   const float* a_metals;      // (temps, cells)
   const double* a_line_e;     // (lines)
   const float* a_line_emis;   // (lines, temps)
+  // Per apec term j: the continuum cells [prof_first, prof_first + prof_cells) that the grid can reach, held in
+  // the per-batch profile workspace from row prof_offset on (see apec_profile_kernel). With a fixed redshift
+  // the bin geometry is precomputed: cell and fraction of each edge, first line of each bin (else null).
+  int prof_first[kMaxTerms], prof_cells[kMaxTerms], prof_offset[kMaxTerms];
+  const int* geo_k[kMaxTerms];       // (E+1)
+  const double* geo_u[kMaxTerms];    // (E+1)
+  const int* geo_line[kMaxTerms];    // (E+1) lines of bin e: [geo_line[e], geo_line[e+1])
   // parameters
   const double* param_value;  // (P)
   const int* param_source;    // (P)
@@ -282,11 +289,10 @@ struct CellPos {
 };
 
 // Rest energy -> (cell, fraction of the cell), clamped to the node grid (apec.cpp's locate).
-SPECNET_HD inline CellPos apec_locate(const DevicePlan& m, double x) {
-  const double* node = m.a_nodes;
+SPECNET_HD inline CellPos apec_locate(const double* node, int cells, double x) {
   if (x <= node[0]) return {0, 0.0};
-  if (x >= node[m.a_cells]) return {m.a_cells - 1, 1.0};
-  int lo = 0, hi = m.a_cells;  // node[lo] <= x < node[hi]
+  if (x >= node[cells]) return {cells - 1, 1.0};
+  int lo = 0, hi = cells;  // node[lo] <= x < node[hi]
   while (hi - lo > 1) {
     const int mid = (lo + hi) >> 1;
     if (node[mid] <= x) lo = mid;
@@ -295,7 +301,25 @@ SPECNET_HD inline CellPos apec_locate(const DevicePlan& m, double x) {
   return {lo, (x - node[lo]) / (node[lo + 1] - node[lo])};
 }
 
-// One continuum component between table rows t and t + 1 (weight w of t + 1): apec.cpp's CellProfile, cell by cell.
+// First line whose observed energy E_l / (1 + z) is >= x (apec.cpp's add_lines walks the same comparisons).
+SPECNET_HD inline int apec_first_line(const double* line_e, int lines, double one_plus_z, double x) {
+  int l = 0, hi = lines;
+  while (l < hi) {
+    const int mid = (l + hi) >> 1;
+    if (line_e[mid] / one_plus_z < x) l = mid + 1;
+    else hi = mid;
+  }
+  return l;
+}
+
+// Temperature interpolation of apec.cpp: table row t and the weight w of row t + 1 (linear in log T).
+SPECNET_HD inline void apec_temperature(const DevicePlan& m, double kT, int& t, double& w) {
+  const double x = log(kT / m.a_kt_min) / log(m.a_kt_max / m.a_kt_min) * (m.a_temps - 1);
+  t = clamp_int(static_cast<int>(floor(x)), 0, m.a_temps - 2);
+  w = x - t;
+}
+
+// One continuum component between table rows t and t + 1: apec.cpp's CellProfile, cell by cell.
 struct ApecCells {
   const double* node;  // (cells + 1)
   const float* row;    // (2, cells) table rows t, t + 1
@@ -312,52 +336,113 @@ struct ApecCells {
     const double b = (dp - dm) / (mid_p - mid_m) * (node[k + 1] - node[k]) / d0;
     return fmax(-2.0, fmin(2.0, b));
   }
-  SPECNET_HD double part(int k, double u0, double u1) const {
-    return cell(k) * ((u1 - u0) + 0.5 * beta(k) * ((u1 * u1 - u1) - (u0 * u0 - u0)));
+};
+
+// Photons of a cell (total `cell`, slope `beta`) between fractions u0 <= u1 (CellProfile::part).
+SPECNET_HD inline double cell_part(double cell, double beta, double u0, double u1) {
+  return cell * ((u1 - u0) + 0.5 * beta * ((u1 * u1 - u1) - (u0 * u0 - u0)));
+}
+
+// Profile rows of apec term j for one spectrum (row r at p[r * n]): cells and slopes of H+He and metals over the
+// term's cell range, then w and t of the temperature interpolation. Computed once per spectrum, read by every bin.
+struct ApecProfile {
+  const double* p;
+  size_t n;
+  int first, cells;
+  SPECNET_HD double hhe_cell(int k) const { return p[(k - first) * n]; }
+  SPECNET_HD double hhe_beta(int k) const { return p[(cells + k - first) * n]; }
+  SPECNET_HD double metals_cell(int k) const { return p[(2 * cells + k - first) * n]; }
+  SPECNET_HD double metals_beta(int k) const { return p[(3 * cells + k - first) * n]; }
+  SPECNET_HD double w() const { return p[4 * static_cast<size_t>(cells) * n]; }
+  SPECNET_HD int t() const { return static_cast<int>(p[(4 * static_cast<size_t>(cells) + 1) * n]); }
+  // CellProfile parts of both components: hhe.part + abundance * metals.part.
+  SPECNET_HD double part(int k, double abundance, double u0, double u1) const {
+    return cell_part(hhe_cell(k), hhe_beta(k), u0, u1) + abundance * cell_part(metals_cell(k), metals_beta(k), u0, u1);
   }
 };
 
-SPECNET_HD inline double apec_bin(const DevicePlan& m, int e, double kT, double abundance, double z, double norm) {
-  const double t = log(kT / m.a_kt_min) / log(m.a_kt_max / m.a_kt_min) * (m.a_temps - 1);
-  const int tl = clamp_int(static_cast<int>(floor(t)), 0, m.a_temps - 2);
-  const double w = t - tl;
-  const double one_plus_z = 1.0 + z;
+SPECNET_HD inline int apec_profile_rows(int cells) { return 4 * cells + 2; }
+
+// Profile row r < prof_cells of apec term j (all four arrays at cell prof_first + r) for spectrum b; row 0 also
+// stores the temperature weights.
+SPECNET_HD inline void apec_profile_one(const DevicePlan& m, int j, int r, int n, int b, const double* params_pn,
+                                        double* profile) {
+  const double kT = params_pn[static_cast<size_t>(m.term_param[j]) * n + b];
+  int t;
+  double w;
+  apec_temperature(m, kT, t, w);
+  const ApecCells hhe{m.a_nodes, m.a_hhe + static_cast<size_t>(t) * m.a_cells, m.a_cells, w};
+  const ApecCells metals{m.a_nodes, m.a_metals + static_cast<size_t>(t) * m.a_cells, m.a_cells, w};
+  const int cells = m.prof_cells[j], k = m.prof_first[j] + r;
+  double* p = profile + static_cast<size_t>(m.prof_offset[j]) * n + b;
+  const size_t s = static_cast<size_t>(n);
+  p[r * s] = hhe.cell(k);
+  p[(cells + r) * s] = hhe.beta(k);
+  p[(2 * cells + r) * s] = metals.cell(k);
+  p[(3 * cells + r) * s] = metals.beta(k);
+  if (r == 0) {
+    p[4 * static_cast<size_t>(cells) * s] = w;
+    p[(4 * static_cast<size_t>(cells) + 1) * s] = t;
+  }
+}
+
+__global__ void apec_profile_kernel(DevicePlan m, int n, const double* params_pn, double* profile) {
+  for (int j = 0; j < m.num_terms; ++j) {
+    if (m.term_kind[j] != static_cast<int>(sim::PlanTerm::apec)) continue;
+    for (int r = blockIdx.y; r < m.prof_cells[j]; r += gridDim.y)
+      for (int b = blockIdx.x * blockDim.x + threadIdx.x; b < n; b += blockDim.x * gridDim.x)
+        apec_profile_one(m, j, r, n, b, params_pn, profile);
+  }
+}
+
+// apec term j in bin e for spectrum b (parameters kT, Abundanc, Redshift, norm at q[0], q[n], q[2n], q[3n]).
+SPECNET_HD inline double apec_bin(const DevicePlan& m, int j, int e, int n, int b, const double* q,
+                                  const double* profile) {
+  const size_t s = static_cast<size_t>(n);
+  const double abundance = q[s], one_plus_z = 1.0 + q[2 * s], norm = q[3 * s];
+  const ApecProfile prof{profile + static_cast<size_t>(m.prof_offset[j]) * n + b, s, m.prof_first[j],
+                         m.prof_cells[j]};
   const double scale = norm * m.a_em_per_norm / one_plus_z;
-  const ApecCells hhe{m.a_nodes, m.a_hhe + static_cast<size_t>(tl) * m.a_cells, m.a_cells, w};
-  const ApecCells metals{m.a_nodes, m.a_metals + static_cast<size_t>(tl) * m.a_cells, m.a_cells, w};
-  const CellPos a = apec_locate(m, m.edges[e] * one_plus_z), b = apec_locate(m, m.edges[e + 1] * one_plus_z);
-  double photons;
-  if (a.k == b.k) {
-    photons = hhe.part(a.k, a.u, b.u) + abundance * metals.part(a.k, a.u, b.u);
+  CellPos a, c;
+  int line, line_end;
+  if (m.geo_k[j]) {
+    a = {m.geo_k[j][e], m.geo_u[j][e]};
+    c = {m.geo_k[j][e + 1], m.geo_u[j][e + 1]};
+    line = m.geo_line[j][e];
+    line_end = m.geo_line[j][e + 1];
   } else {
-    photons = (hhe.part(a.k, a.u, 1.0) + abundance * metals.part(a.k, a.u, 1.0)) +
-              (hhe.part(b.k, 0.0, b.u) + abundance * metals.part(b.k, 0.0, b.u));
-    for (int c = a.k + 1; c < b.k; ++c) photons += hhe.cell(c) + abundance * metals.cell(c);
+    a = apec_locate(m.a_nodes, m.a_cells, m.edges[e] * one_plus_z);
+    c = apec_locate(m.a_nodes, m.a_cells, m.edges[e + 1] * one_plus_z);
+    line = apec_first_line(m.a_line_e, m.a_lines, one_plus_z, m.edges[e]);
+    line_end = m.a_lines;  // the loop below stops at the bin's upper edge
+  }
+  double photons;
+  if (a.k == c.k) {
+    photons = prof.part(a.k, abundance, a.u, c.u);
+  } else {
+    photons = prof.part(a.k, abundance, a.u, 1.0) + prof.part(c.k, abundance, 0.0, c.u);
+    for (int k = a.k + 1; k < c.k; ++k) photons += prof.hhe_cell(k) + abundance * prof.metals_cell(k);
   }
   double out = scale * photons;
-  // Lines whose observed energy lies in [edges[e], edges[e+1]), in table order (the first found by bisection).
-  int l = 0, hi = m.a_lines;
-  while (l < hi) {
-    const int mid = (l + hi) >> 1;
-    if (m.a_line_e[mid] / one_plus_z < m.edges[e]) l = mid + 1;
-    else hi = mid;
-  }
-  for (; l < m.a_lines && m.a_line_e[l] / one_plus_z < m.edges[e + 1]; ++l) {
-    const float* emis = m.a_line_emis + static_cast<size_t>(l) * m.a_temps + tl;
+  // Lines whose observed energy lies in [edges[e], edges[e+1]), in table order.
+  const double w = prof.w();
+  const int t = prof.t();
+  for (; line < line_end && m.a_line_e[line] / one_plus_z < m.edges[e + 1]; ++line) {
+    const float* emis = m.a_line_emis + static_cast<size_t>(line) * m.a_temps + t;
     out += scale * abundance * ((1 - w) * emis[0] + w * emis[1]);
   }
   return out;
 }
 
 // photons of bin e for spectrum b: T * (((term_0 + term_1) + ...)), parameter p of b at params_pn[p * n + b].
-SPECNET_HD inline double model_one(const DevicePlan& m, int e, int n, int b, const double* params_pn) {
+SPECNET_HD inline double model_one(const DevicePlan& m, int e, int n, int b, const double* params_pn,
+                                   const double* profile) {
   double sum = 0;
   for (int j = 0; j < m.num_terms; ++j) {
     const double* q = params_pn + static_cast<size_t>(m.term_param[j]) * n + b;
-    const size_t s = static_cast<size_t>(n);
     const double term = m.term_kind[j] == static_cast<int>(sim::PlanTerm::apec)
-                            ? apec_bin(m, e, q[0], q[s], q[2 * s], q[3 * s])
-                            : powerlaw_bin(m, e, q[0], q[s]);
+                            ? apec_bin(m, j, e, n, b, q, profile)
+                            : powerlaw_bin(m, e, q[0], q[static_cast<size_t>(n)]);
     sum = j == 0 ? term : sum + term;
   }
   if (m.tbabs_nh >= 0) sum = tbabs_bin(m, e, params_pn[static_cast<size_t>(m.tbabs_nh) * n + b]) * sum;
@@ -365,10 +450,11 @@ SPECNET_HD inline double model_one(const DevicePlan& m, int e, int n, int b, con
 }
 
 // Blocks walk energy bins (y) so that every thread of a block takes the same branches; x walks the spectra.
-__global__ void model_kernel(DevicePlan m, int n, const double* params_pn, double* photons_en) {
+__global__ void model_kernel(DevicePlan m, int n, const double* params_pn, const double* profile,
+                             double* photons_en) {
   for (int e = blockIdx.y; e < m.E; e += gridDim.y)
     for (int b = blockIdx.x * blockDim.x + threadIdx.x; b < n; b += blockDim.x * gridDim.x)
-      photons_en[static_cast<size_t>(e) * n + b] = model_one(m, e, n, b, params_pn);
+      photons_en[static_cast<size_t>(e) * n + b] = model_one(m, e, n, b, params_pn, profile);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -522,7 +608,41 @@ struct HostTables {
   std::vector<int> param_source, prior_param, energy_index;
   std::vector<unsigned char> prior_log;
   std::vector<int2> tile_window;  // (tiles) energy range [x, y) of the entries of kTileOutputs outputs
+  // apec terms with a fixed redshift: bin geometry (DevicePlan::geo_*), empty otherwise.
+  std::vector<int> geo_k[kMaxTerms], geo_line[kMaxTerms];
+  std::vector<double> geo_u[kMaxTerms];
+  // Profile workspace layout (DevicePlan::prof_*) and its rows per spectrum.
+  int prof_first[kMaxTerms] = {}, prof_cells[kMaxTerms] = {}, prof_offset[kMaxTerms] = {};
+  int prof_rows = 0;
 };
+
+// Cell ranges and, for a fixed redshift, the bin geometry of every apec term (the same HD functions the kernels
+// call, so the positions are those the kernels would compute).
+void add_apec_geometry(const sim::FakeitPlan& p, HostTables& t) {
+  const int cells = static_cast<int>(t.a_nodes.size()) - 1, lines = static_cast<int>(t.a_line_e.size());
+  for (std::size_t j = 0; j < p.term_kind.size(); ++j) {
+    if (p.term_kind[j] != sim::PlanTerm::apec) continue;
+    const std::int64_t z_param = p.term_param[j] + 2;
+    const bool z_drawn = std::find(p.prior_param.begin(), p.prior_param.end(), p.param_source[z_param]) !=
+                         p.prior_param.end();
+    int first = 0, last = cells - 1;
+    if (!z_drawn) {
+      const double one_plus_z = 1.0 + p.param_value[z_param];
+      for (std::int64_t e = 0; e <= p.E; ++e) {
+        const CellPos c = apec_locate(t.a_nodes.data(), cells, p.edges_kev[e] * one_plus_z);
+        t.geo_k[j].push_back(c.k);
+        t.geo_u[j].push_back(c.u);
+        t.geo_line[j].push_back(apec_first_line(t.a_line_e.data(), lines, one_plus_z, p.edges_kev[e]));
+      }
+      first = t.geo_k[j].front();
+      last = t.geo_k[j].back();
+    }
+    t.prof_first[j] = first;
+    t.prof_cells[j] = last - first + 1;
+    t.prof_offset[j] = t.prof_rows;
+    t.prof_rows += apec_profile_rows(t.prof_cells[j]);
+  }
+}
 
 HostTables host_tables(const sim::FakeitPlan& p) {
   HostTables t;
@@ -558,6 +678,7 @@ HostTables host_tables(const sim::FakeitPlan& p) {
     }
     t.tile_window.push_back(lo < hi ? make_int2(lo, hi) : make_int2(0, 0));
   }
+  add_apec_geometry(p, t);
   return t;
 }
 
@@ -569,8 +690,15 @@ struct DeviceTables {
   DeviceArray<int> param_source, prior_param, energy_index;
   DeviceArray<unsigned char> prior_log;
   DeviceArray<int2> tile_window;
+  DeviceArray<int> geo_k[kMaxTerms], geo_line[kMaxTerms];
+  DeviceArray<double> geo_u[kMaxTerms];
 
   void upload(const HostTables& h) {
+    for (int j = 0; j < kMaxTerms; ++j) {
+      geo_k[j].upload(h.geo_k[j]);
+      geo_line[j].upload(h.geo_line[j]);
+      geo_u[j].upload(h.geo_u[j]);
+    }
     edges.upload(h.edges);
     log_edges.upload(h.log_edges);
     tb_sigma.upload(h.tb_sigma);
@@ -604,8 +732,9 @@ const T* ptr(const DeviceArray<T>& a) {
   return a.get();
 }
 
+// Pointers from `t` (host or device arrays), the profile layout from the host tables `h`.
 template <typename Tables>
-DevicePlan make_view(const sim::FakeitPlan& p, const Tables& t) {
+DevicePlan make_view(const sim::FakeitPlan& p, const HostTables& h, const Tables& t) {
   DevicePlan v{};
   v.E = static_cast<int>(p.E);
   v.H = static_cast<int>(p.H);
@@ -616,6 +745,12 @@ DevicePlan make_view(const sim::FakeitPlan& p, const Tables& t) {
   for (int j = 0; j < v.num_terms; ++j) {
     v.term_kind[j] = static_cast<int>(p.term_kind[j]);
     v.term_param[j] = static_cast<int>(p.term_param[j]);
+    v.prof_first[j] = h.prof_first[j];
+    v.prof_cells[j] = h.prof_cells[j];
+    v.prof_offset[j] = h.prof_offset[j];
+    v.geo_k[j] = ptr(t.geo_k[j]);
+    v.geo_u[j] = ptr(t.geo_u[j]);
+    v.geo_line[j] = ptr(t.geo_line[j]);
   }
   v.edges = ptr(t.edges);
   v.log_edges = ptr(t.log_edges);
@@ -689,8 +824,10 @@ struct FakeitSimulator::Impl {
   std::int64_t max_batch = 0;
   DeviceTables tables;  // uploaded once
   DevicePlan view{};
+  int prof_rows = 0;
   // Workspace for one batch of B <= max_batch spectra.
   DeviceArray<double> params_pn;   // (P, B)
+  DeviceArray<double> profile;     // (prof_rows, B) apec cell profiles
   DeviceArray<double> photons_en;  // (E, B)
   DeviceArray<double> mean_hn;     // (H, B)
   DeviceArray<int> counts_hn;      // (H, B)
@@ -701,6 +838,7 @@ struct FakeitSimulator::Impl {
 
   void reserve(std::int64_t B);
   void run_batch(std::uint64_t seed, std::int64_t first, int B, int* d_counts, double* d_params);
+  void model(int B);
   void fold(int B);
   void check_status();
 };
@@ -710,9 +848,25 @@ void FakeitSimulator::Impl::reserve(std::int64_t B) {
   if (static_cast<std::int64_t>(photons_en.size()) >= B * plan.E) return;
   const auto b = static_cast<std::size_t>(B);
   params_pn.resize(static_cast<std::size_t>(plan.P) * b);
+  profile.resize(static_cast<std::size_t>(prof_rows) * b);
   photons_en.resize(static_cast<std::size_t>(plan.E) * b);
   mean_hn.resize(static_cast<std::size_t>(plan.H) * b);
   counts_hn.resize(static_cast<std::size_t>(plan.H) * b);
+}
+
+// params_pn -> photons_en for a batch of B.
+void FakeitSimulator::Impl::model(int B) {
+  const int threads = 256;
+  unsigned max_cells = 0;
+  for (int j = 0; j < view.num_terms; ++j) max_cells = std::max(max_cells, static_cast<unsigned>(view.prof_cells[j]));
+  if (max_cells > 0) {
+    apec_profile_kernel<<<dim3(blocks_for(B, threads), std::min(max_cells, 65535u)), threads>>>(
+        view, B, params_pn.get(), profile.get());
+    check_launch("apec_profile_kernel");
+  }
+  const dim3 grid(static_cast<unsigned>(blocks_for(B, threads)), static_cast<unsigned>(std::min(view.E, 65535)));
+  model_kernel<<<grid, threads>>>(view, B, params_pn.get(), profile.get(), photons_en.get());
+  check_launch("model_kernel");
 }
 
 void FakeitSimulator::Impl::fold(int B) {
@@ -727,9 +881,7 @@ void FakeitSimulator::Impl::run_batch(std::uint64_t seed, std::int64_t first, in
   const int threads = 256;
   draw_params_kernel<<<blocks_for(B, threads), threads>>>(view, seed, first, B, params_pn.get(), d_params);
   check_launch("draw_params_kernel");
-  const dim3 model_grid(static_cast<unsigned>(blocks_for(B, threads)), static_cast<unsigned>(std::min(view.E, 65535)));
-  model_kernel<<<model_grid, threads>>>(view, B, params_pn.get(), photons_en.get());
-  check_launch("model_kernel");
+  model(B);
   fold(B);
   // Small blocks so that even a modest batch spreads over every multiprocessor.
   poisson_kernel<<<blocks_for(B, 64), 64>>>(view.H, B, seed, first, mean_hn.get(), counts_hn.get(), status.get());
@@ -757,8 +909,10 @@ FakeitSimulator::FakeitSimulator(const sim::FakeitSetup& setup, const sim::Compo
                 "CUDA fakeit: response too large");
   SPECNET_CHECK(fakeit_gpu_available(), "CUDA fakeit: no CUDA device is available");
   impl_->max_batch = max_batch;
-  impl_->tables.upload(host_tables(p));
-  impl_->view = make_view(p, impl_->tables);
+  const HostTables host = host_tables(p);
+  impl_->tables.upload(host);
+  impl_->view = make_view(p, host, impl_->tables);
+  impl_->prof_rows = host.prof_rows;
   impl_->status.resize(1);
   SPECNET_FAKEIT_CUDA(cudaMemset(impl_->status.get(), 0, sizeof(int)));
 }
@@ -822,9 +976,7 @@ void FakeitSimulator::expected(const double* params, std::int64_t n, double* pho
     for (std::int64_t i = 0; i < B; ++i)
       for (std::int64_t q = 0; q < p.P; ++q) pn[q * B + i] = params[(c0 + i) * p.P + q];
     SPECNET_FAKEIT_CUDA(cudaMemcpy(s.params_pn.get(), pn.data(), sizeof(double) * p.P * B, cudaMemcpyHostToDevice));
-    const dim3 grid(static_cast<unsigned>(blocks_for(B, 256)), static_cast<unsigned>(std::min(s.view.E, 65535)));
-    model_kernel<<<grid, 256>>>(s.view, B, s.params_pn.get(), s.photons_en.get());
-    check_launch("model_kernel");
+    s.model(B);
     // (rows, B) on the device -> (B, rows) rows of the host output.
     auto fetch = [&](const double* d, std::int64_t rows, double* out) {
       staged.resize(static_cast<std::size_t>(rows * B));
@@ -857,14 +1009,20 @@ void emulate_simulate_block(const sim::FakeitSetup& setup, const sim::CompositeM
   SPECNET_CHECK(n == 0 || counts != nullptr, "CUDA fakeit emulation: null counts buffer");
   const sim::FakeitPlan plan = sim::make_fakeit_plan(setup, model, priors);
   const HostTables tables = host_tables(plan);
-  const DevicePlan m = make_view(plan, tables);
+  const DevicePlan m = make_view(plan, tables, tables);
   const int B = static_cast<int>(n);
   std::vector<double> params_pn(static_cast<std::size_t>(m.P) * B), photons_en(static_cast<std::size_t>(m.E) * B),
       mean_hn(static_cast<std::size_t>(m.H) * B);       // (P, B), (E, B), (H, B)
   std::vector<int> counts_hn(static_cast<std::size_t>(m.H) * B);  // (H, B)
+  std::vector<double> profile(static_cast<std::size_t>(tables.prof_rows) * B);  // (prof_rows, B)
   for (int b = 0; b < B; ++b) draw_params_one(m, seed, first, B, b, params_pn.data(), params);
+  for (int j = 0; j < m.num_terms; ++j)
+    if (m.term_kind[j] == static_cast<int>(sim::PlanTerm::apec))
+      for (int r = 0; r < m.prof_cells[j]; ++r)
+        for (int b = 0; b < B; ++b) apec_profile_one(m, j, r, B, b, params_pn.data(), profile.data());
   for (int e = 0; e < m.E; ++e)
-    for (int b = 0; b < B; ++b) photons_en[static_cast<std::size_t>(e) * B + b] = model_one(m, e, B, b, params_pn.data());
+    for (int b = 0; b < B; ++b)
+      photons_en[static_cast<std::size_t>(e) * B + b] = model_one(m, e, B, b, params_pn.data(), profile.data());
   // Every fold block in turn, its threads' phases in kernel order (the barriers are the phase boundaries).
   std::vector<double> shared(kChunkEnergies * 32);  // (chunk energies, 32)
   auto* xs = reinterpret_cast<double(*)[32]>(shared.data());
