@@ -8,24 +8,14 @@
 #include "specnet/context.h"
 #include "specnet/cuda/fakeit.h"
 #include "specnet/sim/fakeit.h"
-#include "specnet/sim/nustar_background.h"
+#include "nustar_fakeit_setup.h"
 
 using namespace specnet;
 using namespace specnet::sim;
 
 namespace {
 
-const FakeitSetup& setup() {
-  static const FakeitSetup s = [] {
-    InstrumentResponse r = builtin_response("nustar");
-    NustarRegion src, bkg;
-    bkg.area_arcmin2 = 4 * src.area_arcmin2;
-    std::vector<double> rate = nustar_background(r, bkg).total;
-    return make_fakeit_setup(std::move(r), 1e6, rate, nustar_backscal(src.area_arcmin2),
-                             nustar_backscal(bkg.area_arcmin2));
-  }();
-  return s;
-}
+const FakeitSetup& setup() { return bench::nustar_fakeit_setup(); }
 
 // 0: the 2T model with bench_fakeit's priors; 1: the 1T+IC model tbabs*(apec+powerlaw).
 CompositeModel model_of(int which) { return CompositeModel(which == 0 ? "tbabs*(apec+apec)" : "tbabs*(apec+powerlaw)"); }
