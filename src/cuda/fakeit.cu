@@ -616,9 +616,9 @@ struct HostTables {
   int prof_rows = 0;
 };
 
-// Cell ranges and, for a fixed redshift, the bin geometry of every apec term (the same HD functions the kernels
-// call, so the positions are those the kernels would compute).
-void add_apec_geometry(const sim::FakeitPlan& p, HostTables& t) {
+// Cell ranges and, for a fixed redshift (unless `any_redshift`), the bin geometry of every apec term (the same HD
+// functions the kernels call, so the positions are those the kernels would compute).
+void add_apec_geometry(const sim::FakeitPlan& p, bool any_redshift, HostTables& t) {
   const int cells = static_cast<int>(t.a_nodes.size()) - 1, lines = static_cast<int>(t.a_line_e.size());
   for (std::size_t j = 0; j < p.term_kind.size(); ++j) {
     if (p.term_kind[j] != sim::PlanTerm::apec) continue;
@@ -626,7 +626,7 @@ void add_apec_geometry(const sim::FakeitPlan& p, HostTables& t) {
     const bool z_drawn = std::find(p.prior_param.begin(), p.prior_param.end(), p.param_source[z_param]) !=
                          p.prior_param.end();
     int first = 0, last = cells - 1;
-    if (!z_drawn) {
+    if (!z_drawn && !any_redshift) {
       const double one_plus_z = 1.0 + p.param_value[z_param];
       for (std::int64_t e = 0; e <= p.E; ++e) {
         const CellPos c = apec_locate(t.a_nodes.data(), cells, p.edges_kev[e] * one_plus_z);
@@ -644,7 +644,8 @@ void add_apec_geometry(const sim::FakeitPlan& p, HostTables& t) {
   }
 }
 
-HostTables host_tables(const sim::FakeitPlan& p) {
+// `any_redshift`: no precomputed apec geometry, for parameters other than the plan's draws (expected()).
+HostTables host_tables(const sim::FakeitPlan& p, bool any_redshift = false) {
   HostTables t;
   t.edges = p.edges_kev;
   t.log_edges = p.log_edges;
@@ -678,7 +679,7 @@ HostTables host_tables(const sim::FakeitPlan& p) {
     }
     t.tile_window.push_back(lo < hi ? make_int2(lo, hi) : make_int2(0, 0));
   }
-  add_apec_geometry(p, t);
+  add_apec_geometry(p, any_redshift, t);
   return t;
 }
 
@@ -748,9 +749,10 @@ DevicePlan make_view(const sim::FakeitPlan& p, const HostTables& h, const Tables
     v.prof_first[j] = h.prof_first[j];
     v.prof_cells[j] = h.prof_cells[j];
     v.prof_offset[j] = h.prof_offset[j];
-    v.geo_k[j] = ptr(t.geo_k[j]);
-    v.geo_u[j] = ptr(t.geo_u[j]);
-    v.geo_line[j] = ptr(t.geo_line[j]);
+    const bool geometry = !h.geo_k[j].empty();  // t may hold geometry that h's layout does not use
+    v.geo_k[j] = geometry ? ptr(t.geo_k[j]) : nullptr;
+    v.geo_u[j] = geometry ? ptr(t.geo_u[j]) : nullptr;
+    v.geo_line[j] = geometry ? ptr(t.geo_line[j]) : nullptr;
   }
   v.edges = ptr(t.edges);
   v.log_edges = ptr(t.log_edges);
@@ -823,8 +825,9 @@ struct FakeitSimulator::Impl {
   sim::FakeitPlan plan;
   std::int64_t max_batch = 0;
   DeviceTables tables;  // uploaded once
-  DevicePlan view{};
-  int prof_rows = 0;
+  DevicePlan view{};       // the plan's draws: fixed redshifts use the precomputed apec geometry
+  DevicePlan any_view{};   // any parameters (expected()): every apec term locates its bins itself
+  int prof_rows = 0;       // rows of the larger of the two profile layouts
   // Workspace for one batch of B <= max_batch spectra.
   DeviceArray<double> params_pn;   // (P, B)
   DeviceArray<double> profile;     // (prof_rows, B) apec cell profiles
@@ -838,7 +841,7 @@ struct FakeitSimulator::Impl {
 
   void reserve(std::int64_t B);
   void run_batch(std::uint64_t seed, std::int64_t first, int B, int* d_counts, double* d_params);
-  void model(int B);
+  void model(const DevicePlan& v, int B);
   void fold(int B);
   void check_status();
 };
@@ -855,17 +858,17 @@ void FakeitSimulator::Impl::reserve(std::int64_t B) {
 }
 
 // params_pn -> photons_en for a batch of B.
-void FakeitSimulator::Impl::model(int B) {
+void FakeitSimulator::Impl::model(const DevicePlan& v, int B) {
   const int threads = 256;
   unsigned max_cells = 0;
-  for (int j = 0; j < view.num_terms; ++j) max_cells = std::max(max_cells, static_cast<unsigned>(view.prof_cells[j]));
+  for (int j = 0; j < v.num_terms; ++j) max_cells = std::max(max_cells, static_cast<unsigned>(v.prof_cells[j]));
   if (max_cells > 0) {
     apec_profile_kernel<<<dim3(blocks_for(B, threads), std::min(max_cells, 65535u)), threads>>>(
-        view, B, params_pn.get(), profile.get());
+        v, B, params_pn.get(), profile.get());
     check_launch("apec_profile_kernel");
   }
-  const dim3 grid(static_cast<unsigned>(blocks_for(B, threads)), static_cast<unsigned>(std::min(view.E, 65535)));
-  model_kernel<<<grid, threads>>>(view, B, params_pn.get(), profile.get(), photons_en.get());
+  const dim3 grid(static_cast<unsigned>(blocks_for(B, threads)), static_cast<unsigned>(std::min(v.E, 65535)));
+  model_kernel<<<grid, threads>>>(v, B, params_pn.get(), profile.get(), photons_en.get());
   check_launch("model_kernel");
 }
 
@@ -881,7 +884,7 @@ void FakeitSimulator::Impl::run_batch(std::uint64_t seed, std::int64_t first, in
   const int threads = 256;
   draw_params_kernel<<<blocks_for(B, threads), threads>>>(view, seed, first, B, params_pn.get(), d_params);
   check_launch("draw_params_kernel");
-  model(B);
+  model(view, B);
   fold(B);
   // Small blocks so that even a modest batch spreads over every multiprocessor.
   poisson_kernel<<<blocks_for(B, 64), 64>>>(view.H, B, seed, first, mean_hn.get(), counts_hn.get(), status.get());
@@ -912,7 +915,9 @@ FakeitSimulator::FakeitSimulator(const sim::FakeitSetup& setup, const sim::Compo
   const HostTables host = host_tables(p);
   impl_->tables.upload(host);
   impl_->view = make_view(p, host, impl_->tables);
-  impl_->prof_rows = host.prof_rows;
+  const HostTables any = host_tables(p, true);
+  impl_->any_view = make_view(p, any, impl_->tables);
+  impl_->prof_rows = std::max(host.prof_rows, any.prof_rows);
   impl_->status.resize(1);
   SPECNET_FAKEIT_CUDA(cudaMemset(impl_->status.get(), 0, sizeof(int)));
 }
@@ -976,7 +981,7 @@ void FakeitSimulator::expected(const double* params, std::int64_t n, double* pho
     for (std::int64_t i = 0; i < B; ++i)
       for (std::int64_t q = 0; q < p.P; ++q) pn[q * B + i] = params[(c0 + i) * p.P + q];
     SPECNET_FAKEIT_CUDA(cudaMemcpy(s.params_pn.get(), pn.data(), sizeof(double) * p.P * B, cudaMemcpyHostToDevice));
-    s.model(B);
+    s.model(s.any_view, B);
     // (rows, B) on the device -> (B, rows) rows of the host output.
     auto fetch = [&](const double* d, std::int64_t rows, double* out) {
       staged.resize(static_cast<std::size_t>(rows * B));
