@@ -158,13 +158,23 @@ double max_rel_diff(const double* gpu, const double* cpu, std::int64_t n) {
   return worst;
 }
 
-// GPU photons and expected counts against CompositeModel::evaluate + expected_counts for parameter sets.
-void check_model_matches(const std::string& expression, const std::vector<std::vector<std::pair<std::string, double>>>& sets) {
+// photons (n, E) and expected counts (n, H) of parameters (n, P) for `model`, on the GPU or emulated.
+using ExpectedFn = void (*)(const CompositeModel& model, const double* params, std::int64_t n, double* photons,
+                            double* expected_counts);
+void gpu_expected(const CompositeModel& m, const double* params, std::int64_t n, double* photons, double* mean) {
+  cuda::FakeitSimulator gpu(nustar_setup(), m, {}, 2);  // batches of 2: the sets also cross batch boundaries
+  gpu.expected(params, n, photons, mean);
+}
+void emulated_expected(const CompositeModel& m, const double* params, std::int64_t n, double* photons, double* mean) {
+  cuda::detail::emulate_expected(nustar_setup(), m, params, n, photons, mean);
+}
+
+// Photons and expected counts against CompositeModel::evaluate + expected_counts for parameter sets.
+void check_model_matches(ExpectedFn expected, const std::string& expression,
+                         const std::vector<std::vector<std::pair<std::string, double>>>& sets) {
   const FakeitSetup& s = nustar_setup();
   CompositeModel m(expression);
-  cuda::FakeitSimulator gpu(s, m, {}, 2);  // batches of 2: the sets also cross batch boundaries
-  const std::int64_t n = static_cast<std::int64_t>(sets.size()), P = m.num_params(), E = gpu.num_energies(),
-                     H = gpu.num_channels();
+  const std::int64_t n = static_cast<std::int64_t>(sets.size()), P = m.num_params(), E = 4096, H = 4096;
   std::vector<double> params(n * P), photons(n * E), mean(n * H);  // (n, P), (n, E), (n, H)
   std::vector<std::vector<double>> cpu_photons, cpu_mean;
   const std::vector<double> edges = s.response.energy_edges_kev();
@@ -176,7 +186,7 @@ void check_model_matches(const std::string& expression, const std::vector<std::v
     cpu_mean.emplace_back(H);
     expected_counts(s, cpu_photons.back().data(), cpu_mean.back().data());
   }
-  gpu.expected(params.data(), n, photons.data(), mean.data());
+  expected(m, params.data(), n, photons.data(), mean.data());
   for (std::int64_t i = 0; i < n; ++i) {
     const double dp = max_rel_diff(photons.data() + i * E, cpu_photons[i].data(), E);
     const double dm = max_rel_diff(mean.data() + i * H, cpu_mean[i].data(), H);
@@ -197,16 +207,27 @@ TEST_CASE("cuda fakeit: kernel code emulated on the CPU reproduces simulate_bloc
                      3, 0, 33);
 }
 
+// Parameter sets at the apec table edges, nH = 0, Gamma = 1, non-zero redshifts.
+void check_models(ExpectedFn expected) {
+  check_model_matches(expected, "tbabs*(apec+apec)",
+                      {{},
+                       {{"tbabs_1.nH", 3.0}, {"apec_2.kT", 0.31}, {"apec_3.kT", 24.9}},
+                       {{"tbabs_1.nH", 0.0}, {"apec_2.Redshift", 0.3}, {"apec_3.Abundanc", 2.5}},
+                       {{"tbabs_1.nH", 10.0}, {"apec_2.kT", 6.5}, {"apec_2.norm", 0.02}}});
+  check_model_matches(expected, "apec+powerlaw",
+                      {{{"powerlaw_2.PhoIndex", 1.0}},
+                       {{"powerlaw_2.PhoIndex", 2.3}, {"apec_1.kT", 4.0}},
+                       {{"powerlaw_2.PhoIndex", -1.5}, {"apec_1.Redshift", 1.2}}});
+  check_model_matches(expected, "tbabs*powerlaw", {{{"tbabs_1.nH", 0.2}}, {{"tbabs_1.nH", 50.0}}});
+}
+
+TEST_CASE("cuda fakeit: kernel model and fold code emulated on the CPU equal the CPU model to 1e-9") {
+  check_models(emulated_expected);
+}
+
 TEST_CASE("cuda fakeit: model photons and expected counts equal the CPU model to 1e-9") {
   if (!gpu_or_skip()) return;
-  check_model_matches("tbabs*(apec+apec)", {{},
-                                            {{"tbabs_1.nH", 3.0}, {"apec_2.kT", 0.31}, {"apec_3.kT", 24.9}},
-                                            {{"tbabs_1.nH", 0.0}, {"apec_2.Redshift", 0.3}, {"apec_3.Abundanc", 2.5}},
-                                            {{"tbabs_1.nH", 10.0}, {"apec_2.kT", 6.5}, {"apec_2.norm", 0.02}}});
-  check_model_matches("apec+powerlaw", {{{"powerlaw_2.PhoIndex", 1.0}},
-                                        {{"powerlaw_2.PhoIndex", 2.3}, {"apec_1.kT", 4.0}},
-                                        {{"powerlaw_2.PhoIndex", -1.5}, {"apec_1.Redshift", 1.2}}});
-  check_model_matches("tbabs*powerlaw", {{{"tbabs_1.nH", 0.2}}, {{"tbabs_1.nH", 50.0}}});
+  check_models(gpu_expected);
 }
 
 TEST_CASE("cuda fakeit: counts and parameters equal simulate_block for the same seed") {

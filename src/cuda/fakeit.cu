@@ -1004,6 +1004,53 @@ void simulate_block_cuda(const sim::FakeitSetup& setup, const sim::CompositeMode
   sim.simulate(seed, first, n, counts, params);
 }
 
+namespace {
+
+// The model stage on the CPU: apec profiles, then every bin (model_kernel's work items in turn).
+void emulate_model(const DevicePlan& m, int B, const double* params_pn, int prof_rows, double* photons_en) {
+  std::vector<double> profile(static_cast<std::size_t>(prof_rows) * B);  // (prof_rows, B)
+  for (int j = 0; j < m.num_terms; ++j)
+    if (m.term_kind[j] == static_cast<int>(sim::PlanTerm::apec))
+      for (int r = 0; r < m.prof_cells[j]; ++r)
+        for (int b = 0; b < B; ++b) apec_profile_one(m, j, r, B, b, params_pn, profile.data());
+  for (int e = 0; e < m.E; ++e)
+    for (int b = 0; b < B; ++b)
+      photons_en[static_cast<std::size_t>(e) * B + b] = model_one(m, e, B, b, params_pn, profile.data());
+}
+
+// The fold on the CPU: every fold block in turn, its threads' phases in kernel order (the barriers are the
+// phase boundaries).
+void emulate_fold(const DevicePlan& m, int B, const double* photons_en, double* mean_hn) {
+  std::vector<double> shared(kChunkEnergies * 32);  // (chunk energies, 32)
+  auto* xs = reinterpret_cast<double(*)[32]>(shared.data());
+  std::vector<FoldThread> threads(kFoldWarps * 32);  // (warps, lanes)
+  for (int tile = 0; tile < m.num_tiles; ++tile) {
+    const int2 window = m.tile_window[tile];
+    for (int group = 0; group * 32 < B; ++group) {
+      for (int w = 0; w < kFoldWarps; ++w)
+        for (int l = 0; l < 32; ++l) fold_begin(m, tile, w, threads[w * 32 + l]);
+      for (int c0 = window.x; c0 < window.y; c0 += kChunkEnergies) {
+        const int width = std::min(kChunkEnergies, window.y - c0);
+        for (int w = 0; w < kFoldWarps; ++w)
+          for (int l = 0; l < 32; ++l) fold_load(B, photons_en, c0, width, w, l, group * 32 + l, xs);
+        for (int w = 0; w < kFoldWarps; ++w)
+          for (int l = 0; l < 32; ++l) fold_step(m, c0, c0 + width, l, xs, threads[w * 32 + l]);
+      }
+      for (int w = 0; w < kFoldWarps; ++w)
+        for (int l = 0; l < 32; ++l) fold_end(m, B, tile, w, group * 32 + l, threads[w * 32 + l], mean_hn);
+    }
+  }
+}
+
+// (rows, B) -> (B, rows).
+template <typename T>
+void rows_to_spectra(const T* in, std::int64_t rows, std::int64_t B, double* out) {
+  for (std::int64_t b = 0; b < B; ++b)
+    for (std::int64_t r = 0; r < rows; ++r) out[b * rows + r] = in[r * B + b];
+}
+
+}  // namespace
+
 namespace detail {
 
 void emulate_simulate_block(const sim::FakeitSetup& setup, const sim::CompositeModel& model,
@@ -1017,43 +1064,35 @@ void emulate_simulate_block(const sim::FakeitSetup& setup, const sim::CompositeM
   const DevicePlan m = make_view(plan, tables, tables);
   const int B = static_cast<int>(n);
   std::vector<double> params_pn(static_cast<std::size_t>(m.P) * B), photons_en(static_cast<std::size_t>(m.E) * B),
-      mean_hn(static_cast<std::size_t>(m.H) * B);       // (P, B), (E, B), (H, B)
+      mean_hn(static_cast<std::size_t>(m.H) * B);                 // (P, B), (E, B), (H, B)
   std::vector<int> counts_hn(static_cast<std::size_t>(m.H) * B);  // (H, B)
-  std::vector<double> profile(static_cast<std::size_t>(tables.prof_rows) * B);  // (prof_rows, B)
   for (int b = 0; b < B; ++b) draw_params_one(m, seed, first, B, b, params_pn.data(), params);
-  for (int j = 0; j < m.num_terms; ++j)
-    if (m.term_kind[j] == static_cast<int>(sim::PlanTerm::apec))
-      for (int r = 0; r < m.prof_cells[j]; ++r)
-        for (int b = 0; b < B; ++b) apec_profile_one(m, j, r, B, b, params_pn.data(), profile.data());
-  for (int e = 0; e < m.E; ++e)
-    for (int b = 0; b < B; ++b)
-      photons_en[static_cast<std::size_t>(e) * B + b] = model_one(m, e, B, b, params_pn.data(), profile.data());
-  // Every fold block in turn, its threads' phases in kernel order (the barriers are the phase boundaries).
-  std::vector<double> shared(kChunkEnergies * 32);  // (chunk energies, 32)
-  auto* xs = reinterpret_cast<double(*)[32]>(shared.data());
-  std::vector<FoldThread> threads(kFoldWarps * 32);  // (warps, lanes)
-  for (int tile = 0; tile < m.num_tiles; ++tile) {
-    const int2 window = m.tile_window[tile];
-    for (int group = 0; group * 32 < B; ++group) {
-      for (int w = 0; w < kFoldWarps; ++w)
-        for (int l = 0; l < 32; ++l) fold_begin(m, tile, w, threads[w * 32 + l]);
-      for (int c0 = window.x; c0 < window.y; c0 += kChunkEnergies) {
-        const int width = std::min(kChunkEnergies, window.y - c0);
-        for (int w = 0; w < kFoldWarps; ++w)
-          for (int l = 0; l < 32; ++l) fold_load(B, photons_en.data(), c0, width, w, l, group * 32 + l, xs);
-        for (int w = 0; w < kFoldWarps; ++w)
-          for (int l = 0; l < 32; ++l) fold_step(m, c0, c0 + width, l, xs, threads[w * 32 + l]);
-      }
-      for (int w = 0; w < kFoldWarps; ++w)
-        for (int l = 0; l < 32; ++l) fold_end(m, B, tile, w, group * 32 + l, threads[w * 32 + l], mean_hn.data());
-    }
-  }
+  emulate_model(m, B, params_pn.data(), tables.prof_rows, photons_en.data());
+  emulate_fold(m, B, photons_en.data(), mean_hn.data());
   int flags = 0;
   for (int b = 0; b < B; ++b) poisson_one(m.H, B, b, seed, first, mean_hn.data(), counts_hn.data(), &flags);
   check_flags(flags);
+  rows_to_spectra(counts_hn.data(), m.H, B, counts);
+}
+
+void emulate_expected(const sim::FakeitSetup& setup, const sim::CompositeModel& model, const double* params,
+                      std::int64_t n, double* photons, double* expected_counts) {
+  SPECNET_CHECK(n >= 0 && n <= INT_MAX / 2 && (n == 0 || params != nullptr),
+                "CUDA fakeit emulation: expected() needs 0 <= n <= ", INT_MAX / 2, " and parameters");
+  const sim::FakeitPlan plan = sim::make_fakeit_plan(setup, model, {});
+  const HostTables tables = host_tables(plan, true);
+  const DevicePlan m = make_view(plan, tables, tables);
+  const int B = static_cast<int>(n);
+  std::vector<double> params_pn(static_cast<std::size_t>(m.P) * B), photons_en(static_cast<std::size_t>(m.E) * B),
+      mean_hn(static_cast<std::size_t>(m.H) * B);  // (P, B), (E, B), (H, B)
   for (int b = 0; b < B; ++b)
-    for (int h = 0; h < m.H; ++h)
-      counts[static_cast<std::size_t>(b) * m.H + h] = counts_hn[static_cast<std::size_t>(h) * B + b];
+    for (int q = 0; q < m.P; ++q) params_pn[static_cast<std::size_t>(q) * B + b] = params[static_cast<std::size_t>(b) * m.P + q];
+  emulate_model(m, B, params_pn.data(), tables.prof_rows, photons_en.data());
+  if (photons) rows_to_spectra(photons_en.data(), m.E, B, photons);
+  if (expected_counts) {
+    emulate_fold(m, B, photons_en.data(), mean_hn.data());
+    rows_to_spectra(mean_hn.data(), m.H, B, expected_counts);
+  }
 }
 
 }  // namespace detail

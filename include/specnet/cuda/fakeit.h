@@ -63,6 +63,9 @@ namespace detail {
 void emulate_simulate_block(const sim::FakeitSetup& setup, const sim::CompositeModel& model,
                             const std::vector<sim::Prior>& priors, std::uint64_t seed, std::int64_t first,
                             std::int64_t n, double* counts, double* params);
+// FakeitSimulator(setup, model, {}).expected(params, n, photons, expected_counts) the same way (no limit checks).
+void emulate_expected(const sim::FakeitSetup& setup, const sim::CompositeModel& model, const double* params,
+                      std::int64_t n, double* photons, double* expected_counts);
 }  // namespace detail
 
 }  // namespace specnet::cuda
