@@ -7,6 +7,7 @@
 
 #include "specnet/context.h"
 #include "specnet/cuda/fakeit.h"
+#include "specnet/cuda/runtime.h"
 #include "specnet/sim/fakeit.h"
 #include "nustar_fakeit_setup.h"
 
@@ -44,7 +45,7 @@ double cpu_rate(int which) {
 
 // range(0): spectra per call; range(1): model; range(2): spectra per GPU batch (workspace ~ 80 kB each).
 void BM_cuda_fakeit_nustar(benchmark::State& state) {
-  if (!cuda::fakeit_gpu_available()) {
+  if (!cuda::cuda_available()) {
     state.SkipWithError("no CUDA device");
     return;
   }
@@ -53,8 +54,9 @@ void BM_cuda_fakeit_nustar(benchmark::State& state) {
   const CompositeModel model = model_of(which);
   cuda::FakeitSimulator gpu(setup(), model, priors_of(which), state.range(2));
   const std::int64_t H = gpu.num_channels(), P = gpu.num_params();
-  auto* counts = static_cast<std::int32_t*>(cuda::fakeit_device_alloc(sizeof(std::int32_t) * n * H));  // (n, H)
-  auto* params = static_cast<double*>(cuda::fakeit_device_alloc(sizeof(double) * n * P));              // (n, P)
+  const std::size_t counts_bytes = sizeof(std::int32_t) * n * H, params_bytes = sizeof(double) * n * P;
+  auto* counts = static_cast<std::int32_t*>(cuda::device_alloc(counts_bytes));  // (n, H)
+  auto* params = static_cast<double*>(cuda::device_alloc(params_bytes));        // (n, P)
   std::int64_t first = 0;
   gpu.simulate_device(1, first, n, counts, params);  // workspace allocation and first-launch costs
   const auto t0 = std::chrono::steady_clock::now();
@@ -63,8 +65,8 @@ void BM_cuda_fakeit_nustar(benchmark::State& state) {
     gpu.simulate_device(1, first, n, counts, params);  // returns after a device synchronisation
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  cuda::fakeit_device_free(counts);
-  cuda::fakeit_device_free(params);
+  cuda::device_free(counts, counts_bytes);
+  cuda::device_free(params, params_bytes);
   const double rate = double(n) * state.iterations() / seconds, cpu = cpu_rate(which);
   state.counters["spectra/s"] = rate;
   state.counters["cpu2_spectra/s"] = cpu;

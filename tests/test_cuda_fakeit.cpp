@@ -13,6 +13,7 @@
 #include "specnet/sim/nustar_background.h"
 #ifdef SPECNET_WITH_CUDA
 #include "specnet/cuda/fakeit.h"
+#include "specnet/cuda/runtime.h"
 #endif
 
 using namespace specnet;
@@ -144,7 +145,7 @@ void check_counts_match(SimulateFn simulate, const CompositeModel& m, const std:
 
 
 bool gpu_or_skip() {
-  if (cuda::fakeit_gpu_available()) return true;
+  if (cuda::cuda_available()) return true;
   MESSAGE("skipped: no CUDA device on this machine (the GPU fakeit tests need one)");
   return false;
 }

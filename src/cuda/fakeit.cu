@@ -2,22 +2,15 @@
 // Poisson counts, each stage one kernel over a batch; reproduces sim::simulate_block (XSPEC fakeit) stream by stream.
 #include "specnet/cuda/fakeit.h"
 
-#include <cuda_runtime.h>
-
 #include <algorithm>
 #include <cfloat>
 #include <climits>
 #include <cmath>
 
+#include "specnet/cuda/kernel.cuh"
 #include "specnet/error.h"
 #include "specnet/sim/apec.h"
 #include "specnet/sim/fakeit_plan.h"
-
-#define SPECNET_FAKEIT_CUDA(call)                                                                      \
-  do {                                                                                                 \
-    const cudaError_t fakeit_err_ = (call);                                                            \
-    SPECNET_CHECK(fakeit_err_ == cudaSuccess, "CUDA fakeit: ", #call, ": ", cudaGetErrorString(fakeit_err_)); \
-  } while (0)
 
 // Per-thread code is __host__ __device__ so that detail::emulate_simulate_block can run it on the CPU.
 #define SPECNET_HD __host__ __device__
@@ -59,6 +52,7 @@ SPECNET_HD inline int clamp_int(int v, int lo, int hi) { return v < lo ? lo : v 
 // ---------------------------------------------------------------------------------------------------------
 // Device memory
 
+// A typed buffer from the caching device allocator; uploads run on the specnet stream.
 template <typename T>
 class DeviceArray {
  public:
@@ -70,12 +64,12 @@ class DeviceArray {
   void resize(std::size_t n) {
     if (n == n_) return;
     release();
-    if (n > 0) SPECNET_FAKEIT_CUDA(cudaMalloc(reinterpret_cast<void**>(&p_), n * sizeof(T)));
+    if (n > 0) p_ = static_cast<T*>(device_alloc(n * sizeof(T)));
     n_ = n;
   }
   void upload(const T* host, std::size_t n) {
     resize(n);
-    if (n > 0) SPECNET_FAKEIT_CUDA(cudaMemcpy(p_, host, n * sizeof(T), cudaMemcpyHostToDevice));
+    if (n > 0) copy_to_device(p_, host, n * sizeof(T));
   }
   void upload(const std::vector<T>& host) { upload(host.data(), host.size()); }
   T* get() const { return p_; }
@@ -83,7 +77,7 @@ class DeviceArray {
 
  private:
   void release() {
-    if (p_) cudaFree(p_);  // nothing useful to do with an error while freeing
+    if (p_) device_free(p_, n_ * sizeof(T));
     p_ = nullptr;
     n_ = 0;
   }
@@ -589,13 +583,9 @@ __global__ void transpose_kernel(const int* in_hn, int H, int n, int* out_nh) {
   }
 }
 
-int blocks_for(long long work, int threads, int cap = 65535) {
-  return static_cast<int>(std::max(1LL, std::min<long long>(cap, (work + threads - 1) / threads)));
-}
-
-void check_launch(const char* kernel) {
-  const cudaError_t err = cudaGetLastError();
-  SPECNET_CHECK(err == cudaSuccess, "CUDA fakeit: launching ", kernel, ": ", cudaGetErrorString(err));
+// Blocks for `work` items, at least 1 and at most 65535 (valid in every grid dimension; kernels grid-stride).
+unsigned grid_for(long long work, int threads) {
+  return static_cast<unsigned>(std::max(1LL, std::min<long long>(65535, (work + threads - 1) / threads)));
 }
 
 // The plan's arrays in the types the kernels read: host copies (for the CPU emulation and the upload) and their
@@ -802,25 +792,6 @@ void check_range(std::int64_t first, std::int64_t n) {
 
 // ---------------------------------------------------------------------------------------------------------
 
-bool fakeit_gpu_available() {
-  int count = 0;
-  if (cudaGetDeviceCount(&count) != cudaSuccess) {
-    cudaGetLastError();  // clear the sticky "no device" error
-    return false;
-  }
-  return count > 0;
-}
-
-void* fakeit_device_alloc(std::size_t bytes) {
-  void* p = nullptr;
-  if (bytes > 0) SPECNET_FAKEIT_CUDA(cudaMalloc(&p, bytes));
-  return p;
-}
-
-void fakeit_device_free(void* p) {
-  if (p) cudaFree(p);
-}
-
 struct FakeitSimulator::Impl {
   sim::FakeitPlan plan;
   std::int64_t max_batch = 0;
@@ -863,41 +834,41 @@ void FakeitSimulator::Impl::model(const DevicePlan& v, int B) {
   unsigned max_cells = 0;
   for (int j = 0; j < v.num_terms; ++j) max_cells = std::max(max_cells, static_cast<unsigned>(v.prof_cells[j]));
   if (max_cells > 0) {
-    apec_profile_kernel<<<dim3(blocks_for(B, threads), std::min(max_cells, 65535u)), threads>>>(
+    apec_profile_kernel<<<dim3(grid_for(B, threads), std::min(max_cells, 65535u)), threads, 0, stream()>>>(
         v, B, params_pn.get(), profile.get());
-    check_launch("apec_profile_kernel");
+    SPECNET_CUDA_CHECK_LAUNCH("apec_profile_kernel");
   }
-  const dim3 grid(static_cast<unsigned>(blocks_for(B, threads)), static_cast<unsigned>(std::min(v.E, 65535)));
-  model_kernel<<<grid, threads>>>(v, B, params_pn.get(), profile.get(), photons_en.get());
-  check_launch("model_kernel");
+  const dim3 grid(static_cast<unsigned>(grid_for(B, threads)), static_cast<unsigned>(std::min(v.E, 65535)));
+  model_kernel<<<grid, threads, 0, stream()>>>(v, B, params_pn.get(), profile.get(), photons_en.get());
+  SPECNET_CUDA_CHECK_LAUNCH("model_kernel");
 }
 
 void FakeitSimulator::Impl::fold(int B) {
   const dim3 block(32, kFoldWarps);
-  const dim3 grid(static_cast<unsigned>(std::min(view.num_tiles, 65535)), static_cast<unsigned>(blocks_for(B, 32)));
-  fold_kernel<<<grid, block>>>(view, B, photons_en.get(), mean_hn.get());
-  check_launch("fold_kernel");
+  const dim3 grid(static_cast<unsigned>(std::min(view.num_tiles, 65535)), static_cast<unsigned>(grid_for(B, 32)));
+  fold_kernel<<<grid, block, 0, stream()>>>(view, B, photons_en.get(), mean_hn.get());
+  SPECNET_CUDA_CHECK_LAUNCH("fold_kernel");
 }
 
 void FakeitSimulator::Impl::run_batch(std::uint64_t seed, std::int64_t first, int B, int* d_counts,
                                       double* d_params) {
   const int threads = 256;
-  draw_params_kernel<<<blocks_for(B, threads), threads>>>(view, seed, first, B, params_pn.get(), d_params);
-  check_launch("draw_params_kernel");
+  draw_params_kernel<<<grid_for(B, threads), threads, 0, stream()>>>(view, seed, first, B, params_pn.get(), d_params);
+  SPECNET_CUDA_CHECK_LAUNCH("draw_params_kernel");
   model(view, B);
   fold(B);
   // Small blocks so that even a modest batch spreads over every multiprocessor.
-  poisson_kernel<<<blocks_for(B, 64), 64>>>(view.H, B, seed, first, mean_hn.get(), counts_hn.get(), status.get());
-  check_launch("poisson_kernel");
-  const dim3 tgrid(static_cast<unsigned>(blocks_for(B, 32)), static_cast<unsigned>(blocks_for(view.H, 32)));
-  transpose_kernel<<<tgrid, dim3(32, 8)>>>(counts_hn.get(), view.H, B, d_counts);
-  check_launch("transpose_kernel");
+  poisson_kernel<<<grid_for(B, 64), 64, 0, stream()>>>(view.H, B, seed, first, mean_hn.get(), counts_hn.get(), status.get());
+  SPECNET_CUDA_CHECK_LAUNCH("poisson_kernel");
+  const dim3 tgrid(static_cast<unsigned>(grid_for(B, 32)), static_cast<unsigned>(grid_for(view.H, 32)));
+  transpose_kernel<<<tgrid, dim3(32, 8), 0, stream()>>>(counts_hn.get(), view.H, B, d_counts);
+  SPECNET_CUDA_CHECK_LAUNCH("transpose_kernel");
 }
 
 void FakeitSimulator::Impl::check_status() {
   int flags = 0;
-  SPECNET_FAKEIT_CUDA(cudaMemcpy(&flags, status.get(), sizeof(int), cudaMemcpyDeviceToHost));
-  SPECNET_FAKEIT_CUDA(cudaMemset(status.get(), 0, sizeof(int)));
+  copy_to_host(&flags, status.get(), sizeof(int));  // waits for the batches queued before it
+  memset_zero(status.get(), sizeof(int));
   check_flags(flags);
 }
 
@@ -910,7 +881,7 @@ FakeitSimulator::FakeitSimulator(const sim::FakeitSetup& setup, const sim::Compo
   const sim::FakeitPlan& p = impl_->plan;
   SPECNET_CHECK(p.E < INT_MAX && p.H < INT_MAX && p.energy_index.size() < static_cast<std::size_t>(INT_MAX),
                 "CUDA fakeit: response too large");
-  SPECNET_CHECK(fakeit_gpu_available(), "CUDA fakeit: no CUDA device is available");
+  SPECNET_CHECK(cuda_available(), "CUDA fakeit: no CUDA device is available");
   impl_->max_batch = max_batch;
   const HostTables host = host_tables(p);
   impl_->tables.upload(host);
@@ -919,7 +890,7 @@ FakeitSimulator::FakeitSimulator(const sim::FakeitSetup& setup, const sim::Compo
   impl_->any_view = make_view(p, any, impl_->tables);
   impl_->prof_rows = std::max(host.prof_rows, any.prof_rows);
   impl_->status.resize(1);
-  SPECNET_FAKEIT_CUDA(cudaMemset(impl_->status.get(), 0, sizeof(int)));
+  memset_zero(impl_->status.get(), sizeof(int));
 }
 
 FakeitSimulator::~FakeitSimulator() = default;
@@ -954,12 +925,10 @@ void FakeitSimulator::simulate(std::uint64_t seed, std::int64_t first, std::int6
   for (std::int64_t c0 = 0; c0 < n; c0 += batch) {
     const std::int64_t B = std::min(batch, n - c0);
     simulate_device(seed, first + c0, B, s.counts_out.get(), s.params_out.get());
-    SPECNET_FAKEIT_CUDA(cudaMemcpy(host_counts.data(), s.counts_out.get(), sizeof(int) * B * H,
-                                   cudaMemcpyDeviceToHost));
+    copy_to_host(host_counts.data(), s.counts_out.get(), sizeof(int) * B * H);
     for (std::int64_t i = 0; i < B * H; ++i) counts[c0 * H + i] = host_counts[i];
     if (params)
-      SPECNET_FAKEIT_CUDA(cudaMemcpy(params + c0 * P, s.params_out.get(), sizeof(double) * B * P,
-                                     cudaMemcpyDeviceToHost));
+      copy_to_host(params + c0 * P, s.params_out.get(), sizeof(double) * B * P);
   }
 }
 
@@ -980,12 +949,12 @@ void FakeitSimulator::expected(const double* params, std::int64_t n, double* pho
     const int B = static_cast<int>(std::min(batch, n - c0));
     for (std::int64_t i = 0; i < B; ++i)
       for (std::int64_t q = 0; q < p.P; ++q) pn[q * B + i] = params[(c0 + i) * p.P + q];
-    SPECNET_FAKEIT_CUDA(cudaMemcpy(s.params_pn.get(), pn.data(), sizeof(double) * p.P * B, cudaMemcpyHostToDevice));
+    copy_to_device(s.params_pn.get(), pn.data(), sizeof(double) * p.P * B);
     s.model(s.any_view, B);
     // (rows, B) on the device -> (B, rows) rows of the host output.
     auto fetch = [&](const double* d, std::int64_t rows, double* out) {
       staged.resize(static_cast<std::size_t>(rows * B));
-      SPECNET_FAKEIT_CUDA(cudaMemcpy(staged.data(), d, sizeof(double) * rows * B, cudaMemcpyDeviceToHost));
+      copy_to_host(staged.data(), d, sizeof(double) * rows * B);
       for (std::int64_t i = 0; i < B; ++i)
         for (std::int64_t r = 0; r < rows; ++r) out[(c0 + i) * rows + r] = staged[r * B + i];
     };

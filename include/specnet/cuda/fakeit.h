@@ -10,12 +10,10 @@
 
 namespace specnet::cuda {
 
-// True when the CUDA backend is compiled in and a CUDA device can be used.
-bool fakeit_gpu_available();
-
 // Device-resident simulation of one (setup, model, priors): the response, tables and background are uploaded
 // once. Spectrum i uses Philox streams (seed, 2i + 1) for its parameters and (seed, 2i) for its counts, so the
 // spectra equal sim::simulate_block's (see docs/cuda_fakeit.md for when rounding can make a count differ).
+// Work runs on the specnet stream (cuda/runtime.h) with memory from its caching allocator.
 // Errors: everything make_fakeit_plan rejects, no GPU, max_batch < 1, CUDA failures, and expected counts that
 // are negative or not finite (reported after the launch, as simulate_block reports them).
 class FakeitSimulator {
@@ -51,10 +49,6 @@ class FakeitSimulator {
 void simulate_block_cuda(const sim::FakeitSetup& setup, const sim::CompositeModel& model,
                          const std::vector<sim::Prior>& priors, std::uint64_t seed, std::int64_t first,
                          std::int64_t n, double* counts, double* params);
-
-// Device allocation helpers for callers of simulate_device (benchmarks, training loops).
-void* fakeit_device_alloc(std::size_t bytes);
-void fakeit_device_free(void* p);
 
 namespace detail {
 // The kernels' per-thread code (parameter draws, model, tiled fold phases, Poisson) run on the CPU in kernel
