@@ -969,7 +969,7 @@ void FakeitSimulator::expected(const double* params, std::int64_t n, double* pho
 void simulate_block_cuda(const sim::FakeitSetup& setup, const sim::CompositeModel& model,
                          const std::vector<sim::Prior>& priors, std::uint64_t seed, std::int64_t first,
                          std::int64_t n, double* counts, double* params) {
-  FakeitSimulator sim(setup, model, priors, std::max<std::int64_t>(1, std::min<std::int64_t>(n, 32768)));
+  FakeitSimulator sim(setup, model, priors, std::max<std::int64_t>(1, std::min(n, kFakeitDefaultBatch)));
   sim.simulate(seed, first, n, counts, params);
 }
 

@@ -8,7 +8,13 @@
 #include "specnet/sim/composite_model.h"
 #include "specnet/sim/fakeit.h"
 
+// Defined only in builds with the CUDA backend (SPECNET_WITH_CUDA).
+#ifdef SPECNET_WITH_CUDA
 namespace specnet::cuda {
+
+// Spectra per GPU batch by default: enough threads for the per-spectrum Poisson stage to fill an H100/H200,
+// at ~100 kB of workspace each (photons, expected counts, counts, apec profiles).
+constexpr std::int64_t kFakeitDefaultBatch = 131072;
 
 // Device-resident simulation of one (setup, model, priors): the response, tables and background are uploaded
 // once. Spectrum i uses Philox streams (seed, 2i + 1) for its parameters and (seed, 2i) for its counts, so the
@@ -19,7 +25,7 @@ namespace specnet::cuda {
 class FakeitSimulator {
  public:
   FakeitSimulator(const sim::FakeitSetup& setup, const sim::CompositeModel& model,
-                  const std::vector<sim::Prior>& priors, std::int64_t max_batch = 32768);
+                  const std::vector<sim::Prior>& priors, std::int64_t max_batch = kFakeitDefaultBatch);
   ~FakeitSimulator();
   FakeitSimulator(const FakeitSimulator&) = delete;
   FakeitSimulator& operator=(const FakeitSimulator&) = delete;
@@ -63,3 +69,4 @@ void emulate_expected(const sim::FakeitSetup& setup, const sim::CompositeModel& 
 }  // namespace detail
 
 }  // namespace specnet::cuda
+#endif  // SPECNET_WITH_CUDA
