@@ -43,7 +43,7 @@ double cpu_rate(int which) {
   return rate[which];
 }
 
-// range(0): spectra per call; range(1): model; range(2): spectra per GPU batch (workspace ~ 80 kB each).
+// range(0): spectra per call; range(1): model; range(2): spectra per GPU batch (workspace ~100 kB each).
 void BM_cuda_fakeit_nustar(benchmark::State& state) {
   if (!cuda::cuda_available()) {
     state.SkipWithError("no CUDA device");
@@ -79,6 +79,7 @@ void BM_cuda_fakeit_nustar(benchmark::State& state) {
 BENCHMARK(BM_cuda_fakeit_nustar)
     ->Args({1 << 16, 0, 1 << 16})
     ->Args({1 << 18, 0, 1 << 18})
+    ->Args({1000000, 0, 1 << 17})
     ->Args({1000000, 0, 1 << 18})
     ->Args({1000000, 1, 1 << 18})
     ->Unit(benchmark::kMillisecond)
