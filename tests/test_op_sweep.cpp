@@ -77,13 +77,13 @@ TEST_CASE("op sweep: CUDA parity with the CPU kernels") {
     for (const auto& c : op_registry()) {
       for (DType dtype : {DType::f32, DType::f64}) {
         CAPTURE(c.name);
-        CAPTURE(dtype_name(dtype));
+        CAPTURE(std::string(dtype_name(dtype)));
         const std::vector<Tensor> ref = run_op_case(c, dtype, Device::cpu);
         std::vector<Tensor> got;
         try {
           got = run_op_case(c, dtype, dev);
         } catch (const Error& e) {
-          FAIL_CHECK(c.name, " failed on ", device_name(dev), ": ", e.what());
+          FAIL_CHECK(c.name, " failed on ", std::string(device_name(dev)), ": ", std::string(e.what()));
           continue;
         }
         REQUIRE(got.size() == ref.size());
