@@ -1,0 +1,157 @@
+// Private helpers for the CUDA layer kernels (src/cuda/{linear,conv1d,...}.cu): checked launches, grid-stride
+// loops, row-major cuBLAS GEMMs, grow-only scratch buffers and a deterministic per-channel reduction (no atomics).
+#pragma once
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstdint>
+
+#include "specnet/error.h"
+
+namespace specnet::cuda::detail {
+
+// Throws specnet::Error naming the failing call (file:line) when a CUDA / cuBLAS call fails.
+void throw_cuda(cudaError_t e, const char* call, const char* file, int line);
+void throw_cublas(cublasStatus_t s, const char* call, const char* file, int line);
+
+#define SPECNET_LAYER_CUDA(call)                                                                  \
+  do {                                                                                            \
+    const cudaError_t specnet_e_ = (call);                                                        \
+    if (specnet_e_ != cudaSuccess) ::specnet::cuda::detail::throw_cuda(specnet_e_, #call, __FILE__, __LINE__); \
+  } while (0)
+#define SPECNET_LAYER_CUBLAS(call)                                                                \
+  do {                                                                                            \
+    const cublasStatus_t specnet_s_ = (call);                                                     \
+    if (specnet_s_ != CUBLAS_STATUS_SUCCESS)                                                      \
+      ::specnet::cuda::detail::throw_cublas(specnet_s_, #call, __FILE__, __LINE__);               \
+  } while (0)
+// After every kernel launch: a bad configuration surfaces here, not in a later unrelated call.
+#define SPECNET_LAYER_LAUNCHED(name) SPECNET_LAYER_CUDA(cudaPeekAtLastError())
+
+// The stream all layer kernels run on and a cuBLAS handle bound to it (one per host thread).
+cudaStream_t layer_stream();
+cublasHandle_t layer_blas();
+
+// Grow-only device scratch of at least `bytes`, one buffer per (host thread, slot). Kernels on one stream
+// are ordered, so a slot may be reused by the next call; a kernel function never uses one slot for two
+// live buffers. Slots: 0, 1 conv columns; 2, 3 channel reductions; 4-6 GRU sequences.
+void* scratch_bytes(int slot, std::size_t bytes);
+template <typename T>
+T* scratch(int slot, std::int64_t n) {
+  return static_cast<T*>(scratch_bytes(slot, static_cast<std::size_t>(std::max<std::int64_t>(n, 1)) * sizeof(T)));
+}
+
+constexpr int kThreads = 256;
+// Blocks for a grid-stride loop over n items: enough to fill a large GPU, capped so the grid stays legal.
+inline unsigned blocks_for(std::int64_t n, int threads = kThreads) {
+  const std::int64_t b = (n + threads - 1) / threads;
+  return static_cast<unsigned>(std::clamp<std::int64_t>(b, 1, 65536));
+}
+
+// for (i = this thread's first item; i < n; i += all threads): 64-bit indices, any grid size.
+#define SPECNET_GRID_STRIDE(i, n)                                                     \
+  for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < (n); \
+       i += std::int64_t(gridDim.x) * blockDim.x)
+
+// cuBLAS takes int dimensions; larger problems are refused with a clear message.
+inline int blas_dim(std::int64_t v, const char* what) {
+  SPECNET_CHECK(v >= 0 && v <= INT_MAX, "cuda: GEMM dimension ", what, " = ", v, " exceeds the cuBLAS int range");
+  return static_cast<int>(v);
+}
+
+// C (m, n) = alpha op(A) op(B) + beta C with all matrices row-major (lda, ldb, ldc: row strides); op(A) is
+// (m, k), op(B) is (k, n). cuBLAS is column-major, where a row-major X reads as X^T, so it computes
+// C^T = op(B)^T op(A)^T: the operands swap and m, n swap.
+template <typename T>
+void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* A,
+          std::int64_t lda, const T* B, std::int64_t ldb, T beta, T* C, std::int64_t ldc);
+
+// Per-channel sums over (B, C, L) data: sums[c] = (sum_{b,l} f(b, c, l).x, ... .y) in double, through fixed
+// slices (partials in slice order), so the result is the same on every run and every GPU.
+// F is a device functor: double2 operator()(std::int64_t b, std::int64_t c, std::int64_t l) const.
+constexpr std::int64_t kSlice = 8192;  // (b, l) pairs per block in the first pass
+
+template <typename F>
+__global__ void channel_partial_kernel(double2* partial, F f, std::int64_t B, std::int64_t C, std::int64_t L,
+                                       std::int64_t slices) {
+  __shared__ double s1[kThreads], s2[kThreads];
+  const std::int64_t n = B * L;
+  for (std::int64_t c = blockIdx.y; c < C; c += gridDim.y) {
+    for (std::int64_t s = blockIdx.x; s < slices; s += gridDim.x) {
+      const std::int64_t j0 = s * kSlice, j1 = j0 + kSlice < n ? j0 + kSlice : n;
+      double a = 0, b2 = 0;
+      for (std::int64_t j = j0 + threadIdx.x; j < j1; j += blockDim.x) {
+        const double2 v = f(j / L, c, j % L);
+        a += v.x;
+        b2 += v.y;
+      }
+      s1[threadIdx.x] = a;
+      s2[threadIdx.x] = b2;
+      __syncthreads();
+      for (int w = blockDim.x / 2; w > 0; w >>= 1) {  // fixed tree: deterministic
+        if (threadIdx.x < w) {
+          s1[threadIdx.x] += s1[threadIdx.x + w];
+          s2[threadIdx.x] += s2[threadIdx.x + w];
+        }
+        __syncthreads();
+      }
+      if (threadIdx.x == 0) partial[c * slices + s] = make_double2(s1[0], s2[0]);
+      __syncthreads();
+    }
+  }
+}
+
+// Sums the slices of each channel in order and hands (c, sum) to the finishing functor G:
+// void operator()(std::int64_t c, double s1, double s2) const.
+template <typename G>
+__global__ void channel_finish_kernel(const double2* partial, G g, std::int64_t C, std::int64_t slices) {
+  SPECNET_GRID_STRIDE(c, C) {
+    double a = 0, b = 0;
+    for (std::int64_t s = 0; s < slices; ++s) {
+      a += partial[c * slices + s].x;
+      b += partial[c * slices + s].y;
+    }
+    g(c, a, b);
+  }
+}
+
+// Runs both passes on the layer stream (scratch slot 2 holds the partials).
+template <typename F, typename G>
+void channel_reduce(F f, G g, std::int64_t B, std::int64_t C, std::int64_t L) {
+  if (C == 0) return;
+  const std::int64_t slices = std::max<std::int64_t>(1, (B * L + kSlice - 1) / kSlice);
+  double2* partial = scratch<double2>(2, C * slices);
+  const dim3 grid(static_cast<unsigned>(std::min<std::int64_t>(slices, 65535)),
+                  static_cast<unsigned>(std::min<std::int64_t>(C, 65535)));
+  channel_partial_kernel<<<grid, kThreads, 0, layer_stream()>>>(partial, f, B, C, L, slices);
+  SPECNET_LAYER_LAUNCHED("channel_partial_kernel");
+  channel_finish_kernel<<<blocks_for(C), kThreads, 0, layer_stream()>>>(partial, g, C, slices);
+  SPECNET_LAYER_LAUNCHED("channel_finish_kernel");
+}
+
+// Reads x (B, C, L) as (value, 0): the plain sum of each channel.
+template <typename T>
+struct ChannelValue {
+  const T* x;
+  std::int64_t C, L;
+  __device__ double2 operator()(std::int64_t b, std::int64_t c, std::int64_t l) const {
+    return make_double2(static_cast<double>(x[(b * C + c) * L + l]), 0.0);
+  }
+};
+
+// db[c] += s1: bias gradients.
+template <typename T>
+struct AddSumTo {
+  T* db;
+  __device__ void operator()(std::int64_t c, double s1, double) const { db[c] += static_cast<T>(s1); }
+};
+
+// db (C) += sum over b, l of x (B, C, L): bias gradients of linear (L = 1) and the convolutions.
+template <typename T>
+void add_channel_sums(T* db, const T* x, std::int64_t B, std::int64_t C, std::int64_t L) {
+  channel_reduce(ChannelValue<T>{x, C, L}, AddSumTo<T>{db}, B, C, L);
+}
+
+}  // namespace specnet::cuda::detail
