@@ -8,8 +8,8 @@
 namespace specnet {
 
 Tensor masked_linear(const Tensor& x, const Tensor& w, const Tensor& mask, const Tensor& b) {
-  check_cpu("masked_linear", mask);
   check_dim("masked_linear", w, 2, "weight (O, I)");
+  check_same_device("masked_linear", w, mask);
   SPECNET_CHECK(mask.shape() == w.shape(), "masked_linear: mask shape ", shape_str(mask.shape()), " != weight shape ",
                 shape_str(w.shape()));
   check_same_dtype("masked_linear", w, mask);
