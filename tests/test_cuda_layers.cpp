@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "cuda_test_util.h"
 #include "harness.h"
 #include "specnet/cpu/batchnorm.h"
 #include "specnet/cpu/conv1d.h"
@@ -12,7 +13,6 @@
 #include "specnet/cpu/gru.h"
 #include "specnet/cpu/linear.h"
 #include "specnet/cpu/rq_spline.h"
-#include "specnet/cuda/runtime.h"
 
 #ifdef SPECNET_WITH_CUDA
 #include "specnet/cuda/batchnorm.h"
@@ -26,13 +26,7 @@
 using namespace specnet;
 
 namespace {
-
-bool gpu_present() {
-  if (cuda::cuda_available()) return true;
-  MESSAGE("CUDA layer parity skipped: ", cuda::device_description());
-  return false;
-}
-
+bool gpu_present() { return test::gpu_present("CUDA layer parity"); }
 }  // namespace
 
 #ifdef SPECNET_WITH_CUDA
@@ -59,13 +53,7 @@ struct Buf {
     return d.ptr<T>();
   }
   // The device copy agrees with the host copy to rtol relative to the largest host value.
-  void check(double rtol, const std::string& what) const {
-    const Tensor back = d.to(Device::cpu);
-    double scale = 0;
-    for (double v : h.to_vector()) scale = std::max(scale, std::abs(v));
-    const double diff = test::max_abs_diff(back, h);
-    CHECK_MESSAGE(diff <= rtol * (1 + scale), what, ": max |gpu - cpu| = ", diff, " (scale ", scale, ")");
-  }
+  void check(double rtol, const std::string& what) const { test::check_close(d, h, rtol, what); }
 };
 
 // int32 bins on the device (the spline's saved bin indices), freed with the scope.

@@ -42,7 +42,7 @@ struct FinishTrain {
 template <typename T>
 __global__ void finish_eval_kernel(T* mean, T* rstd, T* affine, const T* running_mean, const T* running_var,
                                    const T* w, const T* b, std::int64_t C, double eps) {
-  SPECNET_GRID_STRIDE(c, C) {
+  SPECNET_CUDA_LOOP(c, C) {
     const double mu = running_mean[c], r = 1.0 / sqrt(static_cast<double>(running_var[c]) + eps);
     mean[c] = static_cast<T>(mu);
     rstd[c] = static_cast<T>(r);
@@ -56,7 +56,7 @@ __global__ void finish_eval_kernel(T* mean, T* rstd, T* affine, const T* running
 template <typename T>
 __global__ void apply_affine_kernel(T* out, const T* in, const T* affine, std::int64_t C, std::int64_t L,
                                     std::int64_t n) {
-  SPECNET_GRID_STRIDE(i, n) {
+  SPECNET_CUDA_LOOP(i, n) {
     const std::int64_t c = (i / L) % C;
     out[i] = in[i] * affine[2 * c] + affine[2 * c + 1];
   }
@@ -96,7 +96,7 @@ struct FinishBackward {
 template <typename T>
 __global__ void input_grad_kernel(T* din, const T* dout, const T* in, const T* coef, std::int64_t C, std::int64_t L,
                                   std::int64_t n, bool training) {
-  SPECNET_GRID_STRIDE(i, n) {
+  SPECNET_CUDA_LOOP(i, n) {
     const T* k = coef + 4 * ((i / L) % C);
     din[i] += training ? k[0] * dout[i] + k[1] * (in[i] - k[3]) + k[2] : k[0] * dout[i];
   }
@@ -109,42 +109,45 @@ void batchnorm_forward_train(T* out, T* mean, T* rstd, T* running_mean, T* runni
                              const T* b, std::int64_t B, std::int64_t C, std::int64_t L, double momentum,
                              double eps) {
   if (B * C * L == 0) return;
-  T* affine = detail::scratch<T>(3, 2 * C);  // (C, 2)
+  detail::Workspace<T> affine_buf(2 * C);  // (C, 2): scale, shift
+  T* affine = affine_buf.get();
   detail::channel_reduce(ShiftedMoments<T>{in, C, L},
                          FinishTrain<T>{mean, rstd, running_mean, running_var, affine, in, w, b, L,
                                         static_cast<double>(B * L), momentum, eps},
                          B, C, L);
-  apply_affine_kernel<<<detail::blocks_for(B * C * L), detail::kThreads, 0, detail::layer_stream()>>>(out, in, affine,
+  apply_affine_kernel<<<blocks_for(B * C * L), kThreads, 0, stream()>>>(out, in, affine,
                                                                                                        C, L, B * C * L);
-  SPECNET_LAYER_LAUNCHED("apply_affine_kernel");
+  SPECNET_CUDA_CHECK_LAUNCH("apply_affine_kernel");
 }
 
 template <typename T>
 void batchnorm_forward_eval(T* out, T* mean, T* rstd, const T* in, const T* running_mean, const T* running_var,
                             const T* w, const T* b, std::int64_t B, std::int64_t C, std::int64_t L, double eps) {
   if (C == 0) return;
-  T* affine = detail::scratch<T>(3, 2 * C);  // (C, 2)
-  finish_eval_kernel<<<detail::blocks_for(C), detail::kThreads, 0, detail::layer_stream()>>>(
+  detail::Workspace<T> affine_buf(2 * C);  // (C, 2): scale, shift
+  T* affine = affine_buf.get();
+  finish_eval_kernel<<<blocks_for(C), kThreads, 0, stream()>>>(
       mean, rstd, affine, running_mean, running_var, w, b, C, eps);
-  SPECNET_LAYER_LAUNCHED("finish_eval_kernel");
+  SPECNET_CUDA_CHECK_LAUNCH("finish_eval_kernel");
   if (B * L == 0) return;
-  apply_affine_kernel<<<detail::blocks_for(B * C * L), detail::kThreads, 0, detail::layer_stream()>>>(out, in, affine,
+  apply_affine_kernel<<<blocks_for(B * C * L), kThreads, 0, stream()>>>(out, in, affine,
                                                                                                        C, L, B * C * L);
-  SPECNET_LAYER_LAUNCHED("apply_affine_kernel");
+  SPECNET_CUDA_CHECK_LAUNCH("apply_affine_kernel");
 }
 
 template <typename T>
 void batchnorm_backward(T* din, T* dw, T* db, const T* dout, const T* in, const T* w, const T* mean, const T* rstd,
                         std::int64_t B, std::int64_t C, std::int64_t L, bool training) {
   if (B * C * L == 0) return;
-  T* coef = detail::scratch<T>(3, 4 * C);  // (C, 4)
+  detail::Workspace<T> coef_buf(4 * C);  // (C, 4)
+  T* coef = coef_buf.get();
   detail::channel_reduce(GradMoments<T>{dout, in, mean, C, L},
                          FinishBackward<T>{dw, db, coef, w, mean, rstd, static_cast<double>(B * L), training}, B, C,
                          L);
   if (!din) return;
-  input_grad_kernel<<<detail::blocks_for(B * C * L), detail::kThreads, 0, detail::layer_stream()>>>(
+  input_grad_kernel<<<blocks_for(B * C * L), kThreads, 0, stream()>>>(
       din, dout, in, coef, C, L, B * C * L, training);
-  SPECNET_LAYER_LAUNCHED("input_grad_kernel");
+  SPECNET_CUDA_CHECK_LAUNCH("input_grad_kernel");
 }
 
 #define SPECNET_INSTANTIATE(T)                                                                                   \

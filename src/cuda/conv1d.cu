@@ -15,7 +15,7 @@ struct Geom {
 template <typename T>
 __global__ void im2col_kernel(T* col, const T* in, Geom g) {
   const std::int64_t BM = g.B * g.M;
-  SPECNET_GRID_STRIDE(i, g.C * g.K * BM) {
+  SPECNET_CUDA_LOOP(i, g.C * g.K * BM) {
     const std::int64_t m = i % g.M, r = i / g.M, b = r % g.B, ck = r / g.B, k = ck % g.K, c = ck / g.K;
     const std::int64_t pos = m * g.stride + k * g.dil - g.pad;
     col[i] = (pos >= 0 && pos < g.L) ? in[(b * g.C + c) * g.L + pos] : T(0);
@@ -26,7 +26,7 @@ __global__ void im2col_kernel(T* col, const T* in, Geom g) {
 template <typename T>
 __global__ void col2im_add_kernel(T* din, const T* dcol, Geom g) {
   const std::int64_t BM = g.B * g.M;
-  SPECNET_GRID_STRIDE(i, g.B * g.C * g.L) {
+  SPECNET_CUDA_LOOP(i, g.B * g.C * g.L) {
     const std::int64_t l = i % g.L, r = i / g.L, c = r % g.C, b = r / g.C;
     T acc = 0;
     for (std::int64_t k = 0; k < g.K; ++k) {
@@ -43,7 +43,7 @@ __global__ void col2im_add_kernel(T* din, const T* dcol, Geom g) {
 template <typename T>
 __global__ void scatter_out_kernel(T* out, const T* y, const T* bias, Geom g, bool accumulate) {
   const std::int64_t BM = g.B * g.M;
-  SPECNET_GRID_STRIDE(i, g.B * g.O * g.M) {
+  SPECNET_CUDA_LOOP(i, g.B * g.O * g.M) {
     const std::int64_t m = i % g.M, r = i / g.M, o = r % g.O, b = r / g.O;
     const T v = y[o * BM + b * g.M + m] + (bias ? bias[o] : T(0));
     out[i] = accumulate ? out[i] + v : v;
@@ -54,28 +54,22 @@ __global__ void scatter_out_kernel(T* out, const T* y, const T* bias, Geom g, bo
 template <typename T>
 __global__ void gather_rows_kernel(T* rows, const T* dout, Geom g) {
   const std::int64_t BM = g.B * g.M;
-  SPECNET_GRID_STRIDE(i, g.O * BM) {
+  SPECNET_CUDA_LOOP(i, g.O * BM) {
     const std::int64_t m = i % g.M, r = i / g.M, b = r % g.B, o = r / g.B;
     rows[i] = dout[(b * g.O + o) * g.M + m];
   }
 }
 
 template <typename T>
-T* im2col(const T* in, const Geom& g) {
-  T* col = detail::scratch<T>(0, g.C * g.K * g.B * g.M);  // (C K, B M)
-  im2col_kernel<<<detail::blocks_for(g.C * g.K * g.B * g.M), detail::kThreads, 0, detail::layer_stream()>>>(col, in,
-                                                                                                             g);
-  SPECNET_LAYER_LAUNCHED("im2col_kernel");
-  return col;
+void im2col(T* col, const T* in, const Geom& g) {
+  im2col_kernel<<<blocks_for(g.C * g.K * g.B * g.M), kThreads, 0, stream()>>>(col, in, g);
+  SPECNET_CUDA_CHECK_LAUNCH("im2col_kernel");
 }
 
 template <typename T>
-T* gather_rows(const T* dout, const Geom& g) {
-  T* rows = detail::scratch<T>(1, g.O * g.B * g.M);  // (O, B M)
-  gather_rows_kernel<<<detail::blocks_for(g.O * g.B * g.M), detail::kThreads, 0, detail::layer_stream()>>>(rows, dout,
-                                                                                                            g);
-  SPECNET_LAYER_LAUNCHED("gather_rows_kernel");
-  return rows;
+void gather_rows(T* rows, const T* dout, const Geom& g) {
+  gather_rows_kernel<<<blocks_for(g.O * g.B * g.M), kThreads, 0, stream()>>>(rows, dout, g);
+  SPECNET_CUDA_CHECK_LAUNCH("gather_rows_kernel");
 }
 
 }  // namespace
@@ -87,12 +81,11 @@ void conv1d_forward(T* out, const T* in, const T* w, const T* b, std::int64_t B,
   const Geom g{B, C, L, O, M, K, stride, pad, dil};
   if (B * O * M == 0) return;
   const std::int64_t BM = B * M, CK = C * K;
-  const T* col = im2col(in, g);
-  T* y = detail::scratch<T>(1, O * BM);                                         // (O, B M)
-  detail::gemm<T>(false, false, O, BM, CK, T(1), w, CK, col, BM, T(0), y, BM);  // w (O, C K) col (C K, B M)
-  scatter_out_kernel<<<detail::blocks_for(B * O * M), detail::kThreads, 0, detail::layer_stream()>>>(out, y, b, g,
-                                                                                                      accumulate);
-  SPECNET_LAYER_LAUNCHED("scatter_out_kernel");
+  detail::Workspace<T> col(CK * BM), y(O * BM);  // (C K, B M), (O, B M)
+  im2col(col.get(), in, g);
+  detail::gemm<T>(false, false, O, BM, CK, T(1), w, CK, col.get(), BM, T(0), y.get(), BM);  // w (O, C K) col
+  scatter_out_kernel<<<blocks_for(B * O * M), kThreads, 0, stream()>>>(out, y.get(), b, g, accumulate);
+  SPECNET_CUDA_CHECK_LAUNCH("scatter_out_kernel");
 }
 
 template <typename T>
@@ -102,11 +95,11 @@ void conv1d_backward_data(T* din, const T* dout, const T* w, std::int64_t B, std
   const Geom g{B, C, L, O, M, K, stride, pad, dil};
   if (B * C * L == 0) return;
   const std::int64_t BM = B * M, CK = C * K;
-  const T* rows = gather_rows(dout, g);                                             // (O, B M)
-  T* dcol = detail::scratch<T>(0, CK * BM);                                         // (C K, B M)
-  detail::gemm<T>(true, false, CK, BM, O, T(1), w, CK, rows, BM, T(0), dcol, BM);  // w^T (C K, O) rows (O, B M)
-  col2im_add_kernel<<<detail::blocks_for(B * C * L), detail::kThreads, 0, detail::layer_stream()>>>(din, dcol, g);
-  SPECNET_LAYER_LAUNCHED("col2im_add_kernel");
+  detail::Workspace<T> rows(O * BM), dcol(CK * BM);  // (O, B M), (C K, B M)
+  gather_rows(rows.get(), dout, g);
+  detail::gemm<T>(true, false, CK, BM, O, T(1), w, CK, rows.get(), BM, T(0), dcol.get(), BM);  // w^T (C K, O) rows
+  col2im_add_kernel<<<blocks_for(B * C * L), kThreads, 0, stream()>>>(din, dcol.get(), g);
+  SPECNET_CUDA_CHECK_LAUNCH("col2im_add_kernel");
 }
 
 template <typename T>
@@ -117,10 +110,11 @@ void conv1d_backward_weight(T* dw, T* db, const T* dout, const T* in, std::int64
   if (!dw || B * M == 0) return;
   const Geom g{B, C, L, O, M, K, stride, pad, dil};
   const std::int64_t BM = B * M, CK = C * K;
-  const T* rows = gather_rows(dout, g);  // (O, B M)
-  const T* col = im2col(in, g);          // (C K, B M)
+  detail::Workspace<T> rows(O * BM), col(CK * BM);  // (O, B M), (C K, B M)
+  gather_rows(rows.get(), dout, g);
+  im2col(col.get(), in, g);
   // dw (O, C K) += rows (O, B M) col^T (B M, C K): one GEMM sums over samples and positions.
-  detail::gemm<T>(false, true, O, CK, BM, T(1), rows, BM, col, BM, T(1), dw, CK);
+  detail::gemm<T>(false, true, O, CK, BM, T(1), rows.get(), BM, col.get(), BM, T(1), dw, CK);
 }
 
 template <typename T>

@@ -10,7 +10,7 @@ namespace {
 // out (B, O, M) = bias broadcast over samples and positions, or zero.
 template <typename T>
 __global__ void fill_bias_kernel(T* out, const T* b, std::int64_t B, std::int64_t O, std::int64_t M) {
-  SPECNET_GRID_STRIDE(i, B * O * M) out[i] = b ? b[(i / M) % O] : T(0);
+  SPECNET_CUDA_LOOP(i, B * O * M) out[i] = b ? b[(i / M) % O] : T(0);
 }
 
 }  // namespace
@@ -21,8 +21,8 @@ void conv_transpose1d_forward(T* out, const T* in, const T* w, const T* b, std::
                               std::int64_t pad, std::int64_t dil) {
   if (B * O * M == 0) return;
   // Positions no tap reaches keep only the bias, as in torch.
-  fill_bias_kernel<<<detail::blocks_for(B * O * M), detail::kThreads, 0, detail::layer_stream()>>>(out, b, B, O, M);
-  SPECNET_LAYER_LAUNCHED("fill_bias_kernel");
+  fill_bias_kernel<<<blocks_for(B * O * M), kThreads, 0, stream()>>>(out, b, B, O, M);
+  SPECNET_CUDA_CHECK_LAUNCH("fill_bias_kernel");
   // The conv1d that maps (B, O, M) to (B, C, L) with weight w has this as its input gradient.
   conv1d_backward_data(out, in, w, B, O, M, C, L, K, stride, pad, dil);
 }

@@ -144,13 +144,14 @@ void gru_forward(T* out, T* gates, const T* x, const T* h0, const T* w_ih, const
                  const T* b_hh, std::int64_t B, std::int64_t L, std::int64_t I, std::int64_t H, bool reverse) {
   if (B * L * H == 0) return;
   const std::int64_t G = 3 * H;
-  T* gi = detail::scratch<T>(4, B * L * G);  // (B, L, 3H): W_ih x + b_ih for every step
+  detail::Workspace<T> gi_buf(B * L * G);  // (B, L, 3H): W_ih x + b_ih for every step
+  T* gi = gi_buf.get();
   linear_forward<T>(gi, x, w_ih, b_ih, B * L, I, G);
   const RowLayout r = row_layout(B, H);
   const std::size_t smem = smem_bytes<T>(r, 4 * H) / 2;  // (2, rows, H)
-  gru_forward_kernel<<<r.blocks, r.rows * r.tpr, smem, detail::layer_stream()>>>(out, gates, gi, h0, w_hh, b_hh, B, L,
+  gru_forward_kernel<<<r.blocks, r.rows * r.tpr, smem, stream()>>>(out, gates, gi, h0, w_hh, b_hh, B, L,
                                                                                  H, reverse, r.tpr);
-  SPECNET_LAYER_LAUNCHED("gru_forward_kernel");
+  SPECNET_CUDA_CHECK_LAUNCH("gru_forward_kernel");
 }
 
 template <typename T>
@@ -159,15 +160,14 @@ void gru_backward(T* dx, T* dh0, T* dw_ih, T* dw_hh, T* db_ih, T* db_hh, const T
                   std::int64_t I, std::int64_t H, bool reverse) {
   if (B * L * H == 0) return;
   const std::int64_t G = 3 * H, BL = B * L;
-  T* dgi = detail::scratch<T>(4, BL * G);    // (B, L, 3H)
-  T* dgh = detail::scratch<T>(5, BL * G);    // (B, L, 3H)
-  T* hprev = detail::scratch<T>(6, BL * H);  // (B, L, H)
+  detail::Workspace<T> dgi_buf(BL * G), dgh_buf(BL * G), hprev_buf(BL * H);  // (B, L, 3H), (B, L, 3H), (B, L, H)
+  T *dgi = dgi_buf.get(), *dgh = dgh_buf.get(), *hprev = hprev_buf.get();
   const RowLayout r = row_layout(B, H);
   const std::size_t smem = smem_bytes<T>(r, 4 * H);  // dh (rows, H) + dgh (rows, 3H)
-  gru_backward_kernel<<<r.blocks, r.rows * r.tpr, smem, detail::layer_stream()>>>(dgi, dgh, hprev, dh0, dout, out,
+  gru_backward_kernel<<<r.blocks, r.rows * r.tpr, smem, stream()>>>(dgi, dgh, hprev, dh0, dout, out,
                                                                                   gates, h0, w_hh, B, L, H, reverse,
                                                                                   r.tpr);
-  SPECNET_LAYER_LAUNCHED("gru_backward_kernel");
+  SPECNET_CUDA_CHECK_LAUNCH("gru_backward_kernel");
   // dW_hh (3H, H) += dgh^T (3H, B L) hprev (B L, H); db_hh (3H) += column sums of dgh.
   if (dw_hh) detail::gemm<T>(true, false, G, H, BL, T(1), dgh, G, hprev, H, T(1), dw_hh, H);
   if (db_hh) detail::add_channel_sums(db_hh, dgh, BL, G, std::int64_t(1));

@@ -1,59 +1,31 @@
-// Private helpers for the CUDA layer kernels (src/cuda/{linear,conv1d,...}.cu): checked launches, grid-stride
-// loops, row-major cuBLAS GEMMs, grow-only scratch buffers and a deterministic per-channel reduction (no atomics).
+// Private helpers for the CUDA layer kernels (src/cuda/{linear,conv1d,...}.cu) on top of specnet/cuda/kernel.cuh:
+// row-major cuBLAS GEMMs, workspace buffers and a deterministic per-channel reduction (no atomics).
 #pragma once
-#include <cublas_v2.h>
-#include <cuda_runtime.h>
-
 #include <algorithm>
 #include <climits>
 #include <cstdint>
 
-#include "specnet/error.h"
+#include "specnet/cuda/kernel.cuh"
 
 namespace specnet::cuda::detail {
 
-// Throws specnet::Error naming the failing call (file:line) when a CUDA / cuBLAS call fails.
-void throw_cuda(cudaError_t e, const char* call, const char* file, int line);
-void throw_cublas(cublasStatus_t s, const char* call, const char* file, int line);
-
-#define SPECNET_LAYER_CUDA(call)                                                                  \
-  do {                                                                                            \
-    const cudaError_t specnet_e_ = (call);                                                        \
-    if (specnet_e_ != cudaSuccess) ::specnet::cuda::detail::throw_cuda(specnet_e_, #call, __FILE__, __LINE__); \
-  } while (0)
-#define SPECNET_LAYER_CUBLAS(call)                                                                \
-  do {                                                                                            \
-    const cublasStatus_t specnet_s_ = (call);                                                     \
-    if (specnet_s_ != CUBLAS_STATUS_SUCCESS)                                                      \
-      ::specnet::cuda::detail::throw_cublas(specnet_s_, #call, __FILE__, __LINE__);               \
-  } while (0)
-// After every kernel launch: a bad configuration surfaces here, not in a later unrelated call.
-#define SPECNET_LAYER_LAUNCHED(name) SPECNET_LAYER_CUDA(cudaPeekAtLastError())
-
-// The stream all layer kernels run on and a cuBLAS handle bound to it (one per host thread).
-cudaStream_t layer_stream();
-cublasHandle_t layer_blas();
-
-// Grow-only device scratch of at least `bytes`, one buffer per (host thread, slot). Kernels on one stream
-// are ordered, so a slot may be reused by the next call; a kernel function never uses one slot for two
-// live buffers. Slots: 0, 1 conv columns; 2, 3 channel reductions; 4-6 GRU sequences.
-void* scratch_bytes(int slot, std::size_t bytes);
+// A device buffer of n elements from the caching allocator, returned to it at scope exit. Every kernel runs on
+// cuda::stream(), so a block freed after queuing the kernels that use it can be handed out again at once.
 template <typename T>
-T* scratch(int slot, std::int64_t n) {
-  return static_cast<T*>(scratch_bytes(slot, static_cast<std::size_t>(std::max<std::int64_t>(n, 1)) * sizeof(T)));
-}
+class Workspace {
+ public:
+  explicit Workspace(std::int64_t n)
+      : bytes_(static_cast<std::size_t>(std::max<std::int64_t>(n, 1)) * sizeof(T)),
+        p_(static_cast<T*>(device_alloc(bytes_))) {}
+  ~Workspace() { device_free(p_, bytes_); }
+  Workspace(const Workspace&) = delete;
+  Workspace& operator=(const Workspace&) = delete;
+  T* get() const { return p_; }
 
-constexpr int kThreads = 256;
-// Blocks for a grid-stride loop over n items: enough to fill a large GPU, capped so the grid stays legal.
-inline unsigned blocks_for(std::int64_t n, int threads = kThreads) {
-  const std::int64_t b = (n + threads - 1) / threads;
-  return static_cast<unsigned>(std::clamp<std::int64_t>(b, 1, 65536));
-}
-
-// for (i = this thread's first item; i < n; i += all threads): 64-bit indices, any grid size.
-#define SPECNET_GRID_STRIDE(i, n)                                                     \
-  for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < (n); \
-       i += std::int64_t(gridDim.x) * blockDim.x)
+ private:
+  std::size_t bytes_;
+  T* p_;
+};
 
 // cuBLAS takes int dimensions; larger problems are refused with a clear message.
 inline int blas_dim(std::int64_t v, const char* what) {
@@ -107,7 +79,7 @@ __global__ void channel_partial_kernel(double2* partial, F f, std::int64_t B, st
 // void operator()(std::int64_t c, double s1, double s2) const.
 template <typename G>
 __global__ void channel_finish_kernel(const double2* partial, G g, std::int64_t C, std::int64_t slices) {
-  SPECNET_GRID_STRIDE(c, C) {
+  SPECNET_CUDA_LOOP(c, C) {
     double a = 0, b = 0;
     for (std::int64_t s = 0; s < slices; ++s) {
       a += partial[c * slices + s].x;
@@ -117,18 +89,19 @@ __global__ void channel_finish_kernel(const double2* partial, G g, std::int64_t 
   }
 }
 
-// Runs both passes on the layer stream (scratch slot 2 holds the partials).
+// Runs both passes on the specnet stream.
 template <typename F, typename G>
 void channel_reduce(F f, G g, std::int64_t B, std::int64_t C, std::int64_t L) {
   if (C == 0) return;
   const std::int64_t slices = std::max<std::int64_t>(1, (B * L + kSlice - 1) / kSlice);
-  double2* partial = scratch<double2>(2, C * slices);
+  Workspace<double2> partial_buf(C * slices);  // (C, slices)
+  double2* partial = partial_buf.get();
   const dim3 grid(static_cast<unsigned>(std::min<std::int64_t>(slices, 65535)),
                   static_cast<unsigned>(std::min<std::int64_t>(C, 65535)));
-  channel_partial_kernel<<<grid, kThreads, 0, layer_stream()>>>(partial, f, B, C, L, slices);
-  SPECNET_LAYER_LAUNCHED("channel_partial_kernel");
-  channel_finish_kernel<<<blocks_for(C), kThreads, 0, layer_stream()>>>(partial, g, C, slices);
-  SPECNET_LAYER_LAUNCHED("channel_finish_kernel");
+  channel_partial_kernel<<<grid, kThreads, 0, stream()>>>(partial, f, B, C, L, slices);
+  SPECNET_CUDA_CHECK_LAUNCH("channel_partial_kernel");
+  channel_finish_kernel<<<blocks_for(C), kThreads, 0, stream()>>>(partial, g, C, slices);
+  SPECNET_CUDA_CHECK_LAUNCH("channel_finish_kernel");
 }
 
 // Reads x (B, C, L) as (value, 0): the plain sum of each channel.

@@ -9,7 +9,7 @@ namespace {
 // out (N, O) = b broadcast over rows.
 template <typename T>
 __global__ void fill_rows_kernel(T* out, const T* b, std::int64_t N, std::int64_t O) {
-  SPECNET_GRID_STRIDE(i, N * O) out[i] = b[i % O];
+  SPECNET_CUDA_LOOP(i, N * O) out[i] = b[i % O];
 }
 
 }  // namespace
@@ -18,8 +18,8 @@ template <typename T>
 void linear_forward(T* out, const T* in, const T* w, const T* b, std::int64_t N, std::int64_t I, std::int64_t O) {
   if (N == 0 || O == 0) return;
   if (b) {
-    fill_rows_kernel<<<detail::blocks_for(N * O), detail::kThreads, 0, detail::layer_stream()>>>(out, b, N, O);
-    SPECNET_LAYER_LAUNCHED("fill_rows_kernel");
+    fill_rows_kernel<<<blocks_for(N * O), kThreads, 0, stream()>>>(out, b, N, O);
+    SPECNET_CUDA_CHECK_LAUNCH("fill_rows_kernel");
   }
   // out (N, O) = in (N, I) w (O, I)^T [+ out]
   detail::gemm<T>(false, true, N, O, I, T(1), in, I, w, I, b ? T(1) : T(0), out, O);

@@ -59,7 +59,7 @@ template <typename T>
 __global__ void rq_forward_kernel(T* out, T* logabsdet, std::int32_t* bin, const T* in, const T* uw, const T* uh,
                                   const T* ud, std::int64_t n, std::int64_t K, RqSplineConfig cfg, double edge) {
   const double B = cfg.tail_bound;
-  SPECNET_GRID_STRIDE(i, n) {
+  SPECNET_CUDA_LOOP(i, n) {
     const double x = in[i];
     if (!(x >= -B && x <= B)) {  // identity tails (NaN inputs are refused by the op)
       out[i] = in[i];
@@ -108,7 +108,7 @@ __global__ void rq_backward_kernel(T* din, T* duw, T* duh, T* dud, const T* dout
                                    std::int64_t n, std::int64_t K, RqSplineConfig cfg, double edge) {
   using D = Dual<double, 7>;
   const double B = cfg.tail_bound;
-  SPECNET_GRID_STRIDE(i, n) {
+  SPECNET_CUDA_LOOP(i, n) {
     const std::int64_t k = bin[i];
     if (k < 0) {
       if (din) din[i] += dout[i];
@@ -144,9 +144,9 @@ template <typename T>
 void rq_spline_forward(T* out, T* logabsdet, std::int32_t* bin, const T* in, const T* uw, const T* uh, const T* ud,
                        std::int64_t n, std::int64_t K, const RqSplineConfig& cfg) {
   if (n == 0) return;
-  rq_forward_kernel<<<detail::blocks_for(n), detail::kThreads, 0, detail::layer_stream()>>>(
+  rq_forward_kernel<<<blocks_for(n), kThreads, 0, stream()>>>(
       out, logabsdet, bin, in, uw, uh, ud, n, K, cfg, cpu::detail::edge_slope(cfg.min_derivative));
-  SPECNET_LAYER_LAUNCHED("rq_forward_kernel");
+  SPECNET_CUDA_CHECK_LAUNCH("rq_forward_kernel");
 }
 
 template <typename T>
@@ -154,10 +154,10 @@ void rq_spline_backward(T* din, T* duw, T* duh, T* dud, const T* dout, const T* 
                         const T* in, const T* uw, const T* uh, const T* ud, std::int64_t n, std::int64_t K,
                         const RqSplineConfig& cfg) {
   if (n == 0) return;
-  rq_backward_kernel<<<detail::blocks_for(n), detail::kThreads, 0, detail::layer_stream()>>>(
+  rq_backward_kernel<<<blocks_for(n), kThreads, 0, stream()>>>(
       din, duw, duh, dud, dout, dlogabsdet, bin, in, uw, uh, ud, n, K, cfg,
       cpu::detail::edge_slope(cfg.min_derivative));
-  SPECNET_LAYER_LAUNCHED("rq_backward_kernel");
+  SPECNET_CUDA_CHECK_LAUNCH("rq_backward_kernel");
 }
 
 #define SPECNET_INSTANTIATE(T)                                                                                      \

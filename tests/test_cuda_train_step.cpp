@@ -1,0 +1,114 @@
+// Whole training steps on the GPU against the CPU: the IC CAE (loss, every parameter gradient, Adam update and
+// batchnorm running statistics) and the spline flow (-log q backward + Adam). float64 pins the maths down
+// tightly, float32 checks the training dtype. Skipped with a message when no GPU is usable.
+#include <utility>
+
+#include "cuda_test_util.h"
+#include "harness.h"
+#include "specnet/autograd.h"
+#include "specnet/nn/ic_cae.h"
+#include "specnet/nn/spline_flow.h"
+#include "specnet/ops.h"
+#include "specnet/optim/adam.h"
+
+using namespace specnet;
+
+namespace {
+
+// Tolerances relative to each tensor's scale: float64 differs only by summation order; float32 passes the
+// rounding of ~20 layers through batchnorm, so gradients get a looser bound.
+double rtol(DType dt) { return dt == DType::f64 ? 1e-8 : 2e-3; }
+
+// Every entry of the GPU module's list matches the CPU module's (values, or .grad with `grads`).
+void check_named(const nn::NamedTensors& gpu, const nn::NamedTensors& cpu, double tol, bool grads,
+                 const std::string& what) {
+  REQUIRE(gpu.size() == cpu.size());
+  for (std::size_t i = 0; i < cpu.size(); ++i) {
+    REQUIRE(gpu[i].first == cpu[i].first);
+    const Tensor a = grads ? cpu[i].second.grad() : cpu[i].second;
+    const Tensor b = grads ? gpu[i].second.grad() : gpu[i].second;
+    REQUIRE_MESSAGE(a.defined() == b.defined(), what, " ", cpu[i].first, ": defined on one device only");
+    if (!a.defined()) continue;
+    CHECK(b.device() == Device::cuda);
+    test::check_close(b, a, tol, what + " " + cpu[i].first);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("cuda IcCae training step matches the CPU: loss, gradients, Adam update, running statistics") {
+  if (!test::gpu_present("CUDA IcCae training-step parity")) return;
+  for (DType dt : {DType::f64, DType::f32}) {
+    CAPTURE(dtype_name(dt));
+    nn::IcCaeConfig cfg;
+    cfg.n_bins = 64;  // 4 stride-2 blocks: lengths 32, 16, 8, 4, 2
+    cfg.hidden = {24, 12};
+    Rng r_cpu(7), r_gpu(7);
+    nn::IcCae cpu_net(cfg, r_cpu), gpu_net(cfg, r_gpu);
+    cpu_net.to(dt);
+    gpu_net.to(dt);
+    gpu_net.to(Device::cuda);
+    Rng data(8);
+    const Tensor x = Tensor::rand({6, 1, cfg.n_bins}, data, 0.0, 1.0, dt);
+    const Tensor label = Tensor::rand({6, cfg.latent}, data, 0.0, 1.0, dt);
+    const Tensor xg = x.to(Device::cuda), label_g = label.to(Device::cuda);
+    optim::AdamOptions o;
+    o.lr = 1e-3;  // small: Adam turns the round-off gradient of a conv bias before batchnorm into a +-lr step
+    optim::Adam adam_cpu(cpu_net.named_parameters(), o), adam_gpu(gpu_net.named_parameters(), o);
+    for (int step = 0; step < 2; ++step) {  // the second step runs on device-resident Adam moments
+      CAPTURE(step);
+      adam_cpu.zero_grad();
+      adam_gpu.zero_grad();
+      Tensor loss_cpu = nn::ic_cae_loss(cpu_net.run(x), x, label, 0.1);
+      Tensor loss_gpu = nn::ic_cae_loss(gpu_net.run(xg), xg, label_g, 0.1);
+      REQUIRE(loss_gpu.device() == Device::cuda);
+      loss_cpu.backward();
+      loss_gpu.backward();
+      test::check_close(loss_gpu, loss_cpu, rtol(dt) * 0.1, "IcCae loss");
+      check_named(gpu_net.named_parameters(), cpu_net.named_parameters(), rtol(dt), true, "IcCae grad");
+      adam_cpu.step();
+      adam_gpu.step();
+      check_named(gpu_net.named_parameters(), cpu_net.named_parameters(), rtol(dt), false, "IcCae param");
+      check_named(gpu_net.named_buffers(), cpu_net.named_buffers(), rtol(dt), false, "IcCae buffer");
+    }
+  }
+}
+
+TEST_CASE("cuda SplineFlow log_prob backward and Adam step match the CPU") {
+  if (!test::gpu_present("CUDA SplineFlow training-step parity")) return;
+  for (DType dt : {DType::f64, DType::f32}) {
+    CAPTURE(dtype_name(dt));
+    nn::SplineFlowOptions fo;
+    fo.features = 3;
+    fo.context_features = 5;
+    fo.transforms = 3;
+    fo.hidden = {16, 16};
+    fo.bins = 5;
+    fo.tail_bound = 2.5;  // theta ~ 1.5 N(0, 1): about 10 % of the values take the identity tails
+    Rng r_cpu(9), r_gpu(9);
+    nn::SplineFlow cpu_flow(fo, r_cpu, dt), gpu_flow(fo, r_gpu, dt);
+    gpu_flow.to(Device::cuda);
+    Rng data(10);
+    const Tensor theta = Tensor::randn({32, fo.features}, data, dt) * 1.5;
+    const Tensor ctx = Tensor::randn({32, fo.context_features}, data, dt);
+    const Tensor theta_g = theta.to(Device::cuda), ctx_g = ctx.to(Device::cuda);
+    optim::AdamOptions o;
+    o.lr = 1e-3;
+    optim::Adam adam_cpu(cpu_flow.named_parameters(), o), adam_gpu(gpu_flow.named_parameters(), o);
+    for (int step = 0; step < 2; ++step) {
+      CAPTURE(step);
+      adam_cpu.zero_grad();
+      adam_gpu.zero_grad();
+      Tensor nll_cpu = sum(cpu_flow.log_prob(theta, ctx)) * (-1.0 / 32);
+      Tensor nll_gpu = sum(gpu_flow.log_prob(theta_g, ctx_g)) * (-1.0 / 32);
+      REQUIRE(nll_gpu.device() == Device::cuda);
+      nll_cpu.backward();
+      nll_gpu.backward();
+      test::check_close(nll_gpu, nll_cpu, rtol(dt) * 0.1, "SplineFlow -log q");
+      check_named(gpu_flow.named_parameters(), cpu_flow.named_parameters(), rtol(dt), true, "SplineFlow grad");
+      adam_cpu.step();
+      adam_gpu.step();
+      check_named(gpu_flow.named_parameters(), cpu_flow.named_parameters(), rtol(dt), false, "SplineFlow param");
+    }
+  }
+}
