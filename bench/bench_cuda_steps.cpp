@@ -23,22 +23,30 @@ bool skip_without_gpu(benchmark::State& state) {
   return true;
 }
 
+// The reference CAE on the GPU with a batch of positive spectrum-scale inputs and labels in [0, 1] (the values
+// do not change the work).
+struct CudaCae {
+  nn::IcCaeConfig cfg;
+  Rng rng{1}, data{2};
+  nn::IcCae net{cfg, rng};
+  Tensor x, label;
+  explicit CudaCae(std::int64_t batch) {
+    net.to(Device::cuda);
+    x = Tensor::rand({batch, 1, cfg.n_bins}, data, 0.0, 1e-1).to(Device::cuda);
+    label = Tensor::rand({batch, cfg.latent}, data).to(Device::cuda);
+  }
+};
+
 void BM_cuda_cae_train_step(benchmark::State& state) {
   if (skip_without_gpu(state)) return;
   const std::int64_t batch = state.range(0);
-  nn::IcCaeConfig cfg;
-  Rng rng(1), data(2);
-  nn::IcCae net(cfg, rng);
-  net.to(Device::cuda);
-  // Positive spectrum-scale input and labels in [0, 1] (values do not change the work).
-  const Tensor x = Tensor::rand({batch, 1, cfg.n_bins}, data, 0.0, 1e-1).to(Device::cuda);
-  const Tensor label = Tensor::rand({batch, cfg.latent}, data).to(Device::cuda);
+  CudaCae s(batch);
   optim::AdamOptions o;
   o.lr = 0.01;
-  optim::Adam adam(net.named_parameters(), o);
+  optim::Adam adam(s.net.named_parameters(), o);
   auto step = [&] {
     adam.zero_grad();
-    Tensor loss = nn::ic_cae_loss(net.run(x), x, label, 0.1);
+    Tensor loss = nn::ic_cae_loss(s.net.run(s.x), s.x, s.label, 0.1);
     loss.backward();
     adam.step();
     return loss.item();
@@ -51,14 +59,10 @@ void BM_cuda_cae_train_step(benchmark::State& state) {
 void BM_cuda_cae_inference(benchmark::State& state) {
   if (skip_without_gpu(state)) return;
   const std::int64_t batch = state.range(0);
-  nn::IcCaeConfig cfg;
-  Rng rng(1), data(2);
-  nn::IcCae net(cfg, rng);
-  net.to(Device::cuda);
-  net.eval();
-  const Tensor x = Tensor::rand({batch, 1, cfg.n_bins}, data, 0.0, 1e-1).to(Device::cuda);
+  CudaCae s(batch);
+  s.net.eval();
   NoGradGuard ng;
-  auto score = [&] { return mean(pow(sub(net.forward(x), x), 2.0), {1, 2}).to_vector()[0]; };  // (B) Ra
+  auto score = [&] { return mean(pow(sub(s.net.forward(s.x), s.x), 2.0), {1, 2}).to_vector()[0]; };  // (B) Ra
   for (int i = 0; i < 3; ++i) score();
   for (auto _ : state) benchmark::DoNotOptimize(score());
   state.counters["spectra/s"] = benchmark::Counter(double(batch) * state.iterations(), benchmark::Counter::kIsRate);

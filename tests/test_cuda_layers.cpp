@@ -116,8 +116,23 @@ struct ConvGeom {
 };
 const std::vector<ConvGeom> kConvGeoms = {
     {3, 2, 17, 4, 3, 1, 1, 1, 0}, {2, 4, 40, 3, 3, 2, 1, 1, 1}, {2, 3, 31, 5, 5, 3, 2, 2, 2},
-    {4, 1, 64, 4, 3, 2, 1, 1, 1}, {2, 5, 12, 6, 1, 2, 0, 1, 1}, {1, 3, 9, 2, 4, 1, 0, 3, 0},
+    {4, 1, 64, 4, 3, 2, 1, 1, 1}, {2, 5, 12, 6, 1, 2, 0, 1, 1}, {1, 3, 9, 2, 4, 1, 2, 3, 0},
 };
+
+// Data and weight gradients of conv1d or conv_transpose1d (the two share these kernel signatures) on both devices,
+// accumulated into nonzero buffers; w_shape is the weight layout, M the output length.
+template <typename T, typename Data, typename Weight>
+void check_conv_backward(Data cpu_data, Data cuda_data, Weight cpu_weight, Weight cuda_weight, const ConvGeom& g,
+                         std::int64_t M, Buf& x, Buf& w, DType dt, const std::string& what) {
+  Buf dout({g.B, g.O, M}, 24, dt), dx({g.B, g.C, g.L}, 25, dt), dw(w.h.shape(), 26, dt), db({g.O}, 27, dt);
+  cpu_data(dx.hp<T>(), dout.hp<T>(), w.hp<T>(), g.B, g.C, g.L, g.O, M, g.K, g.stride, g.pad, g.dil);
+  cuda_data(dx.dp<T>(), dout.dp<T>(), w.dp<T>(), g.B, g.C, g.L, g.O, M, g.K, g.stride, g.pad, g.dil);
+  cpu_weight(dw.hp<T>(), db.hp<T>(), dout.hp<T>(), x.hp<T>(), g.B, g.C, g.L, g.O, M, g.K, g.stride, g.pad, g.dil);
+  cuda_weight(dw.dp<T>(), db.dp<T>(), dout.dp<T>(), x.dp<T>(), g.B, g.C, g.L, g.O, M, g.K, g.stride, g.pad, g.dil);
+  dx.check(tol<T>(), what + " dx");
+  dw.check(tol<T>(), what + " dw");
+  db.check(tol<T>(), what + " db");
+}
 }  // namespace
 
 TEST_CASE("cuda conv1d forward and backward match the CPU kernels") {
@@ -131,6 +146,7 @@ TEST_CASE("cuda conv1d forward and backward match the CPU kernels") {
       CAPTURE(g.pad);
       CAPTURE(g.dil);
       const std::int64_t M = (g.L + 2 * g.pad - g.dil * (g.K - 1) - 1) / g.stride + 1;
+      REQUIRE(M >= 1);
       Buf x({g.B, g.C, g.L}, 20, dt), w({g.O, g.C, g.K}, 21, dt), b({g.O}, 22, dt), out({g.B, g.O, M}, 23, dt);
       for (bool acc : {false, true}) {
         cpu::conv1d_forward<T>(out.hp<T>(), x.hp<T>(), w.hp<T>(), b.hp<T>(), g.B, g.C, g.L, g.O, M, g.K, g.stride,
@@ -139,18 +155,9 @@ TEST_CASE("cuda conv1d forward and backward match the CPU kernels") {
                                 g.pad, g.dil, acc);
         out.check(tol<T>(), acc ? "conv1d forward (accumulate)" : "conv1d forward");
       }
-      Buf dout({g.B, g.O, M}, 24, dt), dx({g.B, g.C, g.L}, 25, dt), dw({g.O, g.C, g.K}, 26, dt), db({g.O}, 27, dt);
-      cpu::conv1d_backward_data<T>(dx.hp<T>(), dout.hp<T>(), w.hp<T>(), g.B, g.C, g.L, g.O, M, g.K, g.stride, g.pad,
-                                   g.dil);
-      cuda::conv1d_backward_data<T>(dx.dp<T>(), dout.dp<T>(), w.dp<T>(), g.B, g.C, g.L, g.O, M, g.K, g.stride,
-                                    g.pad, g.dil);
-      cpu::conv1d_backward_weight<T>(dw.hp<T>(), db.hp<T>(), dout.hp<T>(), x.hp<T>(), g.B, g.C, g.L, g.O, M, g.K,
-                                     g.stride, g.pad, g.dil);
-      cuda::conv1d_backward_weight<T>(dw.dp<T>(), db.dp<T>(), dout.dp<T>(), x.dp<T>(), g.B, g.C, g.L, g.O, M, g.K,
-                                      g.stride, g.pad, g.dil);
-      dx.check(tol<T>(), "conv1d dx");
-      dw.check(tol<T>(), "conv1d dw");
-      db.check(tol<T>(), "conv1d db");
+      check_conv_backward<T>(&cpu::conv1d_backward_data<T>, &cuda::conv1d_backward_data<T>,
+                             &cpu::conv1d_backward_weight<T>, &cuda::conv1d_backward_weight<T>, g, M, x, w, dt,
+                             "conv1d");
     }
   });
 }
@@ -172,18 +179,9 @@ TEST_CASE("cuda conv_transpose1d forward and backward match the CPU kernels") {
       cuda::conv_transpose1d_forward<T>(out.dp<T>(), x.dp<T>(), w.dp<T>(), b.dp<T>(), g.B, g.C, g.L, g.O, M, g.K,
                                         g.stride, g.pad, g.dil);
       out.check(tol<T>(), "conv_transpose1d forward");
-      Buf dout({g.B, g.O, M}, 34, dt), dx({g.B, g.C, g.L}, 35, dt), dw({g.C, g.O, g.K}, 36, dt), db({g.O}, 37, dt);
-      cpu::conv_transpose1d_backward_data<T>(dx.hp<T>(), dout.hp<T>(), w.hp<T>(), g.B, g.C, g.L, g.O, M, g.K,
-                                             g.stride, g.pad, g.dil);
-      cuda::conv_transpose1d_backward_data<T>(dx.dp<T>(), dout.dp<T>(), w.dp<T>(), g.B, g.C, g.L, g.O, M, g.K,
-                                              g.stride, g.pad, g.dil);
-      cpu::conv_transpose1d_backward_weight<T>(dw.hp<T>(), db.hp<T>(), dout.hp<T>(), x.hp<T>(), g.B, g.C, g.L, g.O,
-                                               M, g.K, g.stride, g.pad, g.dil);
-      cuda::conv_transpose1d_backward_weight<T>(dw.dp<T>(), db.dp<T>(), dout.dp<T>(), x.dp<T>(), g.B, g.C, g.L,
-                                                g.O, M, g.K, g.stride, g.pad, g.dil);
-      dx.check(tol<T>(), "conv_transpose1d dx");
-      dw.check(tol<T>(), "conv_transpose1d dw");
-      db.check(tol<T>(), "conv_transpose1d db");
+      check_conv_backward<T>(&cpu::conv_transpose1d_backward_data<T>, &cuda::conv_transpose1d_backward_data<T>,
+                             &cpu::conv_transpose1d_backward_weight<T>, &cuda::conv_transpose1d_backward_weight<T>, g,
+                             M, x, w, dt, "conv_transpose1d");
     }
   });
 }

@@ -1,11 +1,13 @@
 // Whole training steps on the GPU against the CPU: the IC CAE (loss, every parameter gradient, Adam update and
-// batchnorm running statistics) and the spline flow (-log q backward + Adam). float64 pins the maths down
-// tightly, float32 checks the training dtype. Skipped with a message when no GPU is usable.
+// batchnorm running statistics), the spline flow (-log q backward + Adam, and posterior draws) and the multi-layer
+// bidirectional GRU module. float64 pins the maths down tightly, float32 checks the training dtype. Skipped with a
+// message when no GPU is usable.
 #include <utility>
 
 #include "cuda_test_util.h"
 #include "harness.h"
 #include "specnet/autograd.h"
+#include "specnet/nn/gru.h"
 #include "specnet/nn/ic_cae.h"
 #include "specnet/nn/spline_flow.h"
 #include "specnet/ops.h"
@@ -110,5 +112,51 @@ TEST_CASE("cuda SplineFlow log_prob backward and Adam step match the CPU") {
       adam_gpu.step();
       check_named(gpu_flow.named_parameters(), cpu_flow.named_parameters(), rtol(dt), false, "SplineFlow param");
     }
+  }
+}
+
+TEST_CASE("cuda SplineFlow posterior draws match the CPU for the same Rng") {
+  if (!test::gpu_present("CUDA SplineFlow rsample parity")) return;
+  nn::SplineFlowOptions fo;
+  fo.features = 3;
+  fo.context_features = 4;
+  fo.transforms = 2;
+  fo.hidden = {12, 12};
+  fo.bins = 4;
+  Rng r_cpu(12), r_gpu(12);
+  nn::SplineFlow cpu_flow(fo, r_cpu, DType::f64), gpu_flow(fo, r_gpu, DType::f64);
+  gpu_flow.to(Device::cuda);
+  Rng data(13);
+  const Tensor ctx = Tensor::randn({3, fo.context_features}, data, DType::f64);
+  NoGradGuard ng;
+  Rng draw_cpu(14), draw_gpu(14);
+  const nn::FlowSample a = cpu_flow.rsample(5, ctx, draw_cpu, true);
+  const nn::FlowSample b = gpu_flow.rsample(5, ctx.to(Device::cuda), draw_gpu, true);
+  REQUIRE(b.samples.device() == Device::cuda);
+  test::check_close(b.samples, a.samples, 1e-8, "rsample samples");
+  test::check_close(b.log_prob, a.log_prob, 1e-8, "rsample log_prob");
+}
+
+TEST_CASE("cuda nn::GRU (2 layers, bidirectional) forward and backward match the CPU") {
+  if (!test::gpu_present("CUDA GRU module parity")) return;
+  for (DType dt : {DType::f64, DType::f32}) {
+    CAPTURE(dtype_name(dt));
+    Rng r_cpu(11), r_gpu(11), data(12);
+    nn::GRU cpu_gru(3, 6, r_cpu, 2, true, true, dt), gpu_gru(3, 6, r_gpu, 2, true, true, dt);
+    gpu_gru.to(Device::cuda);
+    const Tensor x = Tensor::randn({4, 12, 3}, data, dt), h0 = Tensor::randn({4, 4, 6}, data, dt) * 0.5;
+    const Tensor w_out = Tensor::randn({4, 12, 12}, data, dt), w_hn = Tensor::randn({4, 4, 6}, data, dt);
+    Tensor xc = x.clone().detach().set_requires_grad(), h0c = h0.clone().detach().set_requires_grad();
+    Tensor xg = x.to(Device::cuda).set_requires_grad(), h0g = h0.to(Device::cuda).set_requires_grad();
+    // A weighted sum of output and h_n, so every output element gets its own gradient.
+    const nn::GruOutput oc = cpu_gru.forward(xc, h0c);
+    const nn::GruOutput og = gpu_gru.forward(xg, h0g);
+    (sum(oc.output * w_out) + sum(oc.h_n * w_hn)).backward();
+    (sum(og.output * w_out.to(Device::cuda)) + sum(og.h_n * w_hn.to(Device::cuda))).backward();
+    test::check_close(og.output, oc.output, rtol(dt), "GRU output");
+    test::check_close(og.h_n, oc.h_n, rtol(dt), "GRU h_n");
+    test::check_close(xg.grad(), xc.grad(), rtol(dt), "GRU input grad");
+    test::check_close(h0g.grad(), h0c.grad(), rtol(dt), "GRU h0 grad");
+    check_named(gpu_gru.named_parameters(), cpu_gru.named_parameters(), rtol(dt), true, "GRU grad");
   }
 }
