@@ -101,7 +101,8 @@ void Tensor::backward(const Tensor& seed_in, bool retain_graph) const {
   // Seed: accumulate like any other gradient (a leaf root keeps summing across calls).
   {
     Tensor g = grad_buffer(*this);
-    SPECNET_DISPATCH_FLOAT(g.dtype(), T, { SPECNET_KERNEL(g.device(), accumulate, g.ptr<T>(), seed.ptr<T>(), g.numel()); });
+    SPECNET_DISPATCH_FLOAT(g.dtype(), T,
+                           { SPECNET_KERNEL(g.device(), accumulate, g.ptr<T>(), seed.ptr<T>(), g.numel()); });
   }
 
   NoGradGuard no_grad;  // closures build no graph
