@@ -6,14 +6,13 @@
 #include <string>
 
 #include "harness.h"
-#include "specnet/cuda/runtime.h"
 
 namespace specnet::test {
 
 // True when a CUDA device is usable; otherwise prints why the calling test is skipped.
 inline bool gpu_present(const char* what) {
-  if (cuda::cuda_available()) return true;
-  const std::string why = std::string(what) + " skipped: " + cuda::device_description();
+  if (available_devices().size() > 1) return true;
+  const std::string why = std::string(what) + ": " + cuda_skip_reason();
   MESSAGE(why);
   return false;
 }

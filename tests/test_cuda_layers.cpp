@@ -2,6 +2,7 @@
 // rational-quadratic spline run on the CPU and the GPU on the same random data (float32 and float64), forward and
 // accumulating backward. Skipped with a message when the build has no CUDA backend or no GPU is present.
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,7 @@
 #include "specnet/cuda/gru.h"
 #include "specnet/cuda/linear.h"
 #include "specnet/cuda/rq_spline.h"
+#include "specnet/cuda/runtime.h"
 #endif
 
 using namespace specnet;
@@ -148,13 +150,14 @@ TEST_CASE("cuda conv1d forward and backward match the CPU kernels") {
       const std::int64_t M = (g.L + 2 * g.pad - g.dil * (g.K - 1) - 1) / g.stride + 1;
       REQUIRE(M >= 1);
       Buf x({g.B, g.C, g.L}, 20, dt), w({g.O, g.C, g.K}, 21, dt), b({g.O}, 22, dt), out({g.B, g.O, M}, 23, dt);
-      for (bool acc : {false, true}) {
-        cpu::conv1d_forward<T>(out.hp<T>(), x.hp<T>(), w.hp<T>(), b.hp<T>(), g.B, g.C, g.L, g.O, M, g.K, g.stride,
-                               g.pad, g.dil, acc);
-        cuda::conv1d_forward<T>(out.dp<T>(), x.dp<T>(), w.dp<T>(), b.dp<T>(), g.B, g.C, g.L, g.O, M, g.K, g.stride,
-                                g.pad, g.dil, acc);
-        out.check(tol<T>(), acc ? "conv1d forward (accumulate)" : "conv1d forward");
-      }
+      for (bool acc : {false, true})
+        for (bool bias : {true, false}) {
+          cpu::conv1d_forward<T>(out.hp<T>(), x.hp<T>(), w.hp<T>(), bias ? b.hp<T>() : nullptr, g.B, g.C, g.L, g.O, M,
+                                 g.K, g.stride, g.pad, g.dil, acc);
+          cuda::conv1d_forward<T>(out.dp<T>(), x.dp<T>(), w.dp<T>(), bias ? b.dp<T>() : nullptr, g.B, g.C, g.L, g.O,
+                                  M, g.K, g.stride, g.pad, g.dil, acc);
+          out.check(tol<T>(), std::string("conv1d forward") + (acc ? ", accumulate" : "") + (bias ? "" : ", no bias"));
+        }
       check_conv_backward<T>(&cpu::conv1d_backward_data<T>, &cuda::conv1d_backward_data<T>,
                              &cpu::conv1d_backward_weight<T>, &cuda::conv1d_backward_weight<T>, g, M, x, w, dt,
                              "conv1d");
@@ -320,6 +323,14 @@ TEST_CASE("cuda rq_spline forward, inverse and backward match the CPU kernels") 
       duw.check(tol<T>(), "rq_spline d widths");
       duh.check(tol<T>(), "rq_spline d heights");
       dud.check(tol<T>(), "rq_spline d derivatives");
+      // Non-finite detection: none in the clean data, then a NaN in the heights and an infinity in the input.
+      CHECK(cuda::rq_spline_nonfinite<T>(x.dp<T>(), uw.dp<T>(), uh.dp<T>(), ud.dp<T>(), n, K) == 0);
+      uh.h.data<T>()[n * K - 1] = std::numeric_limits<T>::quiet_NaN();
+      x.h.data<T>()[7] = std::numeric_limits<T>::infinity();
+      Buf bad_x(x.h), bad_uh(uh.h);
+      const int cpu_bits = cpu::rq_spline_nonfinite<T>(x.hp<T>(), uw.hp<T>(), uh.hp<T>(), ud.hp<T>(), n, K);
+      CHECK(cpu_bits == 5);
+      CHECK(cuda::rq_spline_nonfinite<T>(bad_x.dp<T>(), uw.dp<T>(), bad_uh.dp<T>(), ud.dp<T>(), n, K) == cpu_bits);
     }
   });
 }

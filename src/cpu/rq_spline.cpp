@@ -149,11 +149,22 @@ void rq_spline_backward(T* din, T* duw, T* duh, T* dud, const T* dout, const T* 
   });
 }
 
+template <typename T>
+int rq_spline_nonfinite(const T* in, const T* uw, const T* uh, const T* ud, std::int64_t n, std::int64_t K) {
+  auto bad = [](const T* v, std::int64_t m) {
+    bool finite = true;
+    for (std::int64_t i = 0; i < m; ++i) finite &= std::isfinite(v[i]);
+    return !finite;
+  };
+  return int(bad(in, n)) | int(bad(uw, n * K)) << 1 | int(bad(uh, n * K)) << 2 | int(bad(ud, n * (K - 1))) << 3;
+}
+
 #define SPECNET_INSTANTIATE(T)                                                                                      \
   template void rq_spline_forward<T>(T*, T*, std::int32_t*, const T*, const T*, const T*, const T*, std::int64_t,  \
                                      std::int64_t, const RqSplineConfig&);                                          \
   template void rq_spline_backward<T>(T*, T*, T*, T*, const T*, const T*, const std::int32_t*, const T*, const T*, \
-                                      const T*, const T*, std::int64_t, std::int64_t, const RqSplineConfig&);
+                                      const T*, const T*, std::int64_t, std::int64_t, const RqSplineConfig&);      \
+  template int rq_spline_nonfinite<T>(const T*, const T*, const T*, const T*, std::int64_t, std::int64_t);
 SPECNET_INSTANTIATE(float)
 SPECNET_INSTANTIATE(double)
 #undef SPECNET_INSTANTIATE

@@ -1,5 +1,6 @@
-// conv1d kernels on the GPU: im2col into one (C K, B M) column matrix for the whole batch, one cuBLAS GEMM, and
-// gather kernels for the layout changes (col2im gathers per input element: no atomics, deterministic).
+// conv1d kernels on the GPU: im2col into one (C K, B M) column matrix for the whole batch, then cuBLAS: a strided
+// batched GEMM writes (B, O, M) outputs in place, one GEMM over all samples and positions gives the weight gradient;
+// col2im gathers per input element (no atomics, deterministic).
 // Matches torch.nn.functional.conv1d with groups=1 (stride, padding, dilation).
 #include "layer_common.cuh"
 #include "specnet/cuda/conv1d.h"
@@ -39,15 +40,10 @@ __global__ void col2im_add_kernel(T* din, const T* dcol, Geom g) {
   }
 }
 
-// out (B, O, M) = [out +] y (O, B M) + bias (O) [bias may be null].
+// out (B, O, M) = [out +] bias (O), before the GEMM adds the convolution.
 template <typename T>
-__global__ void scatter_out_kernel(T* out, const T* y, const T* bias, Geom g, bool accumulate) {
-  const std::int64_t BM = g.B * g.M;
-  SPECNET_CUDA_LOOP(i, g.B * g.O * g.M) {
-    const std::int64_t m = i % g.M, r = i / g.M, o = r % g.O, b = r / g.O;
-    const T v = y[o * BM + b * g.M + m] + (bias ? bias[o] : T(0));
-    out[i] = accumulate ? out[i] + v : v;
-  }
+__global__ void add_bias_kernel(T* out, const T* bias, Geom g, bool accumulate) {
+  SPECNET_CUDA_LOOP(i, g.B * g.O * g.M) out[i] = (accumulate ? out[i] : T(0)) + bias[(i / g.M) % g.O];
 }
 
 // rows (O, B M) from dout (B, O, M).
@@ -81,11 +77,15 @@ void conv1d_forward(T* out, const T* in, const T* w, const T* b, std::int64_t B,
   const Geom g{B, C, L, O, M, K, stride, pad, dil};
   if (B * O * M == 0) return;
   const std::int64_t BM = B * M, CK = C * K;
-  detail::Workspace<T> col(CK * BM), y(O * BM);  // (C K, B M), (O, B M)
+  detail::Workspace<T> col(CK * BM);  // (C K, B M)
   im2col(col.get(), in, g);
-  detail::gemm<T>(false, false, O, BM, CK, T(1), w, CK, col.get(), BM, T(0), y.get(), BM);  // w (O, C K) col
-  scatter_out_kernel<<<blocks_for(B * O * M), kThreads, 0, stream()>>>(out, y.get(), b, g, accumulate);
-  SPECNET_CUDA_CHECK_LAUNCH("scatter_out_kernel");
+  if (b) {
+    add_bias_kernel<<<blocks_for(B * O * M), kThreads, 0, stream()>>>(out, b, g, accumulate);
+    SPECNET_CUDA_CHECK_LAUNCH("add_bias_kernel");
+  }
+  // out_b (O, M) [+]= w (O, C K) col_b (C K, M), where col_b is columns [b M, (b + 1) M) of col.
+  detail::gemm_batched<T>(false, false, O, M, CK, T(1), w, CK, 0, col.get(), BM, M, (b || accumulate) ? T(1) : T(0),
+                          out, M, O * M, B);
 }
 
 template <typename T>
@@ -95,9 +95,9 @@ void conv1d_backward_data(T* din, const T* dout, const T* w, std::int64_t B, std
   const Geom g{B, C, L, O, M, K, stride, pad, dil};
   if (B * C * L == 0) return;
   const std::int64_t BM = B * M, CK = C * K;
-  detail::Workspace<T> rows(O * BM), dcol(CK * BM);  // (O, B M), (C K, B M)
-  gather_rows(rows.get(), dout, g);
-  detail::gemm<T>(true, false, CK, BM, O, T(1), w, CK, rows.get(), BM, T(0), dcol.get(), BM);  // w^T (C K, O) rows
+  detail::Workspace<T> dcol(CK * BM);  // (C K, B M)
+  // dcol_b (C K, M) = w^T (C K, O) dout_b (O, M), where dcol_b is columns [b M, (b + 1) M) of dcol.
+  detail::gemm_batched<T>(true, false, CK, M, O, T(1), w, CK, 0, dout, M, O * M, T(0), dcol.get(), BM, M, B);
   col2im_add_kernel<<<blocks_for(B * C * L), kThreads, 0, stream()>>>(din, dcol.get(), g);
   SPECNET_CUDA_CHECK_LAUNCH("col2im_add_kernel");
 }

@@ -40,6 +40,13 @@ template <typename T>
 void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* A,
           std::int64_t lda, const T* B, std::int64_t ldb, T beta, T* C, std::int64_t ldc);
 
+// The same for `batch` independent products C_b = alpha op(A_b) op(B_b) + beta C_b with X_b = X + b stride_x
+// (stride 0 shares one matrix); k must be positive.
+template <typename T>
+void gemm_batched(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* A,
+                  std::int64_t lda, std::int64_t stride_a, const T* B, std::int64_t ldb, std::int64_t stride_b, T beta,
+                  T* C, std::int64_t ldc, std::int64_t stride_c, std::int64_t batch);
+
 // Per-channel sums over (B, C, L) data: sums[c] = (sum_{b,l} f(b, c, l).x, ... .y) in double, through fixed
 // slices (partials in slice order), so the result is the same on every run and every GPU.
 // F is a device functor: double2 operator()(std::int64_t b, std::int64_t c, std::int64_t l) const.

@@ -138,6 +138,20 @@ __global__ void rq_backward_kernel(T* din, T* duw, T* duh, T* dud, const T* dout
   }
 }
 
+// flag |= 1 << a for each argument a holding a NaN or infinity (integer OR: order-free, deterministic).
+template <typename T>
+__global__ void nonfinite_kernel(int* flag, const T* in, const T* uw, const T* uh, const T* ud, std::int64_t n,
+                                 std::int64_t K) {
+  int bits = 0;
+  SPECNET_CUDA_LOOP(i, n * K) {
+    if (i < n && !isfinite(in[i])) bits |= 1;
+    if (!isfinite(uw[i])) bits |= 2;
+    if (!isfinite(uh[i])) bits |= 4;
+    if (i < n * (K - 1) && !isfinite(ud[i])) bits |= 8;
+  }
+  if (bits) atomicOr(flag, bits);
+}
+
 }  // namespace
 
 template <typename T>
@@ -160,11 +174,24 @@ void rq_spline_backward(T* din, T* duw, T* duh, T* dud, const T* dout, const T* 
   SPECNET_CUDA_CHECK_LAUNCH("rq_backward_kernel");
 }
 
+template <typename T>
+int rq_spline_nonfinite(const T* in, const T* uw, const T* uh, const T* ud, std::int64_t n, std::int64_t K) {
+  if (n == 0) return 0;
+  detail::Workspace<int> flag(1);
+  SPECNET_CUDA_CHECK(cudaMemsetAsync(flag.get(), 0, sizeof(int), stream()));
+  nonfinite_kernel<<<blocks_for(n * K), kThreads, 0, stream()>>>(flag.get(), in, uw, uh, ud, n, K);
+  SPECNET_CUDA_CHECK_LAUNCH("nonfinite_kernel");
+  int bits = 0;
+  copy_to_host(&bits, flag.get(), sizeof(int));  // waits for the kernel
+  return bits;
+}
+
 #define SPECNET_INSTANTIATE(T)                                                                                      \
   template void rq_spline_forward<T>(T*, T*, std::int32_t*, const T*, const T*, const T*, const T*, std::int64_t,  \
                                      std::int64_t, const RqSplineConfig&);                                          \
   template void rq_spline_backward<T>(T*, T*, T*, T*, const T*, const T*, const std::int32_t*, const T*, const T*, \
-                                      const T*, const T*, std::int64_t, std::int64_t, const RqSplineConfig&);
+                                      const T*, const T*, std::int64_t, std::int64_t, const RqSplineConfig&);      \
+  template int rq_spline_nonfinite<T>(const T*, const T*, const T*, const T*, std::int64_t, std::int64_t);
 SPECNET_INSTANTIATE(float)
 SPECNET_INSTANTIATE(double)
 #undef SPECNET_INSTANTIATE
