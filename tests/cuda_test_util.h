@@ -19,8 +19,7 @@ inline bool gpu_present(const char* what) {
 
 // max |gpu - cpu| <= rtol (1 + max |cpu|); gpu may live on any device.
 inline void check_close(const Tensor& gpu, const Tensor& cpu, double rtol, const std::string& what) {
-  REQUIRE_MESSAGE(gpu.shape() == cpu.shape(), what, ": shape ", shape_str(gpu.shape()), " vs ",
-                  shape_str(cpu.shape()));
+  REQUIRE_MESSAGE(gpu.shape() == cpu.shape(), what, ": shape ", shape_str(gpu.shape()), " vs ", shape_str(cpu.shape()));
   const Tensor back = gpu.detach().to(Device::cpu);
   double scale = 0;
   for (double v : cpu.to_vector()) scale = std::max(scale, std::abs(v));

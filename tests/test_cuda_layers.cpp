@@ -154,8 +154,8 @@ TEST_CASE("cuda conv1d forward and backward match the CPU kernels") {
         for (bool bias : {true, false}) {
           cpu::conv1d_forward<T>(out.hp<T>(), x.hp<T>(), w.hp<T>(), bias ? b.hp<T>() : nullptr, g.B, g.C, g.L, g.O, M,
                                  g.K, g.stride, g.pad, g.dil, acc);
-          cuda::conv1d_forward<T>(out.dp<T>(), x.dp<T>(), w.dp<T>(), bias ? b.dp<T>() : nullptr, g.B, g.C, g.L, g.O,
-                                  M, g.K, g.stride, g.pad, g.dil, acc);
+          cuda::conv1d_forward<T>(out.dp<T>(), x.dp<T>(), w.dp<T>(), bias ? b.dp<T>() : nullptr, g.B, g.C, g.L, g.O, M,
+                                  g.K, g.stride, g.pad, g.dil, acc);
           out.check(tol<T>(), std::string("conv1d forward") + (acc ? ", accumulate" : "") + (bias ? "" : ", no bias"));
         }
       check_conv_backward<T>(&cpu::conv1d_backward_data<T>, &cuda::conv1d_backward_data<T>,
@@ -205,10 +205,10 @@ TEST_CASE("cuda batchnorm train/eval and backward match the CPU kernels, running
         T* wd = affine ? w.dp<T>() : nullptr;
         T* bh = affine ? b.hp<T>() : nullptr;
         T* bd = affine ? b.dp<T>() : nullptr;
-        cpu::batchnorm_forward_train<T>(out.hp<T>(), mean.hp<T>(), rstd.hp<T>(), rm.hp<T>(), rv.hp<T>(), x.hp<T>(),
-                                        wh, bh, B, C, L, 0.1, 1e-5);
-        cuda::batchnorm_forward_train<T>(out.dp<T>(), mean.dp<T>(), rstd.dp<T>(), rm.dp<T>(), rv.dp<T>(),
-                                         x.dp<T>(), wd, bd, B, C, L, 0.1, 1e-5);
+        cpu::batchnorm_forward_train<T>(out.hp<T>(), mean.hp<T>(), rstd.hp<T>(), rm.hp<T>(), rv.hp<T>(), x.hp<T>(), wh,
+                                        bh, B, C, L, 0.1, 1e-5);
+        cuda::batchnorm_forward_train<T>(out.dp<T>(), mean.dp<T>(), rstd.dp<T>(), rm.dp<T>(), rv.dp<T>(), x.dp<T>(), wd,
+                                         bd, B, C, L, 0.1, 1e-5);
         out.check(tol<T>(), "batchnorm train out");
         mean.check(tol<T>(), "batchnorm mean");
         rstd.check(tol<T>(), "batchnorm rstd");
@@ -226,8 +226,8 @@ TEST_CASE("cuda batchnorm train/eval and backward match the CPU kernels, running
         }
         cpu::batchnorm_forward_eval<T>(out.hp<T>(), mean.hp<T>(), rstd.hp<T>(), x.hp<T>(), rm.hp<T>(), rv.hp<T>(), wh,
                                        bh, B, C, L, 1e-5);
-        cuda::batchnorm_forward_eval<T>(out.dp<T>(), mean.dp<T>(), rstd.dp<T>(), x.dp<T>(), rm.dp<T>(), rv.dp<T>(),
-                                        wd, bd, B, C, L, 1e-5);
+        cuda::batchnorm_forward_eval<T>(out.dp<T>(), mean.dp<T>(), rstd.dp<T>(), x.dp<T>(), rm.dp<T>(), rv.dp<T>(), wd,
+                                        bd, B, C, L, 1e-5);
         out.check(tol<T>(), "batchnorm eval out");
       }
     }
@@ -264,9 +264,9 @@ TEST_CASE("cuda GRU layer forward and backward through time match the CPU kernel
           cpu::gru_backward<T>(dx.hp<T>(), with_h0 ? dh0.hp<T>() : nullptr, dwih.hp<T>(), dwhh.hp<T>(), dbih.hp<T>(),
                                dbhh.hp<T>(), dout.hp<T>(), out_saved.hp<T>(), gates_saved.hp<T>(), x.hp<T>(), h0h,
                                wih.hp<T>(), whh.hp<T>(), B, L, I, H, reverse);
-          cuda::gru_backward<T>(dx.dp<T>(), with_h0 ? dh0.dp<T>() : nullptr, dwih.dp<T>(), dwhh.dp<T>(),
-                                dbih.dp<T>(), dbhh.dp<T>(), dout.dp<T>(), out_saved.dp<T>(), gates_saved.dp<T>(),
-                                x.dp<T>(), h0d, wih.dp<T>(), whh.dp<T>(), B, L, I, H, reverse);
+          cuda::gru_backward<T>(dx.dp<T>(), with_h0 ? dh0.dp<T>() : nullptr, dwih.dp<T>(), dwhh.dp<T>(), dbih.dp<T>(),
+                                dbhh.dp<T>(), dout.dp<T>(), out_saved.dp<T>(), gates_saved.dp<T>(), x.dp<T>(), h0d,
+                                wih.dp<T>(), whh.dp<T>(), B, L, I, H, reverse);
           dx.check(tol<T>(), "gru dx");
           dh0.check(tol<T>(), "gru dh0");
           dwih.check(tol<T>(), "gru dw_ih");
@@ -296,10 +296,10 @@ TEST_CASE("cuda rq_spline forward, inverse and backward match the CPU kernels") 
           lad({n}, 85, dt);
       std::vector<std::int32_t> bins(static_cast<std::size_t>(n));
       DeviceInts dbins(n);
-      cpu::rq_spline_forward<T>(out.hp<T>(), lad.hp<T>(), bins.data(), x.hp<T>(), uw.hp<T>(), uh.hp<T>(), ud.hp<T>(),
-                                n, K, cfg);
-      cuda::rq_spline_forward<T>(out.dp<T>(), lad.dp<T>(), dbins.p, x.dp<T>(), uw.dp<T>(), uh.dp<T>(), ud.dp<T>(), n,
-                                 K, cfg);
+      cpu::rq_spline_forward<T>(out.hp<T>(), lad.hp<T>(), bins.data(), x.hp<T>(), uw.hp<T>(), uh.hp<T>(), ud.hp<T>(), n,
+                                K, cfg);
+      cuda::rq_spline_forward<T>(out.dp<T>(), lad.dp<T>(), dbins.p, x.dp<T>(), uw.dp<T>(), uh.dp<T>(), ud.dp<T>(), n, K,
+                                 cfg);
       out.check(tol<T>(), "rq_spline out");
       lad.check(tol<T>(), "rq_spline logabsdet");
       const std::vector<std::int32_t> gpu_bins = dbins.host();
@@ -337,8 +337,6 @@ TEST_CASE("cuda rq_spline forward, inverse and backward match the CPU kernels") 
 
 #else
 
-TEST_CASE("cuda layer kernels: this build has no CUDA backend") {
-  CHECK_FALSE(gpu_present());
-}
+TEST_CASE("cuda layer kernels: this build has no CUDA backend") { CHECK_FALSE(gpu_present()); }
 
 #endif

@@ -40,8 +40,8 @@ struct FinishTrain {
 };
 
 template <typename T>
-__global__ void finish_eval_kernel(T* mean, T* rstd, T* affine, const T* running_mean, const T* running_var,
-                                   const T* w, const T* b, std::int64_t C, double eps) {
+__global__ void finish_eval_kernel(T* mean, T* rstd, T* affine, const T* running_mean, const T* running_var, const T* w,
+                                   const T* b, std::int64_t C, double eps) {
   SPECNET_CUDA_LOOP(c, C) {
     const double mu = running_mean[c], r = 1.0 / sqrt(static_cast<double>(running_var[c]) + eps);
     mean[c] = static_cast<T>(mu);
@@ -106,8 +106,7 @@ __global__ void input_grad_kernel(T* din, const T* dout, const T* in, const T* c
 
 template <typename T>
 void batchnorm_forward_train(T* out, T* mean, T* rstd, T* running_mean, T* running_var, const T* in, const T* w,
-                             const T* b, std::int64_t B, std::int64_t C, std::int64_t L, double momentum,
-                             double eps) {
+                             const T* b, std::int64_t B, std::int64_t C, std::int64_t L, double momentum, double eps) {
   if (B * C * L == 0) return;
   detail::Workspace<T> affine_buf(2 * C);  // (C, 2): scale, shift
   T* affine = affine_buf.get();
@@ -115,8 +114,7 @@ void batchnorm_forward_train(T* out, T* mean, T* rstd, T* running_mean, T* runni
                          FinishTrain<T>{mean, rstd, running_mean, running_var, affine, in, w, b, L,
                                         static_cast<double>(B * L), momentum, eps},
                          B, C, L);
-  apply_affine_kernel<<<blocks_for(B * C * L), kThreads, 0, stream()>>>(out, in, affine,
-                                                                                                       C, L, B * C * L);
+  apply_affine_kernel<<<blocks_for(B * C * L), kThreads, 0, stream()>>>(out, in, affine, C, L, B * C * L);
   SPECNET_CUDA_CHECK_LAUNCH("apply_affine_kernel");
 }
 
@@ -126,12 +124,11 @@ void batchnorm_forward_eval(T* out, T* mean, T* rstd, const T* in, const T* runn
   if (C == 0) return;
   detail::Workspace<T> affine_buf(2 * C);  // (C, 2): scale, shift
   T* affine = affine_buf.get();
-  finish_eval_kernel<<<blocks_for(C), kThreads, 0, stream()>>>(
-      mean, rstd, affine, running_mean, running_var, w, b, C, eps);
+  finish_eval_kernel<<<blocks_for(C), kThreads, 0, stream()>>>(mean, rstd, affine, running_mean, running_var, w, b, C,
+                                                               eps);
   SPECNET_CUDA_CHECK_LAUNCH("finish_eval_kernel");
   if (B * L == 0) return;
-  apply_affine_kernel<<<blocks_for(B * C * L), kThreads, 0, stream()>>>(out, in, affine,
-                                                                                                       C, L, B * C * L);
+  apply_affine_kernel<<<blocks_for(B * C * L), kThreads, 0, stream()>>>(out, in, affine, C, L, B * C * L);
   SPECNET_CUDA_CHECK_LAUNCH("apply_affine_kernel");
 }
 
@@ -142,21 +139,19 @@ void batchnorm_backward(T* din, T* dw, T* db, const T* dout, const T* in, const 
   detail::Workspace<T> coef_buf(4 * C);  // (C, 4)
   T* coef = coef_buf.get();
   detail::channel_reduce(GradMoments<T>{dout, in, mean, C, L},
-                         FinishBackward<T>{dw, db, coef, w, mean, rstd, static_cast<double>(B * L), training}, B, C,
-                         L);
+                         FinishBackward<T>{dw, db, coef, w, mean, rstd, static_cast<double>(B * L), training}, B, C, L);
   if (!din) return;
-  input_grad_kernel<<<blocks_for(B * C * L), kThreads, 0, stream()>>>(
-      din, dout, in, coef, C, L, B * C * L, training);
+  input_grad_kernel<<<blocks_for(B * C * L), kThreads, 0, stream()>>>(din, dout, in, coef, C, L, B * C * L, training);
   SPECNET_CUDA_CHECK_LAUNCH("input_grad_kernel");
 }
 
-#define SPECNET_INSTANTIATE(T)                                                                                   \
-  template void batchnorm_forward_train<T>(T*, T*, T*, T*, T*, const T*, const T*, const T*, std::int64_t,      \
-                                           std::int64_t, std::int64_t, double, double);                         \
-  template void batchnorm_forward_eval<T>(T*, T*, T*, const T*, const T*, const T*, const T*, const T*,         \
-                                          std::int64_t, std::int64_t, std::int64_t, double);                    \
-  template void batchnorm_backward<T>(T*, T*, T*, const T*, const T*, const T*, const T*, const T*,             \
-                                      std::int64_t, std::int64_t, std::int64_t, bool);
+#define SPECNET_INSTANTIATE(T)                                                                                        \
+  template void batchnorm_forward_train<T>(T*, T*, T*, T*, T*, const T*, const T*, const T*, std::int64_t,            \
+                                           std::int64_t, std::int64_t, double, double);                               \
+  template void batchnorm_forward_eval<T>(T*, T*, T*, const T*, const T*, const T*, const T*, const T*, std::int64_t, \
+                                          std::int64_t, std::int64_t, double);                                        \
+  template void batchnorm_backward<T>(T*, T*, T*, const T*, const T*, const T*, const T*, const T*, std::int64_t,     \
+                                      std::int64_t, std::int64_t, bool);
 SPECNET_INSTANTIATE(float)
 SPECNET_INSTANTIATE(double)
 #undef SPECNET_INSTANTIATE

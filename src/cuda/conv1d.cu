@@ -40,12 +40,6 @@ __global__ void col2im_add_kernel(T* din, const T* dcol, Geom g) {
   }
 }
 
-// out (B, O, M) = [out +] bias (O), before the GEMM adds the convolution.
-template <typename T>
-__global__ void add_bias_kernel(T* out, const T* bias, Geom g, bool accumulate) {
-  SPECNET_CUDA_LOOP(i, g.B * g.O * g.M) out[i] = (accumulate ? out[i] : T(0)) + bias[(i / g.M) % g.O];
-}
-
 // rows (O, B M) from dout (B, O, M).
 template <typename T>
 __global__ void gather_rows_kernel(T* rows, const T* dout, Geom g) {
@@ -79,10 +73,7 @@ void conv1d_forward(T* out, const T* in, const T* w, const T* b, std::int64_t B,
   const std::int64_t BM = B * M, CK = C * K;
   detail::Workspace<T> col(CK * BM);  // (C K, B M)
   im2col(col.get(), in, g);
-  if (b) {
-    add_bias_kernel<<<blocks_for(B * O * M), kThreads, 0, stream()>>>(out, b, g, accumulate);
-    SPECNET_CUDA_CHECK_LAUNCH("add_bias_kernel");
-  }
+  if (b) detail::channel_bias(out, b, B, O, M, accumulate);  // the GEMM then adds the convolution
   // out_b (O, M) [+]= w (O, C K) col_b (C K, M), where col_b is columns [b M, (b + 1) M) of col.
   detail::gemm_batched<T>(false, false, O, M, CK, T(1), w, CK, 0, col.get(), BM, M, (b || accumulate) ? T(1) : T(0),
                           out, M, O * M, B);
@@ -103,9 +94,9 @@ void conv1d_backward_data(T* din, const T* dout, const T* w, std::int64_t B, std
 }
 
 template <typename T>
-void conv1d_backward_weight(T* dw, T* db, const T* dout, const T* in, std::int64_t B, std::int64_t C,
-                            std::int64_t L, std::int64_t O, std::int64_t M, std::int64_t K, std::int64_t stride,
-                            std::int64_t pad, std::int64_t dil) {
+void conv1d_backward_weight(T* dw, T* db, const T* dout, const T* in, std::int64_t B, std::int64_t C, std::int64_t L,
+                            std::int64_t O, std::int64_t M, std::int64_t K, std::int64_t stride, std::int64_t pad,
+                            std::int64_t dil) {
   if (db) conv1d_backward_bias(db, dout, B, O, M);
   if (!dw || B * M == 0) return;
   const Geom g{B, C, L, O, M, K, stride, pad, dil};
@@ -123,16 +114,16 @@ void conv1d_backward_bias(T* db, const T* dout, std::int64_t B, std::int64_t O, 
   detail::add_channel_sums(db, dout, B, O, M);
 }
 
-#define SPECNET_INSTANTIATE(T)                                                                                      \
-  template void conv1d_forward<T>(T*, const T*, const T*, const T*, std::int64_t, std::int64_t, std::int64_t,      \
-                                  std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t,             \
-                                  std::int64_t, bool);                                                             \
-  template void conv1d_backward_data<T>(T*, const T*, const T*, std::int64_t, std::int64_t, std::int64_t,          \
-                                        std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t,       \
-                                        std::int64_t);                                                             \
-  template void conv1d_backward_weight<T>(T*, T*, const T*, const T*, std::int64_t, std::int64_t, std::int64_t,    \
-                                          std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t,     \
-                                          std::int64_t);                                                           \
+#define SPECNET_INSTANTIATE(T)                                                                                        \
+  template void conv1d_forward<T>(T*, const T*, const T*, const T*, std::int64_t, std::int64_t, std::int64_t,         \
+                                  std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t, \
+                                  bool);                                                                              \
+  template void conv1d_backward_data<T>(T*, const T*, const T*, std::int64_t, std::int64_t, std::int64_t,             \
+                                        std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t,         \
+                                        std::int64_t);                                                                \
+  template void conv1d_backward_weight<T>(T*, T*, const T*, const T*, std::int64_t, std::int64_t, std::int64_t,       \
+                                          std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t,       \
+                                          std::int64_t);                                                              \
   template void conv1d_backward_bias<T>(T*, const T*, std::int64_t, std::int64_t, std::int64_t);
 SPECNET_INSTANTIATE(float)
 SPECNET_INSTANTIATE(double)

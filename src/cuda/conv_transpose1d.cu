@@ -5,32 +5,21 @@
 #include "specnet/cuda/conv_transpose1d.h"
 
 namespace specnet::cuda {
-namespace {
-
-// out (B, O, M) = bias broadcast over samples and positions, or zero.
-template <typename T>
-__global__ void fill_bias_kernel(T* out, const T* b, std::int64_t B, std::int64_t O, std::int64_t M) {
-  SPECNET_CUDA_LOOP(i, B * O * M) out[i] = b ? b[(i / M) % O] : T(0);
-}
-
-}  // namespace
-
 template <typename T>
 void conv_transpose1d_forward(T* out, const T* in, const T* w, const T* b, std::int64_t B, std::int64_t C,
                               std::int64_t L, std::int64_t O, std::int64_t M, std::int64_t K, std::int64_t stride,
                               std::int64_t pad, std::int64_t dil) {
   if (B * O * M == 0) return;
   // Positions no tap reaches keep only the bias, as in torch.
-  fill_bias_kernel<<<blocks_for(B * O * M), kThreads, 0, stream()>>>(out, b, B, O, M);
-  SPECNET_CUDA_CHECK_LAUNCH("fill_bias_kernel");
+  detail::channel_bias(out, b, B, O, M, false);
   // The conv1d that maps (B, O, M) to (B, C, L) with weight w has this as its input gradient.
   conv1d_backward_data(out, in, w, B, O, M, C, L, K, stride, pad, dil);
 }
 
 template <typename T>
-void conv_transpose1d_backward_data(T* din, const T* dout, const T* w, std::int64_t B, std::int64_t C,
-                                    std::int64_t L, std::int64_t O, std::int64_t M, std::int64_t K,
-                                    std::int64_t stride, std::int64_t pad, std::int64_t dil) {
+void conv_transpose1d_backward_data(T* din, const T* dout, const T* w, std::int64_t B, std::int64_t C, std::int64_t L,
+                                    std::int64_t O, std::int64_t M, std::int64_t K, std::int64_t stride,
+                                    std::int64_t pad, std::int64_t dil) {
   conv1d_forward<T>(din, dout, w, nullptr, B, O, M, C, L, K, stride, pad, dil, true);
 }
 
@@ -43,15 +32,15 @@ void conv_transpose1d_backward_weight(T* dw, T* db, const T* dout, const T* in, 
   if (dw) conv1d_backward_weight<T>(dw, nullptr, in, dout, B, O, M, C, L, K, stride, pad, dil);
 }
 
-#define SPECNET_INSTANTIATE(T)                                                                                     \
-  template void conv_transpose1d_forward<T>(T*, const T*, const T*, const T*, std::int64_t, std::int64_t,         \
-                                            std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t,  \
-                                            std::int64_t, std::int64_t);                                          \
-  template void conv_transpose1d_backward_data<T>(T*, const T*, const T*, std::int64_t, std::int64_t,             \
-                                                  std::int64_t, std::int64_t, std::int64_t, std::int64_t,         \
-                                                  std::int64_t, std::int64_t, std::int64_t);                      \
-  template void conv_transpose1d_backward_weight<T>(T*, T*, const T*, const T*, std::int64_t, std::int64_t,       \
-                                                    std::int64_t, std::int64_t, std::int64_t, std::int64_t,       \
+#define SPECNET_INSTANTIATE(T)                                                                                      \
+  template void conv_transpose1d_forward<T>(T*, const T*, const T*, const T*, std::int64_t, std::int64_t,           \
+                                            std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t,   \
+                                            std::int64_t, std::int64_t);                                            \
+  template void conv_transpose1d_backward_data<T>(T*, const T*, const T*, std::int64_t, std::int64_t, std::int64_t, \
+                                                  std::int64_t, std::int64_t, std::int64_t, std::int64_t,           \
+                                                  std::int64_t, std::int64_t);                                      \
+  template void conv_transpose1d_backward_weight<T>(T*, T*, const T*, const T*, std::int64_t, std::int64_t,         \
+                                                    std::int64_t, std::int64_t, std::int64_t, std::int64_t,         \
                                                     std::int64_t, std::int64_t, std::int64_t);
 SPECNET_INSTANTIATE(float)
 SPECNET_INSTANTIATE(double)

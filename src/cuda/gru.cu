@@ -8,7 +8,7 @@
 namespace specnet::cuda {
 namespace {
 
-constexpr int kBlock = 128;            // threads per block: rows x threads-per-row
+constexpr int kBlock = 128;                  // threads per block: rows x threads-per-row
 constexpr std::size_t kMaxSmem = 48 * 1024;  // default dynamic shared-memory limit per block
 
 __device__ inline float exp_t(float v) { return expf(v); }
@@ -129,10 +129,11 @@ __global__ void gru_backward_kernel(T* dgi, T* dgh, T* hprev, T* dh0, const T* d
     for (std::int64_t j = lane; j < H; j += tpr) dh0[b * H + j] += dh[j];
 }
 
+// Shared memory of `per_unit` values per hidden unit and batch row of a block.
 template <typename T>
-std::size_t smem_bytes(const RowLayout& r, std::int64_t per_row) {
-  const std::size_t bytes = static_cast<std::size_t>(r.rows) * static_cast<std::size_t>(per_row) * sizeof(T);
-  SPECNET_CHECK(bytes <= kMaxSmem, "gru_layer (cuda): hidden size ", per_row / 4,
+std::size_t smem_bytes(const RowLayout& r, std::int64_t H, std::int64_t per_unit) {
+  const std::size_t bytes = static_cast<std::size_t>(r.rows * H * per_unit) * sizeof(T);
+  SPECNET_CHECK(bytes <= kMaxSmem, "gru_layer (cuda): hidden size ", H,
                 " needs more shared memory than the fused kernel may use (", bytes, " > ", kMaxSmem, " bytes)");
   return bytes;
 }
@@ -140,33 +141,32 @@ std::size_t smem_bytes(const RowLayout& r, std::int64_t per_row) {
 }  // namespace
 
 template <typename T>
-void gru_forward(T* out, T* gates, const T* x, const T* h0, const T* w_ih, const T* w_hh, const T* b_ih,
-                 const T* b_hh, std::int64_t B, std::int64_t L, std::int64_t I, std::int64_t H, bool reverse) {
+void gru_forward(T* out, T* gates, const T* x, const T* h0, const T* w_ih, const T* w_hh, const T* b_ih, const T* b_hh,
+                 std::int64_t B, std::int64_t L, std::int64_t I, std::int64_t H, bool reverse) {
   if (B * L * H == 0) return;
   const std::int64_t G = 3 * H;
   detail::Workspace<T> gi_buf(B * L * G);  // (B, L, 3H): W_ih x + b_ih for every step
   T* gi = gi_buf.get();
   linear_forward<T>(gi, x, w_ih, b_ih, B * L, I, G);
   const RowLayout r = row_layout(B, H);
-  const std::size_t smem = smem_bytes<T>(r, 4 * H) / 2;  // (2, rows, H)
-  gru_forward_kernel<<<r.blocks, r.rows * r.tpr, smem, stream()>>>(out, gates, gi, h0, w_hh, b_hh, B, L,
-                                                                                 H, reverse, r.tpr);
+  const std::size_t smem = smem_bytes<T>(r, H, 2);  // h double-buffered: (2, rows, H)
+  gru_forward_kernel<<<r.blocks, r.rows * r.tpr, smem, stream()>>>(out, gates, gi, h0, w_hh, b_hh, B, L, H, reverse,
+                                                                   r.tpr);
   SPECNET_CUDA_CHECK_LAUNCH("gru_forward_kernel");
 }
 
 template <typename T>
 void gru_backward(T* dx, T* dh0, T* dw_ih, T* dw_hh, T* db_ih, T* db_hh, const T* dout, const T* out, const T* gates,
-                  const T* x, const T* h0, const T* w_ih, const T* w_hh, std::int64_t B, std::int64_t L,
-                  std::int64_t I, std::int64_t H, bool reverse) {
+                  const T* x, const T* h0, const T* w_ih, const T* w_hh, std::int64_t B, std::int64_t L, std::int64_t I,
+                  std::int64_t H, bool reverse) {
   if (B * L * H == 0) return;
   const std::int64_t G = 3 * H, BL = B * L;
   detail::Workspace<T> dgi_buf(BL * G), dgh_buf(BL * G), hprev_buf(BL * H);  // (B, L, 3H), (B, L, 3H), (B, L, H)
   T *dgi = dgi_buf.get(), *dgh = dgh_buf.get(), *hprev = hprev_buf.get();
   const RowLayout r = row_layout(B, H);
-  const std::size_t smem = smem_bytes<T>(r, 4 * H);  // dh (rows, H) + dgh (rows, 3H)
-  gru_backward_kernel<<<r.blocks, r.rows * r.tpr, smem, stream()>>>(dgi, dgh, hprev, dh0, dout, out,
-                                                                                  gates, h0, w_hh, B, L, H, reverse,
-                                                                                  r.tpr);
+  const std::size_t smem = smem_bytes<T>(r, H, 4);  // dh (rows, H) + dgh (rows, 3H)
+  gru_backward_kernel<<<r.blocks, r.rows * r.tpr, smem, stream()>>>(dgi, dgh, hprev, dh0, dout, out, gates, h0, w_hh, B,
+                                                                    L, H, reverse, r.tpr);
   SPECNET_CUDA_CHECK_LAUNCH("gru_backward_kernel");
   // dW_hh (3H, H) += dgh^T (3H, B L) hprev (B L, H); db_hh (3H) += column sums of dgh.
   if (dw_hh) detail::gemm<T>(true, false, G, H, BL, T(1), dgh, G, hprev, H, T(1), dw_hh, H);

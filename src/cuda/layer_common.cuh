@@ -111,6 +111,19 @@ void channel_reduce(F f, G g, std::int64_t B, std::int64_t C, std::int64_t L) {
   SPECNET_CUDA_CHECK_LAUNCH("channel_finish_kernel");
 }
 
+// out (B, C, L) = [out +] bias (C) broadcast over b and l [bias may be null: zero].
+template <typename T>
+__global__ void channel_bias_kernel(T* out, const T* bias, std::int64_t B, std::int64_t C, std::int64_t L,
+                                    bool accumulate) {
+  SPECNET_CUDA_LOOP(i, B * C * L) out[i] = (accumulate ? out[i] : T(0)) + (bias ? bias[(i / L) % C] : T(0));
+}
+template <typename T>
+void channel_bias(T* out, const T* bias, std::int64_t B, std::int64_t C, std::int64_t L, bool accumulate) {
+  if (B * C * L == 0) return;
+  channel_bias_kernel<<<blocks_for(B * C * L), kThreads, 0, stream()>>>(out, bias, B, C, L, accumulate);
+  SPECNET_CUDA_CHECK_LAUNCH("channel_bias_kernel");
+}
+
 // Reads x (B, C, L) as (value, 0): the plain sum of each channel.
 template <typename T>
 struct ChannelValue {

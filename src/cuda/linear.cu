@@ -4,23 +4,11 @@
 #include "specnet/cuda/linear.h"
 
 namespace specnet::cuda {
-namespace {
-
-// out (N, O) = b broadcast over rows.
-template <typename T>
-__global__ void fill_rows_kernel(T* out, const T* b, std::int64_t N, std::int64_t O) {
-  SPECNET_CUDA_LOOP(i, N * O) out[i] = b[i % O];
-}
-
-}  // namespace
 
 template <typename T>
 void linear_forward(T* out, const T* in, const T* w, const T* b, std::int64_t N, std::int64_t I, std::int64_t O) {
   if (N == 0 || O == 0) return;
-  if (b) {
-    fill_rows_kernel<<<blocks_for(N * O), kThreads, 0, stream()>>>(out, b, N, O);
-    SPECNET_CUDA_CHECK_LAUNCH("fill_rows_kernel");
-  }
+  if (b) detail::channel_bias(out, b, N, O, std::int64_t(1), false);  // rows (N, O, 1)
   // out (N, O) = in (N, I) w (O, I)^T [+ out]
   detail::gemm<T>(false, true, N, O, I, T(1), in, I, w, I, b ? T(1) : T(0), out, O);
 }
@@ -38,9 +26,9 @@ void matmul_forward(T* c, const T* a, const T* b, std::int64_t M, std::int64_t K
   detail::gemm<T>(false, false, M, N, K, T(1), a, K, b, N, accumulate ? T(1) : T(0), c, N);
 }
 
-#define SPECNET_INSTANTIATE(T)                                                                                  \
+#define SPECNET_INSTANTIATE(T)                                                                                 \
   template void linear_forward<T>(T*, const T*, const T*, const T*, std::int64_t, std::int64_t, std::int64_t); \
-  template void linear_backward<T>(T*, T*, T*, const T*, const T*, const T*, std::int64_t, std::int64_t,      \
+  template void linear_backward<T>(T*, T*, T*, const T*, const T*, const T*, std::int64_t, std::int64_t,       \
                                    std::int64_t);                                                              \
   template void matmul_forward<T>(T*, const T*, const T*, std::int64_t, std::int64_t, std::int64_t, bool);
 SPECNET_INSTANTIATE(float)

@@ -25,8 +25,8 @@ struct Softmax {
 // Knot positions loc[k] and loc[k + 1] on [-B, B]: loc[0] = -B, loc[j] = 2B cum_j - B, loc[K] = B, with
 // cum_j = sum_{i < j} (min_size + (1 - min_size K) p_i) (end knots pinned as in nflows).
 template <typename T>
-__device__ void knot_pair(const Softmax<T>& sm, std::int64_t k, std::int64_t K, double min_size, double B,
-                          double& lo, double& hi) {
+__device__ void knot_pair(const Softmax<T>& sm, std::int64_t k, std::int64_t K, double min_size, double B, double& lo,
+                          double& hi) {
   const double scale = 1 - min_size * double(K);
   double cum = 0, loc = -B;
   lo = loc;
@@ -68,18 +68,17 @@ __global__ void rq_forward_kernel(T* out, T* logabsdet, std::int32_t* bin, const
       continue;
     }
     const Softmax<T> sw(uw + i * K, K), sh(uh + i * K, K);
-    const std::int64_t k = cfg.inverse ? search_bin(sh, x, K, cfg.min_bin_height, B)
-                                       : search_bin(sw, x, K, cfg.min_bin_width, B);
+    const std::int64_t k =
+        cfg.inverse ? search_bin(sh, x, K, cfg.min_bin_height, B) : search_bin(sw, x, K, cfg.min_bin_width, B);
     bin[i] = static_cast<std::int32_t>(k);
     double xk, xk1, yk, yk1;
     knot_pair(sw, k, K, cfg.min_bin_width, B, xk, xk1);
     knot_pair(sh, k, K, cfg.min_bin_height, B, yk, yk1);
     const T* udi = ud + i * (K - 1);
     double y, ld;
-    cpu::detail::local_spline<double, double>(y, ld, x, xk, xk1 - xk, yk, yk1 - yk,
-                                              cpu::detail::slope_at(udi, k, K, cfg.min_derivative, edge),
-                                              cpu::detail::slope_at(udi, k + 1, K, cfg.min_derivative, edge),
-                                              cfg.inverse);
+    cpu::detail::local_spline<double, double>(
+        y, ld, x, xk, xk1 - xk, yk, yk1 - yk, cpu::detail::slope_at(udi, k, K, cfg.min_derivative, edge),
+        cpu::detail::slope_at(udi, k + 1, K, cfg.min_derivative, edge), cfg.inverse);
     out[i] = T(y);
     logabsdet[i] = T(ld);
   }
@@ -158,8 +157,8 @@ template <typename T>
 void rq_spline_forward(T* out, T* logabsdet, std::int32_t* bin, const T* in, const T* uw, const T* uh, const T* ud,
                        std::int64_t n, std::int64_t K, const RqSplineConfig& cfg) {
   if (n == 0) return;
-  rq_forward_kernel<<<blocks_for(n), kThreads, 0, stream()>>>(
-      out, logabsdet, bin, in, uw, uh, ud, n, K, cfg, cpu::detail::edge_slope(cfg.min_derivative));
+  rq_forward_kernel<<<blocks_for(n), kThreads, 0, stream()>>>(out, logabsdet, bin, in, uw, uh, ud, n, K, cfg,
+                                                              cpu::detail::edge_slope(cfg.min_derivative));
   SPECNET_CUDA_CHECK_LAUNCH("rq_forward_kernel");
 }
 
@@ -168,9 +167,9 @@ void rq_spline_backward(T* din, T* duw, T* duh, T* dud, const T* dout, const T* 
                         const T* in, const T* uw, const T* uh, const T* ud, std::int64_t n, std::int64_t K,
                         const RqSplineConfig& cfg) {
   if (n == 0) return;
-  rq_backward_kernel<<<blocks_for(n), kThreads, 0, stream()>>>(
-      din, duw, duh, dud, dout, dlogabsdet, bin, in, uw, uh, ud, n, K, cfg,
-      cpu::detail::edge_slope(cfg.min_derivative));
+  rq_backward_kernel<<<blocks_for(n), kThreads, 0, stream()>>>(din, duw, duh, dud, dout, dlogabsdet, bin, in, uw, uh,
+                                                               ud, n, K, cfg,
+                                                               cpu::detail::edge_slope(cfg.min_derivative));
   SPECNET_CUDA_CHECK_LAUNCH("rq_backward_kernel");
 }
 
@@ -186,9 +185,9 @@ int rq_spline_nonfinite(const T* in, const T* uw, const T* uh, const T* ud, std:
   return bits;
 }
 
-#define SPECNET_INSTANTIATE(T)                                                                                      \
+#define SPECNET_INSTANTIATE(T)                                                                                     \
   template void rq_spline_forward<T>(T*, T*, std::int32_t*, const T*, const T*, const T*, const T*, std::int64_t,  \
-                                     std::int64_t, const RqSplineConfig&);                                          \
+                                     std::int64_t, const RqSplineConfig&);                                         \
   template void rq_spline_backward<T>(T*, T*, T*, T*, const T*, const T*, const std::int32_t*, const T*, const T*, \
                                       const T*, const T*, std::int64_t, std::int64_t, const RqSplineConfig&);      \
   template int rq_spline_nonfinite<T>(const T*, const T*, const T*, const T*, std::int64_t, std::int64_t);

@@ -1,5 +1,5 @@
-// conv1d(x, w, b): autodiff wrapper over src/cpu/conv1d.cpp and src/cuda/conv1d.cu; matches torch.nn.functional.conv1d (groups = 1),
-// including unbatched (C, L) inputs.
+// conv1d(x, w, b): autodiff wrapper over src/cpu/conv1d.cpp and src/cuda/conv1d.cu; matches torch.nn.functional.conv1d
+// (groups = 1), including unbatched (C, L) inputs.
 #include "conv_common.h"
 #include "specnet/cpu/conv1d.h"
 #include "specnet/cuda/conv1d.h"
@@ -26,7 +26,8 @@ Tensor conv1d(const Tensor& x, const Tensor& w, const Tensor& b, std::int64_t st
         SPECNET_KERNEL(dev, conv1d_backward_data, din, dout, wp, g.B, g.C, g.L, g.O, g.M, g.K, g.stride, g.pad, g.dil);
       },
       [](Device dev, auto* dw, auto* db, const auto* dout, const auto* in, const detail::ConvDims& g) {
-        SPECNET_KERNEL(dev, conv1d_backward_weight, dw, db, dout, in, g.B, g.C, g.L, g.O, g.M, g.K, g.stride, g.pad, g.dil);
+        SPECNET_KERNEL(dev, conv1d_backward_weight, dw, db, dout, in, g.B, g.C, g.L, g.O, g.M, g.K, g.stride, g.pad,
+                       g.dil);
       });
 }
 
