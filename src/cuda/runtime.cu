@@ -1,10 +1,9 @@
 // CUDA runtime support: device detection, error conversion, the specnet stream and cuBLAS handle, the
 // caching device allocator (size-class free lists on plain cudaMalloc, as src/core/allocator.cpp) and copies.
+#include <atomic>
 #include <cstdlib>
-#include <mutex>
-#include <unordered_map>
-#include <vector>
 
+#include "../core/block_cache.h"
 #include "specnet/cuda/kernel.cuh"
 
 namespace specnet::cuda {
@@ -104,50 +103,29 @@ std::size_t rounded(std::size_t n) {
   return n <= (std::size_t(1) << 20) ? (n + 511) / 512 * 512 : (n + (std::size_t(1) << 17) - 1) >> 17 << 17;
 }
 
-struct Cache {
-  std::mutex mutex;
-  std::unordered_map<std::size_t, std::vector<void*>> free_blocks;
-  std::size_t cached = 0;
-  std::size_t mallocs = 0;
-  std::size_t limit = [] {
-    const char* env = std::getenv("SPECNET_CUDA_CACHE_MB");
-    long long mb = env ? std::atoll(env) : 8192;
-    return static_cast<std::size_t>(mb < 0 ? 0 : mb) << 20;
-  }();
-};
+using ::specnet::detail::BlockCache;
 
-Cache& cache() {
-  static Cache* c = new Cache();  // never destroyed: tensors may be freed during static destruction
-  return *c;
+BlockCache& cache() {
+  static BlockCache* c = new BlockCache("SPECNET_CUDA_CACHE_MB", 8192);  // never destroyed: tensors may be
+  return *c;                                                           // freed during static destruction
 }
+std::atomic<std::size_t> g_mallocs{0};
 
-void release_all(Cache& c) {  // caller holds c.mutex
-  if (c.free_blocks.empty()) return;
-  cudaStreamSynchronize(stream());  // queued kernels may still use a cached block
-  for (auto& [size, blocks] : c.free_blocks)
-    for (void* p : blocks) cudaFree(p);
-  c.free_blocks.clear();
-  c.cached = 0;
+void release_cache() {
+  // queued kernels may still use a cached block: wait for them before the driver takes the blocks back
+  cache().drain([](void* p) { cudaFree(p); }, [] { cudaStreamSynchronize(stream()); });
 }
 }  // namespace
 
 void* device_alloc(std::size_t nbytes) {
   require_device("device allocation");
   const std::size_t size = rounded(nbytes);
-  Cache& c = cache();
-  std::lock_guard<std::mutex> lock(c.mutex);
-  auto it = c.free_blocks.find(size);
-  if (it != c.free_blocks.end() && !it->second.empty()) {
-    void* p = it->second.back();
-    it->second.pop_back();
-    c.cached -= size;
-    return p;
-  }
+  if (void* p = cache().take(size)) return p;
   void* p = nullptr;
   cudaError_t e = cudaMalloc(&p, size);
   if (e == cudaErrorMemoryAllocation) {  // give the cache back and try once more
     cudaGetLastError();
-    release_all(c);
+    release_cache();
     e = cudaMalloc(&p, size);
   }
   if (e != cudaSuccess) {
@@ -157,41 +135,19 @@ void* device_alloc(std::size_t nbytes) {
     throw Error(str("CUDA out of memory allocating ", nbytes, " bytes (", free_b >> 20, " MiB free of ",
                     total_b >> 20, " MiB): ", cudaGetErrorString(e)));
   }
-  ++c.mallocs;
+  ++g_mallocs;
   return p;
 }
 
 void device_free(void* p, std::size_t nbytes) {
-  if (!p) return;
-  const std::size_t size = rounded(nbytes);
-  Cache& c = cache();
-  std::lock_guard<std::mutex> lock(c.mutex);
-  if (c.cached + size <= c.limit) {
-    c.free_blocks[size].push_back(p);
-    c.cached += size;
-    return;
-  }
+  if (!p || cache().give(p, rounded(nbytes))) return;
   cudaStreamSynchronize(stream());  // kernels queued on the block must finish before the driver reuses it
   cudaFree(p);                      // errors here cannot be thrown (called from ~Storage)
 }
 
-void device_cache_clear() {
-  Cache& c = cache();
-  std::lock_guard<std::mutex> lock(c.mutex);
-  release_all(c);
-}
-
-std::size_t device_cache_bytes() {
-  Cache& c = cache();
-  std::lock_guard<std::mutex> lock(c.mutex);
-  return c.cached;
-}
-
-std::size_t device_malloc_count() {
-  Cache& c = cache();
-  std::lock_guard<std::mutex> lock(c.mutex);
-  return c.mallocs;
-}
+void device_cache_clear() { release_cache(); }
+std::size_t device_cache_bytes() { return cache().bytes(); }
+std::size_t device_malloc_count() { return g_mallocs.load(); }
 
 // ---------------------------------------------------------------- copies
 void copy_to_device(void* dst, const void* src_host, std::size_t nbytes) {
