@@ -1,12 +1,12 @@
-// GPU training-step benchmarks: the IC-search CAE at the paper's shapes (batch 150, 2960 bins; as
-// bench_cae_step.cpp on the CPU) and the paper's conditional spline flow (-log q backward + Adam, as bench_flow.cpp).
-// Each step ends with loss.item(), so the time includes the device work. Peer: bench/peer/compare_cae.py --device cuda.
+// GPU benchmarks at the paper's shapes: IC-search CAE step (batch 150, 2960 bins, as bench_cae_step.cpp), spline-flow
+// step and decoder GRU (as bench_flow.cpp); each step ends with loss.item(). Peer: bench/peer/compare_gpu.py.
 #include <benchmark/benchmark.h>
 
 #include <string>
 
 #include "specnet/autograd.h"
 #include "specnet/cuda/runtime.h"
+#include "specnet/nn/gru.h"
 #include "specnet/nn/ic_cae.h"
 #include "specnet/nn/spline_flow.h"
 #include "specnet/ops.h"
@@ -91,8 +91,29 @@ void BM_cuda_flow_train_step(benchmark::State& state) {
   state.counters["spectra/s"] = benchmark::Counter(double(batch) * state.iterations(), benchmark::Counter::kIsRate);
 }
 
+// The paper's decoder GRU (2 layers, bidirectional, hidden 1, 240 steps) forward + backward, as BM_gru_fwd_bwd.
+void BM_cuda_gru_fwd_bwd(benchmark::State& state) {
+  if (skip_without_gpu(state)) return;
+  const std::int64_t batch = state.range(0);
+  Rng rng(4);
+  nn::GRU gru(1, 1, rng, 2, true);
+  gru.to(Device::cuda);
+  Tensor x = Tensor::randn({batch, 240, 1}, rng).to(Device::cuda).set_requires_grad();
+  auto step = [&] {
+    Tensor loss = sum(gru(x));
+    loss.backward();
+    gru.zero_grad();
+    x.zero_grad();
+    return loss.item();
+  };
+  for (int i = 0; i < 3; ++i) step();
+  for (auto _ : state) benchmark::DoNotOptimize(step());
+  state.counters["spectra/s"] = benchmark::Counter(double(batch) * state.iterations(), benchmark::Counter::kIsRate);
+}
+
 }  // namespace
 
 BENCHMARK(BM_cuda_cae_train_step)->Arg(150)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 BENCHMARK(BM_cuda_cae_inference)->Arg(150)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(1.0);
 BENCHMARK(BM_cuda_flow_train_step)->Arg(512)->Arg(8192)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
+BENCHMARK(BM_cuda_gru_fwd_bwd)->Arg(512)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(1.0);
