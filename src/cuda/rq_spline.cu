@@ -55,6 +55,20 @@ __device__ std::int64_t search_bin(const Softmax<T>& sm, double x, std::int64_t 
   return k + (x >= B + cpu::detail::kSearchEps);
 }
 
+// Bin k of one element: left knot (xk, yk), width wk, height hk and the slopes dk, dk1 at its two knots.
+struct Bin {
+  double xk, wk, yk, hk, dk, dk1;
+};
+template <typename T>
+__device__ Bin bin_of(const Softmax<T>& sw, const Softmax<T>& sh, const T* udi, std::int64_t k, std::int64_t K,
+                      const RqSplineConfig& cfg, double edge) {
+  double xk, xk1, yk, yk1;
+  knot_pair(sw, k, K, cfg.min_bin_width, cfg.tail_bound, xk, xk1);
+  knot_pair(sh, k, K, cfg.min_bin_height, cfg.tail_bound, yk, yk1);
+  return {xk, xk1 - xk, yk, yk1 - yk, cpu::detail::slope_at(udi, k, K, cfg.min_derivative, edge),
+          cpu::detail::slope_at(udi, k + 1, K, cfg.min_derivative, edge)};
+}
+
 template <typename T>
 __global__ void rq_forward_kernel(T* out, T* logabsdet, std::int32_t* bin, const T* in, const T* uw, const T* uh,
                                   const T* ud, std::int64_t n, std::int64_t K, RqSplineConfig cfg, double edge) {
@@ -71,14 +85,9 @@ __global__ void rq_forward_kernel(T* out, T* logabsdet, std::int32_t* bin, const
     const std::int64_t k =
         cfg.inverse ? search_bin(sh, x, K, cfg.min_bin_height, B) : search_bin(sw, x, K, cfg.min_bin_width, B);
     bin[i] = static_cast<std::int32_t>(k);
-    double xk, xk1, yk, yk1;
-    knot_pair(sw, k, K, cfg.min_bin_width, B, xk, xk1);
-    knot_pair(sh, k, K, cfg.min_bin_height, B, yk, yk1);
-    const T* udi = ud + i * (K - 1);
+    const Bin q = bin_of(sw, sh, ud + i * (K - 1), k, K, cfg, edge);
     double y, ld;
-    cpu::detail::local_spline<double, double>(
-        y, ld, x, xk, xk1 - xk, yk, yk1 - yk, cpu::detail::slope_at(udi, k, K, cfg.min_derivative, edge),
-        cpu::detail::slope_at(udi, k + 1, K, cfg.min_derivative, edge), cfg.inverse);
+    cpu::detail::local_spline<double, double>(y, ld, x, q.xk, q.wk, q.yk, q.hk, q.dk, q.dk1, cfg.inverse);
     out[i] = T(y);
     logabsdet[i] = T(ld);
   }
@@ -114,16 +123,13 @@ __global__ void rq_backward_kernel(T* din, T* duw, T* duh, T* dud, const T* dout
       continue;
     }
     const Softmax<T> sw(uw + i * K, K), sh(uh + i * K, K);
-    double xk, xk1, yk, yk1;
-    knot_pair(sw, k, K, cfg.min_bin_width, B, xk, xk1);
-    knot_pair(sh, k, K, cfg.min_bin_height, B, yk, yk1);
     const T* udi = ud + i * (K - 1);
+    const Bin q = bin_of(sw, sh, udi, k, K, cfg, edge);
     // Tangent directions: 0 x, 1 xk, 2 wk, 3 yk, 4 hk, 5 dk, 6 dk1.
     D y, ld;
-    cpu::detail::local_spline<D, double>(
-        y, ld, D::variable(in[i], 0), D::variable(xk, 1), D::variable(xk1 - xk, 2), D::variable(yk, 3),
-        D::variable(yk1 - yk, 4), D::variable(cpu::detail::slope_at(udi, k, K, cfg.min_derivative, edge), 5),
-        D::variable(cpu::detail::slope_at(udi, k + 1, K, cfg.min_derivative, edge), 6), cfg.inverse);
+    cpu::detail::local_spline<D, double>(y, ld, D::variable(in[i], 0), D::variable(q.xk, 1), D::variable(q.wk, 2),
+                                         D::variable(q.yk, 3), D::variable(q.hk, 4), D::variable(q.dk, 5),
+                                         D::variable(q.dk1, 6), cfg.inverse);
     double g[7];
     for (int j = 0; j < 7; ++j) g[j] = double(dout[i]) * y.g[j] + double(dlogabsdet[i]) * ld.g[j];
     if (din) din[i] += T(g[0]);
