@@ -32,7 +32,7 @@ TEST_CASE("bhb FastFlowSampler: draws invert to their noise and carry log q(thet
     CAPTURE(D);
     auto flow = noisy_flow(D, 7, 3, {15, 15, 15}, 60 + D);
     bhb::FastFlowSampler fast(*flow);
-    const std::int64_t B = 3, n = 300;  // 900 draws: more than one 256-draw block, blocks spanning contexts
+    const std::int64_t B = 3, n = 300;  // 900 draws: more than one 512-draw block, blocks spanning contexts
     Tensor ctx = test::random_input({B, 7}, 5, false, DType::f32);
     Rng zr(9);
     Tensor z = Tensor::randn({B, n, D}, zr);

@@ -11,6 +11,7 @@
 
 #include "specnet/autograd.h"
 #include "specnet/io/checkpoint.h"
+#include "specnet/io/safetensors.h"
 #include "specnet/optim/adam.h"
 #include "specnet/optim/plateau.h"
 
@@ -248,6 +249,20 @@ NetworkConfig network_config_from(const std::map<std::string, std::string>& m) {
   c.flow.bins = std::stoll(get("net.flow_bins"));
   c.flow.tail_bound = std::stod(get("net.flow_tail_bound"));
   return c;
+}
+
+LoadedNetwork load_network(const std::string& checkpoint) {
+  const SafeTensors file = load_safetensors(checkpoint);
+  std::map<std::string, std::string> extra;
+  for (const auto& [k, v] : file.metadata)
+    if (k.rfind("user.", 0) == 0) extra[k.substr(5)] = v;
+  LoadedNetwork r;
+  Rng rng(0);
+  r.net = std::make_unique<Network>(network_config_from(extra), rng);
+  r.scaling = Scaling::from_strings(extra);
+  r.stage = extra.count("stage") ? std::stoi(extra.at("stage")) : 0;
+  r.epoch = load_checkpoint(checkpoint, *r.net).epoch;
+  return r;
 }
 
 }  // namespace specnet::bhb

@@ -2,6 +2,8 @@
 // decoder frozen; fine-tuning on another labelled set at lr 1e-4) with AdamW, ReduceLROnPlateau and plateau stopping.
 #pragma once
 #include <functional>
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -53,5 +55,13 @@ std::vector<float> encode_all(Network& net, const Scaling& scaling, const Datase
 // Network config and scaling to / from checkpoint metadata.
 std::map<std::string, std::string> network_metadata(const NetworkConfig& cfg, const Scaling& s, int stage);
 NetworkConfig network_config_from(const std::map<std::string, std::string>& m);
+// A network saved by train_stage: its config and scaling from the checkpoint metadata, then the weights.
+struct LoadedNetwork {
+  std::unique_ptr<Network> net;
+  Scaling scaling;
+  int stage = 0;
+  std::int64_t epoch = 0;
+};
+LoadedNetwork load_network(const std::string& checkpoint);
 
 }  // namespace specnet::bhb
