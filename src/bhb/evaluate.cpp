@@ -126,8 +126,9 @@ double reduced_pgstat(const Simulation& s, const std::vector<double>& counts, co
 }
 
 fit::FitResult fit_baseline(const Simulation& s, const std::vector<double>& counts, int max_iterations,
-                            std::array<double, kNumParams>& theta) {
+                            std::array<double, kNumParams>& theta, const std::array<double, kNumParams>* start) {
   auto prob = make_problem(s, counts);
+  if (start) prob->set_free_values(free_values_of(*prob, *start));
   fit::FitOptions fo;
   fo.max_iterations = max_iterations;
   fo.errors = false;

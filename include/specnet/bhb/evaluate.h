@@ -38,10 +38,10 @@ std::array<double, kNumParams> posterior_median(const Posterior& post, const Sca
 // Reduced PG-stat of spectrum `index` of a simulation over 0.3-10 keV (channels; the simulation's background) at
 // the given physical parameters, clamped into the model's hard limits.
 double reduced_pgstat(const Simulation& s, const std::vector<double>& counts, const std::array<double, kNumParams>& theta);
-// The fitting baseline: a bounded Levenberg-Marquardt PG-stat fit from the model's default values (max_iterations
-// as XSPEC's 130 in the paper); returns the fitted physical parameters and the reduced statistic.
+// The fitting baseline: a bounded Levenberg-Marquardt PG-stat fit (max_iterations as XSPEC's 130 in the paper) from
+// `start` (physical) or, when null, the model's default values; returns the fitted parameters and the statistic.
 fit::FitResult fit_baseline(const Simulation& s, const std::vector<double>& counts, int max_iterations,
-                            std::array<double, kNumParams>& theta);
+                            std::array<double, kNumParams>& theta, const std::array<double, kNumParams>* start = nullptr);
 // Ensemble MCMC of the PG-stat likelihood with the paper's (log-)uniform priors, in the network's log10 space;
 // walkers start at network draws. Returns (kept, P) draws in scaled units (comparable with Posterior::samples).
 std::vector<float> mcmc_posterior(const Simulation& s, const Scaling& scaling, const std::vector<double>& counts,
