@@ -116,19 +116,22 @@ TEST_CASE("bhb train_stage: stage 1 trains only the decoder, stages 2-3 only enc
 }
 
 TEST_CASE("bhb end to end: a small flow-autoencoder learns a 5-parameter toy posterior (PCC > 0.9)") {
-  const bhb::Dataset train = toy_set(600, 11), val = toy_set(150, 12);
+  const bhb::Dataset train = toy_set(500, 11), val = toy_set(150, 12);
   const bhb::Scaling sc = bhb::Scaling::fit(train);
   Rng rng(6);
   bhb::Network net(toy_config(), rng);
   bhb::TrainOptions o;
-  o.batch = 60;
+  o.batch = 25;
   o.progress = false;
   o.stage = 1;
-  o.max_epochs = 5;
+  o.max_epochs = 3;
   bhb::train_stage(net, sc, train, val, o);
   o.stage = 2;
-  o.max_epochs = 20;
+  o.max_epochs = 12;
   o.lr = 3e-3;
+  // The flow and latent losses only: with a briefly trained decoder and 2% uncertainties the equal-weight Gaussian
+  // NLL of the reconstruction is ~100x the flow loss and its gradient keeps the encoder from learning (PCC < 0.7).
+  o.weights.reconstruction = 0;
   bhb::train_stage(net, sc, train, val, o);
   const bhb::Posterior post = bhb::sample_posterior(net, sc, val, 64, 3);
   for (int p = 0; p < 5; ++p) {
