@@ -1,6 +1,7 @@
 // bhb::Network (paper 002's flow-autoencoder): section-B shapes and state_dict names, the three losses, stage
 // freezing in train_stage, and a small end-to-end training that recovers a 5-parameter toy posterior (PCC > 0.9).
 #include <cmath>
+#include <cstdio>
 #include <map>
 
 #include "harness.h"
@@ -107,6 +108,22 @@ TEST_CASE("bhb train_stage: stage 1 trains only the decoder, stages 2-3 only enc
       else CHECK(v == after.at(k));
     }
   }
+  // Checkpoints: the best epoch and OUT.last; load_network rebuilds the network from the metadata alone.
+  bhb::TrainOptions o;
+  o.stage = 2;
+  o.max_epochs = 1;
+  o.batch = 16;
+  o.progress = false;
+  o.checkpoint = "bhb_test_ckpt.safetensors";
+  bhb::train_stage(net, sc, train, val, o);
+  bhb::LoadedNetwork loaded = bhb::load_network(o.checkpoint);
+  CHECK(loaded.stage == 2);
+  CHECK(loaded.scaling.log_max == sc.log_max);
+  CHECK(snapshot(*loaded.net) == snapshot(net));
+  CHECK_NOTHROW(bhb::load_network(o.checkpoint + ".last"));
+  std::remove(o.checkpoint.c_str());
+  std::remove((o.checkpoint + ".last").c_str());
+  CHECK_THROWS_AS(bhb::load_network(o.checkpoint), Error);
   bhb::TrainOptions bad;
   bad.stage = 4;
   CHECK_THROWS_AS(bhb::train_stage(net, sc, train, val, bad), Error);

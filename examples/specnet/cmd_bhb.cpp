@@ -141,7 +141,7 @@ int run_train(const Args& args) {
                      {"limit", "0|use only the first N spectra (0: all)"},
                      {"stage", "1|1 decoder, 2 encoder+flow (decoder frozen), 3 fine-tune encoder+flow"},
                      {"init", "|checkpoint of the previous stage (stages 2 and 3)"},
-                     {"out", "bhb_net.safetensors|checkpoint written after every improving epoch"},
+                     {"out", "bhb_net.safetensors|best-epoch checkpoint (the latest epoch goes to OUT.last)"},
                      {"epochs", "400|epoch cap"},
                      {"patience", "30|stop after this many epochs without improvement"},
                      {"lr", "0|AdamW learning rate (0: 1e-3 for stages 1-2, 1e-4 for stage 3)"},

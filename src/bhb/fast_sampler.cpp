@@ -2,6 +2,9 @@
 // degree-ordered hidden units (each computed once) and a vectorised rational-quadratic spline inverse (nflows' formulas).
 #include "specnet/bhb/fast_sampler.h"
 
+// GCC 12 reports -Wuninitialized false positives inside Eigen's AVX-512 log / sincos packet code instantiated here.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>

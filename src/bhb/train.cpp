@@ -178,18 +178,17 @@ TrainResult train_stage(Network& net, const Scaling& scaling, const Dataset& tra
     r.lr = adam.group(trainable_group).lr;
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     res.history.push_back(r);
+    CheckpointInfo info;
+    info.epoch = epoch;
+    info.seed = o.seed;
+    info.extra = network_metadata(net.config, scaling, o.stage);
+    if (!o.checkpoint.empty()) save_checkpoint(o.checkpoint + ".last", net, &adam, &plateau, info);  // every epoch
     if (v < res.best_val) {
       res.best_val = v;
       res.best_epoch = epoch;
       best.clear();
       for (auto& [k, t] : net.state_dict()) best.emplace_back(k, t.clone().detach());
-      if (!o.checkpoint.empty()) {
-        CheckpointInfo info;
-        info.epoch = epoch;
-        info.seed = o.seed;
-        info.extra = network_metadata(net.config, scaling, o.stage);
-        save_checkpoint(o.checkpoint, net, &adam, &plateau, info);
-      }
+      if (!o.checkpoint.empty()) save_checkpoint(o.checkpoint, net, &adam, &plateau, info);
     }
     if (o.progress) {
       std::printf("stage %d epoch %3lld/%lld  train %.4f  val %.4f%s  lr %.1e  %.0fs elapsed, ETA <= %.0fs\n", o.stage,

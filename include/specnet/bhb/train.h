@@ -23,7 +23,7 @@ struct TrainOptions {
   double plateau_factor = 0.5;
   std::int64_t batch = 120;
   std::uint64_t seed = 0;         // shuffling, the flow draws of the latent/reconstruction losses
-  std::string checkpoint;         // written atomically after every epoch that improves the validation loss
+  std::string checkpoint;         // best epoch so far, written atomically; every epoch also to checkpoint + ".last"
   bool progress = true;           // one line per epoch with losses, lr and ETA on stdout
   LossWeights weights;
 };
