@@ -130,6 +130,10 @@ TEST_CASE("bhb train_stage: stage 1 trains only the decoder, stages 2-3 only enc
   bad.stage = 1;
   bad.batch = 100;  // more than the 64 spectra
   CHECK_THROWS_AS(bhb::train_stage(net, sc, train, val, bad), Error);
+  bad.batch = 16;
+  bhb::Dataset unlabelled = val;
+  unlabelled.params[3] = std::nan("");
+  CHECK_THROWS_AS(bhb::train_stage(net, sc, train, unlabelled, bad), Error);
 }
 
 TEST_CASE("bhb end to end: a small flow-autoencoder learns a 5-parameter toy posterior (PCC > 0.9)") {

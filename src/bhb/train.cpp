@@ -116,8 +116,12 @@ TrainResult train_stage(Network& net, const Scaling& scaling, const Dataset& tra
                 "bhb train: need max_epochs > 0, stop_patience > 0, batch > 1, lr > 0");
   SPECNET_CHECK(train.size() >= o.batch && val.size() > 0, "bhb train: ", train.size(), " training spectra (need >= batch ",
                 o.batch, ") and ", val.size(), " validation spectra");
-  SPECNET_CHECK(train.header.bins == net.config.bins, "bhb train: the set has ", train.header.bins,
-                " bins, the network ", net.config.bins);
+  SPECNET_CHECK(train.header.bins == net.config.bins && val.header.bins == net.config.bins, "bhb train: the sets have ",
+                train.header.bins, " and ", val.header.bins, " bins, the network ", net.config.bins);
+  for (const Dataset* d : {&train, &val})
+    for (double v : d->params)
+      SPECNET_CHECK(std::isfinite(v), "bhb train: the set holds unlabelled spectra (NaN parameters); training needs "
+                    "targets (`specnet dataset bhb --pha ... --labels FILE`)");
   // Parameter groups; the stage decides which are frozen.
   std::vector<optim::ParamGroup> groups;
   for (const char* part : {"encoder", "flow", "decoder"}) {
