@@ -4,20 +4,11 @@
 #include <filesystem>
 #include <string>
 
+#include "cli_util.h"
 #include "harness.h"
 
-namespace {
-const std::string kBhbCli = SPECNET_BINARY_DIR "/examples/specnet";
-
-std::pair<int, std::string> run_bhb_cli(const std::string& args) {
-  std::string out;
-  FILE* p = popen((kBhbCli + " " + args + " 2>&1").c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  while (std::fgets(buf, sizeof buf, p)) out += buf;
-  return {WEXITSTATUS(pclose(p)), out};
-}
-}  // namespace
+using specnet::test::run_cli;
+const std::string& kBhbCli = specnet::test::kCli;
 
 TEST_CASE("cli: dataset bhb, bhb train (stages 1-2), sample and report") {
   if (!std::filesystem::exists(kBhbCli)) {
@@ -28,33 +19,33 @@ TEST_CASE("cli: dataset bhb, bhb train (stages 1-2), sample and report") {
   std::filesystem::create_directories(dir);
   const std::string set = (dir / "set.bhb").string(), s1 = (dir / "s1.safetensors").string(),
                     s2 = (dir / "s2.safetensors").string();
-  auto [rc, out] = run_bhb_cli("dataset bhb --count 40 --seed 3 --quiet --out " + set);
+  auto [rc, out] = run_cli("dataset bhb --count 40 --seed 3 --quiet --out " + set);
   REQUIRE_MESSAGE(rc == 0, out);
   CHECK(out.find("40 synthetic spectra") != std::string::npos);
-  std::tie(rc, out) = run_bhb_cli("bhb train --data " + set + " --stage 1 --epochs 1 --batch 12 --out " + s1);
+  std::tie(rc, out) = run_cli("bhb train --data " + set + " --stage 1 --epochs 1 --batch 12 --out " + s1);
   REQUIRE_MESSAGE(rc == 0, out);
   CHECK(out.find("stage 1 epoch   1/1") != std::string::npos);
-  std::tie(rc, out) = run_bhb_cli("bhb train --data " + set + " --stage 2 --init " + s1 + " --epochs 1 --batch 12 --out " + s2);
+  std::tie(rc, out) = run_cli("bhb train --data " + set + " --stage 2 --init " + s1 + " --epochs 1 --batch 12 --out " + s2);
   REQUIRE_MESSAGE(rc == 0, out);
-  std::tie(rc, out) = run_bhb_cli("bhb sample --model " + s2 + " --data " + set + " --count 10 --n 20");
+  std::tie(rc, out) = run_cli("bhb sample --model " + s2 + " --data " + set + " --count 10 --n 20");
   CHECK_MESSAGE(rc == 0, out);
   CHECK(out.find("10 spectra x 20 draws") != std::string::npos);
-  std::tie(rc, out) = run_bhb_cli("bhb report --model " + s2 + " --data " + set + " --count 20 --samples 64 "
+  std::tie(rc, out) = run_cli("bhb report --model " + s2 + " --data " + set + " --count 20 --samples 64 "
                                   "--pgstat-count 1 --fit-iterations 5 --corner 0 --out-dir " + dir.string());
   CHECK_MESSAGE(rc == 0, out);
   CHECK(out.find("| Gamma |") != std::string::npos);
   CHECK(std::filesystem::exists(dir / "coverage.svg"));
   CHECK(std::filesystem::exists(dir / "report.md"));
   // Bad input: clear errors, non-zero exits.
-  std::tie(rc, out) = run_bhb_cli("bhb frobnicate");
+  std::tie(rc, out) = run_cli("bhb frobnicate");
   CHECK(rc != 0);
   CHECK(out.find("unknown subcommand") != std::string::npos);
-  std::tie(rc, out) = run_bhb_cli("dataset nope");
+  std::tie(rc, out) = run_cli("dataset nope");
   CHECK(rc != 0);
-  std::tie(rc, out) = run_bhb_cli("bhb train --stage 2 --data " + set);
+  std::tie(rc, out) = run_cli("bhb train --stage 2 --data " + set);
   CHECK(rc != 0);
   CHECK(out.find("--init") != std::string::npos);
-  std::tie(rc, out) = run_bhb_cli("bhb report --model " + set + " --data " + set);
+  std::tie(rc, out) = run_cli("bhb report --model " + set + " --data " + set);
   CHECK(rc != 0);
   std::filesystem::remove_all(dir);
 }
