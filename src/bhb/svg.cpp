@@ -1,4 +1,5 @@
 // SvgPlot: panels, axes with "nice" ticks, points, polylines, step histograms and text as plain SVG 1.1 elements.
+// Plain SVG 1.1 (W3C) with no library: the bhb report writes predicted-vs-true, coverage and corner plots with it.
 #include "specnet/bhb/svg.h"
 
 #include <algorithm>
