@@ -1,0 +1,499 @@
+// `specnet dataset bhb` and `specnet bhb train|sample|report`: the spectral-posterior pipeline of paper 002 (NICER
+// black-hole-binary spectra -> flow-autoencoder -> posterior samples), with the paper's metrics and SVG plots.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "command.h"
+#include "specnet/bhb/evaluate.h"
+#include "specnet/bhb/fast_sampler.h"
+#include "specnet/bhb/svg.h"
+#include "specnet/bhb/train.h"
+#include "specnet/context.h"
+#include "specnet/error.h"
+
+namespace specnet::cli {
+namespace {
+
+using namespace specnet::bhb;
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+void set_threads(const Options& opt) {
+  const long long t = opt.integer("threads");
+  SPECNET_CHECK(t >= 0, "--threads must be >= 0, got ", t);
+  if (t > 0) set_num_threads(static_cast<int>(t));
+}
+
+std::vector<std::int64_t> int_list(const std::string& s, const char* what) {
+  std::vector<std::int64_t> v;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    std::size_t used = 0;
+    long long x = 0;
+    try { x = std::stoll(item, &used); } catch (...) { used = 0; }
+    SPECNET_CHECK(used == item.size() && used > 0 && x > 0, what, ": '", item, "' is not a positive integer");
+    v.push_back(x);
+  }
+  SPECNET_CHECK(!v.empty(), what, " is empty");
+  return v;
+}
+
+// ---- specnet dataset bhb ----
+int run_dataset(const Args& all) {
+  SPECNET_CHECK(!all.empty() && (all[0] == "bhb" || all[0] == "-h" || all[0] == "--help"),
+                "specnet dataset: the dataset kind comes first; known: bhb");
+  const Args args(all.begin() + (all[0] == "bhb" ? 1 : 0), all.end());
+  Options opt(args, {{"kind", "synthetic|synthetic (paper priors, 1e3 s) or shifted (stage-3 substitute set)"},
+                     {"count", "100000|spectra to keep"},
+                     {"min-counts", "10000|keep spectra with at least this many counts in the 240 bins"},
+                     {"response", "nicer|nicer or RMF[,ARF] with 1501 NICER PI channels"},
+                     {"seed", "0|random seed"},
+                     {"pha", "|real spectra instead: SRC.pha[:BKG.pha],... (a file with one per line if prefixed @)"},
+                     {"labels", "|with --pha: CSV of N_H,Gamma,f_sc,kT_disk,N per spectrum (else unlabelled)"},
+                     {"n-det", "52|NICER detectors the rate is divided by"},
+                     {"threads", "0|threads (0: SPECNET_NUM_THREADS or all cores)"},
+                     {"quiet", "0|no progress lines"},
+                     {"out", "bhb.bhb|output record file"}});
+  if (opt.help()) {
+    std::printf("specnet dataset bhb: NICER black-hole-binary spectra for the posterior network (%s)\n%s",
+                kModelExpression, opt.usage().c_str());
+    return 0;
+  }
+  set_threads(opt);
+  const std::string out = opt.str("out");
+  if (!opt.str("pha").empty()) {
+    std::vector<std::string> items;
+    std::string spec = opt.str("pha");
+    if (spec[0] == '@') {
+      std::ifstream f(spec.substr(1));
+      SPECNET_CHECK(f.good(), "--pha: cannot read list ", spec.substr(1));
+      for (std::string line; std::getline(f, line);)
+        if (!line.empty()) items.push_back(line);
+    } else {
+      std::stringstream ss(spec);
+      for (std::string it; std::getline(ss, it, ',');) items.push_back(it);
+    }
+    std::vector<std::array<double, kNumParams>> labels;
+    if (!opt.str("labels").empty()) {
+      std::ifstream f(opt.str("labels"));
+      SPECNET_CHECK(f.good(), "--labels: cannot read ", opt.str("labels"));
+      for (std::string line; std::getline(f, line);) {
+        if (line.empty() || line[0] == '#') continue;
+        std::stringstream ls(line);
+        std::array<double, kNumParams> l{};
+        for (auto& v : l) {
+          std::string tok;
+          SPECNET_CHECK(std::getline(ls, tok, ','), "--labels: line '", line, "' needs ", kNumParams, " values");
+          v = std::stod(tok);
+        }
+        labels.push_back(l);
+      }
+      SPECNET_CHECK(labels.size() == items.size(), "--labels has ", labels.size(), " rows for ", items.size(), " spectra");
+    }
+    const auto resp = sim::load_response(opt.str("response"));
+    const BinGrouping g = nicer_grouping(resp.rmf.channel_e_min_kev, resp.rmf.channel_e_max_kev);
+    DatasetHeader h;
+    h.bins = g.size();
+    h.n_det = opt.num("n-det");
+    h.kind = 2;
+    h.exposure_s = 0;
+    DatasetWriter w(out, h);
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      const auto colon = items[i].find(':');
+      const std::string src = items[i].substr(0, colon), bkg = colon == std::string::npos ? "" : items[i].substr(colon + 1);
+      std::array<double, kNumParams> theta;
+      theta.fill(std::nan(""));
+      if (!labels.empty()) theta = labels[i];
+      w.append(-1, theta.data(), spectrum_from_pha(g, src, bkg, h.n_det));
+    }
+    w.close();
+    std::printf("wrote %s: %lld real spectra, %lld bins\n", out.c_str(), (long long)w.count(), (long long)h.bins);
+    return 0;
+  }
+  const std::string kind = opt.str("kind");
+  SPECNET_CHECK(kind == "synthetic" || kind == "shifted", "--kind must be synthetic or shifted, got '", kind, "'");
+  const long long seed = opt.integer("seed");
+  SPECNET_CHECK(seed >= 0, "--seed must be >= 0");
+  Simulation s = make_simulation(kind == "shifted" ? 1 : 0, static_cast<std::uint64_t>(seed), opt.str("response"));
+  s.n_det = opt.num("n-det");
+  SimulateOptions so;
+  so.count = opt.integer("count");
+  so.min_counts = opt.num("min-counts");
+  so.progress = !opt.flag("quiet");
+  const auto t0 = std::chrono::steady_clock::now();
+  simulate_to_file(s, so, out);
+  std::printf("wrote %s: %lld %s spectra (%s, exposure %g s, >= %g counts), %.1f s\n", out.c_str(), (long long)so.count,
+              kind.c_str(), kModelExpression, s.fakeit.exposure_s, so.min_counts, seconds_since(t0));
+  return 0;
+}
+
+// ---- specnet bhb train ----
+int run_train(const Args& args) {
+  Options opt(args, {{"data", "|training record file from `specnet dataset bhb` (required)"},
+                     {"val-fraction", "0.1|last fraction of the set used for validation"},
+                     {"limit", "0|use only the first N spectra (0: all)"},
+                     {"stage", "1|1 decoder, 2 encoder+flow (decoder frozen), 3 fine-tune encoder+flow"},
+                     {"init", "|checkpoint of the previous stage (stages 2 and 3)"},
+                     {"out", "bhb_net.safetensors|best-epoch checkpoint (the latest epoch goes to OUT.last)"},
+                     {"epochs", "400|epoch cap"},
+                     {"patience", "30|stop after this many epochs without improvement"},
+                     {"lr", "0|AdamW learning rate (0: 1e-3 for stages 1-2, 1e-4 for stage 3)"},
+                     {"batch", "120|batch size"},
+                     {"transforms", "10|flow transforms (stage 1 builds the network)"},
+                     {"flow-hidden", "120,120,120|MADE hidden widths"},
+                     {"context", "120|context width"},
+                     {"recon-weight", "1|weight of the reconstruction loss (stages 2-3; the paper: 1)"},
+                     {"latent-weight", "1|weight of the latent MSE (stages 2-3; the paper: 1)"},
+                     {"flow-weight", "1|weight of the flow NLL (stages 2-3; the paper: 1)"},
+                     {"seed", "0|random seed (initialisation, shuffling, flow draws)"},
+                     {"threads", "0|threads (0: SPECNET_NUM_THREADS or all cores)"}});
+  if (opt.help()) {
+    std::printf("specnet bhb train: one training stage of the flow-autoencoder\n%s", opt.usage().c_str());
+    return 0;
+  }
+  set_threads(opt);
+  SPECNET_CHECK(!opt.str("data").empty(), "--data is required\n", opt.usage());
+  Dataset all = read_dataset(opt.str("data"));
+  const long long limit = opt.integer("limit");
+  SPECNET_CHECK(limit >= 0, "--limit must be >= 0");
+  if (limit > 0 && limit < all.size()) all = all.slice(0, limit);
+  const double vf = opt.num("val-fraction");
+  SPECNET_CHECK(vf > 0 && vf < 1, "--val-fraction must be in (0, 1), got ", vf);
+  const std::int64_t n_val = std::max<std::int64_t>(1, static_cast<std::int64_t>(all.size() * vf));
+  const Dataset train = all.slice(0, all.size() - n_val), val = all.slice(all.size() - n_val, all.size());
+  TrainOptions to;
+  to.stage = static_cast<int>(opt.integer("stage"));
+  SPECNET_CHECK(to.stage >= 1 && to.stage <= 3, "--stage must be 1, 2 or 3");
+  to.max_epochs = opt.integer("epochs");
+  to.stop_patience = opt.integer("patience");
+  to.lr = opt.num("lr") > 0 ? opt.num("lr") : (to.stage == 3 ? 1e-4 : 1e-3);
+  to.batch = opt.integer("batch");
+  to.seed = static_cast<std::uint64_t>(opt.integer("seed"));
+  to.checkpoint = opt.str("out");
+  to.weights.reconstruction = opt.num("recon-weight");
+  to.weights.latent = opt.num("latent-weight");
+  to.weights.flow = opt.num("flow-weight");
+  SPECNET_CHECK(to.weights.reconstruction >= 0 && to.weights.latent >= 0 && to.weights.flow >= 0,
+                "loss weights must be >= 0");
+  std::unique_ptr<Network> net;
+  Scaling scaling;
+  if (to.stage == 1) {
+    NetworkConfig cfg;
+    cfg.context = opt.integer("context");
+    cfg.flow.transforms = opt.integer("transforms");
+    cfg.flow.hidden = int_list(opt.str("flow-hidden"), "--flow-hidden");
+    cfg.bins = train.header.bins;
+    Rng rng(to.seed, 3);
+    net = std::make_unique<Network>(cfg, rng);
+    scaling = Scaling::fit(train);
+  } else {
+    SPECNET_CHECK(!opt.str("init").empty(), "--init (the previous stage's checkpoint) is required for stage ", to.stage);
+    LoadedNetwork l = load_network(opt.str("init"));
+    net = std::move(l.net);
+    scaling = l.scaling;  // always the synthetic set's scaling, also when fine-tuning on another set
+  }
+  std::printf("bhb train stage %d: %lld training + %lld validation spectra (%s), %lld parameters, lr %g, %d threads\n",
+              to.stage, (long long)train.size(), (long long)val.size(), dataset_kind_name(all.header.kind),
+              (long long)net->num_parameters(), to.lr, num_threads());
+  const TrainResult r = train_stage(*net, scaling, train, val, to);
+  std::printf("stage %d done: best validation loss %.4f at epoch %lld of %zu (%s); checkpoint %s\n", to.stage, r.best_val,
+              (long long)r.best_epoch, r.history.size(), r.stopped_on_plateau ? "plateau" : "epoch cap",
+              to.checkpoint.c_str());
+  return 0;
+}
+
+// ---- specnet bhb sample ----
+int run_sample(const Args& args) {
+  Options opt(args, {{"model", "|trained checkpoint (required)"},
+                     {"data", "|record file (required)"},
+                     {"count", "2160|spectra (the first N of the set)"},
+                     {"n", "1000|posterior draws per spectrum"},
+                     {"seed", "0|random seed"},
+                     {"out", "|write draws (N, n, 5) in physical units as float32 here"},
+                     {"threads", "0|threads (0: SPECNET_NUM_THREADS or all cores)"}});
+  if (opt.help()) {
+    std::printf("specnet bhb sample: timed batched posterior sampling\n%s", opt.usage().c_str());
+    return 0;
+  }
+  set_threads(opt);
+  SPECNET_CHECK(!opt.str("model").empty() && !opt.str("data").empty(), "--model and --data are required\n", opt.usage());
+  LoadedNetwork l = load_network(opt.str("model"));
+  Dataset d = read_dataset(opt.str("data"));
+  const long long count = std::min<long long>(opt.integer("count"), d.size()), n = opt.integer("n");
+  SPECNET_CHECK(count > 0 && n > 0, "--count and --n must be positive");
+  d = d.slice(0, count);
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::vector<float> ctx = encode_all(*l.net, l.scaling, d);
+  const double t_enc = seconds_since(t0);
+  FastFlowSampler fast(*l.net->flow);
+  std::vector<float> draws(count * n * kNumParams);
+  const auto t1 = std::chrono::steady_clock::now();
+  fast.sample(ctx.data(), count, n, static_cast<std::uint64_t>(opt.integer("seed")), draws.data());
+  const double t_s = seconds_since(t1);
+  std::printf("%lld spectra x %lld draws: encode %.3f s, sample %.3f s, total %.3f s (%.0f draws/s, %d threads, "
+              "%.0f multiply-adds per draw)\n",
+              count, n, t_enc, t_s, t_enc + t_s, count * n / t_s, num_threads(), fast.macs_per_draw());
+  if (!opt.str("out").empty()) {
+    for (std::size_t k = 0; k < draws.size(); ++k)
+      draws[k] = static_cast<float>(l.scaling.to_physical(static_cast<std::int64_t>(k % kNumParams), draws[k]));
+    std::ofstream f(opt.str("out"), std::ios::binary);
+    f.write(reinterpret_cast<const char*>(draws.data()), static_cast<std::streamsize>(draws.size() * 4));
+    SPECNET_CHECK(f.good(), "cannot write ", opt.str("out"));
+  }
+  return 0;
+}
+
+// ---- specnet bhb report ----
+std::string param_axis(std::int64_t p) {
+  return std::string(kParamLog[p] ? "log10 " : "") + kParamNames[p] + " (z-scored)";
+}
+
+void corner_plot(const std::string& path, const std::vector<float>& net, std::int64_t n_net, const std::vector<float>& mc,
+                 std::int64_t n_mc, const float* truth, const std::string& title) {
+  const double cell = 120, pad = 50;
+  SvgPlot svg(pad + kNumParams * cell + 20, pad + kNumParams * cell + 30);
+  svg.text(pad, 20, title + " (blue: network, orange: MCMC, line: truth)", 12);
+  std::array<double, kNumParams> lo{}, hi{};
+  for (std::int64_t p = 0; p < kNumParams; ++p) {
+    lo[p] = hi[p] = truth[p];
+    for (std::int64_t j = 0; j < n_net; ++j) lo[p] = std::min<double>(lo[p], net[j * kNumParams + p]), hi[p] = std::max<double>(hi[p], net[j * kNumParams + p]);
+    for (std::int64_t j = 0; j < n_mc; ++j) lo[p] = std::min<double>(lo[p], mc[j * kNumParams + p]), hi[p] = std::max<double>(hi[p], mc[j * kNumParams + p]);
+    const double m = 0.05 * (hi[p] - lo[p]) + 1e-3;
+    lo[p] -= m;
+    hi[p] += m;
+  }
+  auto column = [&](const std::vector<float>& v, std::int64_t n, std::int64_t p, std::int64_t cap) {
+    std::vector<double> c;
+    for (std::int64_t j = 0; j < std::min(n, cap); ++j) c.push_back(v[j * kNumParams + p]);
+    return c;
+  };
+  for (std::int64_t r = 0; r < kNumParams; ++r)
+    for (std::int64_t c = 0; c <= r; ++c) {
+      const double x = pad + c * cell, y = 30 + r * cell;
+      const std::string xl = r == kNumParams - 1 ? kParamNames[c] : "", yl = c == 0 && r > 0 ? kParamNames[r] : "";
+      if (r == c) {
+        const int i = svg.panel(x, y, cell - 8, cell - 8, lo[c], hi[c], 0, 1.05, xl, "", "", false);
+        svg.histogram(i, column(net, n_net, c, n_net), lo[c], hi[c], 30, "#1f77b4");
+        svg.histogram(i, column(mc, n_mc, c, n_mc), lo[c], hi[c], 30, "#ff7f0e");
+        svg.line(i, {double(truth[c]), double(truth[c])}, {0, 1.05}, "black", 1, true);
+      } else {
+        const int i = svg.panel(x, y, cell - 8, cell - 8, lo[c], hi[c], lo[r], hi[r], xl, yl, "", false);
+        svg.points(i, column(mc, n_mc, c, 400), column(mc, n_mc, r, 400), "#ff7f0e", 1.0, 0.4);
+        svg.points(i, column(net, n_net, c, 400), column(net, n_net, r, 400), "#1f77b4", 1.0, 0.4);
+        svg.points(i, {double(truth[c])}, {double(truth[r])}, "black", 3, 1);
+      }
+    }
+  svg.save(path);
+}
+
+int run_report(const Args& args) {
+  Options opt(args, {{"model", "|trained checkpoint (required)"},
+                     {"data", "|validation record file (required)"},
+                     {"count", "2160|validation spectra (the first N of the set)"},
+                     {"samples", "1024|posterior draws per spectrum for PCC and coverage"},
+                     {"pgstat-count", "100|spectra for the PG-stat comparison (fits are slow)"},
+                     {"fit-iterations", "130|Levenberg-Marquardt iterations of the fitting baseline"},
+                     {"fit-start", "network|fit starting point: network (posterior median) or default (model defaults)"},
+                     {"corner", "3|spectra with corner plots beside MCMC posteriors (0: none)"},
+                     {"mcmc-steps", "400|MCMC steps per walker (32 walkers, first 40% burn-in)"},
+                     {"seed", "0|random seed"},
+                     {"out-dir", "bhb_report|directory for report.md and the SVG plots (must exist)"},
+                     {"threads", "0|threads (0: SPECNET_NUM_THREADS or all cores)"}});
+  if (opt.help()) {
+    std::printf("specnet bhb report: PCC, HPD coverage, PG-stat, timing and plots on a validation set\n%s",
+                opt.usage().c_str());
+    return 0;
+  }
+  set_threads(opt);
+  SPECNET_CHECK(!opt.str("model").empty() && !opt.str("data").empty(), "--model and --data are required\n", opt.usage());
+  LoadedNetwork l = load_network(opt.str("model"));
+  Network& net = *l.net;
+  Dataset d = read_dataset(opt.str("data"));
+  const long long count = std::min<long long>(opt.integer("count"), d.size());
+  SPECNET_CHECK(count > 1, "--count must be > 1");
+  d = d.slice(0, count);
+  for (double v : d.params) SPECNET_CHECK(std::isfinite(v), "bhb report: the set is unlabelled; metrics need targets");
+  const std::string dir = opt.str("out-dir");
+  const std::uint64_t seed = static_cast<std::uint64_t>(opt.integer("seed"));
+  std::ostringstream md;
+  char buf[512];
+  std::snprintf(buf, sizeof buf, "# BHB posterior report\n\nmodel `%s` (stage %d, epoch %lld), data `%s` (%s, %lld spectra), %d threads\n\n",
+                opt.str("model").c_str(), l.stage, (long long)l.epoch, opt.str("data").c_str(),
+                dataset_kind_name(d.header.kind), count, num_threads());
+  md << buf;
+
+  // Timing: 1 and 1000 draws per spectrum, encoder included.
+  double wall[2];
+  const std::int64_t ns[2] = {1, 1000};
+  for (int k = 0; k < 2; ++k) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto ctx = encode_all(net, l.scaling, d);
+    FastFlowSampler fast(*net.flow);
+    std::vector<float> out(count * ns[k] * kNumParams);
+    fast.sample(ctx.data(), count, ns[k], seed, out.data());
+    wall[k] = seconds_since(t0);
+  }
+  std::snprintf(buf, sizeof buf, "| wall time (%lld spectra) | 1 sample | 1000 samples |\n|---|---|---|\n| network (this run) | %.2f s | %.2f s |\n| paper (Apple M2) | 2.11 s | 51.8 s |\n\n",
+                count, wall[0], wall[1]);
+  md << buf;
+
+  const std::int64_t n = opt.integer("samples");
+  SPECNET_CHECK(n >= 50, "--samples must be >= 50");
+  const Posterior post = sample_posterior(net, l.scaling, d, n, seed + 1);
+  // PCC of 50 draws per spectrum with the targets (scaled space), and of the posterior medians.
+  md << "| parameter | PCC (50 draws x spectra) | PCC (posterior median) |\n|---|---|---|\n";
+  std::vector<double> min_pcc = {1.0};
+  SvgPlot pvt(5 * 230 + 40, 290);
+  for (std::int64_t p = 0; p < kNumParams; ++p) {
+    std::vector<double> s, t, med, tt;
+    for (std::int64_t i = 0; i < count; ++i) {
+      const double truth = post.truth[i * kNumParams + p];
+      std::vector<float> v(n);
+      for (std::int64_t j = 0; j < n; ++j) v[j] = post.samples[(i * n + j) * kNumParams + p];
+      for (std::int64_t j = 0; j < 50; ++j) s.push_back(v[j]), t.push_back(truth);
+      std::nth_element(v.begin(), v.begin() + n / 2, v.end());
+      med.push_back(v[n / 2]);
+      tt.push_back(truth);
+    }
+    const double a = pearson(s, t), b = pearson(med, tt);
+    min_pcc[0] = std::min(min_pcc[0], a);
+    std::snprintf(buf, sizeof buf, "| %s | %.3f | %.3f |\n", kParamNames[p], a, b);
+    md << buf;
+    double lo = *std::min_element(tt.begin(), tt.end()), hi = *std::max_element(tt.begin(), tt.end());
+    lo -= 0.5;
+    hi += 0.5;
+    std::snprintf(buf, sizeof buf, "%s: PCC %.3f", kParamNames[p], b);
+    const int i = pvt.panel(50 + p * 230, 30, 180, 180, lo, hi, lo, hi, "true " + param_axis(p), p == 0 ? "posterior median" : "", buf);
+    pvt.points(i, tt, med, "#1f77b4", 1.2, 0.35);
+    pvt.line(i, {lo, hi}, {lo, hi}, "black", 1, true);
+  }
+  pvt.save(dir + "/pred_vs_true.svg");
+  std::snprintf(buf, sizeof buf, "\nminimum PCC %.3f (paper: 0.842, Gamma; acceptance: >= 0.9)\n\n", min_pcc[0]);
+  md << buf;
+
+  // Coverage of HPD regions.
+  const auto hpd = hpd_levels(post.log_q, post.truth_log_q, count, n);
+  std::vector<double> levels;
+  for (int k = 1; k <= 19; ++k) levels.push_back(0.05 * k);
+  levels.push_back(0.99);
+  const auto cov = coverage(hpd, levels);
+  double worst = 0;
+  md << "| credible level | coverage |\n|---|---|\n";
+  for (std::size_t k = 0; k < levels.size(); ++k) {
+    worst = std::max(worst, std::abs(cov[k] - levels[k]));
+    if (k % 2 == 1 || k + 1 == levels.size()) {
+      std::snprintf(buf, sizeof buf, "| %.2f | %.3f |\n", levels[k], cov[k]);
+      md << buf;
+    }
+  }
+  std::snprintf(buf, sizeof buf, "\nlargest |coverage - level| %.3f (acceptance: <= 0.05)\n\n", worst);
+  md << buf;
+  {
+    SvgPlot svg(360, 340);
+    const int i = svg.panel(60, 30, 270, 260, 0, 1, 0, 1, "credible level", "coverage", "HPD coverage");
+    std::vector<double> xs = {0}, ys = {0};
+    xs.insert(xs.end(), levels.begin(), levels.end());
+    ys.insert(ys.end(), cov.begin(), cov.end());
+    xs.push_back(1);
+    ys.push_back(1);
+    svg.line(i, {0, 1}, {0, 1}, "black", 1, true);
+    svg.line(i, xs, ys, "#1f77b4", 2);
+    svg.save(dir + "/coverage.svg");
+  }
+
+  // PG-stat at the posterior median vs the fitting baseline vs the truth (needs a simulated set).
+  const long long npg = std::min<long long>(opt.integer("pgstat-count"), count);
+  if (d.header.kind <= 1 && npg > 0) {
+    const Simulation sim = make_simulation(d.header.kind, d.header.seed);
+    std::vector<double> r_net, r_fit, r_true;
+    double fit_seconds = 0;
+    const int iters = static_cast<int>(opt.integer("fit-iterations"));
+    SPECNET_CHECK(opt.str("fit-start") == "network" || opt.str("fit-start") == "default",
+                  "--fit-start must be network or default, got '", opt.str("fit-start"), "'");
+    const bool from_network = opt.str("fit-start") == "network";
+    for (long long i = 0; i < npg; ++i) {
+      std::vector<double> counts;
+      std::array<double, kNumParams> truth{}, fitted{};
+      resimulate(sim, d.index[i], counts, truth);
+      r_true.push_back(reduced_pgstat(sim, counts, truth));
+      const auto med = posterior_median(post, l.scaling, i);
+      r_net.push_back(reduced_pgstat(sim, counts, med));
+      const auto t0 = std::chrono::steady_clock::now();
+      const fit::FitResult fr = fit_baseline(sim, counts, iters, fitted, from_network ? &med : nullptr);
+      fit_seconds += seconds_since(t0);
+      r_fit.push_back(fr.reduced);
+    }
+    auto median = [](std::vector<double> v) {
+      std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+      return v[v.size() / 2];
+    };
+    std::snprintf(buf, sizeof buf,
+                  "| median reduced PG-stat (%lld spectra) | network (posterior median) | fit (%d LM iterations) | true parameters |\n"
+                  "|---|---|---|---|\n| this run | %.3f | %.3f | %.3f |\n| paper | 3.796 | 3.804 | 3.801 |\n\n"
+                  "fitting baseline: started from the %s, %.2f s per spectrum; network / fit = %.3f (acceptance: within 5%%)\n\n",
+                  npg, iters, median(r_net), median(r_fit), median(r_true),
+                  from_network ? "network's posterior median" : "model defaults", fit_seconds / npg,
+                  median(r_net) / median(r_fit));
+    md << buf;
+  }
+
+  // Corner plots beside MCMC posteriors.
+  const long long nc = std::min<long long>(opt.integer("corner"), count);
+  if (d.header.kind <= 1 && nc > 0) {
+    const Simulation sim = make_simulation(d.header.kind, d.header.seed);
+    const int steps = static_cast<int>(opt.integer("mcmc-steps")), walkers = 32;
+    for (long long i = 0; i < nc; ++i) {
+      std::vector<double> counts;
+      std::array<double, kNumParams> truth{};
+      resimulate(sim, d.index[i], counts, truth);
+      const std::vector<float> net_draws(post.samples.begin() + i * n * kNumParams,
+                                         post.samples.begin() + (i + 1) * n * kNumParams);
+      const auto t0 = std::chrono::steady_clock::now();
+      const std::vector<float> mc = mcmc_posterior(sim, l.scaling, counts, net_draws, walkers, steps, steps * 2 / 5,
+                                                   seed + 100 + i);
+      const double t_mc = seconds_since(t0);
+      const std::string path = dir + "/corner_" + std::to_string(i) + ".svg";
+      corner_plot(path, net_draws, n, mc, static_cast<std::int64_t>(mc.size()) / kNumParams, &post.truth[i * kNumParams],
+                  "spectrum " + std::to_string(i));
+      std::snprintf(buf, sizeof buf, "corner plot `%s`: %lld network draws vs %zu MCMC draws (%.1f s)\n\n", path.c_str(),
+                    (long long)n, mc.size() / kNumParams, t_mc);
+      md << buf;
+    }
+  }
+  md << "plots: pred_vs_true.svg, coverage.svg\n";
+  {
+    std::ofstream f(dir + "/report.md");
+    SPECNET_CHECK(f.good(), "cannot write ", dir, "/report.md (does --out-dir exist?)");
+    f << md.str();
+  }
+  std::printf("%s", md.str().c_str());
+  return 0;
+}
+
+int run_bhb(const Args& args) {
+  const std::string usage =
+      "specnet bhb train|sample|report [--help]: the spectral-posterior network (build data with `specnet dataset bhb`)\n";
+  if (args.empty() || args[0] == "-h" || args[0] == "--help") {
+    std::printf("%s", usage.c_str());
+    return args.empty() ? 2 : 0;
+  }
+  const Args rest(args.begin() + 1, args.end());
+  if (args[0] == "train") return run_train(rest);
+  if (args[0] == "sample") return run_sample(rest);
+  if (args[0] == "report") return run_report(rest);
+  throw Error(str("specnet bhb: unknown subcommand '", args[0], "'\n", usage));
+}
+
+RegisterCommand reg_dataset{{"dataset", "build a training set: `specnet dataset bhb` (NICER black-hole binaries)", run_dataset}};
+RegisterCommand reg_bhb{{"bhb", "spectral posteriors: train (3 stages), sample (timed), report (PCC, coverage, PG-stat)",
+                         run_bhb}};
+
+}  // namespace
+}  // namespace specnet::cli

@@ -1,0 +1,51 @@
+// Evaluation of the spectral-posterior network as paper 002: PCC of posterior samples with the targets, coverage of
+// highest-density credible regions, reduced PG-stat at the posterior median against a fit and the true parameters.
+#pragma once
+#include <array>
+#include <vector>
+
+#include "specnet/bhb/dataset.h"
+#include "specnet/bhb/network.h"
+#include "specnet/fit/fitter.h"
+
+namespace specnet::bhb {
+
+// Pearson correlation of two equally long samples; Error for fewer than 2 values or zero variance.
+double pearson(const std::vector<double>& a, const std::vector<double>& b);
+
+// Smallest HPD credible level containing the truth, per spectrum: the fraction of the spectrum's n draws whose
+// log q exceeds log q(truth). sample_log_q (N, n), truth_log_q (N) -> (N), each in [0, 1].
+std::vector<double> hpd_levels(const std::vector<float>& sample_log_q, const std::vector<double>& truth_log_q,
+                               std::int64_t N, std::int64_t n);
+// Fraction of levels <= each credible level in `levels` (the coverage curve; the diagonal when calibrated).
+std::vector<double> coverage(const std::vector<double>& hpd, const std::vector<double>& levels);
+
+// Posterior draws of a set, in the network's scaled parameter space.
+struct Posterior {
+  std::int64_t N = 0, n = 0;
+  std::vector<float> samples;       // (N, n, P)
+  std::vector<float> log_q;         // (N, n)
+  std::vector<float> truth;         // (N, P) scaled targets
+  std::vector<double> truth_log_q;  // (N) log q(truth | x), from the flow's density pass
+  double seconds_encode = 0, seconds_sample = 0;
+};
+// Encodes the set, draws n samples per spectrum with FastFlowSampler, and evaluates log q at the targets.
+Posterior sample_posterior(Network& net, const Scaling& scaling, const Dataset& data, std::int64_t n,
+                           std::uint64_t seed);
+// Per-parameter median of the draws of spectrum i, in physical units.
+std::array<double, kNumParams> posterior_median(const Posterior& post, const Scaling& scaling, std::int64_t i);
+
+// Reduced PG-stat of spectrum `index` of a simulation over 0.3-10 keV (channels; the simulation's background) at
+// the given physical parameters, clamped into the model's hard limits.
+double reduced_pgstat(const Simulation& s, const std::vector<double>& counts, const std::array<double, kNumParams>& theta);
+// The fitting baseline: a bounded Levenberg-Marquardt PG-stat fit (max_iterations as XSPEC's 130 in the paper) from
+// `start` (physical) or, when null, the model's default values; returns the fitted parameters and the statistic.
+fit::FitResult fit_baseline(const Simulation& s, const std::vector<double>& counts, int max_iterations,
+                            std::array<double, kNumParams>& theta, const std::array<double, kNumParams>* start = nullptr);
+// Ensemble MCMC of the PG-stat likelihood with the paper's (log-)uniform priors, in the network's log10 space;
+// walkers start at network draws. Returns (kept, P) draws in scaled units (comparable with Posterior::samples).
+std::vector<float> mcmc_posterior(const Simulation& s, const Scaling& scaling, const std::vector<double>& counts,
+                                  const std::vector<float>& start_scaled, int walkers, int steps, int burn_in,
+                                  std::uint64_t seed);
+
+}  // namespace specnet::bhb

@@ -1,0 +1,67 @@
+// Training of the spectral-posterior network in the paper's three stages (decoder alone; encoder + flow with the
+// decoder frozen; fine-tuning on another labelled set at lr 1e-4) with AdamW, ReduceLROnPlateau and plateau stopping.
+#pragma once
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "specnet/bhb/dataset.h"
+#include "specnet/bhb/network.h"
+
+namespace specnet::bhb {
+
+struct TrainOptions {
+  int stage = 1;                  // 1 decoder, 2 encoder + flow (decoder frozen), 3 fine-tune encoder + flow
+  std::int64_t max_epochs = 400;  // cap
+  std::int64_t stop_patience = 30;  // stop after this many epochs without a better validation loss
+  double lr = 1e-3;               // the paper: 1e-3 for stages 1-2, 1e-4 for stage 3
+  double min_lr = 1e-6;
+  double weight_decay = 1e-2;     // AdamW default
+  std::int64_t plateau_patience = 10;
+  double plateau_factor = 0.5;
+  std::int64_t batch = 120;
+  std::uint64_t seed = 0;         // shuffling, the flow draws of the latent/reconstruction losses
+  std::string checkpoint;         // best epoch so far, written atomically; every epoch also to checkpoint + ".last"
+  bool progress = true;           // one line per epoch with losses, lr and ETA on stdout
+  LossWeights weights;
+};
+
+struct EpochRecord {
+  std::int64_t epoch = 0;
+  double train_loss = 0, val_loss = 0, lr = 0, seconds = 0;
+};
+struct TrainResult {
+  std::vector<EpochRecord> history;
+  double best_val = 0;
+  std::int64_t best_epoch = 0;
+  bool stopped_on_plateau = false;
+};
+
+// The stage's trainable parameters get requires_grad, all others are frozen (their grads not even computed);
+// the decoder runs in eval mode (no dropout) in stages 2 and 3. Returns after the cap or a plateau and leaves the
+// network at its best validation weights.
+TrainResult train_stage(Network& net, const Scaling& scaling, const Dataset& train, const Dataset& val,
+                        const TrainOptions& options);
+
+// Validation loss of a stage (mean over batches, no graph, eval mode).
+double evaluate_stage(Network& net, const Scaling& scaling, const Dataset& data, int stage, std::int64_t batch,
+                      std::uint64_t seed, const LossWeights& w = {});
+
+// Context vectors (N, C) of a set, batched without a graph.
+std::vector<float> encode_all(Network& net, const Scaling& scaling, const Dataset& data, std::int64_t batch = 256);
+
+// Network config and scaling to / from checkpoint metadata.
+std::map<std::string, std::string> network_metadata(const NetworkConfig& cfg, const Scaling& s, int stage);
+NetworkConfig network_config_from(const std::map<std::string, std::string>& m);
+// A network saved by train_stage: its config and scaling from the checkpoint metadata, then the weights.
+struct LoadedNetwork {
+  std::unique_ptr<Network> net;
+  Scaling scaling;
+  int stage = 0;
+  std::int64_t epoch = 0;
+};
+LoadedNetwork load_network(const std::string& checkpoint);
+
+}  // namespace specnet::bhb

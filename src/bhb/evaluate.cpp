@@ -1,0 +1,187 @@
+// Metrics for the spectral-posterior network (paper 002 section 4): PCC, HPD coverage from the flow's own density,
+// PG-stat at the posterior median vs a fit vs the truth, and emcee-style MCMC posteriors for comparison.
+#include "specnet/bhb/evaluate.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <memory>
+
+#include "specnet/autograd.h"
+#include "specnet/bhb/fast_sampler.h"
+#include "specnet/bhb/train.h"
+#include "specnet/fit/mcmc.h"
+
+namespace specnet::bhb {
+
+double pearson(const std::vector<double>& a, const std::vector<double>& b) {
+  SPECNET_CHECK(a.size() == b.size() && a.size() >= 2, "pearson: need two samples of equal length >= 2, got ",
+                a.size(), " and ", b.size());
+  double ma = 0, mb = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) ma += a[i], mb += b[i];
+  ma /= a.size();
+  mb /= b.size();
+  double sab = 0, saa = 0, sbb = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    sab += (a[i] - ma) * (b[i] - mb);
+    saa += (a[i] - ma) * (a[i] - ma);
+    sbb += (b[i] - mb) * (b[i] - mb);
+  }
+  SPECNET_CHECK(saa > 0 && sbb > 0 && std::isfinite(sab), "pearson: a sample has zero variance or non-finite values");
+  return sab / std::sqrt(saa * sbb);
+}
+
+std::vector<double> hpd_levels(const std::vector<float>& lq, const std::vector<double>& truth, std::int64_t N,
+                               std::int64_t n) {
+  SPECNET_CHECK(N > 0 && n > 0 && static_cast<std::int64_t>(lq.size()) == N * n &&
+                    static_cast<std::int64_t>(truth.size()) == N,
+                "hpd_levels: need (N, n) sample log-densities and (N) truth log-densities");
+  std::vector<double> r(N);
+  for (std::int64_t i = 0; i < N; ++i) {
+    std::int64_t above = 0;
+    for (std::int64_t j = 0; j < n; ++j) above += lq[i * n + j] > truth[i];
+    r[i] = double(above) / n;
+  }
+  return r;
+}
+
+std::vector<double> coverage(const std::vector<double>& hpd, const std::vector<double>& levels) {
+  SPECNET_CHECK(!hpd.empty(), "coverage: no spectra");
+  std::vector<double> c;
+  for (double a : levels) {
+    std::int64_t k = 0;
+    for (double h : hpd) k += h <= a;
+    c.push_back(double(k) / hpd.size());
+  }
+  return c;
+}
+
+Posterior sample_posterior(Network& net, const Scaling& scaling, const Dataset& data, std::int64_t n,
+                           std::uint64_t seed) {
+  SPECNET_CHECK(n > 0 && data.size() > 0, "bhb posterior: need n > 0 draws and a non-empty set");
+  Posterior p;
+  p.N = data.size();
+  p.n = n;
+  const std::int64_t C = net.config.context, P = kNumParams;
+  auto t0 = std::chrono::steady_clock::now();
+  const std::vector<float> ctx = encode_all(net, scaling, data);
+  auto t1 = std::chrono::steady_clock::now();
+  FastFlowSampler fast(*net.flow);
+  p.samples.resize(p.N * n * P);
+  p.log_q.resize(p.N * n);
+  fast.sample(ctx.data(), p.N, n, seed, p.samples.data(), p.log_q.data());
+  auto t2 = std::chrono::steady_clock::now();
+  p.seconds_encode = std::chrono::duration<double>(t1 - t0).count();
+  p.seconds_sample = std::chrono::duration<double>(t2 - t1).count();
+  p.truth.resize(p.N * P);
+  std::vector<float> x(p.N * 2 * data.header.bins);
+  scaling.spectra(data, 0, p.N, x.data(), p.truth.data());
+  NoGradGuard ng;
+  net.eval();
+  const auto lq = net.flow->log_prob(Tensor::from_vector(p.truth, {p.N, P}), Tensor::from_vector(ctx, {p.N, C}))
+                      .to_vector();
+  p.truth_log_q.assign(lq.begin(), lq.end());
+  return p;
+}
+
+std::array<double, kNumParams> posterior_median(const Posterior& post, const Scaling& scaling, std::int64_t i) {
+  SPECNET_CHECK(i >= 0 && i < post.N, "bhb posterior: spectrum ", i, " out of range");
+  std::array<double, kNumParams> m{};
+  std::vector<float> v(post.n);
+  for (std::int64_t p = 0; p < kNumParams; ++p) {
+    for (std::int64_t j = 0; j < post.n; ++j) v[j] = post.samples[(i * post.n + j) * kNumParams + p];
+    std::nth_element(v.begin(), v.begin() + post.n / 2, v.end());
+    m[p] = scaling.to_physical(p, v[post.n / 2]);
+  }
+  return m;
+}
+
+namespace {
+std::unique_ptr<fit::FitProblem> make_problem(const Simulation& s, const std::vector<double>& counts) {
+  fit::SpectrumOptions o;
+  o.statistic = fit::Statistic::pgstat;
+  o.e_min_kev = 0.3;
+  o.e_max_kev = 10.0;
+  o.background_counts = s.background_counts;
+  o.background_exposure_s = s.fakeit.exposure_s / s.bkg_ratio;
+  auto matrix = std::make_shared<const io::SparseResponse>(s.fakeit.matrix);
+  return std::make_unique<fit::FitProblem>(s.model, matrix, counts, s.fakeit.exposure_s, o);
+}
+
+std::vector<double> free_values_of(const fit::FitProblem& prob, const std::array<double, kNumParams>& theta) {
+  const auto fp = prob.free_parameters();
+  std::vector<double> v(fp.size());
+  for (std::int64_t p = 0; p < kNumParams; ++p) {
+    const int k = prob.free_index(kModelParams[p]);
+    v[k] = std::clamp(theta[p], fp[k].hard_min, fp[k].hard_max);
+  }
+  return v;
+}
+}  // namespace
+
+double reduced_pgstat(const Simulation& s, const std::vector<double>& counts, const std::array<double, kNumParams>& theta) {
+  auto prob = make_problem(s, counts);
+  const double stat = prob->statistic(free_values_of(*prob, theta));
+  return fit::reduced_statistic(stat, fit::degrees_of_freedom(prob->data(), prob->num_free()));
+}
+
+fit::FitResult fit_baseline(const Simulation& s, const std::vector<double>& counts, int max_iterations,
+                            std::array<double, kNumParams>& theta, const std::array<double, kNumParams>* start) {
+  auto prob = make_problem(s, counts);
+  if (start) prob->set_free_values(free_values_of(*prob, *start));
+  fit::FitOptions fo;
+  fo.max_iterations = max_iterations;
+  fo.errors = false;
+  fit::FitResult r = fit::fit_model(*prob, fo);
+  for (std::int64_t p = 0; p < kNumParams; ++p) theta[p] = r.values[prob->free_index(kModelParams[p])];
+  return r;
+}
+
+std::vector<float> mcmc_posterior(const Simulation& s, const Scaling& scaling, const std::vector<double>& counts,
+                                  const std::vector<float>& start, int walkers, int steps, int burn_in,
+                                  std::uint64_t seed) {
+  SPECNET_CHECK(static_cast<int>(start.size()) >= walkers * kNumParams, "bhb mcmc: need ", walkers,
+                " starting draws");
+  auto prob = make_problem(s, counts);
+  std::vector<fit::FitProblem::Scratch> scratch;
+  for (int w = 0; w < walkers; ++w) scratch.push_back(prob->make_scratch());
+  // The prior box in the network's log10 space (uniform there = the paper's log-uniform priors).
+  std::array<double, kNumParams> lo{}, hi{};
+  for (std::int64_t p = 0; p < kNumParams; ++p) {
+    lo[p] = kParamLog[p] ? std::log10(s.priors[p].lo) : s.priors[p].lo;
+    hi[p] = kParamLog[p] ? std::log10(s.priors[p].hi) : s.priors[p].hi;
+  }
+  auto log_prob = [&](const double* u, int w) {
+    std::array<double, kNumParams> theta{};
+    for (std::int64_t p = 0; p < kNumParams; ++p) {
+      if (u[p] < lo[p] || u[p] > hi[p]) return -std::numeric_limits<double>::infinity();
+      theta[p] = kParamLog[p] ? std::pow(10.0, u[p]) : u[p];
+    }
+    try {
+      return -0.5 * prob->statistic(scratch[w], free_values_of(*prob, theta));
+    } catch (const Error&) {
+      return -std::numeric_limits<double>::infinity();
+    }
+  };
+  std::vector<double> init(walkers * kNumParams);
+  for (int w = 0; w < walkers; ++w)
+    for (std::int64_t p = 0; p < kNumParams; ++p) {
+      const double phys = scaling.to_physical(p, start[w * kNumParams + p]);
+      init[w * kNumParams + p] = std::clamp(kParamLog[p] ? std::log10(phys) : phys, lo[p] + 1e-9, hi[p] - 1e-9);
+    }
+  fit::McmcOptions mo;
+  mo.walkers = walkers;
+  mo.steps = steps;
+  mo.burn_in = burn_in;
+  mo.seed = seed;
+  const fit::McmcResult r = fit::run_ensemble_indexed(log_prob, kNumParams, init, mo);
+  std::vector<float> out(r.chain.size());
+  for (std::size_t k = 0; k < r.chain.size(); ++k) {
+    const std::int64_t p = static_cast<std::int64_t>(k % kNumParams);
+    const double phys = kParamLog[p] ? std::pow(10.0, r.chain[k]) : r.chain[k];
+    out[k] = static_cast<float>(scaling.to_scaled(p, phys));
+  }
+  return out;
+}
+
+}  // namespace specnet::bhb

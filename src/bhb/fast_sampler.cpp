@@ -1,0 +1,364 @@
+// FastFlowSampler: nn::SplineFlow::rsample without autograd, batched over draws in float32 Eigen GEMMs with MADE
+// degree-ordered hidden units (each computed once) and a vectorised rational-quadratic spline inverse (nflows' formulas).
+#include "specnet/bhb/fast_sampler.h"
+
+// GCC 12 reports -Wuninitialized false positives inside Eigen's AVX-512 log / sincos packet code instantiated here.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
+#include <Eigen/Dense>
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <numeric>
+
+#include "specnet/context.h"
+#include "specnet/error.h"
+#include "specnet/rng.h"
+
+namespace specnet::bhb {
+namespace {
+
+using MatF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic>;  // column-major: one column per draw
+using RowMapF = Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
+using MatRF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;  // (M, N): rows contiguous
+using ArrRF = Eigen::Array<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using ArrF = Eigen::Array<float, 1, Eigen::Dynamic>;
+using ArrD = Eigen::Array<double, 1, Eigen::Dynamic>;
+
+constexpr std::int64_t kBlock = 512;  // draws per block (fixed: results never depend on the thread count)
+constexpr double kLogSqrt2Pi = 0.91893853320467274178;
+
+std::vector<float> to_floats(const Tensor& t) {
+  const auto v = t.contiguous().to_vector();
+  return std::vector<float>(v.begin(), v.end());
+}
+
+// Hidden degrees of nflows' MADE: arange(H) % max(1, D-1) + min(1, D-1).
+std::vector<std::int64_t> hidden_degrees(std::int64_t H, std::int64_t D) {
+  std::vector<std::int64_t> d(H);
+  const std::int64_t hi = std::max<std::int64_t>(1, D - 1), lo = std::min<std::int64_t>(1, D - 1);
+  for (std::int64_t o = 0; o < H; ++o) d[o] = o % hi + lo;
+  return d;
+}
+
+// Stable order of units by degree and the end of each degree group (units with degree <= g: [0, end[g])).
+std::vector<std::int64_t> degree_order(const std::vector<std::int64_t>& deg, std::int64_t D,
+                                       std::vector<std::int64_t>& group_end) {
+  std::vector<std::int64_t> order(deg.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](std::int64_t a, std::int64_t b) { return deg[a] < deg[b]; });
+  group_end.assign(D + 1, 0);
+  for (std::int64_t g = 0; g <= D; ++g)
+    for (auto d : deg) group_end[g] += d <= g;
+  return order;
+}
+
+}  // namespace
+
+FastFlowSampler::FastFlowSampler(const nn::SplineFlow& flow) : opt_(flow.options) {
+  D_ = opt_.features;
+  M_ = 3 * opt_.bins - 1;
+  C_ = opt_.context_features;
+  std::map<std::string, Tensor> sd;
+  for (auto& [k, v] : flow.state_dict()) sd[k] = v;
+  auto get = [&](const std::string& k) {
+    auto it = sd.find(k);
+    SPECNET_CHECK(it != sd.end(), "FastFlowSampler: the flow has no entry '", k, "'");
+    return it->second;
+  };
+  const std::int64_t nh = static_cast<std::int64_t>(opt_.hidden.size()), K = opt_.bins;
+  const float scale = static_cast<float>(1.0 / std::sqrt(double(opt_.hidden.back())));
+  for (std::int64_t t = 0; t < opt_.transforms; ++t) {
+    const std::string p = "transforms." + std::to_string(t) + ".";
+    Transform tr;
+    // Input order of the current layer and its group ends (layer 0's inputs: the D features, degree i + 1).
+    std::vector<std::int64_t> in_order(D_), in_end(D_ + 1);
+    std::iota(in_order.begin(), in_order.end(), 0);
+    for (std::int64_t g = 0; g <= D_; ++g) in_end[g] = std::min(g, D_);
+    auto pack = [&](const std::string& name, const std::vector<std::int64_t>& row_order, Layer& L,
+                    const std::vector<std::int64_t>& row_deg, bool is_output) {
+      const auto w = to_floats(get(name + ".weight")), m = to_floats(get(name + ".mask")), b = to_floats(get(name + ".bias"));
+      const std::int64_t I = static_cast<std::int64_t>(in_order.size()), O = static_cast<std::int64_t>(row_order.size());
+      SPECNET_CHECK(static_cast<std::int64_t>(w.size()) == O * I, "FastFlowSampler: ", name, " has an unexpected shape");
+      L.rows = O;
+      L.cols = I;
+      L.weight.assign(O * I, 0.f);
+      L.bias.resize(O);
+      for (std::int64_t r = 0; r < O; ++r) {
+        const std::int64_t o = row_order[r];
+        // Output units of degree d see inputs of degree < d, hidden units of degree g those of degree <= g.
+        const std::int64_t prefix = is_output ? in_end[row_deg[o] - 1] : in_end[row_deg[o]];
+        L.bias[r] = b[o];
+        for (std::int64_t c = 0; c < I; ++c) {
+          const std::int64_t i = in_order[c];
+          const float v = w[o * I + i] * m[o * I + i];
+          SPECNET_CHECK(c < prefix || v == 0.f, "FastFlowSampler: ", name, " has a mask that is not nflows' MADE mask");
+          L.weight[r * I + c] = v;
+        }
+      }
+    };
+    for (std::int64_t l = 0; l < nh; ++l) {
+      const std::int64_t H = opt_.hidden[l];
+      const auto deg = hidden_degrees(H, D_);
+      Layer L;
+      const auto order = degree_order(deg, D_, L.group_end);
+      pack(l == 0 ? p + "initial_layer" : p + "blocks." + std::to_string(l - 1) + ".linear", order, L, deg, false);
+      if (l == 0 && C_ > 0) {
+        const auto cw = to_floats(get(p + "context_layer.weight")), cb = to_floats(get(p + "context_layer.bias"));
+        tr.context_weight.resize(H * C_);
+        tr.context_bias.resize(H);
+        for (std::int64_t r = 0; r < H; ++r) {
+          std::copy(cw.begin() + order[r] * C_, cw.begin() + (order[r] + 1) * C_, tr.context_weight.begin() + r * C_);
+          tr.context_bias[r] = cb[order[r]] + L.bias[r];
+        }
+      }
+      tr.hidden.push_back(std::move(L));
+      in_order = order;
+      in_end = tr.hidden.back().group_end;
+    }
+    std::vector<std::int64_t> out_order(D_ * M_), out_deg(D_ * M_);
+    std::iota(out_order.begin(), out_order.end(), 0);
+    for (std::int64_t o = 0; o < D_ * M_; ++o) out_deg[o] = o / M_ + 1;
+    pack(p + "final_layer", out_order, tr.final_layer, out_deg, true);
+    for (std::int64_t d = 0; d < D_; ++d)  // nflows scales widths and heights by 1/sqrt(hidden) before the softmax
+      for (std::int64_t k = 0; k < 2 * K; ++k) {
+        const std::int64_t r = d * M_ + k;
+        tr.final_layer.bias[r] *= scale;
+        for (std::int64_t c = 0; c < tr.final_layer.cols; ++c) tr.final_layer.weight[r * tr.final_layer.cols + c] *= scale;
+      }
+    transforms_.push_back(std::move(tr));
+  }
+}
+
+double FastFlowSampler::macs_per_draw() const {
+  double macs = 0;
+  for (const auto& tr : transforms_) {
+    for (std::size_t l = 0; l < tr.hidden.size(); ++l) {
+      const Layer& L = tr.hidden[l];
+      const auto& prev = l == 0 ? std::vector<std::int64_t>() : tr.hidden[l - 1].group_end;
+      for (std::int64_t g = 0; g < D_; ++g) {
+        const std::int64_t rows = L.group_end[g] - (g > 0 ? L.group_end[g - 1] : 0);
+        macs += double(rows) * (l == 0 ? g : prev[g]);
+      }
+    }
+    for (std::int64_t d = 0; d < D_; ++d) macs += double(M_) * tr.hidden.back().group_end[d];
+  }
+  return macs;
+}
+
+namespace {
+
+// Inverse rational-quadratic spline of one feature over a block: y (N) in, params (M, N) row-major raw MADE outputs
+// (widths and heights already scaled; each row contiguous) -> x (N) and, if ld, ld += log|dx/dy|. nflows' formulas.
+void spline_inverse_block(const nn::SplineFlowOptions& o, const float* y, const MatRF& P, std::int64_t N, float* x,
+                          double* ld) {
+  const std::int64_t K = o.bins;
+  const float B = static_cast<float>(o.tail_bound);
+  auto row = [&](std::int64_t r) { return Eigen::Map<const ArrF>(P.data() + r * P.cols(), N); };
+  // Knot positions (K+1, N) from softmax(u) with the minimum bin size, end knots pinned to -B and B.
+  auto knots = [&](std::int64_t row0, double min_size, ArrRF& loc) {
+    ArrF mx = row(row0);
+    for (std::int64_t k = 1; k < K; ++k) mx = mx.max(row(row0 + k));
+    ArrRF e(K, N);
+    for (std::int64_t k = 0; k < K; ++k) e.row(k) = (row(row0 + k) - mx).exp();
+    ArrF sum = e.row(0);
+    for (std::int64_t k = 1; k < K; ++k) sum += e.row(k);
+    const ArrF sc = static_cast<float>(1 - min_size * K) / sum;
+    loc.resize(K + 1, N);
+    loc.row(0).setConstant(-B);
+    ArrF cum = ArrF::Zero(N);
+    for (std::int64_t k = 0; k + 1 < K; ++k) {
+      cum += static_cast<float>(min_size) + sc * e.row(k);
+      loc.row(k + 1) = 2 * B * cum - B;
+    }
+    loc.row(K).setConstant(B);
+  };
+  ArrRF cw, ch;
+  knots(0, o.min_bin_width, cw);
+  knots(K, o.min_bin_height, ch);
+  Eigen::Map<const ArrF> yv(y, N);
+  // Bin search (nflows adds 1e-6 to the last knot, so y = B falls in bin K-1), then gather the bin's quantities; the
+  // raw inner slopes are gathered first and go through softplus (torch threshold 20) + min_derivative once.
+  ArrF xk = cw.row(0), wk = cw.row(1) - cw.row(0), yk = ch.row(0), hk = ch.row(1) - ch.row(0);
+  const float kEdge = 1e30f;  // marks an end knot, whose slope is nflows' padding constant (= 1)
+  ArrF rk = ArrF::Constant(N, kEdge), rk1 = K > 1 ? ArrF(row(2 * K)) : ArrF::Constant(N, kEdge);
+  for (std::int64_t k = 1; k < K; ++k) {
+    const auto in = yv >= ch.row(k);
+    xk = in.select(cw.row(k), xk);
+    wk = in.select(cw.row(k + 1) - cw.row(k), wk);
+    yk = in.select(ch.row(k), yk);
+    hk = in.select(ch.row(k + 1) - ch.row(k), hk);
+    rk = in.select(row(2 * K + k - 1), rk);
+    rk1 = in.select(k + 1 < K ? ArrF(row(2 * K + k)) : ArrF::Constant(N, kEdge), rk1);
+  }
+  const float edge =
+      static_cast<float>(o.min_derivative + std::log1p(std::exp(std::log(std::expm1(1.0 - o.min_derivative)))));
+  const float md = static_cast<float>(o.min_derivative);
+  // softplus(r) = max(r, 0) + log(1 + exp(-|r|)) (vectorised; equal to torch's within float rounding).
+  auto slope = [&](const ArrF& r) {
+    const ArrF sp = (r > 20.f).select(r, r.max(0.f) + (1.f + (-r.abs()).exp()).log()) + md;
+    return ArrF((r == kEdge).select(ArrF::Constant(N, edge), sp));
+  };
+  const ArrD Y = yv.cast<double>(), Wk = wk.cast<double>(), Hk = hk.cast<double>(), D0 = slope(rk).cast<double>(),
+             D1 = slope(rk1).cast<double>();
+  const ArrD s = Hk / Wk, curv = D0 + D1 - 2 * s, dy = Y - yk.cast<double>();
+  const ArrD a = dy * curv + Hk * (s - D0), b = Hk * D0 - dy * curv, c = -s * dy;
+  const ArrD disc = (b * b - 4 * a * c).max(0.0);
+  const ArrD th = 2 * c / (-b - disc.sqrt());
+  const ArrD X = th * Wk + xk.cast<double>();
+  const auto inside = (yv >= -B) && (yv <= B);
+  Eigen::Map<ArrF> xv(x, N);
+  xv = inside.select(X.cast<float>(), yv);
+  if (ld) {
+    const ArrD t1 = th * (1 - th);
+    const ArrD num = s * s * (D1 * th * th + 2 * s * t1 + D0 * (1 - th) * (1 - th));
+    const ArrD den = s + curv * t1;
+    const ArrD l = -(num.log() - 2 * den.log());
+    Eigen::Map<ArrD> lv(ld, N);
+    lv += inside.cast<double>() * l.isFinite().select(l, 0.0);
+  }
+}
+
+// Box-Muller normals for draws [j0, j0 + N) of one context: draw j, feature k uses block j * ceil(D/2) + k / 2 of
+// Philox stream (seed, b); cos for even k, sin for odd k.
+void noise_block(std::uint64_t seed, std::int64_t b, std::int64_t j0, std::int64_t N, std::int64_t D, float* z) {
+  const Rng rng(seed, static_cast<std::uint64_t>(b));
+  const std::int64_t per = (D + 1) / 2;
+  Eigen::ArrayXf u1(N * per), u2(N * per);
+  for (std::int64_t j = 0; j < N; ++j)
+    for (std::int64_t q = 0; q < per; ++q) {
+      const auto w = rng.block(static_cast<std::uint64_t>((j0 + j) * per + q));
+      u1[j * per + q] = static_cast<float>(u32_to_unit(w[0], w[1]));
+      u2[j * per + q] = static_cast<float>(u32_to_unit(w[2], w[3]));
+    }
+  const Eigen::ArrayXf r = (-2.f * u1.max(1e-30f).log()).sqrt(), ang = 6.2831853f * u2;
+  const Eigen::ArrayXf zc = r * ang.cos(), zs = r * ang.sin();
+  for (std::int64_t j = 0; j < N; ++j)
+    for (std::int64_t k = 0; k < D; ++k) z[j * D + k] = (k % 2 == 0 ? zc : zs)[j * per + k / 2];
+}
+
+}  // namespace
+
+void FastFlowSampler::sample(const float* context, std::int64_t B, std::int64_t n, std::uint64_t seed,
+                             float* samples, float* log_q) const {
+  run(context, B, n, nullptr, seed, samples, log_q);
+}
+
+void FastFlowSampler::sample_from_noise(const float* context, std::int64_t B, std::int64_t n, const float* z,
+                                        float* samples, float* log_q) const {
+  SPECNET_CHECK(z, "FastFlowSampler: noise pointer is null");
+  run(context, B, n, z, 0, samples, log_q);
+}
+
+void FastFlowSampler::run(const float* context, std::int64_t B, std::int64_t n, const float* z_in, std::uint64_t seed,
+                          float* samples, float* log_q) const {
+  SPECNET_CHECK(B > 0 && n > 0, "FastFlowSampler: need B > 0 contexts and n > 0 draws, got ", B, " and ", n);
+  SPECNET_CHECK(samples && (context || C_ == 0), "FastFlowSampler: null output or context");
+  const std::int64_t D = D_, M = M_, T = static_cast<std::int64_t>(transforms_.size());
+  const std::int64_t H0 = opt_.hidden[0];
+  for (std::int64_t i = 0; i < B * C_; ++i)
+    SPECNET_CHECK(std::isfinite(context[i]), "FastFlowSampler: context has a non-finite value at ", i);
+  // Context part of the first hidden layer, once per context and transform: (H0, B) each.
+  std::vector<MatF> ctx_h(T);
+  if (C_ > 0) {
+    RowMapF cm(context, B, C_);
+    for (std::int64_t t = 0; t < T; ++t) {
+      const auto& tr = transforms_[t];
+      ctx_h[t].noalias() = RowMapF(tr.context_weight.data(), H0, C_) * cm.transpose();
+      ctx_h[t].colwise() += Eigen::Map<const Eigen::VectorXf>(tr.context_bias.data(), H0);
+    }
+  }
+  const std::int64_t total = B * n, blocks = (total + kBlock - 1) / kBlock;
+  parallel_for(blocks, 1, [&](std::int64_t b0, std::int64_t b1) {
+    std::vector<MatF> h(opt_.hidden.size());
+    for (std::size_t l = 0; l < h.size(); ++l) h[l].resize(opt_.hidden[l], kBlock);
+    MatF X(D, kBlock), U(D, kBlock);
+    MatRF P(M, kBlock);
+    std::vector<float> z(kBlock * D), yrow(kBlock), xrow(kBlock);
+    std::vector<double> ld(kBlock);
+    std::vector<std::int64_t> ctx_of(kBlock);
+    for (std::int64_t blk = b0; blk < b1; ++blk) {
+      const std::int64_t c0 = blk * kBlock, N = std::min(kBlock, total - c0);
+      for (std::int64_t j = 0; j < N; ++j) ctx_of[j] = (c0 + j) / n;
+      // Noise, (D, N) with one column per draw.
+      if (z_in) {
+        std::copy(z_in + c0 * D, z_in + (c0 + N) * D, z.begin());
+      } else {
+        for (std::int64_t j = 0; j < N;) {  // runs of draws of one context
+          const std::int64_t b = ctx_of[j], first = (c0 + j) % n;
+          std::int64_t run = 1;
+          while (j + run < N && ctx_of[j + run] == b) ++run;
+          noise_block(seed, b, first, run, D, z.data() + j * D);
+          j += run;
+        }
+      }
+      for (std::int64_t j = 0; j < N; ++j)
+        for (std::int64_t k = 0; k < D; ++k) X(k, j) = z[j * D + k];
+      std::fill(ld.begin(), ld.end(), 0.0);
+      for (std::int64_t t = T; t-- > 0;) {
+        const Transform& tr = transforms_[t];
+        const std::int64_t nh = static_cast<std::int64_t>(tr.hidden.size());
+        for (std::int64_t d = 0; d < D; ++d) {
+          // Hidden units of degree d in every layer: they depend on features < d, all known now.
+          for (std::int64_t l = 0; l < nh; ++l) {
+            const Layer& L = tr.hidden[l];
+            const std::int64_t r0 = d > 0 ? L.group_end[d - 1] : 0, rows = L.group_end[d] - r0;
+            if (rows == 0) continue;
+            const std::int64_t in = l == 0 ? d : tr.hidden[l - 1].group_end[d];
+            auto out = h[l].block(r0, 0, rows, N);
+            const RowMapF W(L.weight.data() + r0 * L.cols, rows, L.cols);
+            if (in > 0) {
+              if (l == 0) out.noalias() = W.leftCols(in) * U.topLeftCorner(in, N);
+              else out.noalias() = W.leftCols(in) * h[l - 1].topLeftCorner(in, N);
+            } else {
+              out.setZero();
+            }
+            if (l == 0) {
+              if (C_ > 0)
+                for (std::int64_t j = 0; j < N;) {  // runs of draws sharing a context
+                  std::int64_t run = 1;
+                  while (j + run < N && ctx_of[j + run] == ctx_of[j]) ++run;
+                  out.middleCols(j, run).colwise() += ctx_h[t].col(ctx_of[j]).segment(r0, rows);
+                  j += run;
+                }
+              else
+                out.colwise() += Eigen::Map<const Eigen::VectorXf>(L.bias.data() + r0, rows);
+            } else {
+              out.colwise() += Eigen::Map<const Eigen::VectorXf>(L.bias.data() + r0, rows);
+              out = out.cwiseMax(0.f);
+            }
+          }
+          // Spline parameters of feature d from the last layer's units of degree <= d.
+          const Layer& F = tr.final_layer;
+          const std::int64_t in = tr.hidden.back().group_end[d];
+          P.resize(M, N);  // row-major (M, N): the spline reads contiguous rows
+          auto pd = P.leftCols(N);
+          if (in > 0)
+            pd.noalias() = RowMapF(F.weight.data() + d * M * F.cols, M, F.cols).leftCols(in) *
+                           h.back().topLeftCorner(in, N);
+          else
+            pd.setZero();
+          pd.colwise() += Eigen::Map<const Eigen::VectorXf>(F.bias.data() + d * M, M);
+          for (std::int64_t j = 0; j < N; ++j) yrow[j] = X(d, j);
+          spline_inverse_block(opt_, yrow.data(), P, N, xrow.data(), log_q ? ld.data() : nullptr);
+          for (std::int64_t j = 0; j < N; ++j) U(d, j) = xrow[j];
+        }
+        // Reverse the variables between transforms (nflows' ReversePermutation).
+        if (t > 0)
+          for (std::int64_t k = 0; k < D; ++k) X.row(k).leftCols(N) = U.row(D - 1 - k).leftCols(N);
+        else
+          X.leftCols(N) = U.leftCols(N);
+      }
+      for (std::int64_t j = 0; j < N; ++j) {
+        double zz = 0;
+        for (std::int64_t k = 0; k < D; ++k) {
+          samples[(c0 + j) * D + k] = X(k, j);
+          zz += double(z[j * D + k]) * z[j * D + k];
+        }
+        if (log_q) log_q[c0 + j] = static_cast<float>(-0.5 * zz - D * kLogSqrt2Pi - ld[j]);
+      }
+    }
+  });
+}
+
+}  // namespace specnet::bhb

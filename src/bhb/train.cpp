@@ -1,0 +1,271 @@
+// Three-stage training of the flow-autoencoder (paper 002, fspnet train_NF.py's schedule): AdamW at 1e-3 (1e-4 for
+// fine-tuning), ReduceLROnPlateau down to 1e-6, stop on a 30-epoch plateau, cap 400 epochs, atomic best checkpoints.
+#include "specnet/bhb/train.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <numeric>
+#include <sstream>
+
+#include "specnet/autograd.h"
+#include "specnet/io/checkpoint.h"
+#include "specnet/io/safetensors.h"
+#include "specnet/optim/adam.h"
+#include "specnet/optim/plateau.h"
+
+namespace specnet::bhb {
+namespace {
+
+// Scaled inputs of a whole set, (N, 2, L) and (N, P).
+struct Scaled {
+  std::vector<float> x, theta;
+  std::int64_t N = 0, L = 0;
+};
+Scaled scale_all(const Scaling& s, const Dataset& d) {
+  Scaled r;
+  r.N = d.size();
+  r.L = d.header.bins;
+  r.x.resize(r.N * 2 * r.L);
+  r.theta.resize(r.N * kNumParams);
+  s.spectra(d, 0, r.N, r.x.data(), r.theta.data());
+  return r;
+}
+
+void gather(const Scaled& s, const std::vector<std::int64_t>& idx, std::int64_t b0, std::int64_t b1, Tensor& x,
+            Tensor& theta) {
+  const std::int64_t B = b1 - b0, row = 2 * s.L;
+  std::vector<float> xb(B * row), tb(B * kNumParams);
+  for (std::int64_t i = 0; i < B; ++i) {
+    const std::int64_t k = idx[b0 + i];
+    std::copy(&s.x[k * row], &s.x[(k + 1) * row], &xb[i * row]);
+    std::copy(&s.theta[k * kNumParams], &s.theta[(k + 1) * kNumParams], &tb[i * kNumParams]);
+  }
+  x = Tensor::from_vector(xb, {B, 2, s.L});
+  theta = Tensor::from_vector(tb, {B, kNumParams});
+}
+
+Tensor stage_loss(Network& net, int stage, const Tensor& x, const Tensor& theta, Rng& rng, const LossWeights& w) {
+  if (stage == 1) return decoder_loss(net, x, theta);
+  return autoencoder_losses(net, x, theta, rng, w).total;
+}
+
+void set_modes(Network& net, int stage, bool training) {
+  net.train(training);
+  if (stage != 1) net.decoder->eval();  // frozen: no dropout
+}
+
+std::string join(const std::vector<std::int64_t>& v) {
+  std::string s;
+  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
+  return s;
+}
+std::vector<std::int64_t> split(const std::string& s) {
+  std::vector<std::int64_t> v;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) v.push_back(std::stoll(item));
+  return v;
+}
+
+}  // namespace
+
+double evaluate_stage(Network& net, const Scaling& scaling, const Dataset& data, int stage, std::int64_t batch,
+                      std::uint64_t seed, const LossWeights& w) {
+  SPECNET_CHECK(data.size() > 0 && batch > 0, "bhb: evaluation needs a non-empty set and batch > 0");
+  NoGradGuard ng;
+  const bool was = net.is_training();
+  set_modes(net, stage, false);
+  const Scaled s = scale_all(scaling, data);
+  std::vector<std::int64_t> idx(s.N);
+  std::iota(idx.begin(), idx.end(), 0);
+  Rng rng(seed, 7);
+  double total = 0;
+  for (std::int64_t b0 = 0; b0 < s.N; b0 += batch) {
+    const std::int64_t b1 = std::min(s.N, b0 + batch);
+    Tensor x, theta;
+    gather(s, idx, b0, b1, x, theta);
+    total += stage_loss(net, stage, x, theta, rng, w).item() * double(b1 - b0);
+  }
+  set_modes(net, stage, was);
+  return total / s.N;
+}
+
+std::vector<float> encode_all(Network& net, const Scaling& scaling, const Dataset& data, std::int64_t batch) {
+  NoGradGuard ng;
+  const bool was = net.is_training();
+  net.eval();
+  const std::int64_t N = data.size(), L = data.header.bins, C = net.config.context;
+  std::vector<float> out(N * C), x;
+  for (std::int64_t b0 = 0; b0 < N; b0 += batch) {
+    const std::int64_t B = std::min(batch, N - b0);
+    x.resize(B * 2 * L);
+    scaling.spectra(data, b0, B, x.data(), nullptr);
+    const auto ctx = net.encoder->forward(Tensor::from_vector(x, {B, 2, L})).to_vector();
+    std::copy(ctx.begin(), ctx.end(), out.begin() + b0 * C);
+  }
+  net.train(was);
+  return out;
+}
+
+TrainResult train_stage(Network& net, const Scaling& scaling, const Dataset& train, const Dataset& val,
+                        const TrainOptions& o) {
+  SPECNET_CHECK(o.stage >= 1 && o.stage <= 3, "bhb train: stage must be 1, 2 or 3, got ", o.stage);
+  SPECNET_CHECK(o.max_epochs > 0 && o.stop_patience > 0 && o.batch > 1 && o.lr > 0,
+                "bhb train: need max_epochs > 0, stop_patience > 0, batch > 1, lr > 0");
+  SPECNET_CHECK(train.size() >= o.batch && val.size() > 0, "bhb train: ", train.size(), " training spectra (need >= batch ",
+                o.batch, ") and ", val.size(), " validation spectra");
+  SPECNET_CHECK(train.header.bins == net.config.bins && val.header.bins == net.config.bins, "bhb train: the sets have ",
+                train.header.bins, " and ", val.header.bins, " bins, the network ", net.config.bins);
+  for (const Dataset* d : {&train, &val})
+    for (double v : d->params)
+      SPECNET_CHECK(std::isfinite(v), "bhb train: the set holds unlabelled spectra (NaN parameters); training needs "
+                    "targets (`specnet dataset bhb --pha ... --labels FILE`)");
+  // Parameter groups; the stage decides which are frozen.
+  std::vector<optim::ParamGroup> groups;
+  for (const char* part : {"encoder", "flow", "decoder"}) {
+    optim::ParamGroup g;
+    g.name = part;
+    const bool trainable = (o.stage == 1) == (std::string(part) == "decoder");
+    g.frozen = !trainable;
+    for (auto& [name, p] : net.child(part)->named_parameters()) {
+      g.params.emplace_back(std::string(part) + "." + name, p);
+      p.set_requires_grad(trainable);
+    }
+    groups.push_back(g);
+  }
+  optim::AdamWOptions aopt;
+  aopt.lr = o.lr;
+  aopt.weight_decay = o.weight_decay;
+  optim::AdamW adam(groups, aopt);
+  optim::PlateauOptions popt;
+  popt.patience = o.plateau_patience;
+  popt.factor = o.plateau_factor;
+  popt.min_lr = {o.min_lr};
+  optim::ReduceLROnPlateau plateau(adam, popt);
+
+  const Scaled s = scale_all(scaling, train);
+  Rng loss_rng(o.seed, 11);
+  TrainResult res;
+  res.best_val = std::numeric_limits<double>::infinity();
+  nn::NamedTensors best;
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::size_t trainable_group = o.stage == 1 ? 2 : 0;
+  for (std::int64_t epoch = 1; epoch <= o.max_epochs; ++epoch) {
+    set_modes(net, o.stage, true);
+    std::vector<std::int64_t> idx(s.N);
+    std::iota(idx.begin(), idx.end(), 0);
+    Rng shuffle(o.seed, 1000 + static_cast<std::uint64_t>(epoch));
+    for (std::int64_t i = s.N - 1; i > 0; --i)
+      std::swap(idx[i], idx[static_cast<std::int64_t>(shuffle.uniform() * (i + 1)) % (i + 1)]);
+    double total = 0;
+    std::int64_t steps = 0;
+    for (std::int64_t b0 = 0; b0 + o.batch <= s.N; b0 += o.batch) {
+      Tensor x, theta;
+      gather(s, idx, b0, b0 + o.batch, x, theta);
+      Tensor loss = stage_loss(net, o.stage, x, theta, loss_rng, o.weights);
+      const double lv = loss.item();
+      SPECNET_CHECK(std::isfinite(lv), "bhb train: the loss became ", lv, " at epoch ", epoch, " step ", steps);
+      adam.zero_grad();
+      loss.backward();
+      adam.step();
+      total += lv;
+      ++steps;
+    }
+    const double v = evaluate_stage(net, scaling, val, o.stage, 256, o.seed, o.weights);
+    plateau.step(v);
+    EpochRecord r;
+    r.epoch = epoch;
+    r.train_loss = total / std::max<std::int64_t>(steps, 1);
+    r.val_loss = v;
+    r.lr = adam.group(trainable_group).lr;
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    res.history.push_back(r);
+    CheckpointInfo info;
+    info.epoch = epoch;
+    info.seed = o.seed;
+    info.extra = network_metadata(net.config, scaling, o.stage);
+    if (!o.checkpoint.empty()) save_checkpoint(o.checkpoint + ".last", net, &adam, &plateau, info);  // every epoch
+    if (v < res.best_val) {
+      res.best_val = v;
+      res.best_epoch = epoch;
+      best.clear();
+      for (auto& [k, t] : net.state_dict()) best.emplace_back(k, t.clone().detach());
+      if (!o.checkpoint.empty()) save_checkpoint(o.checkpoint, net, &adam, &plateau, info);
+    }
+    if (o.progress) {
+      std::printf("stage %d epoch %3lld/%lld  train %.4f  val %.4f%s  lr %.1e  %.0fs elapsed, ETA <= %.0fs\n", o.stage,
+                  (long long)epoch, (long long)o.max_epochs, r.train_loss, v, res.best_epoch == epoch ? " *" : "  ",
+                  r.lr, r.seconds, r.seconds / epoch * (o.max_epochs - epoch));
+      std::fflush(stdout);
+    }
+    if (epoch - res.best_epoch >= o.stop_patience) {
+      res.stopped_on_plateau = true;
+      break;
+    }
+  }
+  if (!best.empty()) {
+    NoGradGuard ng;
+    net.load_state_dict(best);
+  }
+  for (auto& [name, p] : net.named_parameters()) p.set_requires_grad(true);
+  net.train();
+  return res;
+}
+
+std::map<std::string, std::string> network_metadata(const NetworkConfig& c, const Scaling& s, int stage) {
+  auto m = s.to_strings();
+  m["net.bins"] = std::to_string(c.bins);
+  m["net.params"] = std::to_string(c.params);
+  m["net.context"] = std::to_string(c.context);
+  m["net.conv_channels"] = join(c.conv_channels);
+  m["net.decoder_hidden"] = join(c.decoder_hidden);
+  m["net.gru_layers"] = std::to_string(c.gru_layers);
+  m["net.gru_hidden"] = std::to_string(c.gru_hidden);
+  m["net.decoder_dropout"] = std::to_string(c.decoder_dropout);
+  m["net.flow_transforms"] = std::to_string(c.flow.transforms);
+  m["net.flow_hidden"] = join(c.flow.hidden);
+  m["net.flow_bins"] = std::to_string(c.flow.bins);
+  m["net.flow_tail_bound"] = std::to_string(c.flow.tail_bound);
+  m["stage"] = std::to_string(stage);
+  return m;
+}
+
+NetworkConfig network_config_from(const std::map<std::string, std::string>& m) {
+  auto get = [&](const char* k) {
+    auto it = m.find(k);
+    SPECNET_CHECK(it != m.end(), "bhb: checkpoint lacks the network setting '", k, "'");
+    return it->second;
+  };
+  NetworkConfig c;
+  c.bins = std::stoll(get("net.bins"));
+  c.params = std::stoll(get("net.params"));
+  c.context = std::stoll(get("net.context"));
+  c.conv_channels = split(get("net.conv_channels"));
+  c.decoder_hidden = split(get("net.decoder_hidden"));
+  c.gru_layers = std::stoll(get("net.gru_layers"));
+  c.gru_hidden = std::stoll(get("net.gru_hidden"));
+  c.decoder_dropout = std::stod(get("net.decoder_dropout"));
+  c.flow.transforms = std::stoll(get("net.flow_transforms"));
+  c.flow.hidden = split(get("net.flow_hidden"));
+  c.flow.bins = std::stoll(get("net.flow_bins"));
+  c.flow.tail_bound = std::stod(get("net.flow_tail_bound"));
+  return c;
+}
+
+LoadedNetwork load_network(const std::string& checkpoint) {
+  const SafeTensors file = load_safetensors(checkpoint);
+  std::map<std::string, std::string> extra;
+  for (const auto& [k, v] : file.metadata)
+    if (k.rfind("user.", 0) == 0) extra[k.substr(5)] = v;
+  LoadedNetwork r;
+  Rng rng(0);
+  r.net = std::make_unique<Network>(network_config_from(extra), rng);
+  r.scaling = Scaling::from_strings(extra);
+  r.stage = extra.count("stage") ? std::stoi(extra.at("stage")) : 0;
+  r.epoch = load_checkpoint(checkpoint, *r.net).epoch;
+  return r;
+}
+
+}  // namespace specnet::bhb

@@ -1,0 +1,51 @@
+// `specnet dataset bhb` and `specnet bhb train|sample|report` end to end on a tiny set (two stages of one epoch),
+// and bad commands -> a clear error and a non-zero exit. Skips when the examples were not built.
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include "cli_util.h"
+#include "harness.h"
+
+using specnet::test::run_cli;
+const std::string& kBhbCli = specnet::test::kCli;
+
+TEST_CASE("cli: dataset bhb, bhb train (stages 1-2), sample and report") {
+  if (!std::filesystem::exists(kBhbCli)) {
+    MESSAGE("skipped: ", kBhbCli, " not built");
+    return;
+  }
+  const auto dir = std::filesystem::temp_directory_path() / "specnet_test_bhb_cli";
+  std::filesystem::create_directories(dir);
+  const std::string set = (dir / "set.bhb").string(), s1 = (dir / "s1.safetensors").string(),
+                    s2 = (dir / "s2.safetensors").string();
+  auto [rc, out] = run_cli("dataset bhb --count 40 --seed 3 --quiet --out " + set);
+  REQUIRE_MESSAGE(rc == 0, out);
+  CHECK(out.find("40 synthetic spectra") != std::string::npos);
+  std::tie(rc, out) = run_cli("bhb train --data " + set + " --stage 1 --epochs 1 --batch 12 --out " + s1);
+  REQUIRE_MESSAGE(rc == 0, out);
+  CHECK(out.find("stage 1 epoch   1/1") != std::string::npos);
+  std::tie(rc, out) = run_cli("bhb train --data " + set + " --stage 2 --init " + s1 + " --epochs 1 --batch 12 --out " + s2);
+  REQUIRE_MESSAGE(rc == 0, out);
+  std::tie(rc, out) = run_cli("bhb sample --model " + s2 + " --data " + set + " --count 10 --n 20");
+  CHECK_MESSAGE(rc == 0, out);
+  CHECK(out.find("10 spectra x 20 draws") != std::string::npos);
+  std::tie(rc, out) = run_cli("bhb report --model " + s2 + " --data " + set + " --count 20 --samples 64 "
+                                  "--pgstat-count 1 --fit-iterations 5 --corner 0 --out-dir " + dir.string());
+  CHECK_MESSAGE(rc == 0, out);
+  CHECK(out.find("| Gamma |") != std::string::npos);
+  CHECK(std::filesystem::exists(dir / "coverage.svg"));
+  CHECK(std::filesystem::exists(dir / "report.md"));
+  // Bad input: clear errors, non-zero exits.
+  std::tie(rc, out) = run_cli("bhb frobnicate");
+  CHECK(rc != 0);
+  CHECK(out.find("unknown subcommand") != std::string::npos);
+  std::tie(rc, out) = run_cli("dataset nope");
+  CHECK(rc != 0);
+  std::tie(rc, out) = run_cli("bhb train --stage 2 --data " + set);
+  CHECK(rc != 0);
+  CHECK(out.find("--init") != std::string::npos);
+  std::tie(rc, out) = run_cli("bhb report --model " + set + " --data " + set);
+  CHECK(rc != 0);
+  std::filesystem::remove_all(dir);
+}
