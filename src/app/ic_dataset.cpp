@@ -258,6 +258,23 @@ void write_ic_split(const std::string& path, const IcSplitOptions& split, std::u
   std::filesystem::rename(tmp, path);
 }
 
+void write_ic_dataset(const std::string& dir, const IcDatasetSizes& n, const IcSimulationOptions& o) {
+  std::filesystem::create_directories(dir);
+  const struct {
+    const char* file;
+    IcSplitOptions split;
+  } parts[] = {{"train.bin", {n.train, 0, true}}, {"cv_ic.bin", {0, n.cv_ic, false}}, {"test.bin", {n.test_2t, n.test_ic, false}}};
+  for (std::uint64_t k = 0; k < 3; ++k) {
+    const auto t0 = std::chrono::steady_clock::now();
+    write_ic_split(dir + "/" + parts[k].file, parts[k].split, k, o);
+    std::printf("dataset: %s/%s: %lld 2T + %lld 1T+IC spectra%s in %.1f s\n", dir.c_str(), parts[k].file,
+                (long long)parts[k].split.count_2t, (long long)parts[k].split.count_ic,
+                parts[k].split.fit_labels ? " with 1T label fits" : "",
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    std::fflush(stdout);
+  }
+}
+
 void write_ic_spectra(const std::string& path, const IcSpectra& s) {
   const std::string tmp = path + ".tmp";
   {

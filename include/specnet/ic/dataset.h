@@ -61,6 +61,14 @@ void write_ic_split(const std::string& path, const IcSplitOptions& split, std::u
 // The same spectra in memory (what write_ic_split streams).
 IcSpectra simulate_ic_split(const IcSplitOptions& split, std::uint64_t split_index, const IcSimulationOptions& options);
 
+// The pipeline's dataset directory: train.bin (train 2T spectra with 1T label fits, split 0), cv_ic.bin (cv_ic
+// 1T+IC spectra for the CV thresholds, split 1), test.bin (test_2t 2T then test_ic 1T+IC, split 2). Prints the
+// wall time of each file.
+struct IcDatasetSizes {
+  std::int64_t train = 10000, cv_ic = 10000, test_2t = 1000, test_ic = 1000;
+};
+void write_ic_dataset(const std::string& dir, const IcDatasetSizes& sizes, const IcSimulationOptions& options);
+
 void write_ic_spectra(const std::string& path, const IcSpectra& spectra);  // atomic
 // Errors for a missing or truncated file, a bad magic or version, or impossible sizes.
 IcSpectra read_ic_spectra(const std::string& path);
