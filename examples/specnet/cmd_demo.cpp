@@ -21,9 +21,9 @@ int run_demo(const Args& args) {
   p.epochs = 8;
   p.batch = 50;
   p.patience = 3;
-  p.fit_limit = 60;
-  p.calib_limit = 60;
-  p.z_free_scan_steps = 5;
+  p.fit_limit = 30;
+  p.calib_limit = 50;
+  p.z_free_scan_steps = 3;
   auto table = dataset_option_table(sizes);
   for (const auto& [k, v] : pipeline_option_table(p))
     if (k != "data" && k != "seed") table[k] = v;
