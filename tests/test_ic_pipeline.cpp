@@ -205,3 +205,61 @@ TEST_CASE("ic end to end: a tiny CAE separates a strong power-law anomaly class"
   CHECK(auc > 0.9);
   CHECK(t.bacc > 0.85);
 }
+
+TEST_CASE("ic report: detector metrics by hand, files written, and the report re-read from its CSVs") {
+  IcResults r;
+  auto row = [](int label, double ra_cae, double ra_ae, int fit_fixed, double dc, double comb) {
+    TestRow x;
+    x.label = label;
+    x.truth = {0.05, 0.3, 4.0 + label, 0.2, label ? 0.0 : 2.0, label ? 0.0 : 0.1, label ? 1e-3 : 0.0};
+    x.ra_cae = ra_cae, x.ra_ae = ra_ae, x.p_value = 0.5;
+    x.latent = {0.1, 0.2, 0.3, 0.4};
+    x.prefers_ic_fixed = fit_fixed, x.dc_fixed = dc;
+    x.prefers_ic_free = fit_fixed, x.dc_free = dc;
+    x.combined = comb;
+    return x;
+  };
+  // CAE threshold 0.5: rows flagged 2 (TP), 3 (FP); AE threshold 0.5 flags 0 (FP) and 1 (TP)
+  r.rows = {row(0, 0.1, 0.9, 0, 5.0, 0.2), row(1, 0.2, 0.8, 1, -3.0, 0.7), row(1, 0.9, 0.1, 1, -1.0, 0.9),
+            row(0, 0.7, 0.2, -1, NAN, NAN)};
+  r.thresholds = {{"cae", 0.5}, {"ae", 0.5}, {"combined", 0.6}};
+  r.cv_thresholds = {{"cae", {0.4, 0.5, 0.6}}};
+  r.figures = {{"n_train", 10}, {"total_s", 1.5}};
+  r.scaler_lo = {0, 1, 0.1, 0.01};
+  r.scaler_hi = {0.1, 10, 1, 2};
+  r.notes = {{"input", "counts/s/keV, linear"}};
+  const auto m = detector_metrics(r);
+  REQUIRE(m.size() == 6);  // CAE, AE, fit z fixed, fit z free, combined, CAE on the fitted subset
+  CHECK(m[0].name == "CAE");
+  CHECK(m[0].confusion.tp == 1);
+  CHECK(m[0].confusion.fp == 1);
+  CHECK(m[0].confusion.bacc() == doctest::Approx(0.5));
+  CHECK(m[1].confusion.tp == 1);
+  CHECK(m[1].confusion.fp == 1);
+  CHECK(m[2].n == 3);  // the unfitted row is left out
+  CHECK(m[2].confusion.tp == 2);
+  CHECK(m[2].confusion.tn == 1);
+  CHECK(m[2].confusion.bacc() == 1.0);
+  CHECK(m[4].confusion.tp == 2);  // combined: 0.7, 0.9 > 0.6
+  CHECK(m[5].name == "CAE (fitted subset)");
+  CHECK(m[5].n == 3);
+  CHECK(metrics_table(m).find("| CAE | 0.500 | 0.500 | 0.500 |") != std::string::npos);
+
+  const auto dir = temp_dir("specnet_test_ic_report");
+  write_ic_report(r, dir.string());
+  for (const char* f : {"metrics.json", "summary.md", "scores.csv", "results.csv", "ra_hist_cae.svg", "pr_curves.svg",
+                        "latent_kT.svg", "bacc_vs_kT.svg", "bacc_vs_norm.svg", "p_values.svg"})
+    CHECK_MESSAGE(std::filesystem::exists(dir / f), f);
+  const IcResults back = read_ic_results(dir.string());
+  REQUIRE(back.rows.size() == 4);
+  CHECK(back.rows[1].ra_cae == 0.2);
+  CHECK(std::isnan(back.rows[3].dc_fixed));
+  CHECK(back.rows[3].prefers_ic_fixed == -1);
+  CHECK(back.thresholds.at("combined") == 0.6);
+  CHECK(back.cv_thresholds.at("cae").size() == 3);
+  CHECK(back.notes.at("input") == "counts/s/keV, linear");
+  CHECK(metrics_table(detector_metrics(back)) == metrics_table(m));
+  std::ofstream(dir / "scores.csv", std::ios::app) << "1,2,3\n";
+  CHECK_THROWS_WITH(read_ic_results(dir.string()), doctest::Contains("expected 20"));
+  std::filesystem::remove_all(dir);
+}

@@ -17,12 +17,12 @@ int run_demo(const Args& args) {
   p.data_dir = "ic_demo/data";
   p.out_dir = "ic_demo/report";
   p.folds = 3;
-  p.cv_epochs = 3;
+  p.cv_epochs = 4;
   p.epochs = 8;
   p.batch = 50;
   p.patience = 3;
-  p.fit_limit = 30;
-  p.calib_limit = 50;
+  p.fit_limit = 20;
+  p.calib_limit = 30;
   p.z_free_scan_steps = 3;
   auto table = dataset_option_table(sizes);
   for (const auto& [k, v] : pipeline_option_table(p))

@@ -113,7 +113,7 @@ NetOutcome run_network(const std::string& name, double weight, const Data& d, co
     y.resize(s.size(), 1);
     out.threshold = best_bacc_threshold(s, y).threshold;
   }
-  res.figures[name + "_spectra_per_s"] = out.spectra_per_s;
+  res.figures[name + "_spectra_per_sec"] = out.spectra_per_s;
   std::printf("%s: threshold Ra = %.4e (%s)\n", name.c_str(), out.threshold,
               out.cv_thresholds.empty() ? "held-out fold, no CV" : "median over CV folds");
   return out;

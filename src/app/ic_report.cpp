@@ -329,8 +329,8 @@ void write_ic_report(const IcResults& r, const std::string& dir) {
   md << "## Wall times (s)\n\n| stage | seconds |\n|---|---|\n";
   for (const auto& [k, v] : r.figures)
     if (k.size() > 2 && k.compare(k.size() - 2, 2, "_s") == 0) md << "| " << k << " | " << fmt("%.1f", v) << " |\n";
-  md << "\nTraining throughput: CAE " << fmt("%.0f", fig("cae_spectra_per_s")) << " spectra/s, AE "
-     << fmt("%.0f", fig("ae_spectra_per_s")) << " spectra/s on " << fig("threads") << " threads.\n\n";
+  md << "\nTraining throughput: CAE " << fmt("%.0f", fig("cae_spectra_per_sec")) << " spectra/s, AE "
+     << fmt("%.0f", fig("ae_spectra_per_sec")) << " spectra/s on " << fig("threads") << " threads.\n\n";
   for (const auto& [k, v] : r.notes) md << "- " << k << ": " << v << "\n";
   md << "\n## Plots\n\n";
   for (const auto& e : std::filesystem::directory_iterator(dir))

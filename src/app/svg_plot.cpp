@@ -55,6 +55,14 @@ struct Axis {
         const double v = std::pow(10.0, e);
         if (v >= lo * (1 - 1e-9) && v <= hi * (1 + 1e-9)) t.push_back(v);
       }
+      if (t.size() < 3) {  // less than two decades: add 2x and 5x ticks
+        t.clear();
+        for (double e = std::floor(std::log10(lo)); e <= std::ceil(std::log10(hi)); ++e)
+          for (double m : {1.0, 2.0, 5.0}) {
+            const double v = m * std::pow(10.0, e);
+            if (v >= lo * (1 - 1e-9) && v <= hi * (1 + 1e-9)) t.push_back(v);
+          }
+      }
       return t;
     }
     const double raw = (hi - lo) / 6, mag = std::pow(10.0, std::floor(std::log10(raw)));
