@@ -117,5 +117,12 @@ TEST_CASE("ic train: SIGKILL mid-epoch, then --resume gives bitwise the weights 
   const int bad = wait_exit(spawn(other, (dir / "bad.log").string(), nullptr));
   CHECK((WIFEXITED(bad) && WEXITSTATUS(bad) == 1));
   CHECK(slurp((dir / "bad.log").string()).find("was written with seed 9") != std::string::npos);
+  // ... and so is one of other settings (here the batch size).
+  auto other_batch = args("run");
+  other_batch[9] = "16";
+  REQUIRE(other_batch[8] == "--batch");
+  const int bad2 = wait_exit(spawn(other_batch, (dir / "bad2.log").string(), nullptr));
+  CHECK((WIFEXITED(bad2) && WEXITSTATUS(bad2) == 1));
+  CHECK(slurp((dir / "bad2.log").string()).find("belongs to another run") != std::string::npos);
   std::filesystem::remove_all(dir);
 }

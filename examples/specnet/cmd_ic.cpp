@@ -78,6 +78,9 @@ int run_train(const Args& args) {
   t.checkpoint = opt.str("checkpoint");
   t.resume = opt.flag("resume");
   t.tag = opt.str("model");
+  t.fingerprint = "ic train " + std::to_string(tr.size()) + "/" + std::to_string(va.size()) + " bins " +
+                  std::to_string(bins) + " " + opt.str("model") + " batch " + opt.str("batch") + " lr " + opt.str("lr") +
+                  " channels " + opt.str("channels") + " hidden " + opt.str("hidden");
   std::printf("ic train: %lld training, %lld validation spectra, %lld bins, %lld parameters, %d threads\n",
               (long long)tr.size(), (long long)va.size(), (long long)bins, (long long)net.num_parameters(), num_threads());
   const ic::TrainResult r = ic::train_ic_model(net, d, tr, va, t);

@@ -42,6 +42,21 @@ struct NetOutcome {
   double spectra_per_s = 0;
 };
 
+// What a checkpoint must match to be resumed: sizes, settings and a checksum of the data.
+std::string fingerprint(const Data& d, const PipelineOptions& o, double weight, std::size_t n_train, std::size_t n_val) {
+  double sum = 0;
+  for (std::size_t i = 0; i < d.train_d.x.size(); i += 97) sum += d.train_d.x[i] * double(1 + i % 13);
+  for (float v : d.train_d.labels) sum += v;
+  std::string ch, hid;
+  for (auto c : o.channels) ch += std::to_string(c) + ".";
+  for (auto h : o.hidden) hid += std::to_string(h) + ".";
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "n%zu/%zu bins%lld w%g batch%lld lr%g pat%lld log%d ch%s hid%s sum%.9g", n_train, n_val,
+                (long long)d.train_d.bins, weight, (long long)o.batch, o.lr, (long long)o.patience, int(o.log_input),
+                ch.c_str(), hid.c_str(), sum);
+  return buf;
+}
+
 nn::IcCaeConfig net_config(const PipelineOptions& o, std::int64_t bins) {
   nn::IcCaeConfig c;
   c.n_bins = bins;
@@ -69,6 +84,7 @@ NetOutcome run_network(const std::string& name, double weight, const Data& d, co
     t.checkpoint = ckdir + "/" + tag + ".ckpt";
     t.resume = o.resume;
     t.tag = tag;
+    t.fingerprint = fingerprint(d, o, weight, tr.size(), va.size());
     const TrainResult r = train_ic_model(*net, d.train_d, tr, va, t);
     out.spectra_per_s = std::max(out.spectra_per_s, r.spectra_per_s);
     std::printf("%s: best epoch %lld (val loss %.4e), %.1f s, %.0f training spectra/s\n", tag.c_str(),

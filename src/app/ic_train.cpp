@@ -140,6 +140,10 @@ TrainResult train_ic_model(nn::IcCae& net, const ModelData& d, const std::vector
     const CheckpointInfo info = load_checkpoint(o.checkpoint, net, &adam, &plateau);
     SPECNET_CHECK(info.extra.count("history") && info.extra.count("best_epoch") && info.extra.count("best_val"),
                   "train_ic_model: ", o.checkpoint, " is not an IC training checkpoint");
+    SPECNET_CHECK(info.extra.count("fingerprint") && info.extra.at("fingerprint") == o.fingerprint, "train_ic_model: ",
+                  o.checkpoint, " belongs to another run (data or settings differ: \"",
+                  info.extra.count("fingerprint") ? info.extra.at("fingerprint") : "", "\" vs \"", o.fingerprint,
+                  "\"); remove it or start fresh");
     SPECNET_CHECK(info.seed == o.seed, "train_ic_model: ", o.checkpoint, " was written with seed ", info.seed,
                   ", this run uses ", o.seed);
     res.history = decode_history(info.extra.at("history"));
@@ -208,7 +212,8 @@ TrainResult train_ic_model(nn::IcCae& net, const ModelData& d, const std::vector
       info.rng_offsets["shuffle_stream"] = std::uint64_t(epoch + 1);  // the next epoch's shuffling stream
       info.extra = {{"history", encode_history(res.history)},
                     {"best_epoch", std::to_string(res.best_epoch)},
-                    {"best_val", hex(res.best_val_loss)}};
+                    {"best_val", hex(res.best_val_loss)},
+                    {"fingerprint", o.fingerprint}};
       save_checkpoint(o.checkpoint, net, &adam, &plateau, info);
     }
     if (o.progress) {

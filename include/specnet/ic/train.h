@@ -31,6 +31,7 @@ struct TrainOptions {
   std::uint64_t seed = 0;          // shuffling of epoch e uses Philox stream (seed, e)
   std::string checkpoint;          // "": none; else written every epoch; best weights at checkpoint + ".best"
   bool resume = false;             // continue from `checkpoint` when it exists
+  std::string fingerprint;         // data / configuration summary stored in the checkpoint; resume refuses another
   bool progress = true;            // one line per epoch (loss, lr, wall time, ETA) on stdout
   std::string tag = "train";       // prefix of the progress lines
 };
