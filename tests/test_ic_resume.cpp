@@ -63,12 +63,12 @@ TEST_CASE("ic train: SIGKILL mid-epoch, then --resume gives bitwise the weights 
   o.seed = 4;
   o.e_max_kev = 30;
   o.progress = false;
-  IcSpectra s = simulate_ic_split({160, 0, false}, 0, o);
+  IcSpectra s = simulate_ic_split({120, 0, false}, 0, o);
   for (std::int64_t i = 0; i < s.size(); ++i) s.fit_kt_kev[i] = s.truth[i].kt1_kev, s.fit_norm[i] = s.truth[i].norm1;
   write_ic_spectra((dir / "train.bin").string(), s);
   auto args = [&](const std::string& tag) {
     return std::vector<std::string>{"ic", "train", "--data", dir.string(), "--out", (dir / (tag + ".safetensors")).string(),
-                                    "--epochs", "5", "--batch", "8", "--channels", "4,8,12,16,24", "--hidden", "16,8",
+                                    "--epochs", "4", "--batch", "8", "--channels", "4,8,12,16,24", "--hidden", "16,8",
                                     "--seed", "9", "--folds", "5", "--checkpoint", (dir / (tag + ".ckpt")).string(),
                                     "--resume"};
   };
@@ -92,7 +92,7 @@ TEST_CASE("ic train: SIGKILL mid-epoch, then --resume gives bitwise the weights 
   // The checkpoint on disk is complete (atomic write) and names the last finished epoch.
   const std::string log_killed = slurp((dir / "run.log").string());
   MESSAGE("killed ", std::chrono::duration<double>(first_epoch).count() * 4.0 / 3.0, " s after the start");
-  CHECK(log_killed.find("epoch 5/5") == std::string::npos);
+  CHECK(log_killed.find("epoch 4/4") == std::string::npos);
 
   // Resume (on one thread: results must not depend on the thread count) to the end.
   const int resumed = wait_exit(spawn(args("run"), (dir / "resume.log").string(), "1"));
@@ -124,5 +124,14 @@ TEST_CASE("ic train: SIGKILL mid-epoch, then --resume gives bitwise the weights 
   const int bad2 = wait_exit(spawn(other_batch, (dir / "bad2.log").string(), nullptr));
   CHECK((WIFEXITED(bad2) && WEXITSTATUS(bad2) == 1));
   CHECK(slurp((dir / "bad2.log").string()).find("belongs to another run") != std::string::npos);
+  // Bad command lines: a clear error and exit status 1 (2 for usage).
+  const int bad3 = wait_exit(spawn({"dataset", "ic", "--out", (dir / "x").string(), "--kt", "5:1"}, (dir / "bad3.log").string(), nullptr));
+  CHECK((WIFEXITED(bad3) && WEXITSTATUS(bad3) == 1));
+  CHECK(slurp((dir / "bad3.log").string()).find("must be lo:hi with finite numbers lo < hi") != std::string::npos);
+  const int bad4 = wait_exit(spawn({"ic", "run", "--data", (dir / "nowhere").string(), "--out", (dir / "y").string()},
+                                   (dir / "bad4.log").string(), nullptr));
+  CHECK((WIFEXITED(bad4) && WEXITSTATUS(bad4) == 1));
+  CHECK(slurp((dir / "bad4.log").string()).find("cannot open") != std::string::npos);
+  CHECK(!std::filesystem::exists(dir / "y"));
   std::filesystem::remove_all(dir);
 }

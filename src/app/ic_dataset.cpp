@@ -157,10 +157,9 @@ void fit_labels(const Instrument& in, const IcSimulationOptions& o, IcSpectra& s
       for (std::int64_t c = 0; c < s.num_channels; ++c) counts[in.first_channel + c] = s.spectrum(i)[c];
       try {
         fit::FitProblem problem(m, in.matrix, counts, o.exposure_s, so);
-        const fit::FitResult r = fit::fit_model(problem, fo);
+        fit::fit_model(problem, fo);  // leaves problem.model() at the best fit
         s.fit_kt_kev[i] = problem.model().get("apec_2.kT");
         s.fit_norm[i] = problem.model().get("apec_2.norm");
-        (void)r;
       } catch (const Error&) {
         // left NaN: reported by the caller, and raw_labels refuses it
       }

@@ -217,7 +217,6 @@ IcResults run_ic_pipeline(const PipelineOptions& o) {
   SPECNET_CHECK(o.folds >= 3, "IC pipeline: needs at least 3 folds (train, epoch choice, threshold), got ", o.folds);
   SPECNET_CHECK(o.epochs >= 1 && o.cv_epochs >= 0 && o.batch >= 1 && o.lr > 0, "IC pipeline: needs epochs >= 1, ",
                 "cv-epochs >= 0, batch >= 1 and lr > 0");
-  std::filesystem::create_directories(o.out_dir + "/checkpoints");
   IcResults res;
   const auto t_all = Clock::now();
   auto t = Clock::now();
@@ -233,6 +232,7 @@ IcResults run_ic_pipeline(const PipelineOptions& o) {
     SPECNET_CHECK(k == SpectrumKind::two_temperature, "IC pipeline: train.bin must hold only 2T spectra");
   for (auto k : d.cv_ic.kind)
     SPECNET_CHECK(k == SpectrumKind::thermal_plus_ic, "IC pipeline: cv_ic.bin must hold only 1T+IC spectra");
+  std::filesystem::create_directories(o.out_dir + "/checkpoints");
   const std::int64_t bins = network_bins(d.train.num_channels);
   std::vector<double> raw;
   for (std::int64_t i = 0; i < d.train.size(); ++i)
