@@ -271,6 +271,22 @@ IcResults run_ic_pipeline(const PipelineOptions& o) {
   const NetOutcome cae = run_network("cae", 0.1, d, fold_2t, fold_ic, o, res);
   res.thresholds["cae"] = cae.threshold;
   res.cv_thresholds["cae"] = cae.cv_thresholds;
+  // Latent health: a GELU latent pushed below its minimum (x < -0.75) by the L1 constraint gets stuck at 0.
+  int dead = 0;
+  const char* unit_names[4] = {"z", "kT", "Z", "norm"};
+  for (int j = 0; j < 4; ++j) {
+    double m = 0, m2 = 0;
+    const double n = double(res.rows.size());
+    for (std::size_t i = 0; i < res.rows.size(); ++i) m += cae.test_latent[i * 4 + j] / n;
+    for (std::size_t i = 0; i < res.rows.size(); ++i) m2 += std::pow(cae.test_latent[i * 4 + j] - m, 2) / n;
+    res.figures[std::string("cae_latent_std_") + unit_names[j]] = std::sqrt(m2);
+    dead += std::sqrt(m2) < 1e-6;
+  }
+  if (dead > 0) {
+    res.notes["warning"] = std::to_string(dead) + " of 4 CAE latent units are constant on the test set (collapsed GELU "
+                           "latent); try a smaller --lr";
+    std::printf("warning: %s\n", res.notes["warning"].c_str());
+  }
   const auto p = empirical_p_values(cae.test_ra, cae.hold_2t_ra);
   for (std::size_t i = 0; i < res.rows.size(); ++i) {
     res.rows[i].ra_cae = cae.test_ra[i];

@@ -167,7 +167,7 @@ TrainResult train_ic_model(nn::IcCae& net, const ModelData& d, const std::vector
     std::vector<std::int64_t> order(train);
     Rng shuffle(o.seed, std::uint64_t(epoch));
     for (std::size_t i = order.size() - 1; i > 0; --i) {
-      const auto j = std::min<std::size_t>(i, std::size_t(shuffle.uniform() * double(i + 1) - 1e-12));
+      const auto j = std::min<std::size_t>(i, std::size_t(std::max(0.0, shuffle.uniform() * double(i + 1) - 1e-12)));
       std::swap(order[i], order[j]);
     }
     double total = 0;
