@@ -162,11 +162,7 @@ TinyRun tiny_cae_run(double ic_norm_lo, double ic_norm_hi) {
   o.ranges.ic_norm_lo = ic_norm_lo;
   o.ranges.ic_norm_hi = ic_norm_hi;
   const IcSpectra test = simulate_ic_split({40, 40, false}, 2, o);
-  std::vector<double> raw;
-  for (std::int64_t i = 0; i < train.size(); ++i)
-    for (double v : raw_labels(train, i)) raw.push_back(v);
-  LabelScaler scaler;
-  scaler.fit(raw, train.size());
+  const LabelScaler scaler = fit_label_scaler(train);
   const std::int64_t bins = network_bins(train.num_channels);
   const ModelData d = make_model_data(train, bins, true, &scaler), td = make_model_data(test, bins, true, nullptr);
   nn::IcCaeConfig cfg;

@@ -52,11 +52,7 @@ int run_train(const Args& args) {
   SPECNET_CHECK(!opt.str("data").empty() && !opt.str("out").empty(), "ic train: --data and --out are required");
   SPECNET_CHECK(opt.str("model") == "cae" || opt.str("model") == "ae", "ic train: --model must be cae or ae");
   const ic::IcSpectra s = ic::read_ic_spectra(opt.str("data") + "/train.bin");
-  std::vector<double> raw;
-  for (std::int64_t i = 0; i < s.size(); ++i)
-    for (double v : ic::raw_labels(s, i)) raw.push_back(v);
-  ic::LabelScaler scaler;
-  scaler.fit(raw, s.size());
+  const ic::LabelScaler scaler = ic::fit_label_scaler(s);
   const std::int64_t bins = ic::network_bins(s.num_channels);
   const ic::ModelData d = ic::make_model_data(s, bins, opt.flag("log-input"), &scaler);
   const auto seed = static_cast<std::uint64_t>(opt.integer("seed"));

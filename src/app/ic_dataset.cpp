@@ -153,8 +153,7 @@ void fit_labels(const Instrument& in, const IcSimulationOptions& o, IcSpectra& s
       m.freeze("apec_2.Abundanc");
       m.set("apec_2.kT", 0.5 * (o.ranges.kt_lo_kev + o.ranges.kt_hi_kev));
       m.set("apec_2.norm", 0.5 * (o.ranges.norm_lo + o.ranges.norm_hi));
-      std::fill(counts.begin(), counts.end(), 0.0);
-      for (std::int64_t c = 0; c < s.num_channels; ++c) counts[in.first_channel + c] = s.spectrum(i)[c];
+      full_channel_counts(s, i, counts);
       try {
         fit::FitProblem problem(m, in.matrix, counts, o.exposure_s, so);
         fit::fit_model(problem, fo);  // leaves problem.model() at the best fit
@@ -366,6 +365,23 @@ std::vector<double> LabelScaler::inverse(const std::vector<double>& scaled) cons
   std::vector<double> out(scaled.size());
   for (std::size_t i = 0; i < scaled.size(); ++i) out[i] = lo[i % kNumLabels] + scaled[i] * (hi[i % kNumLabels] - lo[i % kNumLabels]);
   return out;
+}
+
+void full_channel_counts(const IcSpectra& s, std::int64_t i, std::vector<double>& out) {
+  SPECNET_CHECK(i >= 0 && i < s.size(), "full_channel_counts: spectrum ", i, " out of range");
+  SPECNET_CHECK(std::int64_t(out.size()) >= s.first_channel + s.num_channels, "full_channel_counts: ", out.size(),
+                " channels cannot hold channels up to ", s.first_channel + s.num_channels);
+  std::fill(out.begin(), out.end(), 0.0);
+  for (std::int64_t c = 0; c < s.num_channels; ++c) out[s.first_channel + c] = s.spectrum(i)[c];
+}
+
+LabelScaler fit_label_scaler(const IcSpectra& s) {
+  std::vector<double> raw;
+  for (std::int64_t i = 0; i < s.size(); ++i)
+    for (double v : raw_labels(s, i)) raw.push_back(v);
+  LabelScaler scaler;
+  scaler.fit(raw, s.size());
+  return scaler;
 }
 
 std::int64_t network_bins(std::int64_t num_channels) {

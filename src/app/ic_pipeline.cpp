@@ -169,8 +169,7 @@ void compare_fits(const FitSetup& f, const IcSpectra& s, const std::vector<std::
       std::vector<double> counts(f.H);
       for (std::int64_t j = b0; j < b1; ++j) {
         const std::int64_t i = rows[c0 + j];
-        std::fill(counts.begin(), counts.end(), 0.0);
-        for (std::int64_t c = 0; c < s.num_channels; ++c) counts[s.first_channel + c] = s.spectrum(i)[c];
+        full_channel_counts(s, i, counts);
         fit::ClusterSetup cs;
         cs.nh_1e22 = ranges.nh_1e22;
         cs.photon_index = ranges.photon_index;
@@ -234,10 +233,7 @@ IcResults run_ic_pipeline(const PipelineOptions& o) {
     SPECNET_CHECK(k == SpectrumKind::thermal_plus_ic, "IC pipeline: cv_ic.bin must hold only 1T+IC spectra");
   std::filesystem::create_directories(o.out_dir + "/checkpoints");
   const std::int64_t bins = network_bins(d.train.num_channels);
-  std::vector<double> raw;
-  for (std::int64_t i = 0; i < d.train.size(); ++i)
-    for (double v : raw_labels(d.train, i)) raw.push_back(v);
-  d.scaler.fit(raw, d.train.size());
+  d.scaler = fit_label_scaler(d.train);
   d.train_d = make_model_data(d.train, bins, o.log_input, &d.scaler);
   d.cv_ic_d = make_model_data(d.cv_ic, bins, o.log_input, nullptr);
   d.test_d = make_model_data(d.test, bins, o.log_input, nullptr);

@@ -77,6 +77,9 @@ IcSpectra read_ic_spectra(const std::string& path);
 constexpr int kNumLabels = 4;
 std::vector<double> raw_labels(const IcSpectra& s, std::int64_t i);  // (4); Error when the 1T fit is missing
 
+// Counts of spectrum i on the full H-channel grid (zeros outside the stored channels), as the fitter takes them.
+void full_channel_counts(const IcSpectra& s, std::int64_t i, std::vector<double>& out_counts);
+
 // Min-max scaling of each label to [0, 1] over a reference set (the training spectra).
 struct LabelScaler {
   std::vector<double> lo, hi;  // (4)
@@ -84,6 +87,8 @@ struct LabelScaler {
   std::vector<double> transform(const std::vector<double>& labels) const;  // (n, 4) -> (n, 4)
   std::vector<double> inverse(const std::vector<double>& scaled) const;
 };
+// A scaler fitted on raw_labels of every spectrum of s.
+LabelScaler fit_label_scaler(const IcSpectra& s);
 
 // Network input of spectrum i: the first `bins` stored channels as counts/s/keV (the paper's linear count rate)
 // or, with log_input, log10(1 + counts) / 5. out (bins).
