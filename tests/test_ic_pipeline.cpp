@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <unistd.h>
 
 #include "specnet/error.h"
 #include "specnet/ic/dataset.h"
@@ -19,7 +20,7 @@ using namespace specnet::ic;
 
 namespace {
 std::filesystem::path temp_dir(const char* name) {
-  const auto d = std::filesystem::temp_directory_path() / name;
+  const auto d = std::filesystem::temp_directory_path() / (std::string(name) + "_" + std::to_string(getpid()));
   std::filesystem::remove_all(d);
   std::filesystem::create_directories(d);
   return d;

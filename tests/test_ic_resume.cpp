@@ -55,7 +55,8 @@ TEST_CASE("ic train: SIGKILL mid-epoch, then --resume gives bitwise the weights 
     return;
   }
   using namespace specnet::ic;
-  const auto dir = std::filesystem::temp_directory_path() / "specnet_test_ic_resume";
+  // Per-process directory: /tmp is shared with other test runs on the machine.
+  const auto dir = std::filesystem::temp_directory_path() / ("specnet_test_ic_resume_" + std::to_string(getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   // A small training set (labels from the truth: the 1T fits are not what this test is about).
