@@ -1,0 +1,64 @@
+// Training of the IC-search CAE / AE as the paper: Adam + ReduceLROnPlateau on the validation loss, loss =
+// MSE + weight * L1(latent, labels), best epoch by validation loss, an atomic checkpoint every epoch and an
+// exact resume (the run continues bit for bit as if it had never stopped).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "specnet/ic/dataset.h"
+#include "specnet/nn/ic_cae.h"
+
+namespace specnet::ic {
+
+// Network inputs and scaled labels of a set of spectra, float32 as the network sees them.
+struct ModelData {
+  std::int64_t bins = 0;
+  std::vector<float> x;       // (N, bins)
+  std::vector<float> labels;  // (N, 4) scaled, or empty (spectra without labels)
+  std::int64_t size() const { return bins ? static_cast<std::int64_t>(x.size()) / bins : 0; }
+};
+// scaler null: no labels (e.g. the 1T+IC spectra).
+ModelData make_model_data(const IcSpectra& s, std::int64_t bins, bool log_input, const LabelScaler* scaler);
+
+struct TrainOptions {
+  double constraint_weight = 0.1;  // 0: the ordinary AE
+  std::int64_t batch = 150;
+  std::int64_t epochs = 300;
+  double lr = 0.01;
+  std::int64_t patience = 10;      // ReduceLROnPlateau
+  double factor = 0.1;
+  std::uint64_t seed = 0;          // shuffling of epoch e uses Philox stream (seed, e)
+  std::string checkpoint;          // "": none; else written every epoch; best weights at checkpoint + ".best"
+  bool resume = false;             // continue from `checkpoint` when it exists
+  std::string fingerprint;         // data / configuration summary stored in the checkpoint; resume refuses another
+  bool progress = true;            // one line per epoch (loss, lr, wall time, ETA) on stdout
+  std::string tag = "train";       // prefix of the progress lines
+};
+
+struct EpochRecord {
+  double train_loss = 0, val_loss = 0, lr = 0, wall_s = 0;
+};
+
+struct TrainResult {
+  std::vector<EpochRecord> history;  // (epochs)
+  std::int64_t best_epoch = 0;       // 1-based
+  double best_val_loss = 0;
+  double train_s = 0;                // wall time of this call
+  double spectra_per_s = 0;          // training spectra (forward + backward + step) per second in this call
+};
+
+// Trains `net` on rows `train` of `data`, picking the epoch with the lowest validation loss on rows `val`, and
+// leaves `net` at that epoch's weights. Errors for empty sets, rows out of range, missing labels for a CAE,
+// batch < 1, epochs < 1, lr <= 0, a checkpoint of another network, or a diverged (non-finite) loss.
+TrainResult train_ic_model(nn::IcCae& net, const ModelData& data, const std::vector<std::int64_t>& train,
+                           const std::vector<std::int64_t>& val, const TrainOptions& options);
+
+// Per-spectrum reconstruction MSE over all bins (the anomaly score Ra) for `rows`, in eval mode; latent (optional
+// out): (rows, latent).
+std::vector<double> anomaly_scores(nn::IcCae& net, const ModelData& data, const std::vector<std::int64_t>& rows,
+                                   std::vector<double>* latent = nullptr);
+
+std::vector<std::int64_t> all_rows(std::int64_t n);
+
+}  // namespace specnet::ic
