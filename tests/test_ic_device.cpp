@@ -47,8 +47,17 @@ nn::IcCaeConfig tiny_config(std::int64_t bins) {
   return c;
 }
 
+// Entries that round-off steers: a bias in front of a BatchNorm has a gradient that is round-off only (the norm
+// removes the mean), which Adam turns into steps of up to lr of either sign, and the norm's running mean follows it.
+bool roundoff_driven(const std::string& name) {
+  auto ends = [&](const std::string& s) { return name.size() >= s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0; };
+  return ends("conv1.bias") || ends("conv2.bias") || ends("resize.0.bias") || name == "encoder.layers.0.bias" ||
+         ends("running_mean");
+}
+
 struct Run {
   TrainResult result;
+  std::vector<std::string> names;
   std::vector<std::vector<double>> weights;  // state_dict values (parameters and buffers), on the CPU
   std::vector<double> scores;                // Ra of the validation rows
 };
@@ -71,7 +80,7 @@ Run train(const ModelData& d, Device device, std::int64_t epochs, const std::str
   Run r;
   r.result = train_ic_model(net, d, tr, va, t);
   for (const auto& [n, p] : net.named_parameters()) CHECK_MESSAGE(p.device() == device, n, " left the device");
-  for (const auto& [n, v] : net.state_dict()) r.weights.push_back(v.to_vector());
+  for (const auto& [n, v] : net.state_dict()) r.names.push_back(n), r.weights.push_back(v.to_vector());
   r.scores = anomaly_scores(net, d, va);
   return r;
 }
@@ -84,21 +93,27 @@ std::vector<std::vector<double>> initial_weights(const ModelData& d) {
   return w;
 }
 
-double max_abs_diff(const std::vector<std::vector<double>>& a, const std::vector<std::vector<double>>& b) {
+// Largest |a - b| over all tensors, or (names given) over those that round-off steers or not.
+double max_abs_diff(const std::vector<std::vector<double>>& a, const std::vector<std::vector<double>>& b,
+                    const std::vector<std::string>* names = nullptr, bool roundoff = false) {
   REQUIRE(a.size() == b.size());
   double m = 0;
   for (std::size_t i = 0; i < a.size(); ++i) {
+    if (names && roundoff_driven((*names)[i]) != roundoff) continue;
     REQUIRE(a[i].size() == b[i].size());
     for (std::size_t j = 0; j < a[i].size(); ++j) m = std::max(m, std::fabs(a[i][j] - b[i][j]));
   }
   return m;
 }
 
-// L2 norm of a - b over all tensors.
-double l2_diff(const std::vector<std::vector<double>>& a, const std::vector<std::vector<double>>& b) {
+// L2 norm of a - b over the trained tensors that round-off does not steer (names: those of a).
+double l2_diff(const std::vector<std::string>& names, const std::vector<std::vector<double>>& a,
+               const std::vector<std::vector<double>>& b) {
   double s = 0;
-  for (std::size_t i = 0; i < a.size(); ++i)
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (roundoff_driven(names[i]) || names[i].find("num_batches_tracked") != std::string::npos) continue;
     for (std::size_t j = 0; j < a[i].size(); ++j) s += (a[i][j] - b[i][j]) * (a[i][j] - b[i][j]);
+  }
   return std::sqrt(s);
 }
 
@@ -137,23 +152,29 @@ TEST_CASE("ic train on cuda: the weights follow the CPU run, and device checkpoi
   const Run cpu = train(d, Device::cpu, epochs, "");
   const Run gpu = train(d, Device::cuda, epochs, (dir / "full.ckpt").string());
 
-  // Same trajectory: losses per epoch, best epoch, and the trained change of the weights to float32 round-off.
-  // (Compared as a change: biases in front of a BatchNorm have a gradient that is round-off only, which Adam
-  // turns into lr-sized steps of either sign; they are a small part of the update.)
+  // Same trajectory. Training losses and the weights agree to float32 round-off; the entries round-off steers
+  // (roundoff_driven) differ by up to a few lr, and through the running means eval-mode results by a few 0.1 %
+  // (measured on the CPU: a 1e-7 relative change of the initial weights moves the validation loss 0.2 % and Ra
+  // 0.1 %, 1e-6 moves them 0.4 % and 1.6 %, while the other weights move < 1e-5 of their update).
   REQUIRE(cpu.result.history.size() == std::size_t(epochs));
   REQUIRE(gpu.result.history.size() == std::size_t(epochs));
   for (std::int64_t e = 0; e < epochs; ++e) {
-    CHECK(gpu.result.history[e].train_loss == doctest::Approx(cpu.result.history[e].train_loss).epsilon(1e-3));
-    CHECK(gpu.result.history[e].val_loss == doctest::Approx(cpu.result.history[e].val_loss).epsilon(1e-3));
+    CHECK(gpu.result.history[e].train_loss == doctest::Approx(cpu.result.history[e].train_loss).epsilon(1e-4));
+    CHECK(gpu.result.history[e].val_loss == doctest::Approx(cpu.result.history[e].val_loss).epsilon(2e-2));
   }
   CHECK(gpu.result.best_epoch == cpu.result.best_epoch);
   const auto w0 = initial_weights(d);
-  const double update = l2_diff(cpu.weights, w0), gap = l2_diff(gpu.weights, cpu.weights);
-  MESSAGE("cuda vs cpu: |dw| ", update, ", |w_cuda - w_cpu| ", gap, ", max ", max_abs_diff(gpu.weights, cpu.weights));
-  REQUIRE(update > 0);
-  CHECK(gap <= 2e-2 * update);
+  const double update = l2_diff(cpu.names, cpu.weights, w0), gap = l2_diff(cpu.names, gpu.weights, cpu.weights);
+  const double max_gap = max_abs_diff(gpu.weights, cpu.weights, &cpu.names, false);
+  const double max_roundoff = max_abs_diff(gpu.weights, cpu.weights, &cpu.names, true);
+  MESSAGE("cuda vs cpu: |dw| ", update, ", |w_cuda - w_cpu| ", gap, " (max ", max_gap, "), round-off-steered entries: max ",
+          max_roundoff);
+  REQUIRE(update > 1);
+  CHECK(gap <= 1e-3 * update);
+  CHECK(max_gap <= 1e-3);
+  CHECK(max_roundoff <= 0.05);  // 2 lr per step at most: 18 steps of 1e-3 (a sanity bound)
   REQUIRE(gpu.scores.size() == cpu.scores.size());
-  for (std::size_t i = 0; i < cpu.scores.size(); ++i) CHECK(gpu.scores[i] == doctest::Approx(cpu.scores[i]).epsilon(1e-2));
+  for (std::size_t i = 0; i < cpu.scores.size(); ++i) CHECK(gpu.scores[i] == doctest::Approx(cpu.scores[i]).epsilon(5e-2));
 
   // The best weights were saved from the device: the .best file holds exactly the final weights.
   {
