@@ -47,10 +47,13 @@ int run_train(const Args& args) {
                      {"hidden", "500,50|hidden widths"},
                      {"log-input", "0|log10(1 + counts) / 5 input"},
                      {"checkpoint", "|checkpoint file, written atomically every epoch"},
-                     {"resume", "0|continue from --checkpoint when it exists"}});
+                     {"resume", "0|continue from --checkpoint when it exists"},
+                     {"device", "cpu|where the network trains: cpu or cuda"}});
   if (opt.help()) { std::printf("specnet ic train: train one CAE / AE\n%s", opt.usage().c_str()); return 0; }
   SPECNET_CHECK(!opt.str("data").empty() && !opt.str("out").empty(), "ic train: --data and --out are required");
   SPECNET_CHECK(opt.str("model") == "cae" || opt.str("model") == "ae", "ic train: --model must be cae or ae");
+  const Device device = parse_device(opt.str("device"));
+  ic::require_device(device, "ic train");  // before reading any data
   const ic::IcSpectra s = ic::read_ic_spectra(opt.str("data") + "/train.bin");
   const ic::LabelScaler scaler = ic::fit_label_scaler(s);
   const std::int64_t bins = ic::network_bins(s.num_channels);
@@ -74,11 +77,13 @@ int run_train(const Args& args) {
   t.checkpoint = opt.str("checkpoint");
   t.resume = opt.flag("resume");
   t.tag = opt.str("model");
+  t.device = device;
   t.fingerprint = "ic train " + std::to_string(tr.size()) + "/" + std::to_string(va.size()) + " bins " +
                   std::to_string(bins) + " " + opt.str("model") + " batch " + opt.str("batch") + " lr " + opt.str("lr") +
                   " channels " + opt.str("channels") + " hidden " + opt.str("hidden");
-  std::printf("ic train: %lld training, %lld validation spectra, %lld bins, %lld parameters, %d threads\n",
-              (long long)tr.size(), (long long)va.size(), (long long)bins, (long long)net.num_parameters(), num_threads());
+  std::printf("ic train: %lld training, %lld validation spectra, %lld bins, %lld parameters, %d threads, device %s\n",
+              (long long)tr.size(), (long long)va.size(), (long long)bins, (long long)net.num_parameters(), num_threads(),
+              device_name(device));
   const ic::TrainResult r = ic::train_ic_model(net, d, tr, va, t);
   save_safetensors(opt.str("out"), net.state_dict(), {{"best_epoch", std::to_string(r.best_epoch)}});
   std::printf("ic train: best epoch %lld, val loss %.6e, %.0f spectra/s; weights in %s\n", (long long)r.best_epoch,

@@ -39,6 +39,11 @@ std::vector<std::int64_t> parse_int_list(const std::string& key, const std::stri
   return v;
 }
 
+Device parse_device(const std::string& text) {
+  SPECNET_CHECK(text == "cpu" || text == "cuda", "option --device: '", text, "' must be cpu or cuda");
+  return text == "cpu" ? Device::cpu : Device::cuda;
+}
+
 std::map<std::string, std::string> dataset_option_table(const ic::IcDatasetSizes& n) {
   const ic::IcRanges r;
   auto rng = [](double a, double b) {
@@ -98,7 +103,8 @@ std::map<std::string, std::string> pipeline_option_table(const ic::PipelineOptio
           {"fit-limit", std::to_string(p.fit_limit) + "|test spectra of each class fitted (-1: all)"},
           {"calib-limit", std::to_string(p.calib_limit) + "|held-out spectra of each class fitted to calibrate the combined detector (-1: all)"},
           {"z-scan-steps", std::to_string(p.z_free_scan_steps) + "|frozen-z grid points before each z-free fit"},
-          {"fresh", "0|ignore existing checkpoints (default: resume finished and interrupted trainings)"}};
+          {"fresh", "0|ignore existing checkpoints (default: resume finished and interrupted trainings)"},
+          {"device", std::string(device_name(p.device)) + "|where the networks train: cpu or cuda"}};
 }
 
 void read_pipeline_options(const Options& opt, ic::PipelineOptions& p) {
@@ -121,6 +127,7 @@ void read_pipeline_options(const Options& opt, ic::PipelineOptions& p) {
   p.calib_limit = opt.integer("calib-limit");
   p.z_free_scan_steps = static_cast<int>(opt.integer("z-scan-steps"));
   p.resume = !opt.flag("fresh");
+  p.device = parse_device(opt.str("device"));
 }
 
 void print_ic_summary(const ic::IcResults& r, const std::string& dir) {

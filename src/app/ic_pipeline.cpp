@@ -85,6 +85,7 @@ NetOutcome run_network(const std::string& name, double weight, const Data& d, co
     t.resume = o.resume;
     t.tag = tag;
     t.fingerprint = fingerprint(d, o, weight, tr.size(), va.size());
+    t.device = o.device;
     const TrainResult r = train_ic_model(*net, d.train_d, tr, va, t);
     out.spectra_per_s = std::max(out.spectra_per_s, r.spectra_per_s);
     std::printf("%s: best epoch %lld (val loss %.4e), %.1f s, %.0f training spectra/s\n", tag.c_str(),
@@ -216,6 +217,7 @@ IcResults run_ic_pipeline(const PipelineOptions& o) {
   SPECNET_CHECK(o.folds >= 3, "IC pipeline: needs at least 3 folds (train, epoch choice, threshold), got ", o.folds);
   SPECNET_CHECK(o.epochs >= 1 && o.cv_epochs >= 0 && o.batch >= 1 && o.lr > 0, "IC pipeline: needs epochs >= 1, ",
                 "cv-epochs >= 0, batch >= 1 and lr > 0");
+  require_device(o.device, "IC pipeline");
   IcResults res;
   const auto t_all = Clock::now();
   auto t = Clock::now();
@@ -249,6 +251,7 @@ IcResults run_ic_pipeline(const PipelineOptions& o) {
   res.figures["epochs"] = double(o.epochs);
   res.figures["batch"] = double(o.batch);
   res.figures["threads"] = num_threads();
+  res.notes["device"] = device_name(o.device);
   res.notes["input"] = o.log_input ? "log10(1 + counts) / 5" : "counts/s/keV (linear, as the paper)";
   const double e_lo = 1.6 + 0.04 * double(d.train.first_channel);
   res.notes["bins"] = std::to_string(bins) + " channels from " + std::to_string(e_lo).substr(0, 4) + " keV";

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "specnet/autograd.h"
+#include "specnet/cuda/runtime.h"
 #include "specnet/error.h"
 #include "specnet/ic/train.h"
 #include "specnet/io/checkpoint.h"
@@ -52,9 +53,9 @@ std::vector<EpochRecord> decode_history(const std::string& s) {
   return h;
 }
 
-// Batch tensors of rows[b0, b1): x (B, 1, E), labels (B, 4).
-void gather(const ModelData& d, const std::vector<std::int64_t>& rows, std::size_t b0, std::size_t b1, Tensor& x,
-            Tensor& y) {
+// Batch tensors of rows[b0, b1) on `device` (built on the CPU, then copied): x (B, 1, E), labels (B, 4).
+void gather(const ModelData& d, const std::vector<std::int64_t>& rows, std::size_t b0, std::size_t b1, Device device,
+            Tensor& x, Tensor& y) {
   const std::int64_t B = std::int64_t(b1 - b0), E = d.bins;
   x = Tensor::empty({B, 1, E});
   float* xp = x.data<float>();
@@ -63,18 +64,27 @@ void gather(const ModelData& d, const std::vector<std::int64_t>& rows, std::size
     y = Tensor::empty({B, kNumLabels});
     float* yp = y.data<float>();
     for (std::int64_t b = 0; b < B; ++b) std::copy_n(d.labels.data() + rows[b0 + b] * kNumLabels, kNumLabels, yp + b * kNumLabels);
+    y = y.to(device);
   }
+  x = x.to(device);
+}
+
+// The device of the network's parameters (cpu for a network without any).
+Device device_of(const nn::Module& net) {
+  const auto params = net.named_parameters();
+  return params.empty() ? Device::cpu : params.front().second.device();
 }
 
 // Mean loss per spectrum over `rows` in eval mode.
 double evaluate_loss(nn::IcCae& net, const ModelData& d, const std::vector<std::int64_t>& rows, double weight) {
   NoGradGuard ng;
   net.eval();
+  const Device device = device_of(net);
   double total = 0;
   for (std::size_t b0 = 0; b0 < rows.size(); b0 += kEvalBatch) {
     const std::size_t b1 = std::min(rows.size(), b0 + kEvalBatch);
     Tensor x, y;
-    gather(d, rows, b0, b1, x, y);
+    gather(d, rows, b0, b1, device, x, y);
     const auto out = net.run(x);
     Tensor loss = weight > 0 ? nn::ic_cae_loss(out, x, y, weight) : mse_loss(out.reconstruction, x);
     total += loss.item() * double(b1 - b0);
@@ -89,6 +99,11 @@ void check_rows(const ModelData& d, const std::vector<std::int64_t>& rows, const
 }
 
 }  // namespace
+
+void require_device(Device device, const char* what) {
+  SPECNET_CHECK(device == Device::cpu || cuda::cuda_available(), what, ": device cuda is not available: ",
+                cuda::device_description());
+}
 
 std::vector<std::int64_t> all_rows(std::int64_t n) {
   std::vector<std::int64_t> r(n);
@@ -113,6 +128,7 @@ ModelData make_model_data(const IcSpectra& s, std::int64_t bins, bool log_input,
 
 TrainResult train_ic_model(nn::IcCae& net, const ModelData& d, const std::vector<std::int64_t>& train,
                            const std::vector<std::int64_t>& val, const TrainOptions& o) {
+  require_device(o.device, "train_ic_model");
   check_rows(d, train, "training");
   check_rows(d, val, "validation");
   SPECNET_CHECK(o.batch >= 1 && o.epochs >= 1 && std::isfinite(o.lr) && o.lr > 0 && o.constraint_weight >= 0,
@@ -120,6 +136,7 @@ TrainResult train_ic_model(nn::IcCae& net, const ModelData& d, const std::vector
   SPECNET_CHECK(o.constraint_weight == 0 || !d.labels.empty(), "train_ic_model: a CAE (constraint weight > 0) needs labels");
   SPECNET_CHECK(d.bins == net.config().n_bins, "train_ic_model: data has ", d.bins, " bins, the network ",
                 net.config().n_bins);
+  net.to(o.device);  // before Adam: its state lives with the parameters
   optim::AdamOptions aopt;
   aopt.lr = o.lr;
   optim::Adam adam(net.named_parameters(), aopt);
@@ -174,7 +191,7 @@ TrainResult train_ic_model(nn::IcCae& net, const ModelData& d, const std::vector
     for (std::size_t b0 = 0; b0 < order.size(); b0 += std::size_t(o.batch)) {
       const std::size_t b1 = std::min(order.size(), b0 + std::size_t(o.batch));
       Tensor x, y;
-      gather(d, order, b0, b1, x, y);
+      gather(d, order, b0, b1, o.device, x, y);
       const auto out = net.run(x);
       Tensor loss = o.constraint_weight > 0 ? nn::ic_cae_loss(out, x, y, o.constraint_weight)
                                             : mse_loss(out.reconstruction, x);
@@ -236,12 +253,13 @@ std::vector<double> anomaly_scores(nn::IcCae& net, const ModelData& d, const std
   for (auto r : rows) SPECNET_CHECK(r >= 0 && r < d.size(), "anomaly_scores: row ", r, " out of range");
   NoGradGuard ng;
   net.eval();
+  const Device device = device_of(net);
   std::vector<double> scores;
   if (latent) latent->clear();
   for (std::size_t b0 = 0; b0 < rows.size(); b0 += kEvalBatch) {
     const std::size_t b1 = std::min(rows.size(), b0 + kEvalBatch);
     Tensor x, y;
-    gather(d, rows, b0, b1, x, y);
+    gather(d, rows, b0, b1, device, x, y);
     const auto out = net.run(x);
     for (double v : mean(pow(sub(out.reconstruction, x), 2.0), {1, 2}).to_vector()) scores.push_back(v);
     if (latent)

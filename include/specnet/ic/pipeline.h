@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "specnet/dtype.h"
 #include "specnet/ic/dataset.h"
 #include "specnet/ic/metrics.h"
 
@@ -28,6 +29,7 @@ struct PipelineOptions {
   std::int64_t calib_limit = -1;  // held-out spectra of each class fitted for the combined detector (-1: all)
   int z_free_scan_steps = 17;     // frozen-z grid points before the z-free fit (steppar)
   bool resume = true;             // reuse finished stages' checkpoints in out_dir/checkpoints
+  Device device = Device::cpu;    // where the networks train and score (fits stay on the CPU)
 };
 
 // One test spectrum's scores. Fit fields are NaN / -1 when it was not fitted.

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "specnet/dtype.h"
 #include "specnet/ic/dataset.h"
 #include "specnet/nn/ic_cae.h"
 
@@ -34,6 +35,7 @@ struct TrainOptions {
   std::string fingerprint;         // data / configuration summary stored in the checkpoint; resume refuses another
   bool progress = true;            // one line per epoch (loss, lr, wall time, ETA) on stdout
   std::string tag = "train";       // prefix of the progress lines
+  Device device = Device::cpu;     // the network is moved there before Adam is built; batches follow it
 };
 
 struct EpochRecord {
@@ -54,11 +56,15 @@ struct TrainResult {
 TrainResult train_ic_model(nn::IcCae& net, const ModelData& data, const std::vector<std::int64_t>& train,
                            const std::vector<std::int64_t>& val, const TrainOptions& options);
 
-// Per-spectrum reconstruction MSE over all bins (the anomaly score Ra) for `rows`, in eval mode; latent (optional
-// out): (rows, latent).
+// Per-spectrum reconstruction MSE over all bins (the anomaly score Ra) for `rows`, in eval mode, on the device of
+// the network's parameters; latent (optional out): (rows, latent).
 std::vector<double> anomaly_scores(nn::IcCae& net, const ModelData& data, const std::vector<std::int64_t>& rows,
                                    std::vector<double>* latent = nullptr);
 
 std::vector<std::int64_t> all_rows(std::int64_t n);
+
+// Throws the clear "device cuda is not available: <why>" Error when `device` cannot be used here (cuda in a
+// build without CUDA or without a usable GPU); `what` names the caller. Call it before any data work.
+void require_device(Device device, const char* what);
 
 }  // namespace specnet::ic
