@@ -491,7 +491,7 @@ int run_bhb(const Args& args) {
   throw Error(str("specnet bhb: unknown subcommand '", args[0], "'\n", usage));
 }
 
-RegisterCommand reg_dataset{{"dataset", "build a training set: `specnet dataset bhb` (NICER black-hole binaries)", run_dataset}};
+RegisterDatasetKind reg_dataset{{"bhb", "NICER black-hole-binary spectra for the flow posterior network", run_dataset}};
 RegisterCommand reg_bhb{{"bhb", "spectral posteriors: train (3 stages), sample (timed), report (PCC, coverage, PG-stat)",
                          run_bhb}};
 

@@ -134,7 +134,7 @@ int run_ic(const Args& args) {
   return 2;
 }
 
-RegisterCommand reg_dataset{{"dataset", "simulate a dataset: `dataset ic` = the IC paper's 2T / 1T+IC spectra", run_dataset}};
+RegisterDatasetKind reg_dataset{{"ic", "the IC paper's 2T / 1T+IC NuSTAR cluster spectra", run_dataset}};
 RegisterCommand reg_ic{{"ic", "IC search: train (one model), run (everything + report), report (re-render)", run_ic}};
 
 }  // namespace

@@ -20,6 +20,13 @@ struct RegisterCommand {
   explicit RegisterCommand(Command c) { commands().emplace(c.name, std::move(c)); }
 };
 
+// `specnet dataset KIND ...`: each pipeline registers its dataset kind (ic, bhb, ...); the runner gets the
+// arguments with KIND first, as typed.
+std::map<std::string, Command>& dataset_kinds();
+struct RegisterDatasetKind {
+  explicit RegisterDatasetKind(Command c) { dataset_kinds().emplace(c.name, std::move(c)); }
+};
+
 // --key value options; flags without a value map to "1". Unknown keys are an error listing the known ones.
 class Options {
  public:
