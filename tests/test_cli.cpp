@@ -4,22 +4,11 @@
 #include <filesystem>
 #include <string>
 
+#include "cli_test_util.h"
 #include "harness.h"
 
-namespace {
-const std::string kCli = SPECNET_BINARY_DIR "/examples/specnet";
-
-// Runs the CLI with `args`, returns (exit code, combined output).
-std::pair<int, std::string> run_cli(const std::string& args) {
-  std::string out;
-  FILE* p = popen((kCli + " " + args + " 2>&1").c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  while (std::fgets(buf, sizeof buf, p)) out += buf;
-  const int status = pclose(p);
-  return {WEXITSTATUS(status), out};
-}
-}  // namespace
+using specnet::test::kCli;
+using specnet::test::run_cli;
 
 TEST_CASE("cli: simulate, then fit with a link and MCMC") {
   if (!std::filesystem::exists(kCli)) {
