@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds every fuzz/fuzz_*.cpp harness with clang's libFuzzer + ASan + UBSan against the library sources,
-# generates seed corpora (fuzz/make_seeds.cpp: small valid files from specnet's writers, plus the real
+# generates seed corpora (fuzz/make_seeds.cpp: small valid files from specnet's own writers, plus the real
 # NuSTAR/NICER files of ../shared when present) and runs each harness for SECONDS (default 60) under nice.
-# Usage: fuzz/run.sh [SECONDS] [HARNESS...]   Results: build-fuzz/results.tsv (harness, seconds, executions,
-# crash files); crashing inputs land in build-fuzz/artifacts/. Exit status 1 when any harness crashed.
+# Usage: fuzz/run.sh [SECONDS] [HARNESS...] (SECONDS 0: build and seed only). Results: build-fuzz/results.tsv
+# (harness, seconds, executions, corpus, crash files); crashing inputs land in build-fuzz/artifacts/.
+# Exit status 1 when any harness crashed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
@@ -13,21 +14,52 @@ mkdir -p "$out/obj" "$out/artifacts"
 flags="-std=c++17 -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fopenmp \
   -Iinclude -Ifuzz -I/usr/include/eigen3 -DEIGEN_DONT_PARALLELIZE $(pkg-config --cflags cfitsio)"
 libs="$(pkg-config --libs cfitsio)"
-objs=()
-for src in src/*/*.cpp; do
-  obj="$out/obj/$(echo "$src" | tr / _).o"
-  # Rebuilt when the source or any header changed (headers are few; a coarse but safe rule).
-  if [ ! "$obj" -nt "$src" ] || [ -n "$(find include src -name '*.h' -newer "$obj" -print -quit)" ]; then
-    nice clang++ $flags -c "$src" -o "$obj" &
-  fi
-  objs+=("$obj")
-  while [ "$(jobs -rp | wc -l)" -ge "$(nproc)" ]; do sleep 0.2; done
-done
-wait
-
 harnesses=("$@")
 [ ${#harnesses[@]} -gt 0 ] || harnesses=($(ls fuzz/fuzz_*.cpp | xargs -n1 basename | sed 's/\.cpp$//'))
-clang++ ${flags/fuzzer-no-link,/} fuzz/make_seeds.cpp "${objs[@]}" $libs -o "$out/make_seeds"
+
+# The readers (io) and models (sim, self-registering, so linked as objects) first, the rest as an archive from
+# which the linker takes only what is referenced; compiling stops as soon as every harness links.
+registering=()
+link_all() {
+  rm -f "$out/libspecnet_fuzz.a"
+  ar rcs "$out/libspecnet_fuzz.a" "$out"/obj/*.o
+  registering=("$out"/obj/src_io_*.o "$out"/obj/src_sim_*.o)
+  local ok=1
+  for name in "${harnesses[@]}" make_seeds; do
+    local bin="$out/$name" src="fuzz/$name.cpp" sflags=$flags
+    [ "$name" != make_seeds ] && sflags="$flags -fsanitize=fuzzer" || sflags="${flags/fuzzer-no-link,/}"
+    [ -x "$bin" ] && [ "$bin" -nt "$out/libspecnet_fuzz.a" ] && continue
+    nice clang++ $sflags "$src" "${registering[@]}" "$out/libspecnet_fuzz.a" $libs -o "$bin" 2>/dev/null || ok=0
+  done
+  [ $ok = 1 ]
+}
+fresh() {  # object up to date with its source and every header
+  [ "$1" -nt "$2" ] && [ -z "$(find include src -name '*.h' -newer "$1" -print -quit)" ]
+}
+sources=()
+for d in io sim core optim nn ops cpu fit app; do sources+=($(ls src/$d/*.cpp 2>/dev/null || true)); done
+pending=0
+linked=0
+for src in "${sources[@]}"; do
+  obj="$out/obj/$(echo "$src" | tr / _).o"
+  if ! fresh "$obj" "$src"; then
+    nice clang++ $flags -c "$src" -o "$obj" &
+    pending=$((pending + 1))
+  fi
+  while [ "$(jobs -rp | wc -l)" -ge "$(nproc)" ]; do sleep 0.2; done
+  # Once io and sim are done, try to link every 8 new objects.
+  case "$src" in src/io/* | src/sim/*) continue ;; esac
+  if [ $pending -ge 8 ]; then
+    wait
+    pending=0
+    if link_all; then linked=1; break; fi
+  fi
+done
+wait
+[ $linked = 1 ] || link_all || { echo "fuzz/run.sh: linking failed:"; \
+  clang++ $flags -fsanitize=fuzzer "fuzz/${harnesses[0]}.cpp" "${registering[@]}" "$out/libspecnet_fuzz.a" $libs \
+  -o /dev/null; exit 2; }
+
 "$out/make_seeds" "$out"
 if [ -d ../shared/data ]; then  # real files as extra seeds
   cp -n ../shared/data/nicer/*.pha ../shared/data/nustar/*_sr.pha "$out/corpus_fuzz_pha/"
@@ -38,11 +70,11 @@ mkdir -p "$out/corpus_fuzz_expression"
 printf 'tbabs*(apec+apec)\napec_2.kT=3\n' > "$out/corpus_fuzz_expression/2t"
 printf 'tbabs*simplcut(ezdiskbb)\n' > "$out/corpus_fuzz_expression/bhb"
 printf 'constant*tbabs*(bremss+gaussian+bknpower)\n3=0.5\ngaussian_3.LineE=6.4\n' > "$out/corpus_fuzz_expression/lines"
+[ "$seconds" != 0 ] || exit 0
 
 status=0
 [ -f "$out/results.tsv" ] || printf 'date\tharness\tseconds\texecutions\tcorpus\tcrashes\n' > "$out/results.tsv"
 for name in "${harnesses[@]}"; do
-  nice clang++ $flags -fsanitize=fuzzer "fuzz/$name.cpp" "${objs[@]}" $libs -o "$out/$name"
   corpus="$out/corpus_$name"
   mkdir -p "$corpus"
   echo "== $name: ${seconds}s"
