@@ -20,6 +20,7 @@ harnesses=("$@")
 # The readers (io) and models (sim, self-registering, so linked as objects) first, the rest as an archive from
 # which the linker takes only what is referenced; compiling stops as soon as every harness links.
 registering=()
+declare -A linked_now
 link_all() {
   rm -f "$out/libspecnet_fuzz.a"
   ar rcs "$out/libspecnet_fuzz.a" "$out"/obj/*.o
@@ -28,13 +29,20 @@ link_all() {
   for name in "${harnesses[@]}" make_seeds; do
     local bin="$out/$name" src="fuzz/$name.cpp" sflags=$flags
     [ "$name" != make_seeds ] && sflags="$flags -fsanitize=fuzzer" || sflags="${flags/fuzzer-no-link,/}"
-    [ -x "$bin" ] && [ "$bin" -nt "$out/libspecnet_fuzz.a" ] && continue
-    nice clang++ $sflags "$src" "${registering[@]}" "$out/libspecnet_fuzz.a" $libs -o "$bin" 2>/dev/null || ok=0
+    [ -n "${linked_now[$name]:-}" ] && continue  # linked earlier in this run
+    if nice clang++ $sflags "$src" "${registering[@]}" "$out/libspecnet_fuzz.a" $libs -o "$bin" 2>/dev/null; then
+      linked_now[$name]=1
+    else
+      ok=0
+    fi
   done
   [ $ok = 1 ]
 }
-fresh() {  # object up to date with its source and every header
-  [ "$1" -nt "$2" ] && [ -z "$(find include src -name '*.h' -newer "$1" -print -quit)" ]
+fresh() {  # object newer than its source and than every header in its dependency file (clang -MMD)
+  [ "$1" -nt "$2" ] || return 1
+  [ -f "$1.d" ] || return 0
+  local dep
+  for dep in $(sed -e 's/^[^:]*://' -e 's/\\$//' "$1.d"); do [ "$1" -nt "$dep" ] || return 1; done
 }
 sources=()
 for d in io sim core optim nn ops cpu fit app; do sources+=($(ls src/$d/*.cpp 2>/dev/null || true)); done
@@ -43,7 +51,7 @@ linked=0
 for src in "${sources[@]}"; do
   obj="$out/obj/$(echo "$src" | tr / _).o"
   if ! fresh "$obj" "$src"; then
-    nice clang++ $flags -c "$src" -o "$obj" &
+    nice clang++ $flags -MMD -MF "$obj.d" -c "$src" -o "$obj" &
     pending=$((pending + 1))
   fi
   while [ "$(jobs -rp | wc -l)" -ge "$(nproc)" ]; do sleep 0.2; done

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "ogip_test_util.h"
+
 namespace specnet::test {
 
 // Minimal raw CFITSIO writer: one binary table after an empty primary; columns filled by the caller.
@@ -57,6 +59,16 @@ inline void append_ebounds(const std::string& path, std::vector<double> channel,
   fits_write_col(f, TDOUBLE, 3, 1, 1, n, hi.data(), &status);
   fits_close_file(f, &status);
   REQUIRE(status == 0);
+}
+
+// A 3-channel PHA (CHANNEL 1..3, COUNTS as 1E) in the OGIP scratch directory, with any counts and EXPOSURE.
+inline std::string raw_pha(const char* name, std::vector<double> counts, double exposure) {
+  const auto path = ogip_temp(name);
+  RawTable(path, "SPECTRUM", {"CHANNEL", "COUNTS"}, {"1J", "1E"}, static_cast<long>(counts.size()))
+      .col(1, {1, 2, 3})
+      .col(2, counts)
+      .key("EXPOSURE", exposure);
+  return path;
 }
 
 }  // namespace specnet::test

@@ -29,6 +29,7 @@
 using namespace specnet;
 using namespace specnet::io;
 using test::ogip_temp;
+using test::raw_pha;
 using test::RawTable;
 
 namespace {
@@ -96,16 +97,6 @@ std::string patched(const std::string& path, const std::string& key, const std::
   const std::string out = ogip_temp(name);
   test::write_bytes(out, bytes);
   return out;
-}
-
-// A PHA table written with raw CFITSIO: COUNTS as given, EXPOSURE as given.
-std::string raw_pha(const char* name, std::vector<double> counts, double exposure) {
-  const auto path = ogip_temp(name);
-  RawTable(path, "SPECTRUM", {"CHANNEL", "COUNTS"}, {"1J", "1E"}, static_cast<long>(counts.size()))
-      .col(1, {1, 2, 3})
-      .col(2, counts)
-      .key("EXPOSURE", exposure);
-  return path;
 }
 
 }  // namespace

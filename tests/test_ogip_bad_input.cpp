@@ -123,14 +123,7 @@ TEST_CASE("ogip bad input: missing extensions, columns and keywords") {
 }
 
 TEST_CASE("ogip bad input: NaN, negative counts, bad exposure") {
-  auto pha = [](const char* name, std::vector<double> counts, double exposure) {
-    const auto path = ogip_temp(name);
-    RawTable(path, "SPECTRUM", {"CHANNEL", "COUNTS"}, {"1J", "1E"}, static_cast<long>(counts.size()))
-        .col(1, {1, 2, 3})
-        .col(2, counts)
-        .key("EXPOSURE", exposure);
-    return path;
-  };
+  const auto pha = test::raw_pha;
   CHECK_THROWS_WITH_AS(read_pha(pha("nan.pha", {1, NAN, 3}, 10)), doctest::Contains("COUNTS is not finite"), Error);
   CHECK_THROWS_WITH_AS(read_pha(pha("inf.pha", {1, 2, INFINITY}, 10)), doctest::Contains("not finite"), Error);
   CHECK_THROWS_WITH_AS(read_pha(pha("neg.pha", {1, -2, 3}, 10)), doctest::Contains("COUNTS is negative"), Error);
