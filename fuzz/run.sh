@@ -46,21 +46,30 @@ fresh() {  # object newer than its source and than every header in its dependenc
 }
 sources=()
 for d in io sim core optim nn ops cpu fit app; do sources+=($(ls src/$d/*.cpp 2>/dev/null || true)); done
-pending=0
-linked=0
-for src in "${sources[@]}"; do
-  obj="$out/obj/$(echo "$src" | tr / _).o"
-  if ! fresh "$obj" "$src"; then
-    nice clang++ $flags -MMD -MF "$obj.d" -c "$src" -o "$obj" &
-    pending=$((pending + 1))
-  fi
+obj_of() { echo "$out/obj/$(echo "$1" | tr / _).o"; }
+compile() {
+  nice clang++ $flags -MMD -MF "$(obj_of "$1").d" -c "$1" -o "$(obj_of "$1")" &
   while [ "$(jobs -rp | wc -l)" -ge "$(nproc)" ]; do sleep 0.2; done
-  # Once io and sim are done, try to link every 8 new objects.
-  case "$src" in src/io/* | src/sim/*) continue ;; esac
+}
+# 1. Objects from an earlier run that are out of date; 2. link if that is all the harnesses need; 3. otherwise
+# compile missing objects in the order above, trying to link after every 8.
+for src in "${sources[@]}"; do
+  [ -f "$(obj_of "$src")" ] && ! fresh "$(obj_of "$src")" "$src" && compile "$src"
+done
+wait
+linked=0
+[ -n "$(ls "$out"/obj/*.o 2>/dev/null)" ] && link_all && linked=1
+pending=0
+for src in "${sources[@]}"; do
+  [ $linked = 0 ] || break
+  [ -f "$(obj_of "$src")" ] && continue
+  compile "$src"
+  pending=$((pending + 1))
+  case "$src" in src/io/* | src/sim/*) continue ;; esac  # nothing links before io and sim are complete
   if [ $pending -ge 8 ]; then
     wait
     pending=0
-    if link_all; then linked=1; break; fi
+    link_all && linked=1
   fi
 done
 wait
