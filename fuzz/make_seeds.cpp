@@ -14,6 +14,7 @@
 #include "specnet/io/pha.h"
 #include "specnet/io/pha2.h"
 #include "specnet/io/rmf.h"
+#include "specnet/io/safetensors.h"
 
 using namespace specnet;
 using namespace specnet::io;

@@ -30,10 +30,11 @@ link_all() {
     local bin="$out/$name" src="fuzz/$name.cpp" sflags=$flags
     [ "$name" != make_seeds ] && sflags="$flags -fsanitize=fuzzer" || sflags="${flags/fuzzer-no-link,/}"
     [ -n "${linked_now[$name]:-}" ] && continue  # linked earlier in this run
-    if nice clang++ $sflags "$src" "${registering[@]}" "$out/libspecnet_fuzz.a" $libs -o "$bin" 2>/dev/null; then
+    if nice clang++ $sflags "$src" "${registering[@]}" "$out/libspecnet_fuzz.a" $libs -o "$bin" 2> "$out/link.log"; then
       linked_now[$name]=1
     else
       ok=0
+      echo "(not linked yet: $name)"
     fi
   done
   [ $ok = 1 ]
@@ -73,9 +74,7 @@ for src in "${sources[@]}"; do
   fi
 done
 wait
-[ $linked = 1 ] || link_all || { echo "fuzz/run.sh: linking failed:"; \
-  clang++ $flags -fsanitize=fuzzer "fuzz/${harnesses[0]}.cpp" "${registering[@]}" "$out/libspecnet_fuzz.a" $libs \
-  -o /dev/null; exit 2; }
+[ $linked = 1 ] || link_all || { echo "fuzz/run.sh: linking failed:"; tail -20 "$out/link.log"; exit 2; }
 
 "$out/make_seeds" "$out"
 if [ -d ../shared/data ]; then  # real files as extra seeds

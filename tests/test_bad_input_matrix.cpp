@@ -158,7 +158,7 @@ TEST_CASE("bad input matrix: OGIP files") {
   const auto no_exposure = ogip_temp("no_exposure.pha");
   RawTable(no_exposure, "SPECTRUM", {"CHANNEL", "COUNTS"}, {"1J", "1J"}, 3).col(1, {1, 2, 3}).col(2, {1, 1, 1});
 
-  check_rows("`test_bad_input_matrix` (OGIP)", {
+  check_rows("`bad input matrix: OGIP files`", {
       {"missing file", [] { read_pha(ogip_temp("absent.pha")); }, "absent.pha: cannot open: no such regular file"},
       {"not a FITS file (random bytes)", [&] { read_pha(random); }, "random.pha: corrupt FITS header"},
       {"truncated file (half of an ARF)", [&] { read_arf(truncated); }, "truncated.arf"},
@@ -188,7 +188,7 @@ TEST_CASE("bad input matrix: OGIP files") {
 
 TEST_CASE("bad input matrix: models, grids and simulation options") {
   sim::CompositeModel pl("tbabs*powerlaw");
-  check_rows("`test_bad_input_matrix` (models)", {
+  check_rows("`bad input matrix: models, grids and simulation options`", {
       {"unknown model name", [] { sim::CompositeModel("tbabs*nosuchmodel"); }, "nosuchmodel"},
       {"malformed expression", [] { sim::CompositeModel("tbabs*(powerlaw"); }, "missing ')'"},
       {"unknown parameter name", [&] { pl.set("powerlaw_2.Gamma", 2); }, "Gamma"},
@@ -250,7 +250,7 @@ TEST_CASE("bad input matrix: tensors and checkpoints") {
     b.resize(b.size() + 8, '\0');
     test::write_bytes(huge_shape, b);
   }
-  check_rows("`test_bad_input_matrix` (tensors, checkpoints)", {
+  check_rows("`bad input matrix: tensors and checkpoints`", {
       {"wrong tensor shapes (linear)", [&] { linear(Tensor::ones({4, 3}), Tensor::ones({2, 5})); }, "linear"},
       {"absurd size: tensor of 2^40 elements", [] { Tensor::zeros({1LL << 20, 1LL << 20}); },
        "refusing to allocate 4398046511104 bytes"},
