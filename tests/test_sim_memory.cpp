@@ -6,6 +6,7 @@
 
 #include "cli_test_util.h"
 #include "harness.h"
+#include "specnet/io/pha2.h"
 #include "specnet/sim/fakeit.h"
 #include "specnet/sim/resources.h"
 
@@ -80,4 +81,26 @@ TEST_CASE("resources: RSS figures are positive and the budget comes from SPECNET
   CHECK_THROWS_WITH_AS(sim::default_memory_budget_mb(), doctest::Contains("must be > 0"), Error);
   ::unsetenv("SPECNET_MEMORY_BUDGET_MB");
   CHECK(sim::default_memory_budget_mb() == 512);
+}
+
+TEST_CASE("simulate_dataset: the dataset does not depend on the memory budget (wave size)") {
+  const sim::FakeitSetup setup = sim::make_fakeit_setup(sim::builtin_response("nicer"), 1e3);
+  const sim::CompositeModel model("tbabs*powerlaw");
+  const auto priors = sim::parse_priors("powerlaw_2.PhoIndex=1.5:2.5,tbabs_1.nH=0.1:1:log");
+  sim::DatasetOptions d;
+  d.count = 40;
+  d.seed = 9;
+  d.progress = false;
+  auto write = [&](std::int64_t budget_mb, const char* name) {
+    d.memory_budget_mb = budget_mb;  // 1 MiB: waves of ~21 spectra for NICER's 1501 channels; 512: one wave
+    const std::string path = (std::filesystem::temp_directory_path() / name).string();
+    sim::simulate_dataset(setup, model, priors, d, path);
+    io::SpectrumSet set = io::read_pha2(path);
+    std::filesystem::remove(path);
+    return set;
+  };
+  const io::SpectrumSet small = write(1, "specnet_budget_1.pha"), large = write(512, "specnet_budget_512.pha");
+  REQUIRE(small.num_spectra() == 40);
+  CHECK(small.counts == large.counts);
+  CHECK(small.params.values == large.params.values);
 }
