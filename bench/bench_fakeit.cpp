@@ -5,8 +5,8 @@
 #include "specnet/context.h"
 #include "specnet/sim/fakeit.h"
 #include "specnet/sim/model.h"
-#include "specnet/sim/nustar_background.h"
 #include "specnet/sim/resources.h"
+#include "nustar_fakeit_setup.h"
 
 using namespace specnet;
 using namespace specnet::sim;
@@ -15,17 +15,7 @@ namespace {
 
 const char* expression() { return "tbabs*(apec+apec)"; }
 
-const FakeitSetup& setup() {
-  static const FakeitSetup s = [] {
-    InstrumentResponse r = builtin_response("nustar");
-    NustarRegion src, bkg;
-    bkg.area_arcmin2 = 4 * src.area_arcmin2;
-    std::vector<double> rate = nustar_background(r, bkg).total;
-    return make_fakeit_setup(std::move(r), 1e6, rate, nustar_backscal(src.area_arcmin2),
-                             nustar_backscal(bkg.area_arcmin2));
-  }();
-  return s;
-}
+const FakeitSetup& setup() { return bench::nustar_fakeit_setup(); }
 
 // range(0): threads; range(1): 0 = the target model, 1 = a bare powerlaw (isolates folding + Poisson cost).
 void BM_fakeit_nustar(benchmark::State& state) {

@@ -5,11 +5,49 @@
 #include <cmath>
 #include <filesystem>
 
+#include "specnet/cuda/runtime.h"
+
 namespace specnet::test {
 
 std::vector<OpCase>& op_registry() {
   static std::vector<OpCase> r;
   return r;
+}
+
+std::vector<Tensor> make_op_inputs(const OpCase& c, DType dtype, Device device) {
+  std::vector<Tensor> in;
+  for (std::size_t i = 0; i < c.shapes.size(); ++i) {
+    const bool pos = i < c.positive.size() && c.positive[i];
+    in.push_back(random_input(c.shapes[i], 100 + i, pos, DType::f64).to(dtype).to(device));
+  }
+  return in;
+}
+
+std::vector<Tensor> run_op_case(const OpCase& c, DType dtype, Device device) {
+  std::vector<Tensor> in = make_op_inputs(c, dtype, device);
+  for (std::size_t i = 0; i < in.size(); ++i)
+    if (c.differentiable.empty() || c.differentiable[i]) in[i].set_requires_grad(true);
+  Tensor out = c.fn(in);
+  Rng rng(5, 5);
+  out.backward(Tensor::randn(out.shape(), rng, out.dtype()).to(device));
+  std::vector<Tensor> results{out.detach().to(Device::cpu)};
+  for (const Tensor& t : in)
+    if (t.grad().defined()) results.push_back(t.grad().to(Device::cpu));
+  return results;
+}
+
+std::vector<Device> available_devices() {
+  std::vector<Device> d{Device::cpu};
+  if (cuda::cuda_available()) d.push_back(Device::cuda);
+  return d;
+}
+
+std::string cuda_skip_reason() {
+#ifdef SPECNET_WITH_CUDA
+  return cuda::cuda_available() ? "" : "skipped: CUDA backend compiled, but " + cuda::device_description();
+#else
+  return "skipped: this build has no CUDA backend (configured without nvcc or with -DSPECNET_CUDA=OFF)";
+#endif
 }
 
 Tensor random_input(const Shape& shape, std::uint64_t seed, bool positive, DType dtype) {

@@ -46,6 +46,17 @@ struct RegisterOp {
   explicit RegisterOp(OpCase c) { op_registry().push_back(std::move(c)); }
 };
 
+// The case's inputs (seeds 100 + i, positive where flagged) in `dtype` on `device`, as leaves without grad.
+std::vector<Tensor> make_op_inputs(const OpCase& c, DType dtype, Device device = Device::cpu);
+// Runs the case on `device`: differentiable inputs get requires_grad, the output is back-propagated with a
+// fixed random seed (Rng(5, 5)). Returns the output followed by each input gradient that exists, on the CPU.
+std::vector<Tensor> run_op_case(const OpCase& c, DType dtype, Device device = Device::cpu);
+
+// Backends this build and machine can run: cpu, and cuda when compiled in and a GPU is present.
+std::vector<Device> available_devices();
+// Why CUDA checks are skipped here ("" when a GPU backend is available), for MESSAGE.
+std::string cuda_skip_reason();
+
 // "../shared" next to the checkout, or "" when absent (tests that need it skip with a message).
 std::string shared_dir();
 std::string fixture_path(const std::string& name);  // tests/fixtures/<name>

@@ -9,17 +9,18 @@ using namespace specnet;
 
 namespace {
 // Fresh running buffers per call, so every finite-difference evaluation sees the same state.
-Tensor fresh(const std::vector<double>& v, DType dtype) {
-  return Tensor::from_vector(v, {static_cast<std::int64_t>(v.size())}, dtype);
+Tensor fresh(const std::vector<double>& v, DType dtype, Device device = Device::cpu) {
+  return Tensor::from_vector(v, {static_cast<std::int64_t>(v.size())}, dtype).to(device);
 }
 Tensor bn_train(const std::vector<Tensor>& x, bool affine) {
   const std::int64_t C = x[0].size(1);
-  Tensor rm = Tensor::zeros({C}, x[0].dtype()), rv = Tensor::ones({C}, x[0].dtype());
+  // Running buffers live on the input's device, as a module's buffers do after Module::to(device).
+  Tensor rm = Tensor::zeros({C}, x[0].dtype(), x[0].device()), rv = Tensor::ones({C}, x[0].dtype(), x[0].device());
   return batch_norm(x[0], rm, rv, affine ? x[1] : Tensor(), affine ? x[2] : Tensor(), true);
 }
 Tensor bn_eval(const std::vector<Tensor>& x, bool affine) {
   const DType dt = x[0].dtype();
-  Tensor rm = fresh({0.3, -0.2, 0.1}, dt), rv = fresh({0.5, 2.0, 1.5}, dt);
+  Tensor rm = fresh({0.3, -0.2, 0.1}, dt, x[0].device()), rv = fresh({0.5, 2.0, 1.5}, dt, x[0].device());
   return batch_norm(x[0], rm, rv, affine ? x[1] : Tensor(), affine ? x[2] : Tensor(), false);
 }
 }  // namespace

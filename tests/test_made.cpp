@@ -32,7 +32,7 @@ nn::MadeOptions made_options(std::int64_t D, std::vector<std::int64_t> hidden, s
 }  // namespace
 
 SPECNET_OP_CASE({"masked_linear", {{4, 6}, {5, 6}, {5}},
-                 [](const auto& x) { return masked_linear(x[0], x[1], pattern_mask(5, 6, x[1].dtype()), x[2]); },
+                 [](const auto& x) { return masked_linear(x[0], x[1], pattern_mask(5, 6, x[1].dtype()).to(x[1].device()), x[2]); },
                  2.0 * 4 * 6 * 5});
 
 TEST_CASE("masked_linear: masked weights get no gradient and do not act") {

@@ -235,7 +235,7 @@ TEST_CASE("safetensors loader survives fuzzed input with specnet::Error only") {
     } catch (const Error&) {
       ++rejected;
     } catch (const std::exception& e) {
-      FAIL("non-specnet exception on fuzz input ", it, ": ", e.what());
+      FAIL("non-specnet exception on fuzz input ", it, ": ", std::string(e.what()));
     }
   }
   CHECK(rejected > 3000);

@@ -1,6 +1,8 @@
 // Tensor core: creation, views (reshape/slice/transpose) sharing storage, casts, bad-input errors.
 #include "harness.h"
 #include "specnet/ops/linear.h"
+#include "specnet/cuda/runtime.h"
+#include "../src/core/allocator.h"  // cache statistics (private to the library)
 
 using namespace specnet;
 
@@ -80,6 +82,21 @@ TEST_CASE("bad tensor input gives clear errors") {
   CHECK_THROWS_WITH(Tensor::zeros({1 << 20, 1 << 20, 1 << 10}), doctest::Contains("refusing to allocate"));
   CHECK_THROWS_WITH(Tensor::zeros({-1}), doctest::Contains("negative dimension"));
   CHECK_THROWS_WITH(Tensor().numel(), doctest::Contains("undefined"));
-  CHECK_THROWS_WITH(t.to(Device::cuda), doctest::Contains("no cuda backend"));
+  if (!cuda::cuda_available())  // without a GPU (or without CUDA) the error names why
+    CHECK_THROWS_WITH(t.to(Device::cuda), doctest::Contains("device cuda is not available"));
   CHECK_THROWS_WITH(t.copy_(Tensor::zeros({3, 2})), doctest::Contains("source shape"));
+}
+
+TEST_CASE("allocator: freed CPU blocks are cached and handed out again") {
+  detail::cpu_cache_clear();
+  CHECK(detail::cpu_cache_bytes() == 0);
+  void* first = nullptr;
+  {
+    Tensor a = Tensor::empty({1000, 333});
+    first = a.raw_data();
+  }
+  CHECK(detail::cpu_cache_bytes() >= 1000 * 333 * 4);
+  Tensor b = Tensor::empty({333, 1000});  // same size class: the cached block comes back
+  CHECK(b.raw_data() == first);
+  CHECK(detail::cpu_cache_bytes() == 0);
 }

@@ -1,7 +1,7 @@
 """PyTorch peer benchmark: full-size IC-search CAE (2960 bins, latent 4), training step and inference.
 Same network as tools/ic_cae_torch.py (reference architecture A); prints one JSON object on stdout.
 
-Usage: /usr/bin/python3 bench/peer/cae_torch.py [--threads 2] [--batch 150] [--warmup 2] [--iters 5]
+Usage: /usr/bin/python3 bench/peer/cae_torch.py [--threads 2] [--batch 150] [--warmup 2] [--iters 5] [--device cuda]
 (see bench/peer/README.md: Debian's torch links the reference libblas unless OpenBLAS is put in front).
 """
 import argparse
@@ -114,6 +114,9 @@ def main():
     result = {
         "benchmark": "ic_cae_torch", "torch": torch.__version__, "device": str(device),
         "cpu": cpu_model(), "cores": os.cpu_count(), "threads": torch.get_num_threads(),
+        "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else None,
+        # torch's defaults on the GPU: cuDNN convolutions may use TF32 tensor cores, matmuls stay float32.
+        "cudnn_allow_tf32": torch.backends.cudnn.allow_tf32 if device.type == "cuda" else None,
         "batch": args.batch, "n_bins": REFERENCE_BINS, "encoder_parameters": n_enc, "decoder_parameters": n_dec,
         "dtype": "float32", "blas": loaded_blas(), "load_average_1min_at_end": round(os.getloadavg()[0], 2),
         "train_step": dict(summary=train, what="forward (train-mode BN) + MSE + 0.1*L1 latent loss + backward + "

@@ -27,6 +27,12 @@ struct Context {
       : num_threads(threads), device(dev), rng(seed) {}
 };
 
+// The device of the innermost ContextGuard on this thread (cpu outside any guard). Code that creates
+// tensors for a context (models, simulators) passes it to the Tensor factories, whose default stays cpu.
+Device current_device();
+
+// Makes a context's thread count and device current for a scope. A cuda context is refused with an error
+// when the build has no CUDA backend or no GPU is present.
 class ContextGuard {
  public:
   explicit ContextGuard(const Context& ctx);
@@ -35,6 +41,7 @@ class ContextGuard {
   ContextGuard& operator=(const ContextGuard&) = delete;
  private:
   int previous_threads_;
+  Device previous_device_;
 };
 
 }  // namespace specnet

@@ -73,10 +73,16 @@ class Tensor {
   const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
   bool same(const Tensor& o) const { return impl_ == o.impl_; }
   std::string describe() const;  // "float32 (2, 3) cpu"
+  bool is_cuda() const { return device() == Device::cuda; }
 
   // ---- data access (CPU, contiguous; checks dtype) ----
   template <typename T> T* data();
   template <typename T> const T* data() const;
+  // Typed pointer to the first element on the tensor's own device (host memory for cpu, device memory for
+  // cuda); checks dtype and contiguity. Kernels receive it through SPECNET_KERNEL (specnet/cuda/dispatch.h).
+  // data<T>() stays CPU-only so that dereferencing device memory on the host is caught.
+  template <typename T> T* ptr();
+  template <typename T> const T* ptr() const;
   void* raw_data() const;  // start of the element at offset, any dtype
   double item() const;     // a single-element tensor's value
   std::vector<double> to_vector() const;  // any layout, row-major order
@@ -91,7 +97,7 @@ class Tensor {
   Tensor unsqueeze(std::int64_t dim) const;
   Tensor squeeze(std::int64_t dim) const;
   Tensor to(DType dtype) const;      // differentiable cast
-  Tensor to(Device device) const;
+  Tensor to(Device device) const;   // differentiable copy to another device (itself when already there)
   Tensor clone() const;              // differentiable copy with its own storage
   Tensor detach() const;             // shares storage, no graph
 
@@ -123,5 +129,7 @@ void check_same_shape(const char* op, const Tensor& a, const Tensor& b);
 void check_same_dtype(const char* op, const Tensor& a, const Tensor& b);
 void check_dim(const char* op, const Tensor& t, std::int64_t dim, const char* what);
 void check_cpu(const char* op, const Tensor& t);
+// Throws "op: tensors on different devices: cuda (float32 (2, 3) cuda) and cpu (...)" unless a and b share a device.
+void check_same_device(const char* op, const Tensor& a, const Tensor& b);
 
 }  // namespace specnet

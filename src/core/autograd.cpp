@@ -5,6 +5,8 @@
 #include <unordered_set>
 
 #include "specnet/cpu/copy.h"
+#include "specnet/cuda/copy.h"
+#include "specnet/cuda/dispatch.h"
 
 namespace specnet {
 
@@ -64,13 +66,14 @@ void Tensor::backward(bool retain_graph) const {
                 "has requires_grad set, or it was computed under NoGradGuard)");
   SPECNET_CHECK(numel() == 1, "backward() without a seed needs a scalar, got shape ", shape_str(shape()),
                 "; pass a seed gradient");
-  backward(Tensor::ones(shape(), dtype()), retain_graph);
+  backward(Tensor::ones(shape(), dtype(), device()), retain_graph);
 }
 
 void Tensor::backward(const Tensor& seed_in, bool retain_graph) const {
   SPECNET_CHECK(requires_grad(), "backward() on a tensor that does not require grad (no input of the graph ",
                 "has requires_grad set, or it was computed under NoGradGuard)");
   check_same_shape("backward seed", *this, seed_in);
+  check_same_device("backward seed", *this, seed_in);
   Tensor seed = seed_in.detach().to(dtype()).contiguous();
 
   // Topological order of the nodes reachable from this tensor (iterative DFS: graphs through time are deep).
@@ -98,7 +101,8 @@ void Tensor::backward(const Tensor& seed_in, bool retain_graph) const {
   // Seed: accumulate like any other gradient (a leaf root keeps summing across calls).
   {
     Tensor g = grad_buffer(*this);
-    SPECNET_DISPATCH_FLOAT(g.dtype(), T, { cpu::accumulate<T>(g.data<T>(), seed.data<T>(), g.numel()); });
+    SPECNET_DISPATCH_FLOAT(g.dtype(), T,
+                           { SPECNET_KERNEL(g.device(), accumulate, g.ptr<T>(), seed.ptr<T>(), g.numel()); });
   }
 
   NoGradGuard no_grad;  // closures build no graph

@@ -1,6 +1,8 @@
 // Thread-count control and the deterministic chunked parallel_for (OpenMP underneath).
 #include "specnet/context.h"
 
+#include "specnet/cuda/runtime.h"
+
 #include <omp.h>
 
 #include <atomic>
@@ -20,7 +22,10 @@ int default_threads() {
   return hw > 0 ? static_cast<int>(hw) : 1;
 }
 std::atomic<int> g_threads{0};
+thread_local Device g_device = Device::cpu;
 }  // namespace
+
+Device current_device() { return g_device; }
 
 int num_threads() {
   int n = g_threads.load();
@@ -33,12 +38,21 @@ int num_threads() {
 
 void set_num_threads(int n) { g_threads.store(n > 0 ? n : default_threads()); }
 
-ContextGuard::ContextGuard(const Context& ctx) : previous_threads_(num_threads()) {
-  SPECNET_CHECK(ctx.device == Device::cpu, "Context: device ", device_name(ctx.device),
-                " is not available in this build");
+ContextGuard::ContextGuard(const Context& ctx) : previous_threads_(num_threads()), previous_device_(g_device) {
+  if (ctx.device == Device::cuda) {
+#ifdef SPECNET_WITH_CUDA
+    SPECNET_CHECK(cuda::cuda_available(), "Context: device cuda is not available: ", cuda::device_description());
+#else
+    cuda::throw_built_without_cuda("Context");
+#endif
+  }
   set_num_threads(ctx.num_threads);
+  g_device = ctx.device;
 }
-ContextGuard::~ContextGuard() { set_num_threads(previous_threads_); }
+ContextGuard::~ContextGuard() {
+  set_num_threads(previous_threads_);
+  g_device = previous_device_;
+}
 
 void parallel_for(std::int64_t n, std::int64_t grain,
                   const std::function<void(std::int64_t, std::int64_t)>& fn) {

@@ -4,6 +4,9 @@
 
 #include "specnet/autograd.h"
 #include "specnet/cpu/copy.h"
+#include "specnet/cuda/copy.h"
+#include "specnet/cuda/dispatch.h"
+#include "specnet/cuda/runtime.h"
 #include "specnet/tensor.h"
 
 namespace specnet {
@@ -32,8 +35,8 @@ Tensor view_with_grad(const Tensor& base, const Relayout& on_storage, const Rela
     attach_grad_fn(v, op, {base}, [base, on_contig](const Tensor& dout) {
       Tensor g = grad_buffer(base);
       SPECNET_DISPATCH_FLOAT(g.dtype(), T, {
-        cpu::strided_accumulate<T>(g.data<T>() + on_contig.offset, on_contig.strides, dout.data<T>(),
-                                   on_contig.shape);
+        SPECNET_KERNEL(g.device(), strided_accumulate, g.ptr<T>() + on_contig.offset, on_contig.strides,
+                       dout.ptr<T>(), on_contig.shape);
       });
     });
   }
@@ -52,46 +55,79 @@ Tensor Tensor::contiguous() const {
   return clone();
 }
 
-Tensor Tensor::clone() const {
-  check_cpu("clone", *this);
-  Tensor out = Tensor::empty(shape(), dtype());
-  SPECNET_DISPATCH_FLOAT(dtype(), T, {
-    cpu::strided_copy<T, T>(out.data<T>(), static_cast<const T*>(raw_data()), shape(), strides());
+namespace {
+// g += d (same shape, dtype and device; both contiguous)
+void accumulate_into(Tensor g, const Tensor& d) {
+  SPECNET_DISPATCH_FLOAT(g.dtype(), T, { SPECNET_KERNEL(g.device(), accumulate, g.ptr<T>(), d.ptr<T>(), g.numel()); });
+}
+
+// A contiguous copy of x in dtype `target` on x's device (no graph).
+Tensor strided_copy_of(const Tensor& x, DType target) {
+  Tensor out = Tensor::empty(x.shape(), target, x.device());
+  SPECNET_DISPATCH_FLOAT(target, TD, {
+    SPECNET_DISPATCH_FLOAT(x.dtype(), TS, {
+      SPECNET_KERNEL(x.device(), strided_copy, out.ptr<TD>(), static_cast<const TS*>(x.raw_data()), x.shape(),
+                     x.strides());
+    });
   });
+  return out;
+}
+
+// A contiguous copy of x (any layout) on device `target` (no graph).
+Tensor device_copy_of(const Tensor& x_in, Device target) {
+#ifdef SPECNET_WITH_CUDA
+  const Tensor x = x_in.detach().contiguous();  // on x's own device, no graph
+  Tensor out = Tensor::empty(x.shape(), x.dtype(), target);
+  const std::size_t nbytes = static_cast<std::size_t>(x.numel()) * dtype_size(x.dtype());
+  if (target == Device::cuda)
+    cuda::copy_to_device(out.raw_data(), x.raw_data(), nbytes);
+  else
+    cuda::copy_to_host(out.raw_data(), x.raw_data(), nbytes);
+  return out;
+#else
+  (void)x_in;
+  cuda::throw_built_without_cuda(str("to(", device_name(target), ")").c_str());
+#endif
+}
+}  // namespace
+
+Tensor Tensor::clone() const {
+  Tensor out = strided_copy_of(*this, dtype());
   if (needs_grad({this})) {
     Tensor self = *this;
-    attach_grad_fn(out, "clone", {self}, [self](const Tensor& dout) {
-      Tensor g = grad_buffer(self);
-      SPECNET_DISPATCH_FLOAT(g.dtype(), T, { cpu::accumulate<T>(g.data<T>(), dout.data<T>(), g.numel()); });
-    });
+    attach_grad_fn(out, "clone", {self}, [self](const Tensor& dout) { accumulate_into(grad_buffer(self), dout); });
   }
   return out;
 }
 
 Tensor Tensor::to(DType target) const {
   if (target == dtype()) return *this;
-  check_cpu("to", *this);
-  Tensor out = Tensor::empty(shape(), target);
-  SPECNET_DISPATCH_FLOAT(target, TD, {
-    SPECNET_DISPATCH_FLOAT(dtype(), TS, {
-      cpu::strided_copy<TD, TS>(out.data<TD>(), static_cast<const TS*>(raw_data()), shape(), strides());
-    });
-  });
+  Tensor out = strided_copy_of(*this, target);
   if (needs_grad({this})) {
     Tensor self = *this;
     attach_grad_fn(out, "to", {self}, [self](const Tensor& dout) {
       Tensor g = grad_buffer(self);
-      Tensor d = dout.detach().to(g.dtype());
-      SPECNET_DISPATCH_FLOAT(g.dtype(), T, { cpu::accumulate<T>(g.data<T>(), d.data<T>(), g.numel()); });
+      accumulate_into(g, dout.detach().to(g.dtype()));
     });
   }
   return out;
 }
 
 Tensor Tensor::to(Device target) const {
-  SPECNET_CHECK(target == device(), "to(", device_name(target), "): this build has no ", device_name(target),
-                " backend");
-  return *this;
+  if (target == device()) return *this;
+#ifdef SPECNET_WITH_CUDA
+  SPECNET_CHECK(target != Device::cuda || cuda::cuda_available(), "to(cuda): device cuda is not available: ",
+                cuda::device_description());
+#endif
+  Tensor out = device_copy_of(*this, target);
+  if (needs_grad({this})) {
+    Tensor self = *this;
+    attach_grad_fn(out, "to_device", {self}, [self](const Tensor& dout) {
+      Tensor g = grad_buffer(self);
+      accumulate_into(g, device_copy_of(dout, g.device()));
+    });
+  }
+  return out;
 }
 
 Tensor Tensor::detach() const {

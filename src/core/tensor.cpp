@@ -14,6 +14,9 @@
 #include "specnet/autograd.h"
 #include "specnet/context.h"
 #include "specnet/cpu/copy.h"
+#include "specnet/cuda/copy.h"
+#include "specnet/cuda/dispatch.h"
+#include "specnet/cuda/runtime.h"
 
 namespace specnet {
 
@@ -52,14 +55,29 @@ Shape contiguous_strides(const Shape& s) {
 static constexpr std::size_t kMaxAllocBytes = std::size_t(1) << 36;  // 64 GiB
 
 Storage::Storage(std::size_t n, Device dev) : nbytes(n), device(dev) {
-  SPECNET_CHECK(dev == Device::cpu, "device ", device_name(dev),
-                " storage is not available in this build (CPU-only tensor allocation)");
   SPECNET_CHECK(n <= kMaxAllocBytes, "refusing to allocate ", n, " bytes (limit ", kMaxAllocBytes, ")");
+  if (dev == Device::cuda) {
+#ifdef SPECNET_WITH_CUDA
+    SPECNET_CHECK(cuda::cuda_available(), "cuda tensor: device cuda is not available: ", cuda::device_description());
+    if (n > 0) data = cuda::device_alloc(n);
+    return;
+#else
+    cuda::throw_built_without_cuda("cuda tensor");
+#endif
+  }
   if (n == 0) return;
   data = detail::cpu_alloc(n);
 }
 
-Storage::~Storage() { detail::cpu_free(data, nbytes); }
+Storage::~Storage() {
+#ifdef SPECNET_WITH_CUDA
+  if (device == Device::cuda) {
+    cuda::device_free(data, nbytes);
+    return;
+  }
+#endif
+  detail::cpu_free(data, nbytes);
+}
 
 // ---------------------------------------------------------------- creation
 Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
@@ -73,6 +91,12 @@ Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
 
 Tensor Tensor::zeros(const Shape& shape, DType dtype, Device device) {
   Tensor t = empty(shape, dtype, device);
+#ifdef SPECNET_WITH_CUDA
+  if (device == Device::cuda) {
+    cuda::memset_zero(t.impl().storage->data, t.impl().storage->nbytes);
+    return t;
+  }
+#endif
   // Gradient buffers are zeroed on every backward: split large ones over the threads.
   char* p = static_cast<char*>(t.impl().storage->data);
   const std::int64_t nbytes = static_cast<std::int64_t>(t.impl().storage->nbytes);
@@ -194,8 +218,24 @@ template double* Tensor::data<double>();
 template const float* Tensor::data<float>() const;
 template const double* Tensor::data<double>() const;
 
+template <typename T>
+T* Tensor::ptr() {
+  SPECNET_CHECK(dtype() == dtype_of<T>::value, "ptr<", dtype_name(dtype_of<T>::value), ">() on a ", describe(),
+                " tensor");
+  SPECNET_CHECK(is_contiguous(), "ptr() on a non-contiguous ", describe(), " tensor: call contiguous()");
+  return static_cast<T*>(raw_data());
+}
+template <typename T>
+const T* Tensor::ptr() const {
+  return const_cast<Tensor*>(this)->ptr<T>();
+}
+template float* Tensor::ptr<float>();
+template double* Tensor::ptr<double>();
+template const float* Tensor::ptr<float>() const;
+template const double* Tensor::ptr<double>() const;
+
 std::vector<double> Tensor::to_vector() const {
-  check_cpu("to_vector", *this);
+  if (device() != Device::cpu) return detach().to(Device::cpu).to_vector();
   std::vector<double> out(static_cast<std::size_t>(numel()));
   SPECNET_DISPATCH_FLOAT(dtype(), T, {
     cpu::strided_copy<double, T>(out.data(), static_cast<const T*>(raw_data()), shape(), strides());
@@ -209,7 +249,7 @@ double Tensor::item() const {
 }
 
 double Tensor::at(const std::vector<std::int64_t>& index) const {
-  check_cpu("at", *this);
+  if (device() != Device::cpu) return detach().to(Device::cpu).at(index);
   SPECNET_CHECK(static_cast<std::int64_t>(index.size()) == dim(), "at(): ", index.size(),
                 " indices for a tensor of shape ", shape_str(shape()));
   std::int64_t off = 0;
@@ -232,11 +272,16 @@ static void check_inplace_allowed(const Tensor& t, const char* op) {
 
 Tensor& Tensor::fill_(double value) {
   check_inplace_allowed(*this, "fill_");
-  check_cpu("fill_", *this);
-  if (!is_contiguous()) return copy_(Tensor::full(shape(), value, dtype()));
+  if (!is_contiguous()) return copy_(Tensor::full(shape(), value, dtype(), device()));
   SPECNET_DISPATCH_FLOAT(dtype(), T, {
     T* p = static_cast<T*>(raw_data());
-    std::fill(p, p + numel(), static_cast<T>(value));
+    if (device() == Device::cuda) {
+#ifdef SPECNET_WITH_CUDA
+      cuda::fill<T>(p, numel(), value);
+#endif
+    } else {
+      std::fill(p, p + numel(), static_cast<T>(value));
+    }
   });
   impl().storage->version++;
   return *this;
@@ -244,16 +289,15 @@ Tensor& Tensor::fill_(double value) {
 
 Tensor& Tensor::copy_(const Tensor& src) {
   check_inplace_allowed(*this, "copy_");
-  check_cpu("copy_", *this);
-  check_cpu("copy_", src);
   SPECNET_CHECK(src.shape() == shape(), "copy_: source shape ", shape_str(src.shape()), " != destination ",
                 shape_str(shape()));
-  Tensor s = src.contiguous().detach();
+  // as torch's copy_, the source may live on another device: it is brought over first
+  Tensor s = src.detach().to(device()).contiguous();
   SPECNET_DISPATCH_FLOAT(dtype(), TD, {
     SPECNET_DISPATCH_FLOAT(s.dtype(), TS, {
       // the source is contiguous; write through this tensor's own strides (a view may be non-contiguous)
-      cpu::strided_scatter<TD, TS>(static_cast<TD*>(raw_data()), strides(), static_cast<const TS*>(s.raw_data()),
-                                   shape());
+      SPECNET_KERNEL(device(), strided_scatter, static_cast<TD*>(raw_data()), strides(),
+                     static_cast<const TS*>(s.raw_data()), shape());
     });
   });
   impl().storage->version++;
@@ -271,6 +315,12 @@ void check_same_dtype(const char* op, const Tensor& a, const Tensor& b) {
 void check_dim(const char* op, const Tensor& t, std::int64_t d, const char* what) {
   SPECNET_CHECK(t.dim() == d, op, ": expected ", what, " with ", d, " dimensions, got shape ", shape_str(t.shape()));
 }
+void check_same_device(const char* op, const Tensor& a, const Tensor& b) {
+  SPECNET_CHECK(a.device() == b.device(), op, ": tensors on different devices: ", device_name(a.device()), " (",
+                a.describe(), ") and ", device_name(b.device()), " (", b.describe(), "); move one with .to(Device::",
+                device_name(a.device()), ")");
+}
+
 void check_cpu(const char* op, const Tensor& t) {
   SPECNET_CHECK(t.device() == Device::cpu, op, ": tensor is on ", device_name(t.device()),
                 "; this op has no kernel for that device in this build");

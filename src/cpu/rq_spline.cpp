@@ -6,24 +6,19 @@
 #include <cmath>
 #include <vector>
 
-#include "dual.h"
+#include "rq_spline_local.h"
 #include "specnet/context.h"
 
 namespace specnet::cpu {
 namespace {
 
-constexpr std::int64_t kGrain = 512;
-constexpr double kSearchEps = 1e-6;  // nflows' searchsorted adds this to the last knot
-constexpr double kSoftplusThreshold = 20;  // torch.nn.functional.softplus default
+using detail::edge_slope;
+using detail::kSearchEps;
+using detail::local_spline;
+using detail::slope_at;
+using detail::softplus_grad;
 
-template <typename T>
-T softplus(T x) {
-  return x > T(kSoftplusThreshold) ? x : std::log1p(std::exp(x));
-}
-template <typename T>
-T softplus_grad(T x) {
-  return x > T(kSoftplusThreshold) ? T(1) : T(1) / (T(1) + std::exp(-x));
-}
+constexpr std::int64_t kGrain = 512;
 
 // One element's knots on [-B, B]: bin probabilities p (K) from softmax(u), knot positions loc (K+1) with the
 // end knots pinned to -B and B exactly (so their gradients are dropped, as in nflows).
@@ -42,51 +37,6 @@ void knots(double* p, double* loc, const T* u, std::int64_t K, double min_size, 
     loc[i + 1] = 2 * B * cum - B;
   }
   loc[K] = B;
-}
-
-// Slope at knot j of K+1: softplus + minimum inside; the end slopes come from nflows' padding constant
-// log(exp(1 - min_d) - 1) (`edge` = min_d + softplus of it), which makes them 1 so the spline joins the identity
-// tails smoothly. Only the two knots of the bin in use are ever evaluated.
-template <typename T>
-double slope_at(const T* ud, std::int64_t j, std::int64_t K, double min_d, double edge) {
-  return j == 0 || j == K ? edge : min_d + softplus(double(ud[j - 1]));
-}
-
-double edge_slope(double min_d) { return min_d + softplus(std::log(std::expm1(1.0 - min_d))); }
-
-// The spline inside bin k, written once over a scalar V (T for values, Dual for the 7 partials).
-// Forward: x in [xk, xk + wk] -> y, log dy/dx. Inverse: x is a y-space value in [yk, yk + hk]; the root of the
-// quadratic (eq. 6 rearranged) is taken in the cancellation-free form 2c / (-b - sqrt(b^2 - 4ac)).
-template <typename V, typename T>
-void local_spline(V& y, V& ld, const V& x, const V& xk, const V& wk, const V& yk, const V& hk, const V& dk,
-                  const V& dk1, bool inverse) {
-  using detail::clamp_nonneg;
-  using detail::log;
-  using detail::sqrt;
-  const V s = hk / wk;
-  const V curv = dk + dk1 - T(2) * s;
-  V th;
-  if (!inverse) {
-    th = (x - xk) / wk;
-  } else {
-    const V dy = x - yk;
-    const V a = dy * curv + hk * (s - dk);
-    const V b = hk * dk - dy * curv;
-    const V c = -(s * dy);
-    const V disc = clamp_nonneg(V(b * b - T(4) * a * c));
-    th = T(2) * c / (-b - sqrt(disc));
-  }
-  const V t = th * (T(1) - th);
-  const V den = s + curv * t;
-  const V dnum = s * s * (dk1 * th * th + T(2) * s * t + dk * (T(1) - th) * (T(1) - th));
-  const V ld_fwd = log(dnum) - T(2) * log(den);
-  if (!inverse) {
-    y = yk + hk * (s * th * th + dk * t) / den;
-    ld = ld_fwd;
-  } else {
-    y = th * wk + xk;
-    ld = -ld_fwd;
-  }
 }
 
 // Per-chunk scratch: probabilities and knots of widths and heights and their gradients. Everything per
@@ -199,11 +149,22 @@ void rq_spline_backward(T* din, T* duw, T* duh, T* dud, const T* dout, const T* 
   });
 }
 
+template <typename T>
+int rq_spline_nonfinite(const T* in, const T* uw, const T* uh, const T* ud, std::int64_t n, std::int64_t K) {
+  auto bad = [](const T* v, std::int64_t m) {
+    bool finite = true;
+    for (std::int64_t i = 0; i < m; ++i) finite &= std::isfinite(v[i]);
+    return !finite;
+  };
+  return int(bad(in, n)) | int(bad(uw, n * K)) << 1 | int(bad(uh, n * K)) << 2 | int(bad(ud, n * (K - 1))) << 3;
+}
+
 #define SPECNET_INSTANTIATE(T)                                                                                      \
   template void rq_spline_forward<T>(T*, T*, std::int32_t*, const T*, const T*, const T*, const T*, std::int64_t,  \
                                      std::int64_t, const RqSplineConfig&);                                          \
   template void rq_spline_backward<T>(T*, T*, T*, T*, const T*, const T*, const std::int32_t*, const T*, const T*, \
-                                      const T*, const T*, std::int64_t, std::int64_t, const RqSplineConfig&);
+                                      const T*, const T*, std::int64_t, std::int64_t, const RqSplineConfig&);      \
+  template int rq_spline_nonfinite<T>(const T*, const T*, const T*, const T*, std::int64_t, std::int64_t);
 SPECNET_INSTANTIATE(float)
 SPECNET_INSTANTIATE(double)
 #undef SPECNET_INSTANTIATE

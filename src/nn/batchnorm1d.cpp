@@ -5,6 +5,7 @@
 
 #include "specnet/autograd.h"
 #include "specnet/nn/batchnorm.h"
+#include "specnet/ops/arith.h"
 #include "specnet/ops/batchnorm.h"
 
 namespace specnet::nn {
@@ -32,7 +33,8 @@ Tensor BatchNorm1d::forward(const Tensor& x) {
                 shape_str(x.shape()), "), module has ", num_features);
   double factor = opt.momentum ? *opt.momentum : 0.0;
   const bool count = is_training() && opt.track_running_stats;
-  const double batches = count ? num_batches_tracked.item() + 1.0 : 0.0;
+  // The count is read back only for the cumulative average (momentum None): on the GPU a read is a sync.
+  const double batches = count && !opt.momentum ? num_batches_tracked.item() + 1.0 : 0.0;
   if (count && !opt.momentum) factor = 1.0 / batches;
   const bool use_batch_stats = is_training() || !opt.track_running_stats;
   // Untracked statistics: batch statistics always, nothing to update (torch passes None buffers).
@@ -41,7 +43,10 @@ Tensor BatchNorm1d::forward(const Tensor& x) {
                           opt.eps);
   if (count) {  // advanced only once the op accepted the input
     NoGradGuard no_grad;
-    num_batches_tracked.fill_(batches);
+    if (opt.momentum)
+      num_batches_tracked.copy_(num_batches_tracked + 1.0);
+    else
+      num_batches_tracked.fill_(batches);
   }
   return out;
 }

@@ -161,24 +161,42 @@ void Module::zero_grad() {
   for (auto& e : named_parameters()) e.second.zero_grad();
 }
 
-// Re-points each tensor's impl at converted storage, so every handle that aliases it sees the new dtype.
-void Module::to(DType dtype) {
-  auto convert = [dtype](Tensor& t) {
-    if (t.dtype() == dtype) return;
-    NoGradGuard no_grad;
-    Tensor c = t.detach().to(dtype).contiguous();
-    auto& im = t.impl();
-    im.storage = c.impl().storage;
-    im.shape = c.shape();
-    im.strides = c.strides();
-    im.offset = c.impl().offset;
-    im.dtype = dtype;
-    im.grad.reset();
-  };
+namespace {
+// Re-points t's impl at c's storage (a contiguous converted copy), so every handle that aliases t sees the new
+// dtype or device.
+void adopt(Tensor& t, const Tensor& c) {
+  auto& im = t.impl();
+  im.storage = c.impl().storage;
+  im.shape = c.shape();
+  im.strides = c.strides();
+  im.offset = c.impl().offset;
+  im.dtype = c.dtype();
+  im.grad.reset();
+}
+}  // namespace
+
+template <typename F>
+void Module::for_each_tensor(F&& f) {
   visit("", [&](const std::string&, const Module& m) {
     auto& mm = const_cast<Module&>(m);
-    for (auto& e : mm.params_) convert(e.second);
-    for (auto& e : mm.buffers_) convert(e.second);
+    for (auto& e : mm.params_) f(e.second);
+    for (auto& e : mm.buffers_) f(e.second);
+  });
+}
+
+void Module::to(DType dtype) {
+  for_each_tensor([dtype](Tensor& t) {
+    if (t.dtype() == dtype) return;
+    NoGradGuard no_grad;
+    adopt(t, t.detach().to(dtype).contiguous());
+  });
+}
+
+void Module::to(Device device) {
+  for_each_tensor([device](Tensor& t) {
+    if (t.device() == device) return;
+    NoGradGuard no_grad;
+    adopt(t, t.detach().to(device).contiguous());
   });
 }
 

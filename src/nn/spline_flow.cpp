@@ -111,7 +111,9 @@ FlowSample SplineFlow::rsample(std::int64_t n, const Tensor& context, Rng& rng, 
   SPECNET_CHECK(n > 0, "SplineFlow::rsample: number of draws must be positive, got ", n);
   Tensor ctx;
   std::int64_t B = batch;
-  const DType dtype = nets_[0]->named_parameters()[0].second.dtype();  // follows to(dtype)
+  const Tensor p0 = nets_[0]->named_parameters()[0].second;  // follows to(dtype) and to(device)
+  const DType dtype = p0.dtype();
+  const Device device = p0.device();
   if (options.context_features > 0) {
     SPECNET_CHECK(context.defined() && context.dim() == 2 && context.size(1) == options.context_features,
                   "SplineFlow::rsample: context must be (B, ", options.context_features, "), got ",
@@ -123,7 +125,8 @@ FlowSample SplineFlow::rsample(std::int64_t n, const Tensor& context, Rng& rng, 
     SPECNET_CHECK(B > 0, "SplineFlow::rsample: batch must be positive, got ", B);
   }
   const std::int64_t D = options.features;
-  Tensor z = Tensor::randn({B, n, D}, rng, dtype);  // (B, n, D)
+  // (B, n, D), drawn on the host so that both devices sample the same noise for one Rng
+  Tensor z = Tensor::randn({B, n, D}, rng, dtype).to(device);
   FlowSample out;
   Tensor logdet;  // log|d theta / d z| summed
   Tensor x = z;
@@ -135,7 +138,7 @@ FlowSample SplineFlow::rsample(std::int64_t n, const Tensor& context, Rng& rng, 
     std::vector<Tensor> done;  // finished features, (B, n, 1) each
     for (std::int64_t i = 0; i < D; ++i) {
       std::vector<Tensor> parts = done;
-      parts.push_back(Tensor::zeros({B, n, D - i}, dtype));
+      parts.push_back(Tensor::zeros({B, n, D - i}, dtype, device));
       auto r = spline(t, x.slice(2, i, i + 1), concat(parts, 2), ctx_h, true, i);
       done.push_back(r.first);
       logdet = logdet.defined() ? logdet + r.second : r.second;

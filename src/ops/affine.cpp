@@ -1,6 +1,7 @@
 // Tensor-scalar add / mul and neg: autodiff wrappers over src/cpu/affine.cpp (torch.add / torch.mul
 // with a Python scalar, torch.neg).
 #include "specnet/cpu/affine.h"
+#include "specnet/cuda/affine.h"
 
 #include <cmath>
 
@@ -11,9 +12,12 @@ namespace specnet {
 
 static Tensor affine(const char* name, const Tensor& a, double scale, double shift) {
   return detail::unary_op(
-      name, a, [=](auto* out, const auto* in, std::int64_t n) { cpu::affine_forward(out, in, n, scale, shift); },
-      [=](auto* din, const auto*, const auto*, const auto* dout, std::int64_t n) {
-        cpu::affine_backward(din, dout, n, scale);
+      name, a,
+      [=](Device d, auto* out, const auto* in, std::int64_t n) {
+        SPECNET_KERNEL(d, affine_forward, out, in, n, scale, shift);
+      },
+      [=](Device d, auto* din, const auto*, const auto*, const auto* dout, std::int64_t n) {
+        SPECNET_KERNEL(d, affine_backward, din, dout, n, scale);
       });
 }
 

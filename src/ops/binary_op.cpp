@@ -3,6 +3,8 @@
 #include "binary_op.h"
 
 #include "specnet/cpu/affine.h"
+#include "specnet/cuda/affine.h"
+#include "specnet/cuda/dispatch.h"
 #include "specnet/ops/arith.h"
 #include "specnet/ops/reduce.h"
 
@@ -32,13 +34,14 @@ void accumulate_reduced(const Tensor& x, const Tensor& g, double sign) {
   Tensor dx = grad_buffer(x);
   if (!dx.defined()) return;
   Tensor r = g.shape() == x.shape() ? g : sum_to_shape(g, x.shape()).contiguous();
-  SPECNET_DISPATCH_FLOAT(dx.dtype(), T, { cpu::affine_backward<T>(dx.data<T>(), r.data<T>(), dx.numel(), sign); });
+  SPECNET_DISPATCH_FLOAT(dx.dtype(), T,
+                         { SPECNET_KERNEL(dx.device(), affine_backward, dx.ptr<T>(), r.ptr<T>(), dx.numel(), sign); });
 }
 
 Tensor grad_target(const Tensor& x, const Shape& out_shape) {
   Tensor dx = grad_buffer(x);
   if (!dx.defined() || x.shape() == out_shape) return dx;
-  return Tensor::zeros(out_shape, x.dtype());
+  return Tensor::zeros(out_shape, x.dtype(), x.device());
 }
 
 void finish_grad_target(const Tensor& x, const Tensor& target) {

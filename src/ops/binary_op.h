@@ -3,6 +3,7 @@
 #pragma once
 #include "specnet/autograd.h"
 #include "specnet/cpu/broadcast.h"
+#include "specnet/cuda/dispatch.h"
 #include "specnet/tensor.h"
 
 namespace specnet::detail {
@@ -19,19 +20,20 @@ void accumulate_reduced(const Tensor& x, const Tensor& g, double sign);
 Tensor grad_target(const Tensor& x, const Shape& out_shape);
 void finish_grad_target(const Tensor& x, const Tensor& target);
 
-// Runs fwd(T* out, const T* a, const T* b, plan) and, when a gradient is needed, records
-// bwd(dout, a, b, plan) with the contiguous operands. With `uses_values` their contents are saved for
-// backward (in-place changes detected); add/sub only need the operands' gradient buffers.
+// Runs fwd(device, T* out, const T* a, const T* b, plan) and, when a gradient is needed, records
+// bwd(dout, a, b, plan) with the contiguous operands (both on one device, else an error naming both). With
+// `uses_values` their contents are saved for backward (in-place changes detected); add/sub only need the
+// operands' gradient buffers.
 template <typename Fwd, typename Bwd>
 Tensor binary_op(const char* name, const Tensor& a_in, const Tensor& b_in, bool uses_values, Fwd fwd, Bwd bwd) {
-  check_cpu(name, a_in);
-  check_cpu(name, b_in);
+  check_same_device(name, a_in, b_in);
   check_same_dtype(name, a_in, b_in);
   const Shape out_shape = broadcast_for(name, a_in, b_in);
   Tensor a = a_in.contiguous(), b = b_in.contiguous();
   const cpu::BroadcastPlan plan = cpu::make_broadcast_plan(out_shape, a.shape(), b.shape());
-  Tensor out = Tensor::empty(out_shape, a.dtype());
-  SPECNET_DISPATCH_FLOAT(a.dtype(), T, { fwd(out.data<T>(), a.data<T>(), b.data<T>(), plan); });
+  const Device dev = a.device();
+  Tensor out = Tensor::empty(out_shape, a.dtype(), dev);
+  SPECNET_DISPATCH_FLOAT(a.dtype(), T, { fwd(dev, out.ptr<T>(), a.ptr<T>(), b.ptr<T>(), plan); });
   if (needs_grad({&a, &b})) {
     if (uses_values) {
       SavedTensor sa(a, name), sb(b, name);
@@ -44,7 +46,7 @@ Tensor binary_op(const char* name, const Tensor& a_in, const Tensor& b_in, bool 
   return out;
 }
 
-// A binary op whose gradients need the operand values: bwd(T* da, T* db, dout, a, b, plan) accumulates
+// A binary op whose gradients need the operand values: bwd(device, T* da, T* db, dout, a, b, plan) accumulates
 // out-shaped gradients (null when not needed), which are then summed back to each operand's shape.
 template <typename Fwd, typename Bwd>
 Tensor valued_binary_op(const char* name, const Tensor& a, const Tensor& b, Fwd fwd, Bwd bwd) {
@@ -52,8 +54,8 @@ Tensor valued_binary_op(const char* name, const Tensor& a, const Tensor& b, Fwd 
                    [bwd](const Tensor& dout, const Tensor& x, const Tensor& y, const cpu::BroadcastPlan& p) {
                      Tensor dx = grad_target(x, dout.shape()), dy = grad_target(y, dout.shape());
                      SPECNET_DISPATCH_FLOAT(dout.dtype(), T, {
-                       bwd(dx.defined() ? dx.data<T>() : nullptr, dy.defined() ? dy.data<T>() : nullptr, dout.data<T>(),
-                           x.data<T>(), y.data<T>(), p);
+                       bwd(dout.device(), dx.defined() ? dx.ptr<T>() : nullptr, dy.defined() ? dy.ptr<T>() : nullptr,
+                           dout.ptr<T>(), x.ptr<T>(), y.ptr<T>(), p);
                      });
                      finish_grad_target(x, dx);
                      finish_grad_target(y, dy);

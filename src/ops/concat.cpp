@@ -5,6 +5,8 @@
 #include "reduce_dims.h"
 #include "specnet/autograd.h"
 #include "specnet/cpu/concat.h"
+#include "specnet/cuda/concat.h"
+#include "specnet/cuda/dispatch.h"
 
 namespace specnet {
 
@@ -12,7 +14,7 @@ Tensor concat(const std::vector<Tensor>& xs_in, std::int64_t dim) {
   SPECNET_CHECK(!xs_in.empty(), "concat: needs at least one tensor");
   for (std::size_t j = 0; j < xs_in.size(); ++j) {
     SPECNET_CHECK(xs_in[j].defined(), "concat: tensor ", j, " is undefined");
-    check_cpu("concat", xs_in[j]);
+    check_same_device("concat", xs_in[0], xs_in[j]);
   }
   const Shape& s0 = xs_in[0].shape();
   SPECNET_CHECK(!s0.empty(), "concat: zero-dimensional tensors cannot be concatenated");
@@ -34,24 +36,25 @@ Tensor concat(const std::vector<Tensor>& xs_in, std::int64_t dim) {
   }
   const std::int64_t outer = detail::axis_view(s0, d, d + 1).outer;
   const std::int64_t k = static_cast<std::int64_t>(xs.size());
-  Tensor out = Tensor::empty(out_shape, xs[0].dtype());
+  const Device dev = xs[0].device();
+  Tensor out = Tensor::empty(out_shape, xs[0].dtype(), dev);
   SPECNET_DISPATCH_FLOAT(out.dtype(), T, {
-    std::vector<const T*> ptrs;
-    for (auto& x : xs) ptrs.push_back(x.data<T>());
-    cpu::concat_forward<T>(out.data<T>(), ptrs.data(), widths.data(), k, outer);
+    std::vector<const T*> ptrs;  // host array of pointers on `dev`
+    for (auto& x : xs) ptrs.push_back(x.ptr<T>());
+    SPECNET_KERNEL(dev, concat_forward, out.ptr<T>(), ptrs.data(), widths.data(), k, outer);
   });
   bool any = false;
   for (const auto& x : xs) any = any || needs_grad({&x});
   if (any) {
-    attach_grad_fn(out, "concat", xs, [xs, widths, k, outer](const Tensor& dout) {
+    attach_grad_fn(out, "concat", xs, [xs, widths, k, outer, dev](const Tensor& dout) {
       SPECNET_DISPATCH_FLOAT(dout.dtype(), T, {
         std::vector<Tensor> grads;
         std::vector<T*> ptrs;
         for (const auto& x : xs) {
           grads.push_back(grad_buffer(x));
-          ptrs.push_back(grads.back().defined() ? grads.back().data<T>() : nullptr);
+          ptrs.push_back(grads.back().defined() ? grads.back().ptr<T>() : nullptr);
         }
-        cpu::concat_backward<T>(ptrs.data(), dout.data<T>(), widths.data(), k, outer);
+        SPECNET_KERNEL(dev, concat_backward, ptrs.data(), dout.ptr<T>(), widths.data(), k, outer);
       });
     });
   }

@@ -1,7 +1,8 @@
-// conv1d(x, w, b): autodiff wrapper over src/cpu/conv1d.cpp; matches torch.nn.functional.conv1d (groups = 1),
-// including unbatched (C, L) inputs.
+// conv1d(x, w, b): autodiff wrapper over src/cpu/conv1d.cpp and src/cuda/conv1d.cu; matches torch.nn.functional.conv1d
+// (groups = 1), including unbatched (C, L) inputs.
 #include "conv_common.h"
 #include "specnet/cpu/conv1d.h"
+#include "specnet/cuda/conv1d.h"
 #include "specnet/ops/conv.h"
 
 namespace specnet {
@@ -18,14 +19,15 @@ Tensor conv1d(const Tensor& x, const Tensor& w, const Tensor& b, std::int64_t st
                            stride, padding, dilation};
   return detail::conv_like_op(
       "conv1d", x, w, b, d,
-      [](auto* out, const auto* in, const auto* wp, const auto* bp, const detail::ConvDims& g) {
-        cpu::conv1d_forward(out, in, wp, bp, g.B, g.C, g.L, g.O, g.M, g.K, g.stride, g.pad, g.dil);
+      [](Device dev, auto* out, const auto* in, const auto* wp, const auto* bp, const detail::ConvDims& g) {
+        SPECNET_KERNEL(dev, conv1d_forward, out, in, wp, bp, g.B, g.C, g.L, g.O, g.M, g.K, g.stride, g.pad, g.dil);
       },
-      [](auto* din, const auto* dout, const auto* wp, const detail::ConvDims& g) {
-        cpu::conv1d_backward_data(din, dout, wp, g.B, g.C, g.L, g.O, g.M, g.K, g.stride, g.pad, g.dil);
+      [](Device dev, auto* din, const auto* dout, const auto* wp, const detail::ConvDims& g) {
+        SPECNET_KERNEL(dev, conv1d_backward_data, din, dout, wp, g.B, g.C, g.L, g.O, g.M, g.K, g.stride, g.pad, g.dil);
       },
-      [](auto* dw, auto* db, const auto* dout, const auto* in, const detail::ConvDims& g) {
-        cpu::conv1d_backward_weight(dw, db, dout, in, g.B, g.C, g.L, g.O, g.M, g.K, g.stride, g.pad, g.dil);
+      [](Device dev, auto* dw, auto* db, const auto* dout, const auto* in, const detail::ConvDims& g) {
+        SPECNET_KERNEL(dev, conv1d_backward_weight, dw, db, dout, in, g.B, g.C, g.L, g.O, g.M, g.K, g.stride, g.pad,
+                       g.dil);
       });
 }
 

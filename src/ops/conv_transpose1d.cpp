@@ -1,13 +1,14 @@
-// conv_transpose1d(x, w, b): autodiff wrapper over src/cpu/conv_transpose1d.cpp; matches
-// torch.nn.functional.conv_transpose1d (groups = 1), including unbatched (C, L) inputs.
+// conv_transpose1d(x, w, b): autodiff wrapper over src/cpu/conv_transpose1d.cpp and src/cuda/conv_transpose1d.cu;
+// matches torch.nn.functional.conv_transpose1d (groups = 1), including unbatched (C, L) inputs.
 #include "conv_common.h"
 #include "specnet/cpu/conv_transpose1d.h"
+#include "specnet/cuda/conv_transpose1d.h"
 #include "specnet/ops/conv.h"
 
 namespace specnet {
 
-Tensor conv_transpose1d(const Tensor& x, const Tensor& w, const Tensor& b, std::int64_t stride,
-                        std::int64_t padding, std::int64_t output_padding, std::int64_t dilation) {
+Tensor conv_transpose1d(const Tensor& x, const Tensor& w, const Tensor& b, std::int64_t stride, std::int64_t padding,
+                        std::int64_t output_padding, std::int64_t dilation) {
   if (x.defined() && x.dim() == 2)
     return conv_transpose1d(x.unsqueeze(0), w, b, stride, padding, output_padding, dilation).squeeze(0);
   detail::check_conv_args("conv_transpose1d", x, w, b, stride, padding, dilation, "weight (C, O, K)", 0);
@@ -24,15 +25,17 @@ Tensor conv_transpose1d(const Tensor& x, const Tensor& w, const Tensor& b, std::
   const detail::ConvDims d{x.size(0), x.size(1), L, w.size(1), M, K, stride, padding, dilation};
   return detail::conv_like_op(
       "conv_transpose1d", x, w, b, d,
-      [](auto* out, const auto* in, const auto* wp, const auto* bp, const detail::ConvDims& g) {
-        cpu::conv_transpose1d_forward(out, in, wp, bp, g.B, g.C, g.L, g.O, g.M, g.K, g.stride, g.pad, g.dil);
+      [](Device dev, auto* out, const auto* in, const auto* wp, const auto* bp, const detail::ConvDims& g) {
+        SPECNET_KERNEL(dev, conv_transpose1d_forward, out, in, wp, bp, g.B, g.C, g.L, g.O, g.M, g.K, g.stride, g.pad,
+                       g.dil);
       },
-      [](auto* din, const auto* dout, const auto* wp, const detail::ConvDims& g) {
-        cpu::conv_transpose1d_backward_data(din, dout, wp, g.B, g.C, g.L, g.O, g.M, g.K, g.stride, g.pad, g.dil);
+      [](Device dev, auto* din, const auto* dout, const auto* wp, const detail::ConvDims& g) {
+        SPECNET_KERNEL(dev, conv_transpose1d_backward_data, din, dout, wp, g.B, g.C, g.L, g.O, g.M, g.K, g.stride,
+                       g.pad, g.dil);
       },
-      [](auto* dw, auto* db, const auto* dout, const auto* in, const detail::ConvDims& g) {
-        cpu::conv_transpose1d_backward_weight(dw, db, dout, in, g.B, g.C, g.L, g.O, g.M, g.K, g.stride, g.pad,
-                                              g.dil);
+      [](Device dev, auto* dw, auto* db, const auto* dout, const auto* in, const detail::ConvDims& g) {
+        SPECNET_KERNEL(dev, conv_transpose1d_backward_weight, dw, db, dout, in, g.B, g.C, g.L, g.O, g.M, g.K, g.stride,
+                       g.pad, g.dil);
       });
 }
 

@@ -1,6 +1,7 @@
 // elu(x, alpha) / selu(x): autodiff wrappers over src/cpu/elu.cpp; match torch.nn.functional.elu and
 // selu (selu = scale * elu(x, alpha) with the self-normalising constants).
 #include "specnet/cpu/elu.h"
+#include "specnet/cuda/elu.h"
 
 #include <cmath>
 
@@ -11,9 +12,12 @@ namespace specnet {
 
 static Tensor elu_scaled(const char* name, const Tensor& x, double alpha, double scale) {
   return detail::unary_op(
-      name, x, [=](auto* out, const auto* in, std::int64_t n) { cpu::elu_forward(out, in, n, alpha, scale); },
-      [=](auto* din, const auto* in, const auto*, const auto* dout, std::int64_t n) {
-        cpu::elu_backward(din, in, dout, n, alpha, scale);
+      name, x,
+      [=](Device d, auto* out, const auto* in, std::int64_t n) {
+        SPECNET_KERNEL(d, elu_forward, out, in, n, alpha, scale);
+      },
+      [=](Device d, auto* din, const auto* in, const auto*, const auto* dout, std::int64_t n) {
+        SPECNET_KERNEL(d, elu_backward, din, in, dout, n, alpha, scale);
       });
 }
 

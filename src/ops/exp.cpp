@@ -1,6 +1,7 @@
 // exp(x): autodiff wrapper over src/cpu/exp.cpp; matches torch.exp.
 // Element-wise: the shared unary plumbing (src/ops/unary_op.h) allocates, dispatches and records backward.
 #include "specnet/cpu/exp.h"
+#include "specnet/cuda/exp.h"
 
 #include "specnet/ops/math.h"
 #include "unary_op.h"
@@ -9,9 +10,9 @@ namespace specnet {
 
 Tensor exp(const Tensor& x) {
   return detail::unary_op(
-      "exp", x, [](auto* out, const auto* in, std::int64_t n) { cpu::exp_forward(out, in, n); },
-      [](auto* din, const auto*, const auto* out, const auto* dout, std::int64_t n) {
-        cpu::exp_backward(din, out, dout, n);
+      "exp", x, [](Device d, auto* out, const auto* in, std::int64_t n) { SPECNET_KERNEL(d, exp_forward, out, in, n); },
+      [](Device d, auto* din, const auto*, const auto* out, const auto* dout, std::int64_t n) {
+        SPECNET_KERNEL(d, exp_backward, din, out, dout, n);
       });
 }
 

@@ -5,13 +5,17 @@
 #include "loss_reduction.h"
 #include "specnet/autograd.h"
 #include "specnet/cpu/gaussian_nll.h"
+#include "specnet/cuda/dispatch.h"
+#include "specnet/cuda/gaussian_nll.h"
+#include "specnet/cuda/sum.h"
 
 namespace specnet {
 
 Tensor gaussian_nll_loss(const Tensor& input, const Tensor& target, const Tensor& var, bool full, double eps,
                          Reduction reduction) {
   const char* op = "gaussian_nll_loss";
-  for (const Tensor* t : {&input, &target, &var}) check_cpu(op, *t);
+  check_same_device(op, input, target);
+  check_same_device(op, input, var);
   check_same_dtype(op, input, target);
   check_same_dtype(op, input, var);
   SPECNET_CHECK(input.shape() == target.shape(), op, ": input shape ", shape_str(input.shape()), " != target shape ",
@@ -30,30 +34,43 @@ Tensor gaussian_nll_loss(const Tensor& input, const Tensor& target, const Tensor
   }
   Tensor x = input.contiguous(), t = target.contiguous(), v = var.contiguous();
   SPECNET_DISPATCH_FLOAT(v.dtype(), T, {
-    const T* p = v.data<T>();
     const std::int64_t nv = v.numel();
-    bool negative = false;  // a branch-free scan first (vectorised), the offending index only on failure
-    for (std::int64_t i = 0; i < nv; ++i) negative |= p[i] < T(0);
-    for (std::int64_t i = 0; negative && i < nv; ++i)
-      SPECNET_CHECK(!(p[i] < T(0)), op, ": var has a negative entry (", p[i], " at index ", i, ")");
+    bool negative = false;  // a branch-free scan first (vectorised, or a count on the device), the index on failure
+    if (v.device() == Device::cuda) {
+#ifdef SPECNET_WITH_CUDA
+      negative = cuda::count_negative<T>(v.ptr<T>(), nv) > 0;
+#endif
+    } else {
+      const T* p = v.data<T>();
+      for (std::int64_t i = 0; i < nv; ++i) negative |= p[i] < T(0);
+    }
+    if (negative) {
+      const Tensor vh = v.detach().to(Device::cpu);
+      const T* p = vh.data<T>();
+      for (std::int64_t i = 0; i < nv; ++i)
+        SPECNET_CHECK(!(p[i] < T(0)), op, ": var has a negative entry (", p[i], " at index ", i, ")");
+    }
   });
   const std::int64_t n = x.numel(), D = s.empty() ? 1 : s.back(), rows = D > 0 ? n / D : 0;
   const double scale = detail::loss_scale(reduction, n);
-  Tensor out = Tensor::empty(detail::loss_shape(reduction, s), x.dtype());
+  const Device dev = x.device();
+  Tensor out = Tensor::empty(detail::loss_shape(reduction, s), x.dtype(), dev);
   SPECNET_DISPATCH_FLOAT(x.dtype(), T, {
-    T* o = reduction == Reduction::none ? out.data<T>() : nullptr;
-    double total = cpu::gaussian_nll_forward<T>(o, x.data<T>(), t.data<T>(), v.data<T>(), rows, D, per_row, eps, full);
+    T* o = reduction == Reduction::none ? out.ptr<T>() : nullptr;
+    double total =
+        SPECNET_KERNEL(dev, gaussian_nll_forward, o, x.ptr<T>(), t.ptr<T>(), v.ptr<T>(), rows, D, per_row, eps, full);
     if (!o) detail::store_reduced(out, total, scale);
   });
   if (needs_grad({&x, &t, &v})) {
     SavedTensor sx(x, op), st(t, op), sv(v, op);
     const std::int64_t stride = reduction == Reduction::none ? 1 : 0;
-    attach_grad_fn(out, op, {x, t, v}, [x, t, v, sx, st, sv, stride, scale, rows, D, per_row, eps](const Tensor& dout) {
+    attach_grad_fn(out, op, {x, t, v},
+                   [x, t, v, sx, st, sv, stride, scale, rows, D, per_row, eps, dev](const Tensor& dout) {
       Tensor dx = grad_buffer(x), dt = grad_buffer(t), dv = grad_buffer(v);
       SPECNET_DISPATCH_FLOAT(x.dtype(), T, {
-        cpu::gaussian_nll_backward<T>(dx.defined() ? dx.data<T>() : nullptr, dt.defined() ? dt.data<T>() : nullptr,
-                                      dv.defined() ? dv.data<T>() : nullptr, sx.get().data<T>(), st.get().data<T>(),
-                                      sv.get().data<T>(), dout.data<T>(), stride, scale, rows, D, per_row, eps);
+        SPECNET_KERNEL(dev, gaussian_nll_backward, dx.defined() ? dx.ptr<T>() : nullptr,
+                       dt.defined() ? dt.ptr<T>() : nullptr, dv.defined() ? dv.ptr<T>() : nullptr, sx.get().ptr<T>(),
+                       st.get().ptr<T>(), sv.get().ptr<T>(), dout.ptr<T>(), stride, scale, rows, D, per_row, eps);
       });
     });
   }

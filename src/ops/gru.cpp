@@ -1,24 +1,27 @@
-// gru_layer: autodiff wrapper over the fused GRU kernels (src/cpu/gru.cpp); one torch.nn.GRU layer and direction.
+// gru_layer: autodiff wrapper over the fused GRU kernels (src/cpu/gru.cpp, src/cuda/gru.cu); one torch.nn.GRU
+// layer and direction.
 // The gates of every step are saved by forward, so backward through time needs no recomputation.
 #include "specnet/ops/gru.h"
 
 #include "specnet/autograd.h"
 #include "specnet/cpu/gru.h"
+#include "specnet/cuda/dispatch.h"
+#include "specnet/cuda/gru.h"
 
 namespace specnet {
 namespace {
 
-// Data of an optional tensor (undefined: null). Gradient buffers are handles, so a copy writes the same storage.
+// Device pointer of an optional tensor (undefined: null). Gradient buffers are handles, so a copy writes the same
+// storage.
 template <typename T>
 T* opt_data(Tensor t) {
-  return t.defined() ? t.data<T>() : nullptr;
+  return t.defined() ? t.ptr<T>() : nullptr;
 }
 
 }  // namespace
 
 Tensor gru_layer(const Tensor& x_in, const Tensor& h0_in, const Tensor& wih_in, const Tensor& whh_in,
                  const Tensor& bih_in, const Tensor& bhh_in, bool reverse) {
-  check_cpu("gru_layer", x_in);
   check_dim("gru_layer", x_in, 3, "input (B, L, I)");
   check_dim("gru_layer", wih_in, 2, "weight_ih (3H, I)");
   check_dim("gru_layer", whh_in, 2, "weight_hh (3H, H)");
@@ -30,7 +33,7 @@ Tensor gru_layer(const Tensor& x_in, const Tensor& h0_in, const Tensor& wih_in, 
                 " != (", 3 * H, ", ", I, ") for input ", shape_str(x_in.shape()));
   for (const Tensor* t : {&wih_in, &whh_in, &bih_in, &bhh_in, &h0_in})
     if (t->defined()) {
-      check_cpu("gru_layer", *t);
+      check_same_device("gru_layer", x_in, *t);
       check_same_dtype("gru_layer", x_in, *t);
     }
   for (const Tensor* b : {&bih_in, &bhh_in})
@@ -42,11 +45,12 @@ Tensor gru_layer(const Tensor& x_in, const Tensor& h0_in, const Tensor& wih_in, 
   auto contig = [](const Tensor& t) { return t.defined() ? t.contiguous() : Tensor(); };
   Tensor x = x_in.contiguous(), h0 = contig(h0_in), wih = wih_in.contiguous(), whh = whh_in.contiguous(),
          bih = contig(bih_in), bhh = contig(bhh_in);
-  Tensor out = Tensor::empty({B, L, H}, x.dtype());
-  Tensor gates = Tensor::empty({B, L, 4 * H}, x.dtype());  // r, z, n, W_hn h + b_hn per step
+  const Device dev = x.device();
+  Tensor out = Tensor::empty({B, L, H}, x.dtype(), dev);
+  Tensor gates = Tensor::empty({B, L, 4 * H}, x.dtype(), dev);  // r, z, n, W_hn h + b_hn per step
   SPECNET_DISPATCH_FLOAT(x.dtype(), T, {
-    cpu::gru_forward<T>(out.data<T>(), gates.data<T>(), x.data<T>(), opt_data<T>(h0), wih.data<T>(),
-                        whh.data<T>(), opt_data<T>(bih), opt_data<T>(bhh), B, L, I, H, reverse);
+    SPECNET_KERNEL(dev, gru_forward, out.ptr<T>(), gates.ptr<T>(), x.ptr<T>(), opt_data<T>(h0), wih.ptr<T>(),
+                   whh.ptr<T>(), opt_data<T>(bih), opt_data<T>(bhh), B, L, I, H, reverse);
   });
   if (needs_grad({&x, &h0, &wih, &whh, &bih, &bhh})) {
     SavedTensor sx(x, "gru_layer"), swih(wih, "gru_layer"), swhh(whh, "gru_layer"), so(out.detach(), "gru_layer");
@@ -54,16 +58,15 @@ Tensor gru_layer(const Tensor& x_in, const Tensor& h0_in, const Tensor& wih_in, 
     std::vector<Tensor> inputs{x, wih, whh};
     for (const Tensor* t : {&h0, &bih, &bhh})
       if (t->defined()) inputs.push_back(*t);
-    auto backward = [x, h0, wih, whh, bih, bhh, sx, swih, swhh, so, sh0, gates, B, L, I, H,
-                     reverse](const Tensor& dout) {
+    auto backward = [x, h0, wih, whh, bih, bhh, sx, swih, swhh, so, sh0, gates, B, L, I, H, reverse,
+                     dev](const Tensor& dout) {
       Tensor dx = grad_buffer(x), dh0 = grad_buffer(h0), dwih = grad_buffer(wih),
              dwhh = grad_buffer(whh), dbih = grad_buffer(bih), dbhh = grad_buffer(bhh);
       SPECNET_DISPATCH_FLOAT(x.dtype(), T, {
-        cpu::gru_backward<T>(opt_data<T>(dx), opt_data<T>(dh0), opt_data<T>(dwih), opt_data<T>(dwhh),
-                             opt_data<T>(dbih), opt_data<T>(dbhh), dout.data<T>(), so.get().data<T>(),
-                             gates.data<T>(), sx.get().data<T>(),
-                             h0.defined() ? sh0.get().data<T>() : nullptr, swih.get().data<T>(),
-                             swhh.get().data<T>(), B, L, I, H, reverse);
+        SPECNET_KERNEL(dev, gru_backward, opt_data<T>(dx), opt_data<T>(dh0), opt_data<T>(dwih), opt_data<T>(dwhh),
+                       opt_data<T>(dbih), opt_data<T>(dbhh), dout.ptr<T>(), so.get().ptr<T>(), gates.ptr<T>(),
+                       sx.get().ptr<T>(), h0.defined() ? sh0.get().ptr<T>() : nullptr, swih.get().ptr<T>(),
+                       swhh.get().ptr<T>(), B, L, I, H, reverse);
       });
     };
     attach_grad_fn(out, "gru_layer", inputs, backward);

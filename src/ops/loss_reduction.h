@@ -12,9 +12,9 @@ inline double loss_scale(Reduction r, std::int64_t n) {
   return r == Reduction::mean ? 1.0 / static_cast<double>(n) : 1.0;
 }
 
-// Reduced result as a scalar tensor from the kernel's element-loss sum.
+// Reduced result as a scalar tensor (on any device) from the kernel's element-loss sum.
 inline void store_reduced(Tensor& out, double total, double scale) {
-  SPECNET_DISPATCH_FLOAT(out.dtype(), T, { out.data<T>()[0] = static_cast<T>(total * scale); });
+  out.fill_(total * scale);  // a fresh result that needs no grad yet: fill_ is allowed
 }
 
 }  // namespace specnet::detail

@@ -1,6 +1,7 @@
 // mul with broadcasting: autodiff wrapper over src/cpu/mul.cpp (torch.mul); gradients are formed at the
 // output shape and summed back to each operand's shape.
 #include "specnet/cpu/mul.h"
+#include "specnet/cuda/mul.h"
 
 #include "binary_op.h"
 #include "specnet/ops/arith.h"
@@ -9,9 +10,12 @@ namespace specnet {
 
 Tensor mul(const Tensor& a, const Tensor& b) {
   return detail::valued_binary_op(
-      "mul", a, b, [](auto* out, const auto* x, const auto* y, const auto& p) { cpu::mul_forward(out, x, y, p); },
-      [](auto* dx, auto* dy, const auto* dout, const auto* x, const auto* y, const auto& p) {
-        cpu::mul_backward(dx, dy, dout, x, y, p);
+      "mul", a, b,
+      [](Device d, auto* out, const auto* x, const auto* y, const auto& p) {
+        SPECNET_KERNEL(d, mul_forward, out, x, y, p);
+      },
+      [](Device d, auto* dx, auto* dy, const auto* dout, const auto* x, const auto* y, const auto& p) {
+        SPECNET_KERNEL(d, mul_backward, dx, dy, dout, x, y, p);
       });
 }
 

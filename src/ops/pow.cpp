@@ -1,6 +1,7 @@
 // pow(x, p): autodiff wrapper over src/cpu/pow.cpp; matches torch.pow with a scalar exponent.
 // Unlike torch (which returns NaN), pow refuses negative bases with a non-integer exponent.
 #include "specnet/cpu/pow.h"
+#include "specnet/cuda/pow.h"
 
 #include <cmath>
 
@@ -12,8 +13,7 @@ namespace specnet {
 Tensor pow(const Tensor& a, double exponent) {
   SPECNET_CHECK(std::isfinite(exponent), "pow: exponent must be finite, got ", exponent);
   if (exponent != std::floor(exponent)) {
-    check_cpu("pow", a);
-    Tensor x = a.contiguous();
+    Tensor x = a.detach().to(Device::cpu).contiguous();  // the scan runs on the host (a copy for cuda)
     SPECNET_DISPATCH_FLOAT(x.dtype(), T, {
       const T* p = x.data<T>();
       const std::int64_t n = x.numel();
@@ -25,9 +25,12 @@ Tensor pow(const Tensor& a, double exponent) {
     });
   }
   return detail::unary_op(
-      "pow", a, [=](auto* out, const auto* in, std::int64_t n) { cpu::pow_forward(out, in, n, exponent); },
-      [=](auto* din, const auto* in, const auto*, const auto* dout, std::int64_t n) {
-        cpu::pow_backward(din, in, dout, n, exponent);
+      "pow", a,
+      [=](Device d, auto* out, const auto* in, std::int64_t n) {
+        SPECNET_KERNEL(d, pow_forward, out, in, n, exponent);
+      },
+      [=](Device d, auto* din, const auto* in, const auto*, const auto* dout, std::int64_t n) {
+        SPECNET_KERNEL(d, pow_backward, din, in, dout, n, exponent);
       });
 }
 

@@ -1,17 +1,19 @@
-// rq_spline: autodiff wrapper over src/cpu/rq_spline.cpp; matches nflows' unconstrained_rational_quadratic_spline
-// with linear tails. Both outputs live in one (2, S) result so one node carries the gradients of both.
+// rq_spline: autodiff wrapper over src/cpu/rq_spline.cpp and src/cuda/rq_spline.cu; matches nflows'
+// unconstrained_rational_quadratic_spline with linear tails. Both outputs live in one (2, S) result so one node
+// carries the gradients of both.
 #include <cmath>
 #include <memory>
-#include <vector>
 
 #include "specnet/autograd.h"
+#include "specnet/cuda/dispatch.h"
+#include "specnet/cuda/rq_spline.h"
 #include "specnet/ops/spline.h"
 
 namespace specnet {
 namespace {
 
 void check_params(const Tensor& x, const Tensor& p, std::int64_t last, const char* what) {
-  check_cpu("rq_spline", p);
+  check_same_device("rq_spline", x, p);
   check_same_dtype("rq_spline", x, p);
   Shape want = x.shape();
   want.push_back(last);
@@ -19,21 +21,11 @@ void check_params(const Tensor& x, const Tensor& p, std::int64_t last, const cha
                 " (input shape ", shape_str(x.shape()), " + bins)");
 }
 
-// NaN/inf refusal without a copy (sampling passes millions of parameters per call).
-void check_values(const Tensor& t, const char* what) {
-  bool finite = true;
-  SPECNET_DISPATCH_FLOAT(t.dtype(), T, {
-    const T* v = t.data<T>();
-    for (std::int64_t i = 0, n = t.numel(); i < n; ++i) finite &= std::isfinite(v[i]);
-  });
-  SPECNET_CHECK(finite, "rq_spline: non-finite value in ", what);
-}
 
 }  // namespace
 
 SplineResult rq_spline(const Tensor& x_in, const Tensor& w_in, const Tensor& h_in, const Tensor& d_in,
                        const cpu::RqSplineConfig& cfg) {
-  check_cpu("rq_spline", x_in);
   SPECNET_CHECK(w_in.dim() >= 1, "rq_spline: widths must have a bin dimension");
   const std::int64_t K = w_in.size(-1);
   SPECNET_CHECK(K >= 2, "rq_spline: need at least 2 bins, got ", K);
@@ -49,29 +41,36 @@ SplineResult rq_spline(const Tensor& x_in, const Tensor& w_in, const Tensor& h_i
   check_params(x_in, h_in, K, "heights");
   check_params(x_in, d_in, K - 1, "derivatives");
   Tensor x = x_in.contiguous(), w = w_in.contiguous(), h = h_in.contiguous(), d = d_in.contiguous();
-  check_values(x, "the input");
-  check_values(w, "widths");
-  check_values(h, "heights");
-  check_values(d, "derivatives");
   const std::int64_t n = x.numel();
+  const Device dev = x.device();
+  // NaN/inf refusal in one pass without copies (sampling passes millions of parameters per call).
+  int bad = 0;
+  SPECNET_DISPATCH_FLOAT(x.dtype(), T, {
+    bad = SPECNET_KERNEL(dev, rq_spline_nonfinite, x.ptr<T>(), w.ptr<T>(), h.ptr<T>(), d.ptr<T>(), n, K);
+  });
+  const char* names[] = {"the input", "widths", "heights", "derivatives"};
+  for (int a = 0; a < 4; ++a) SPECNET_CHECK(!(bad >> a & 1), "rq_spline: non-finite value in ", names[a]);
   Shape packed_shape{2};
   packed_shape.insert(packed_shape.end(), x.shape().begin(), x.shape().end());
-  Tensor packed = Tensor::empty(packed_shape, x.dtype());  // (2, S): outputs, logabsdet
-  auto bins = std::make_shared<std::vector<std::int32_t>>(static_cast<std::size_t>(n));  // (S) bin per element
+  Tensor packed = Tensor::empty(packed_shape, x.dtype(), dev);  // (2, S): outputs, logabsdet
+  // (S) int32 bin per element, on x's device
+  auto bins = std::make_shared<Storage>(static_cast<std::size_t>(n) * sizeof(std::int32_t), dev);
+  auto* bin_ptr = static_cast<std::int32_t*>(bins->data);
   SPECNET_DISPATCH_FLOAT(x.dtype(), T, {
-    cpu::rq_spline_forward<T>(packed.data<T>(), packed.data<T>() + n, bins->data(), x.data<T>(), w.data<T>(),
-                              h.data<T>(), d.data<T>(), n, K, cfg);
+    SPECNET_KERNEL(dev, rq_spline_forward, packed.ptr<T>(), packed.ptr<T>() + n, bin_ptr, x.ptr<T>(), w.ptr<T>(),
+                   h.ptr<T>(), d.ptr<T>(), n, K, cfg);
   });
   if (needs_grad({&x, &w, &h, &d})) {
     SavedTensor sx(x, "rq_spline"), sw(w, "rq_spline"), sh(h, "rq_spline"), sd(d, "rq_spline");
     attach_grad_fn(packed, "rq_spline", {x, w, h, d},
-                   [x, w, h, d, sx, sw, sh, sd, bins, n, K, cfg](const Tensor& dout) {
+                   [x, w, h, d, sx, sw, sh, sd, bins, bin_ptr, n, K, cfg, dev](const Tensor& dout) {
       Tensor dx = grad_buffer(x), dw = grad_buffer(w), dh = grad_buffer(h), dd = grad_buffer(d);
       SPECNET_DISPATCH_FLOAT(x.dtype(), T, {
-        auto ptr = [](Tensor& t) { return t.defined() ? t.data<T>() : nullptr; };
-        cpu::rq_spline_backward<T>(ptr(dx), ptr(dw), ptr(dh), ptr(dd), dout.data<T>(), dout.data<T>() + n,
-                                   bins->data(), sx.get().data<T>(), sw.get().data<T>(), sh.get().data<T>(),
-                                   sd.get().data<T>(), n, K, cfg);
+        auto ptr = [](Tensor& t) { return t.defined() ? t.ptr<T>() : nullptr; };
+        const std::int32_t* saved_bins = bin_ptr;
+        SPECNET_KERNEL(dev, rq_spline_backward, ptr(dx), ptr(dw), ptr(dh), ptr(dd), dout.ptr<T>(), dout.ptr<T>() + n,
+                       saved_bins, sx.get().ptr<T>(), sw.get().ptr<T>(), sh.get().ptr<T>(), sd.get().ptr<T>(), n, K,
+                       cfg);
       });
     });
   }

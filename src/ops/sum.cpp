@@ -1,6 +1,9 @@
 // sum / mean over all elements or over dims (keepdim as torch.sum / torch.mean) and sum_to_shape
 // (torch's sum_to_size). Runs of adjacent reduced dims are summed one block at a time, innermost first.
 #include "specnet/cpu/sum.h"
+#include "specnet/cuda/add.h"
+#include "specnet/cuda/dispatch.h"
+#include "specnet/cuda/sum.h"
 
 #include <algorithm>
 #include <utility>
@@ -37,10 +40,11 @@ Tensor sum_flagged(const Tensor& x, const std::vector<bool>& reduced, double sca
     const auto [d0, d1] = runs[r];
     const detail::AxisView v = detail::axis_view(shape, d0, d1);
     for (std::size_t d = d0; d < d1; ++d) shape[d] = 1;
-    Tensor next = Tensor::empty(shape, x.dtype());
+    Tensor next = Tensor::empty(shape, x.dtype(), x.device());
     const double s = r + 1 == runs.size() ? scale : 1.0;  // the last pass applies the scale
-    SPECNET_DISPATCH_FLOAT(x.dtype(), T,
-                           { cpu::sum_axis_forward<T>(next.data<T>(), cur.data<T>(), v.outer, v.n, v.inner, s); });
+    SPECNET_DISPATCH_FLOAT(x.dtype(), T, {
+      SPECNET_KERNEL(x.device(), sum_axis_forward, next.ptr<T>(), cur.ptr<T>(), v.outer, v.n, v.inner, s);
+    });
     cur = next;
   }
   return cur;
@@ -50,7 +54,6 @@ Tensor sum_flagged(const Tensor& x, const std::vector<bool>& reduced, double sca
 // the keepdim shape); the gradient broadcasts scale * dout back over x.
 Tensor reduce_sum(const char* name, const Tensor& x_in, const std::vector<bool>& reduced, double scale,
                   const Shape& out_shape) {
-  check_cpu(name, x_in);
   Tensor x = x_in.contiguous();
   Tensor kept = sum_flagged(x, reduced, scale);
   Tensor out = kept.reshape(out_shape);
@@ -62,7 +65,8 @@ Tensor reduce_sum(const char* name, const Tensor& x_in, const std::vector<bool>&
       if (scale != 1.0) g = mul(g, scale);
       g = g.contiguous();
       const cpu::BroadcastPlan plan = cpu::make_broadcast_plan(x.shape(), x.shape(), kept_shape);
-      SPECNET_DISPATCH_FLOAT(x.dtype(), T, { cpu::add_forward<T>(dx.data<T>(), dx.data<T>(), g.data<T>(), plan); });
+      SPECNET_DISPATCH_FLOAT(x.dtype(), T,
+                             { SPECNET_KERNEL(x.device(), add_forward, dx.ptr<T>(), dx.ptr<T>(), g.ptr<T>(), plan); });
     });
   }
   return out;

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "specnet/context.h"
+#include "specnet/cuda/optim.h"
 
 namespace specnet::optim {
 
@@ -54,12 +55,22 @@ static void adam_update(T* __restrict p, const T* __restrict grad, T* __restrict
 
 void Adam::update(const Group& g, ParamState& st, Tensor& param, const Tensor& grad) {
   for (auto& slot : st.slots)
-    if (!slot.defined()) slot = Tensor::zeros(param.shape(), param.dtype());
+    if (!slot.defined()) slot = Tensor::zeros(param.shape(), param.dtype(), param.device());
   ++st.step;
   const double step = static_cast<double>(st.step);
   const double bias_correction1 = 1.0 - std::pow(opt_.beta1, step);
   const double bias_correction2 = 1.0 - std::pow(opt_.beta2, step);
   const AdamScalars s{g.lr, g.weight_decay, g.lr / bias_correction1, std::sqrt(bias_correction2)};
+  if (param.device() == Device::cuda) {  // one fused kernel on the device
+#ifdef SPECNET_WITH_CUDA
+    SPECNET_DISPATCH_FLOAT(param.dtype(), T, {
+      cuda::adam_update<T>(param.ptr<T>(), grad.ptr<T>(), st.slots[0].ptr<T>(), st.slots[1].ptr<T>(),
+                           opt_.amsgrad ? st.slots[2].ptr<T>() : nullptr, param.numel(), opt_, s.lr, s.weight_decay,
+                           s.step_size, s.bias_correction2_sqrt, decoupled_);
+    });
+#endif
+    return;
+  }
   SPECNET_DISPATCH_FLOAT(param.dtype(), T, {
     T *p = param.data<T>(), *m = st.slots[0].data<T>(), *v = st.slots[1].data<T>();
     T* vmax = opt_.amsgrad ? st.slots[2].data<T>() : nullptr;

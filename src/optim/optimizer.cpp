@@ -139,7 +139,7 @@ void Optimizer::load_state_dict(const NamedTensors& state) {
           const Tensor& t = it->second;
           SPECNET_CHECK(t.shape() == p.shape() && t.dtype() == p.dtype(), type_name(), ".load_state_dict: '",
                         it->first, "' is ", t.describe(), " but parameter '", pname, "' is ", p.describe());
-          st.slots[s2] = t.detach().clone();
+          st.slots[s2] = t.detach().to(p.device()).clone();  // state lives with its parameter
           given.erase(it);
         }
       }

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "specnet/context.h"
+#include "specnet/cuda/optim.h"
 
 namespace specnet::optim {
 
@@ -37,8 +38,17 @@ static void sgd_update(T* __restrict p, const T* __restrict grad, T* __restrict 
 
 void SGD::update(const Group& g, ParamState& st, Tensor& param, const Tensor& grad) {
   const bool first = opt_.momentum != 0 && !st.slots[0].defined();
-  if (first) st.slots[0] = Tensor::zeros(param.shape(), param.dtype());
+  if (first) st.slots[0] = Tensor::zeros(param.shape(), param.dtype(), param.device());
   ++st.step;
+  if (param.device() == Device::cuda) {  // one fused kernel on the device
+#ifdef SPECNET_WITH_CUDA
+    SPECNET_DISPATCH_FLOAT(param.dtype(), T, {
+      cuda::sgd_update<T>(param.ptr<T>(), grad.ptr<T>(), opt_.momentum != 0 ? st.slots[0].ptr<T>() : nullptr, first,
+                          param.numel(), opt_, g.lr, g.weight_decay);
+    });
+#endif
+    return;
+  }
   SPECNET_DISPATCH_FLOAT(param.dtype(), T, {
     T* p = param.data<T>();
     const T* gr = grad.data<T>();

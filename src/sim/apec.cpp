@@ -174,4 +174,11 @@ void apec_line_photons(const double* edges_kev, std::int64_t E, double kT_keV, d
 double apec_kt_min_kev() { return kApecKtMinKeV; }
 double apec_kt_max_kev() { return kApecKtMaxKeV; }
 
+const ApecTable& apec_table() {
+  static const ApecTable table{kApecNumTemps,   kApecKtMinKeV,        kApecKtMaxKeV,        kNumCells,
+                               node_energies_kev().data(), kApecContHHe, kApecContMetals, kApecNumLines,
+                               kApecLineEnergyKeV, kApecLineEmis,    kEmissionMeasurePerNorm};
+  return table;
+}
+
 }  // namespace specnet::sim

@@ -58,20 +58,6 @@ std::vector<int> channel_numbers(const FakeitSetup& setup) {
   return ch;
 }
 
-// Parameter indices of the priors in `model`, checked against the parameters' hard limits.
-std::vector<std::int64_t> prior_indices(const CompositeModel& model, const std::vector<Prior>& priors) {
-  std::vector<std::int64_t> idx;
-  for (const Prior& p : priors) {
-    const std::int64_t i = model.param_index(p.name);
-    const ParamSpec& spec = *model.params()[i].spec;
-    SPECNET_CHECK(model.params()[i].link < 0, "prior on '", p.name, "': the parameter is linked to another");
-    SPECNET_CHECK(p.lo >= spec.hard_min && p.hi <= spec.hard_max, "prior on '", p.name, "' [", p.lo, ", ", p.hi,
-                  "] leaves the hard limits [", spec.hard_min, ", ", spec.hard_max, "]");
-    idx.push_back(i);
-  }
-  return idx;
-}
-
 // Spectra folded together by simulate_block (also its parallel_for grain).
 constexpr std::int64_t kFoldBatch = 16;
 
@@ -111,6 +97,19 @@ void scale_and_add_background(const FakeitSetup& setup, double* counts) {
 }
 
 }  // namespace
+
+std::vector<std::int64_t> prior_param_indices(const CompositeModel& model, const std::vector<Prior>& priors) {
+  std::vector<std::int64_t> idx;
+  for (const Prior& p : priors) {
+    const std::int64_t i = model.param_index(p.name);
+    const ParamSpec& spec = *model.params()[i].spec;
+    SPECNET_CHECK(model.params()[i].link < 0, "prior on '", p.name, "': the parameter is linked to another");
+    SPECNET_CHECK(p.lo >= spec.hard_min && p.hi <= spec.hard_max, "prior on '", p.name, "' [", p.lo, ", ", p.hi,
+                  "] leaves the hard limits [", spec.hard_min, ", ", spec.hard_max, "]");
+    idx.push_back(i);
+  }
+  return idx;
+}
 
 FakeitSetup make_fakeit_setup(InstrumentResponse response, double exposure_s, std::vector<double> background_rate,
                               double backscal, double background_backscal, double background_exposure_s) {
@@ -230,7 +229,7 @@ std::vector<std::pair<std::string, double>> parse_param_values(const std::string
 void simulate_block(const FakeitSetup& setup, const CompositeModel& model, const std::vector<Prior>& priors,
                     std::uint64_t seed, std::int64_t first, std::int64_t n, double* counts, double* params) {
   SPECNET_CHECK(first >= 0 && n >= 0, "simulate_block: bad range [", first, ", ", first + n, ")");
-  const std::vector<std::int64_t> idx = prior_indices(model, priors);
+  const std::vector<std::int64_t> idx = prior_param_indices(model, priors);
   const std::vector<double> edges = setup.response.energy_edges_kev();  // (E+1)
   const std::int64_t E = static_cast<std::int64_t>(edges.size()) - 1;
   const std::int64_t H = static_cast<std::int64_t>(setup.matrix.num_outputs());
@@ -273,7 +272,7 @@ void simulate_dataset(const FakeitSetup& setup, const CompositeModel& model, con
                 "memory budget of ", budget_mb, " MiB; raise SPECNET_MEMORY_BUDGET_MB or write several files");
   SPECNET_CHECK(setup.background_rate.empty() || !background_path.empty(),
                 "simulate_dataset: a background needs a background file path");
-  prior_indices(model, priors);  // fail before creating any file
+  prior_param_indices(model, priors);  // fail before creating any file
   io::PhaHeader header = pha_header(setup, "TOTAL");
   if (!setup.background_rate.empty()) {
     header.backfile = background_path;

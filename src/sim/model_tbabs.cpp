@@ -20,45 +20,14 @@ double high_energy_slope() {
   return std::log(kTbabsSigma22[b] / kTbabsSigma22[a]) / std::log(kTbabsEnergyKev[b] / kTbabsEnergyKev[a]);
 }
 
-// The quadrature nodes of one energy grid: for each bin, 4-point Gauss-Legendre on every piece between
-// consecutive table energies (so no piece straddles an absorption edge), with sigma precomputed at each
-// node. Dataset generation evaluates tbabs thousands of times on one grid with different nH, so the nodes
-// are cached per thread and each evaluation costs one exp per node.
-struct TbabsNodes {
-  std::vector<double> edges_kev;         // (E+1) the grid these nodes belong to
-  std::vector<std::int64_t> bin_begin;   // (E+1) node range of bin i: [bin_begin[i], bin_begin[i+1])
-  std::vector<double> sigma22, weight;   // (nodes) sigma at the node, weight / bin width
-};
-
-const TbabsNodes& nodes_for(const double* edges_kev, std::int64_t E) {
-  static thread_local TbabsNodes cache;
+// Dataset generation evaluates tbabs thousands of times on one grid with different nH, so the nodes are
+// cached per thread and each evaluation costs one exp per node.
+const TbabsQuadrature& nodes_for(const double* edges_kev, std::int64_t E) {
+  static thread_local TbabsQuadrature cache;
   if (static_cast<std::int64_t>(cache.edges_kev.size()) == E + 1 &&
       std::equal(edges_kev, edges_kev + E + 1, cache.edges_kev.begin()))
     return cache;
-  static const detail::GaussLegendre gl(4);
-  TbabsNodes n;
-  n.edges_kev.assign(edges_kev, edges_kev + E + 1);
-  n.bin_begin.push_back(0);
-  const double* table_end = kTbabsEnergyKev + kTbabsN;
-  for (std::int64_t i = 0; i < E; ++i) {
-    const double lo = edges_kev[i], hi = edges_kev[i + 1];
-    auto add_piece = [&](double a, double b) {
-      for (std::size_t k = 0; k < gl.x.size(); ++k) {
-        const double e = 0.5 * (a + b) + 0.5 * (b - a) * gl.x[k];
-        n.sigma22.push_back(tbabs_sigma_1e22(e));
-        n.weight.push_back(0.5 * (b - a) * gl.w[k] / (hi - lo));
-      }
-    };
-    const double* node = std::upper_bound(kTbabsEnergyKev, table_end, lo);  // first table energy > lo
-    double a = lo;
-    for (; node != table_end && *node < hi; ++node) {
-      add_piece(a, *node);
-      a = *node;
-    }
-    add_piece(a, hi);
-    n.bin_begin.push_back(static_cast<std::int64_t>(n.sigma22.size()));
-  }
-  cache = std::move(n);
+  cache = tbabs_quadrature(edges_kev, E);
   return cache;
 }
 
@@ -69,7 +38,7 @@ void tbabs_eval(const double* edges_kev, std::int64_t E, const double* p, double
     std::fill(out, out + E, 1.0);
     return;
   }
-  const TbabsNodes& n = nodes_for(edges_kev, E);
+  const TbabsQuadrature& n = nodes_for(edges_kev, E);
   // exp over all nodes as one vectorised Eigen expression, then the per-bin weighted sums.
   static thread_local Eigen::ArrayXd transmission;  // (nodes)
   const auto nodes = static_cast<Eigen::Index>(n.sigma22.size());
@@ -91,6 +60,33 @@ ModelInfo make_tbabs() {
 }
 
 }  // namespace
+
+TbabsQuadrature tbabs_quadrature(const double* edges_kev, std::int64_t E) {
+  static const detail::GaussLegendre gl(4);
+  TbabsQuadrature n;
+  n.edges_kev.assign(edges_kev, edges_kev + E + 1);
+  n.bin_begin.push_back(0);
+  const double* table_end = kTbabsEnergyKev + kTbabsN;
+  for (std::int64_t i = 0; i < E; ++i) {
+    const double lo = edges_kev[i], hi = edges_kev[i + 1];
+    auto add_piece = [&](double a, double b) {
+      for (std::size_t k = 0; k < gl.x.size(); ++k) {
+        const double e = 0.5 * (a + b) + 0.5 * (b - a) * gl.x[k];
+        n.sigma22.push_back(tbabs_sigma_1e22(e));
+        n.weight.push_back(0.5 * (b - a) * gl.w[k] / (hi - lo));
+      }
+    };
+    const double* node = std::upper_bound(kTbabsEnergyKev, table_end, lo);  // first table energy > lo
+    double a = lo;
+    for (; node != table_end && *node < hi; ++node) {
+      add_piece(a, *node);
+      a = *node;
+    }
+    add_piece(a, hi);
+    n.bin_begin.push_back(static_cast<std::int64_t>(n.sigma22.size()));
+  }
+  return n;
+}
 
 double tbabs_sigma_1e22(double e_kev) {
   static const double slope = high_energy_slope();

@@ -26,4 +26,9 @@ void rq_spline_backward(T* din, T* duw, T* duh, T* dud, const T* dout, const T* 
                         const T* in, const T* uw, const T* uh, const T* ud, std::int64_t n, std::int64_t K,
                         const RqSplineConfig& cfg);
 
+// Which arguments hold a NaN or infinity: bit 0 in (n), bit 1 uw (n, K), bit 2 uh (n, K), bit 3 ud (n, K-1).
+// One pass (on the GPU one kernel and one 4-byte read-back) so that the op can refuse bad values cheaply.
+template <typename T>
+int rq_spline_nonfinite(const T* in, const T* uw, const T* uh, const T* ud, std::int64_t n, std::int64_t K);
+
 }  // namespace specnet::cpu

@@ -62,12 +62,14 @@ class Module {
   bool is_training() const { return training_; }
   void zero_grad();            // drops every parameter's .grad (torch set_to_none=True)
   void to(DType dtype);        // converts parameters and buffers in place (same handles)
+  void to(Device device);      // moves parameters and buffers to the device in place (same handles, .grad dropped)
   std::int64_t num_parameters() const;
 
  private:
   void add_child(const std::string& name, std::shared_ptr<Module> m);
   void check_new_name(const std::string& name) const;
   template <typename F> void visit(const std::string& prefix, F&& f) const;
+  template <typename F> void for_each_tensor(F&& f);  // every parameter and buffer handle, in place
 
   NamedTensors params_, buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;

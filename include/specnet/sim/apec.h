@@ -26,4 +26,19 @@ void apec_line_photons(const double* edges_kev, std::int64_t E, double kT_keV, d
 double apec_kt_min_kev();
 double apec_kt_max_kev();
 
+// The embedded table itself, for backends that evaluate apec with the same arithmetic (the CUDA fakeit).
+struct ApecTable {
+  int num_temps;                     // kT_t = kt_min (kt_max / kt_min)^(t / (num_temps - 1)) [keV]
+  double kt_min_kev, kt_max_kev;
+  int num_cells;                     // continuum cells between num_cells + 1 log-spaced nodes
+  const double* node_energy_kev;     // (num_cells + 1) rest-frame node energies
+  const float* continuum_hhe;        // (num_temps, num_cells) photons cm^3 s^-1 per cell, H + He
+  const float* continuum_metals;     // (num_temps, num_cells) the metals at solar abundance
+  int num_lines;
+  const double* line_energy_kev;     // (num_lines) rest energies, ascending
+  const float* line_emissivity;      // (num_lines, num_temps) photons cm^3 s^-1
+  double emission_measure_per_norm;  // int n_e n_H dV / (4 pi D^2) [cm^-5] per unit norm
+};
+const ApecTable& apec_table();
+
 }  // namespace specnet::sim

@@ -53,6 +53,9 @@ struct Prior {
 };
 // "name=lo:hi[:log|:lin],name2=..."; Error for malformed entries, NaN, lo >= hi, log with lo <= 0.
 std::vector<Prior> parse_priors(const std::string& spec);
+// Index in model.params() of the parameter each prior draws; Error for a prior on a linked parameter or one
+// whose range leaves the parameter's hard limits.
+std::vector<std::int64_t> prior_param_indices(const CompositeModel& model, const std::vector<Prior>& priors);
 // "name=value,name2=value2"; Error for malformed entries or non-numbers.
 std::vector<std::pair<std::string, double>> parse_param_values(const std::string& spec);
 

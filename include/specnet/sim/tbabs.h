@@ -1,6 +1,8 @@
 // ISM photo-absorption cross section behind the tbabs model (Wilms, Allen & McCray 2000).
 // Same quantity as XSPEC's tbabs uses with `abund wilm`: sigma per H atom, gas + grains + H2.
 #pragma once
+#include <cstdint>
+#include <vector>
 
 namespace specnet::sim {
 
@@ -8,5 +10,15 @@ namespace specnet::sim {
 // tools/make_tbabs_table.py (0.01-100 keV). Below 0.01 keV it is held at the first value; above 100 keV
 // it continues the power law of the last 0.1 dex of the table.
 double tbabs_sigma_1e22(double e_kev);
+
+// The quadrature behind tbabs on one energy grid: for each bin, 4-point Gauss-Legendre on every piece between
+// consecutive table energies (no piece straddles an absorption edge). The bin-averaged transmission is
+// sum_j exp(-nH sigma22[j]) weight[j] over j in [bin_begin[i], bin_begin[i+1]), summed in ascending j.
+struct TbabsQuadrature {
+  std::vector<double> edges_kev;        // (E+1) the grid these nodes belong to
+  std::vector<std::int64_t> bin_begin;  // (E+1) node range of each bin
+  std::vector<double> sigma22, weight;  // (nodes) sigma at the node [1e-22 cm^2], weight / bin width
+};
+TbabsQuadrature tbabs_quadrature(const double* edges_kev, std::int64_t E);
 
 }  // namespace specnet::sim

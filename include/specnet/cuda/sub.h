@@ -1,0 +1,14 @@
+// Broadcasting subtract kernel (CUDA), as torch.sub (backward is a sum_to_shape reduction, no kernel).
+// Same signatures as specnet/cpu/sub.h with device pointers (src/cuda/sub.cu); backward accumulates.
+#pragma once
+#include "specnet/cpu/broadcast.h"
+
+namespace specnet::cuda {
+
+using cpu::BroadcastPlan;  // the same plan drives both backends
+
+// out (plan.out) = a - b
+template <typename T>
+void sub_forward(T* out, const T* a, const T* b, const BroadcastPlan& plan);
+
+}  // namespace specnet::cuda

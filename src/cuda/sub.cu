@@ -1,0 +1,21 @@
+// Broadcasting subtract on the GPU (src/cpu/sub.cpp), as torch.sub.
+// One thread per output element; operand offsets from the broadcast plan (src/cuda/broadcast.cuh).
+#include "broadcast.cuh"
+#include "specnet/cuda/sub.h"
+
+namespace specnet::cuda {
+
+template <typename T>
+void sub_forward(T* out, const T* a, const T* b, const BroadcastPlan& plan) {
+  const detail::BroadcastIndex bi = detail::make_broadcast_index("sub", plan);
+  for_each_index("sub_forward", bi.n, [=] __device__(std::int64_t i) {
+    std::int64_t ia, ib;
+    detail::broadcast_offsets(bi, i, ia, ib);
+    out[i] = a[ia] - b[ib];
+  });
+}
+
+template void sub_forward<float>(float*, const float*, const float*, const BroadcastPlan&);
+template void sub_forward<double>(double*, const double*, const double*, const BroadcastPlan&);
+
+}  // namespace specnet::cuda
