@@ -5,6 +5,7 @@
 #include "specnet/context.h"
 #include "specnet/sim/fakeit.h"
 #include "specnet/sim/model.h"
+#include "specnet/sim/resources.h"
 #include "nustar_fakeit_setup.h"
 
 using namespace specnet;
@@ -35,6 +36,7 @@ void BM_fakeit_nustar(benchmark::State& state) {
     benchmark::DoNotOptimize(counts.data());
   }
   state.counters["spectra/s"] = benchmark::Counter(double(n) * state.iterations(), benchmark::Counter::kIsRate);
+  state.counters["peak_rss_MiB"] = peak_rss_mb();  // process peak so far (getrusage)
   state.SetLabel(expr);
   set_num_threads(0);
 }

@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <string>
 
-#include "cli_util.h"
+#include "cli_test_util.h"
 #include "harness.h"
 
 using specnet::test::kCli;

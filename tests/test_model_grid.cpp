@@ -27,8 +27,8 @@ TEST_CASE("model grid: linear and log grids have exact ends and constant steps")
 
 TEST_CASE("model grid: malformed specs and grids give clear errors") {
   CHECK_THROWS_WITH(parse_energy_grid("0.3:80"), doctest::Contains("expected lo:hi:nbins"));
-  CHECK_THROWS_WITH(parse_energy_grid("0.3:80:abc:log"), doctest::Contains("bin count 'abc' is not a number"));
-  CHECK_THROWS_WITH(parse_energy_grid("0.3:80:10.5"), doctest::Contains("positive integer"));
+  CHECK_THROWS_WITH(parse_energy_grid("0.3:80:abc:log"), doctest::Contains("bin count: 'abc' is not a finite number"));
+  CHECK_THROWS_WITH(parse_energy_grid("0.3:80:10.5"), doctest::Contains("whole number in [1, 10^7]"));
   CHECK_THROWS_WITH(parse_energy_grid("0.3:80:10:cubic"), doctest::Contains("lin or log"));
   CHECK_THROWS_WITH(parse_energy_grid("80:0.3:10"), doctest::Contains("lo < hi"));
   CHECK_THROWS_WITH(parse_energy_grid("0:10:10:log"), doctest::Contains("must be > 0"));

@@ -2,12 +2,12 @@
 // bad grids, channel mismatches): each must raise specnet::Error naming file and problem, never crash.
 // Bad files are crafted with CFITSIO directly, since specnet's own writers refuse such data.
 #include <doctest/doctest.h>
-#include <fitsio.h>
 
 #include <algorithm>
 #include <cmath>
 #include <random>
 
+#include "fits_raw_util.h"
 #include "harness.h"
 #include "ogip_test_util.h"
 #include "specnet/error.h"
@@ -19,58 +19,11 @@
 
 using namespace specnet;
 using namespace specnet::io;
+using test::append_ebounds;
 using test::ogip_temp;
+using test::RawTable;
 
 namespace {
-
-// Minimal raw CFITSIO writer: one binary table after an empty primary; columns filled by the caller.
-class RawTable {
- public:
-  RawTable(const std::string& path, const char* extname, std::vector<const char*> names,
-           std::vector<const char*> forms, long rows) {
-    std::remove(path.c_str());
-    fits_create_diskfile(&f_, path.c_str(), &status_);
-    fits_create_img(f_, BYTE_IMG, 0, nullptr, &status_);
-    fits_create_tbl(f_, BINARY_TBL, rows, static_cast<int>(names.size()), const_cast<char**>(names.data()),
-                    const_cast<char**>(forms.data()), nullptr, extname, &status_);
-  }
-  ~RawTable() { fits_close_file(f_, &status_); }
-  RawTable& col(int c, std::vector<double> v, long row = 1) {
-    fits_write_col(f_, TDOUBLE, c, row, 1, static_cast<LONGLONG>(v.size()), v.data(), &status_);
-    return *this;
-  }
-  RawTable& key(const char* k, double v) {
-    fits_update_key(f_, TDOUBLE, k, &v, nullptr, &status_);
-    return *this;
-  }
-  RawTable& key(const char* k, long v) {
-    fits_update_key(f_, TLONG, k, &v, nullptr, &status_);
-    return *this;
-  }
-  int status() const { return status_; }
-
- private:
-  fitsfile* f_ = nullptr;
-  int status_ = 0;
-};
-
-// Appends an EBOUNDS table (CHANNEL, E_MIN, E_MAX) to an existing file.
-void append_ebounds(const std::string& path, std::vector<double> channel, std::vector<double> lo,
-                    std::vector<double> hi, const char* channel_form, const char* energy_form) {
-  int status = 0;
-  fitsfile* f = nullptr;
-  fits_open_file(&f, path.c_str(), READWRITE, &status);
-  const char* names[] = {"CHANNEL", "E_MIN", "E_MAX"};
-  const char* forms[] = {channel_form, energy_form, energy_form};
-  const auto n = static_cast<LONGLONG>(channel.size());
-  fits_create_tbl(f, BINARY_TBL, n, 3, const_cast<char**>(names), const_cast<char**>(forms), nullptr, "EBOUNDS",
-                  &status);
-  fits_write_col(f, TDOUBLE, 1, 1, 1, n, channel.data(), &status);
-  fits_write_col(f, TDOUBLE, 2, 1, 1, n, lo.data(), &status);
-  fits_write_col(f, TDOUBLE, 3, 1, 1, n, hi.data(), &status);
-  fits_close_file(f, &status);
-  REQUIRE(status == 0);
-}
 
 void write_good_arf(const std::string& path, int n) {
   Arf a;
@@ -170,14 +123,7 @@ TEST_CASE("ogip bad input: missing extensions, columns and keywords") {
 }
 
 TEST_CASE("ogip bad input: NaN, negative counts, bad exposure") {
-  auto pha = [](const char* name, std::vector<double> counts, double exposure) {
-    const auto path = ogip_temp(name);
-    RawTable(path, "SPECTRUM", {"CHANNEL", "COUNTS"}, {"1J", "1E"}, static_cast<long>(counts.size()))
-        .col(1, {1, 2, 3})
-        .col(2, counts)
-        .key("EXPOSURE", exposure);
-    return path;
-  };
+  const auto pha = test::raw_pha;
   CHECK_THROWS_WITH_AS(read_pha(pha("nan.pha", {1, NAN, 3}, 10)), doctest::Contains("COUNTS is not finite"), Error);
   CHECK_THROWS_WITH_AS(read_pha(pha("inf.pha", {1, 2, INFINITY}, 10)), doctest::Contains("not finite"), Error);
   CHECK_THROWS_WITH_AS(read_pha(pha("neg.pha", {1, -2, 3}, 10)), doctest::Contains("COUNTS is negative"), Error);

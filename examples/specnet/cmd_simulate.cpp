@@ -9,6 +9,7 @@
 #include "specnet/io/pha.h"
 #include "specnet/sim/fakeit.h"
 #include "specnet/sim/nustar_background.h"
+#include "specnet/sim/resources.h"
 
 namespace specnet::cli {
 namespace {
@@ -33,6 +34,7 @@ int run_simulate(const Args& args) {
                      {"seed", "0|random seed"},
                      {"threads", "0|threads (0: SPECNET_NUM_THREADS or all cores)"},
                      {"quiet", "0|no progress lines"},
+                     {"memory-budget-mb", "0|memory budget of a dataset run, MiB (0: SPECNET_MEMORY_BUDGET_MB or 512)"},
                      {"out", "sim.pha|output PHA file"}});
   if (opt.help()) {
     std::printf("specnet simulate: fake spectra through a response\n%s", opt.usage().c_str());
@@ -41,6 +43,8 @@ int run_simulate(const Args& args) {
   const std::string background = opt.str("background");
   SPECNET_CHECK(background == "on" || background == "off", "--background must be on or off, got '", background, "'");
   const long long count = opt.integer("count"), seed = opt.integer("seed"), threads = opt.integer("threads");
+  const long long budget_mb = opt.integer("memory-budget-mb");
+  SPECNET_CHECK(budget_mb >= 0, "--memory-budget-mb must be >= 0, got ", budget_mb);
   SPECNET_CHECK(count >= 1, "--count must be >= 1, got ", count);
   SPECNET_CHECK(seed >= 0, "--seed must be >= 0, got ", seed);
   SPECNET_CHECK(threads >= 0, "--threads must be >= 0, got ", threads);
@@ -81,15 +85,18 @@ int run_simulate(const Args& args) {
       io::write_pha(bkg_out, sim::make_background_pha(setup, sim::fake_background_counts(setup, seed)));
       std::printf("wrote %s (background)\n", bkg_out.c_str());
     }
+    std::printf("peak memory (RSS): %.1f MiB\n", sim::peak_rss_mb());
     return 0;
   }
   sim::DatasetOptions d;
   d.count = count;
   d.seed = static_cast<std::uint64_t>(seed);
   d.progress = !opt.flag("quiet");
+  d.memory_budget_mb = budget_mb;
   sim::simulate_dataset(setup, model, priors, d, out, bkg_out);
   std::printf("wrote %s: %lld spectra (PHA Type II + PARAMS)%s%s\n", out.c_str(), count,
               bkg_out.empty() ? "" : ", background ", bkg_out.c_str());
+  std::printf("peak memory (RSS): %.1f MiB\n", sim::peak_rss_mb());
   return 0;
 }
 

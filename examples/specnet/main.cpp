@@ -1,10 +1,10 @@
 // specnet command-line tool: `specnet <command> [--option value ...]`; `specnet help` lists commands.
-#include <cmath>
 #include <cstdio>
 #include <exception>
 
 #include "command.h"
 #include "specnet/error.h"
+#include "specnet/io/parse_number.h"
 
 namespace specnet::cli {
 
@@ -33,23 +33,9 @@ Options::Options(const Args& args, const std::map<std::string, std::string>& def
 
 std::string Options::str(const std::string& key) const { return values_.at(key); }
 
-double Options::num(const std::string& key) const {
-  const std::string& s = values_.at(key);
-  std::size_t used = 0;
-  double v = 0;
-  try { v = std::stod(s, &used); } catch (...) { used = 0; }
-  SPECNET_CHECK(used == s.size() && used > 0 && std::isfinite(v), "option --", key, ": '", s, "' is not a finite number");
-  return v;
-}
+double Options::num(const std::string& key) const { return io::parse_finite_double(values_.at(key), "option --" + key); }
 
-long long Options::integer(const std::string& key) const {
-  const std::string& s = values_.at(key);
-  std::size_t used = 0;
-  long long v = 0;
-  try { v = std::stoll(s, &used); } catch (...) { used = 0; }
-  SPECNET_CHECK(used == s.size() && used > 0, "option --", key, ": '", s, "' is not a whole number");
-  return v;
-}
+long long Options::integer(const std::string& key) const { return io::parse_integer(values_.at(key), "option --" + key); }
 
 bool Options::flag(const std::string& key) const {
   const std::string& s = values_.at(key);

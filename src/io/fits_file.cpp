@@ -238,6 +238,14 @@ bool FitsFile::move_to(const std::string& extname) {
 void FitsFile::move_to_any(const std::vector<std::string>& names) {
   for (const auto& n : names)
     if (move_to(n)) return;
+  for (const auto& n : names) {  // present, but an image or ASCII table: say so rather than "missing"
+    int status = 0, type = 0;
+    if (fits_movnam_hdu(ff(f_), ANY_HDU, const_cast<char*>(n.c_str()), 0, &status) == 0 &&
+        fits_get_hdu_type(ff(f_), &type, &status) == 0)
+      throw Error(str(path_, ": extension ", n, " is ", type == IMAGE_HDU ? "an image" : "an ASCII table",
+                      ", not a binary table"));
+    fits_clear_errmsg();
+  }
   std::string list;
   for (const auto& n : names) list += (list.empty() ? "" : " or ") + n;
   throw Error(str(path_, ": missing extension ", list));

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "specnet/error.h"
+#include "specnet/io/parse_number.h"
 
 namespace specnet::sim {
 
@@ -48,20 +49,13 @@ std::vector<double> parse_energy_grid(const std::string& spec) {
   SPECNET_CHECK(fields.size() == 3 || fields.size() == 4, "energy grid spec '", spec,
                 "': expected lo:hi:nbins[:lin|log], e.g. 0.3:80:2000:log");
   auto number = [&](const std::string& f, const char* what) {
-    std::size_t used = 0;
-    double v = 0;
-    try {
-      v = std::stod(f, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    SPECNET_CHECK(used == f.size() && used > 0, "energy grid spec '", spec, "': ", what, " '", f, "' is not a number");
-    return v;
+    return io::parse_finite_double(f, str("energy grid spec '", spec, "': ", what));
   };
   const double lo = number(fields[0], "lower energy"), hi = number(fields[1], "upper energy");
   const double n = number(fields[2], "bin count");
-  SPECNET_CHECK(n >= 1 && n == std::floor(n) && n < 1e9, "energy grid spec '", spec,
-                "': bin count must be a positive integer, got ", fields[2]);
+  // 10^7 bins (80 MB of edges) is far beyond any response; a larger count is a typo, not a grid.
+  SPECNET_CHECK(n >= 1 && n == std::floor(n) && n <= 1e7, "energy grid spec '", spec,
+                "': bin count must be a whole number in [1, 10^7], got ", fields[2]);
   std::string mode = fields.size() == 4 ? fields[3] : "lin";
   for (char& c : mode) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (mode == "log") return log_grid(lo, hi, static_cast<std::int64_t>(n));

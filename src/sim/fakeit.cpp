@@ -2,6 +2,7 @@
 // from priors; matches XSPEC fakeit (counts ~ Poisson(t * AREASCAL * rate + t * B * BACKSCAL_s/BACKSCAL_b)).
 #include "specnet/sim/fakeit.h"
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cmath>
@@ -11,8 +12,10 @@
 
 #include "specnet/context.h"
 #include "specnet/error.h"
+#include "specnet/io/parse_number.h"
 #include "specnet/io/pha2.h"
 #include "specnet/sim/poisson.h"
+#include "specnet/sim/resources.h"
 
 namespace specnet::sim {
 namespace {
@@ -25,19 +28,6 @@ constexpr std::uint64_t kBackgroundStream = std::numeric_limits<std::uint64_t>::
 
 void check_positive(double v, const char* what) {
   SPECNET_CHECK(std::isfinite(v) && v > 0, "fakeit: ", what, " must be a positive finite number, got ", v);
-}
-
-double parse_number(const std::string& s, const std::string& context) {
-  std::size_t used = 0;
-  double v = 0;
-  try {
-    v = std::stod(s, &used);
-  } catch (...) {
-    used = 0;
-  }
-  SPECNET_CHECK(used == s.size() && !s.empty() && std::isfinite(v), "'", s, "' is not a finite number (in ",
-                context, ")");
-  return v;
 }
 
 std::vector<std::string> split(const std::string& s, char sep) {
@@ -212,8 +202,8 @@ std::vector<Prior> parse_priors(const std::string& spec) {
     p.name = item.substr(0, eq);
     const auto parts = split(item.substr(eq + 1), ':');
     SPECNET_CHECK(parts.size() == 2 || parts.size() == 3, "prior '", item, "' must look like name=lo:hi[:log]");
-    p.lo = parse_number(parts[0], "prior " + item);
-    p.hi = parse_number(parts[1], "prior " + item);
+    p.lo = io::parse_finite_double(parts[0], "prior " + item);
+    p.hi = io::parse_finite_double(parts[1], "prior " + item);
     if (parts.size() == 3) {
       SPECNET_CHECK(parts[2] == "log" || parts[2] == "lin", "prior '", item, "': scale must be log or lin");
       p.log = parts[2] == "log";
@@ -231,7 +221,7 @@ std::vector<std::pair<std::string, double>> parse_param_values(const std::string
   for (const std::string& item : split(spec, ',')) {
     const auto eq = item.find('=');
     SPECNET_CHECK(eq != std::string::npos && eq > 0, "parameter '", item, "' must look like name=value");
-    values.emplace_back(item.substr(0, eq), parse_number(item.substr(eq + 1), "parameter " + item));
+    values.emplace_back(item.substr(0, eq), io::parse_finite_double(item.substr(eq + 1), "parameter " + item));
   }
   return values;
 }
@@ -270,6 +260,16 @@ void simulate_dataset(const FakeitSetup& setup, const CompositeModel& model, con
                       const DatasetOptions& options, const std::string& path, const std::string& background_path) {
   SPECNET_CHECK(options.count > 0, "simulate_dataset: count must be > 0, got ", options.count);
   SPECNET_CHECK(options.chunk > 0, "simulate_dataset: chunk must be > 0, got ", options.chunk);
+  SPECNET_CHECK(options.memory_budget_mb >= 0, "simulate_dataset: memory budget must be >= 0 MiB, got ",
+                options.memory_budget_mb);
+  const std::int64_t H = static_cast<std::int64_t>(setup.matrix.num_outputs()), P = model.num_params();
+  const std::int64_t budget_mb = options.memory_budget_mb > 0 ? options.memory_budget_mb : default_memory_budget_mb();
+  const double budget_bytes = static_cast<double>(budget_mb) * 1024 * 1024;
+  // Checked before anything is allocated or written: the parameter rows stay in memory until close().
+  const double params_bytes = 8.0 * static_cast<double>(P) * static_cast<double>(options.count);
+  SPECNET_CHECK(params_bytes <= budget_bytes / 2, "simulate_dataset: the PARAMS table of ", options.count,
+                " spectra (", params_bytes / (1024 * 1024), " MiB, kept until the file is closed) exceeds half the "
+                "memory budget of ", budget_mb, " MiB; raise SPECNET_MEMORY_BUDGET_MB or write several files");
   SPECNET_CHECK(setup.background_rate.empty() || !background_path.empty(),
                 "simulate_dataset: a background needs a background file path");
   prior_param_indices(model, priors);  // fail before creating any file
@@ -283,10 +283,12 @@ void simulate_dataset(const FakeitSetup& setup, const CompositeModel& model, con
     table.names.push_back(dataset_column_name(p.name));
     table.units.push_back(p.spec->unit);
   }
-  const std::int64_t H = static_cast<std::int64_t>(setup.matrix.num_outputs()), P = model.num_params();
   io::Pha2Writer writer(path, header, static_cast<std::size_t>(H), table, /*integer_counts=*/true);
-  // Waves of whole chunks bound the memory; each spectrum depends only on (seed, index), never on the wave.
-  const std::int64_t wave = options.chunk * std::max(1, num_threads()) * 4;
+  // Waves of whole chunks bound the memory: counts and parameters of one wave (8 (H + P) bytes per spectrum)
+  // fit a quarter of the budget. Each spectrum depends only on (seed, index), never on the wave.
+  const auto fit = static_cast<std::int64_t>(budget_bytes / 4 / (8.0 * static_cast<double>(H + P)));
+  const std::int64_t wave = std::max<std::int64_t>(
+      1, std::min({options.chunk * std::max(1, num_threads()) * 4, fit, options.count}));
   std::vector<double> counts(static_cast<std::size_t>(wave * H)), params(static_cast<std::size_t>(wave * P));
   std::vector<double> row(static_cast<std::size_t>(P));
   const auto start = std::chrono::steady_clock::now();

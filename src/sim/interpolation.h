@@ -35,7 +35,10 @@ class LogLogTable {
     step_ = (ln_hi_ - ln_lo_) / (n - 1);
     ln_f_.resize(n);  // (n)
     for (int k = 0; k < n; ++k) {
-      ln_f_[k] = std::log(f(std::exp(ln_lo_ + step_ * k)));
+      // The end nodes are x_lo and x_hi exactly: exp(ln_lo + step (n-1)) can round past x_hi (700.00000000000045
+      // for diskbb at -O1), where f may already be 0 (found by the sanitizer build).
+      const double x = k == 0 ? x_lo : k == n - 1 ? x_hi : std::exp(ln_lo_ + step_ * k);
+      ln_f_[k] = std::log(f(x));
       SPECNET_CHECK(std::isfinite(ln_f_[k]), "LogLogTable: f must be positive and finite on the table range");
     }
   }

@@ -64,6 +64,10 @@ struct DatasetOptions {
   std::uint64_t seed = 0;
   std::int64_t chunk = 64;     // spectra per parallel_for chunk (fixed: results never depend on threads)
   bool progress = true;        // "spectra done, rate, ETA" lines on stderr
+  // Memory budget (MiB) of simulate_dataset; 0: default_memory_budget_mb() (SPECNET_MEMORY_BUDGET_MB or 512).
+  // Spectra are simulated and written in blocks that fit half of it, so memory does not grow with count; the
+  // PARAMS table (8 bytes per parameter per spectrum) is kept until close and must fit the budget too.
+  std::int64_t memory_budget_mb = 0;
 };
 
 // FITS column name of a model parameter in the PARAMS table: characters other than letters, digits and '_'

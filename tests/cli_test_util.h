@@ -1,17 +1,19 @@
-// Runs the built specnet CLI from tests: the binary's path and run_cli(args) -> (exit code, stdout + stderr).
-// Shared by test_cli.cpp and test_bhb_cli.cpp.
+// Runs the specnet command-line tool built in this tree (examples/specnet) from tests: exit code and combined
+// stdout+stderr; tests skip when the examples were not built (SPECNET_BUILD_EXAMPLES=OFF).
 #pragma once
+#include <sys/wait.h>
+
 #include <cstdio>
 #include <string>
-#include <sys/wait.h>
 #include <utility>
 
-#include "harness.h"
+#include <doctest/doctest.h>
 
 namespace specnet::test {
 
 inline const std::string kCli = SPECNET_BINARY_DIR "/examples/specnet";
 
+// Runs `specnet <args>` through the shell; returns (exit code, combined output).
 inline std::pair<int, std::string> run_cli(const std::string& args) {
   std::string out;
   FILE* p = popen((kCli + " " + args + " 2>&1").c_str(), "r");
