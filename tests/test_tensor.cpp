@@ -19,6 +19,13 @@ TEST_CASE("tensor creation and metadata") {
   CHECK(t.describe() == "float32 (2, 3, 4) cpu");
 }
 
+TEST_CASE("a shape whose byte count would wrap around is refused, not allocated as 0 bytes") {
+  // 2^31 x 2^31 float32 = 2^64 bytes, which wraps to 0 in 64 bits.
+  const std::int64_t big = std::int64_t(1) << 31;
+  CHECK_THROWS_WITH_AS(Tensor::zeros({big, big}), doctest::Contains("refusing to allocate"), Error);
+  CHECK_THROWS_WITH_AS(Tensor::empty({big, big}, DType::f64), doctest::Contains("refusing to allocate"), Error);
+}
+
 TEST_CASE("views share storage and have the right strides") {
   Tensor a = Tensor::arange(12, DType::f64).reshape({3, 4});
   Tensor tr = a.transpose(0, 1);

@@ -3,6 +3,7 @@
 #include <exception>
 
 #include "command.h"
+#include "specnet/context.h"
 #include "specnet/error.h"
 #include "specnet/io/parse_number.h"
 
@@ -67,6 +68,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
+    (void)specnet::num_threads();  // a malformed SPECNET_NUM_THREADS fails here, before any work
     return it->second.run(Args(argv + 2, argv + argc));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "specnet %s: error: %s\n", argv[1], e.what());

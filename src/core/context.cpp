@@ -6,6 +6,7 @@
 #include <omp.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdlib>
 #include <exception>
 #include <mutex>
@@ -13,10 +14,16 @@
 
 namespace specnet {
 namespace {
+constexpr long kMaxThreads = 1024;
 int default_threads() {
   if (const char* env = std::getenv("SPECNET_NUM_THREADS")) {
-    int n = std::atoi(env);
-    if (n > 0) return n;
+    // Strict: "abc", "4x" or 10^6 are a user's mistake, not a request for all cores.
+    char* end = nullptr;
+    errno = 0;
+    const long n = std::strtol(env, &end, 10);
+    SPECNET_CHECK(*env != '\0' && *end == '\0' && errno == 0 && n >= 0 && n <= kMaxThreads,
+                  "SPECNET_NUM_THREADS='", env, "' is not a whole number in 0..", kMaxThreads, " (0: all cores)");
+    if (n > 0) return static_cast<int>(n);
   }
   unsigned hw = std::thread::hardware_concurrency();
   return hw > 0 ? static_cast<int>(hw) : 1;

@@ -82,7 +82,11 @@ Storage::~Storage() {
 // ---------------------------------------------------------------- creation
 Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
   auto impl = std::make_shared<TensorImpl>();
-  impl->storage = std::make_shared<Storage>(shape_numel(shape) * dtype_size(dtype), device);
+  const std::int64_t numel = shape_numel(shape);
+  // Checked before multiplying: numel * element size can wrap to a small number (e.g. 2^62 floats -> 0 bytes).
+  SPECNET_CHECK(static_cast<std::uint64_t>(numel) <= kMaxAllocBytes / dtype_size(dtype), "refusing to allocate ",
+                shape_str(shape), " of ", dtype_name(dtype), " (", numel, " elements; limit ", kMaxAllocBytes, " bytes)");
+  impl->storage = std::make_shared<Storage>(static_cast<std::size_t>(numel) * dtype_size(dtype), device);
   impl->shape = shape;
   impl->strides = contiguous_strides(shape);
   impl->dtype = dtype;
