@@ -175,8 +175,11 @@ class Minimizer {
       for (int a = 0; a < A; ++a) {
         ga[a] = g[act[a]];
         for (int b = 0; b < A; ++b) Ha(a, b) = H(act[a], act[b]);
-        diag[a] = std::max(Ha(a, a), 1e-12 * std::max(1.0, Ha.diagonal().cwiseAbs().maxCoeff()));
       }
+      // Marquardt scaling, floored relative to the largest curvature (Ha must be complete here: a fresh MatrixXd
+      // is uninitialised, and reading its unfilled rows made the fit depend on earlier heap contents).
+      const double diag_floor = 1e-12 * std::max(1.0, Ha.diagonal().cwiseAbs().maxCoeff());
+      for (int a = 0; a < A; ++a) diag[a] = std::max(Ha(a, a), diag_floor);
       // Expected decrease of a full Gauss-Newton step (MINUIT's EDM): converged when below the tolerance.
       Eigen::MatrixXd Hreg = Ha;
       Hreg.diagonal() += 1e-10 * diag;
