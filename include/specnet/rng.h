@@ -6,28 +6,19 @@
 #include <cmath>
 #include <cstdint>
 
+#include "specnet/philox.h"
+
 namespace specnet {
 
 // One Philox4x32-10 block: 4 random 32-bit words for a 128-bit counter and 64-bit key.
 inline std::array<std::uint32_t, 4> philox4x32(std::array<std::uint32_t, 4> ctr, std::uint64_t key64) {
-  std::uint32_t k0 = static_cast<std::uint32_t>(key64), k1 = static_cast<std::uint32_t>(key64 >> 32);
-  for (int round = 0; round < 10; ++round) {
-    std::uint64_t p0 = static_cast<std::uint64_t>(0xD2511F53u) * ctr[0];
-    std::uint64_t p1 = static_cast<std::uint64_t>(0xCD9E8D57u) * ctr[2];
-    std::uint32_t hi0 = static_cast<std::uint32_t>(p0 >> 32), lo0 = static_cast<std::uint32_t>(p0);
-    std::uint32_t hi1 = static_cast<std::uint32_t>(p1 >> 32), lo1 = static_cast<std::uint32_t>(p1);
-    ctr = {hi1 ^ ctr[1] ^ k0, lo1, hi0 ^ ctr[3] ^ k1, lo0};
-    k0 += 0x9E3779B9u;
-    k1 += 0xBB67AE85u;
-  }
-  return ctr;
+  const PhiloxWords w = philox4x32_10(ctr[0], ctr[1], ctr[2], ctr[3], static_cast<std::uint32_t>(key64),
+                                      static_cast<std::uint32_t>(key64 >> 32));
+  return {w.w0, w.w1, w.w2, w.w3};
 }
 
 // Uniform in (0, 1], never exactly 0 so that log() is safe.
-inline double u32_to_unit(std::uint32_t a, std::uint32_t b) {
-  std::uint64_t bits = (static_cast<std::uint64_t>(a) << 21) ^ (b >> 11);  // 53 random bits
-  return (static_cast<double>(bits & ((1ull << 53) - 1)) + 1.0) * (1.0 / 9007199254740992.0);
-}
+inline double u32_to_unit(std::uint32_t a, std::uint32_t b) { return philox_unit(a, b); }
 
 // A stream of numbers addressed by (seed, stream). `offset` counts 4-word blocks consumed; callers that
 // need thread-count independence draw element i from block (base + i) with `at(i)` instead of next().

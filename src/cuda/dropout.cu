@@ -5,24 +5,16 @@
 #include <cmath>
 
 #include "specnet/cuda/kernel.cuh"
+#include "specnet/philox.h"
 
 namespace specnet::cuda {
 namespace {
-// The 53-bit integer m behind Rng::uniform_from(rng.block(index)) = (m + 1) 2^-53 (rng.h's philox4x32).
+// The 53-bit integer m behind Rng::uniform_from(rng.block(index)) = (m + 1) 2^-53 (the shared philox.h rounds).
 __device__ inline std::uint64_t philox_m53(std::uint64_t index, std::uint32_t s0, std::uint32_t s1, std::uint32_t k0,
                                            std::uint32_t k1) {
-  std::uint32_t c0 = static_cast<std::uint32_t>(index), c1 = static_cast<std::uint32_t>(index >> 32), c2 = s0, c3 = s1;
-  for (int round = 0; round < 10; ++round) {
-    const std::uint64_t p0 = static_cast<std::uint64_t>(0xD2511F53u) * c0;
-    const std::uint64_t p1 = static_cast<std::uint64_t>(0xCD9E8D57u) * c2;
-    c0 = static_cast<std::uint32_t>(p1 >> 32) ^ c1 ^ k0;
-    c1 = static_cast<std::uint32_t>(p1);
-    c2 = static_cast<std::uint32_t>(p0 >> 32) ^ c3 ^ k1;
-    c3 = static_cast<std::uint32_t>(p0);
-    k0 += 0x9E3779B9u;
-    k1 += 0xBB67AE85u;
-  }
-  return ((static_cast<std::uint64_t>(c0) << 21) ^ (c1 >> 11)) & ((std::uint64_t{1} << 53) - 1);
+  const PhiloxWords w =
+      philox4x32_10(static_cast<std::uint32_t>(index), static_cast<std::uint32_t>(index >> 32), s0, s1, k0, k1);
+  return specnet::philox_m53(w.w0, w.w1);
 }
 }  // namespace
 

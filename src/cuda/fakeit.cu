@@ -9,6 +9,7 @@
 
 #include "specnet/cuda/kernel.cuh"
 #include "specnet/error.h"
+#include "specnet/philox.h"
 #include "specnet/sim/apec.h"
 #include "specnet/sim/fakeit_plan.h"
 
@@ -18,13 +19,6 @@
 namespace specnet::cuda {
 namespace {
 
-SPECNET_HD inline unsigned mulhi32(unsigned a, unsigned b) {
-#ifdef __CUDA_ARCH__
-  return __umulhi(a, b);
-#else
-  return static_cast<unsigned>((static_cast<unsigned long long>(a) * b) >> 32);
-#endif
-}
 // a * b and a + b rounded separately (never fused), where the CPU code stores the product first.
 SPECNET_HD inline double mul_rn(double a, double b) {
 #ifdef __CUDA_ARCH__
@@ -96,27 +90,13 @@ std::vector<To> narrow(const std::vector<From>& v) {
 // Random numbers: the device twins of specnet::philox4x32, u32_to_unit and sim::UniformStream.
 
 SPECNET_HD inline uint4 philox4x32(unsigned long long index, unsigned long long stream, unsigned long long key) {
-  unsigned c0 = static_cast<unsigned>(index), c1 = static_cast<unsigned>(index >> 32);
-  unsigned c2 = static_cast<unsigned>(stream), c3 = static_cast<unsigned>(stream >> 32);
-  unsigned k0 = static_cast<unsigned>(key), k1 = static_cast<unsigned>(key >> 32);
-  for (int round = 0; round < 10; ++round) {  // unrolled by nvcc (constant trip count)
-    const unsigned hi0 = mulhi32(0xD2511F53u, c0), lo0 = 0xD2511F53u * c0;
-    const unsigned hi1 = mulhi32(0xCD9E8D57u, c2), lo1 = 0xCD9E8D57u * c2;
-    const unsigned n0 = hi1 ^ c1 ^ k0, n2 = hi0 ^ c3 ^ k1;
-    c0 = n0;
-    c1 = lo1;
-    c2 = n2;
-    c3 = lo0;
-    k0 += 0x9E3779B9u;
-    k1 += 0xBB67AE85u;
-  }
-  return make_uint4(c0, c1, c2, c3);
+  const PhiloxWords w = philox4x32_10(static_cast<unsigned>(index), static_cast<unsigned>(index >> 32),
+                                      static_cast<unsigned>(stream), static_cast<unsigned>(stream >> 32),
+                                      static_cast<unsigned>(key), static_cast<unsigned>(key >> 32));
+  return make_uint4(w.w0, w.w1, w.w2, w.w3);
 }
 
-SPECNET_HD inline double u32_to_unit(unsigned a, unsigned b) {
-  const unsigned long long bits = (static_cast<unsigned long long>(a) << 21) ^ (b >> 11);
-  return (static_cast<double>(bits & ((1ull << 53) - 1)) + 1.0) * (1.0 / 9007199254740992.0);
-}
+SPECNET_HD inline double u32_to_unit(unsigned a, unsigned b) { return philox_unit(a, b); }
 
 // Two uniforms per Philox block, in order, as sim::UniformStream.
 struct Uniforms {
