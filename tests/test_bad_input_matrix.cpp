@@ -253,7 +253,9 @@ TEST_CASE("bad input matrix: tensors and checkpoints") {
   check_rows("`bad input matrix: tensors and checkpoints`", {
       {"wrong tensor shapes (linear)", [&] { linear(Tensor::ones({4, 3}), Tensor::ones({2, 5})); }, "linear"},
       {"absurd size: tensor of 2^40 elements", [] { Tensor::zeros({1LL << 20, 1LL << 20}); },
-       "refusing to allocate 4398046511104 bytes"},
+       "refusing to allocate (1048576, 1048576) of float32"},
+      {"absurd size whose byte count wraps to 0: 2^31 x 2^31", [] { Tensor::zeros({1LL << 31, 1LL << 31}); },
+       "refusing to allocate (2147483648, 2147483648) of float32"},
       {"corrupted checkpoint (one header byte)", [&] { load_safetensors(flipped); }, "flipped.safetensors"},
       {"truncated checkpoint", [&] { load_safetensors(cut); }, "cut.safetensors"},
       {"absurd size: header length 2^64-8", [&] { load_safetensors(huge_header); }, "exceeds"},
