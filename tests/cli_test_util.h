@@ -13,10 +13,11 @@ namespace specnet::test {
 
 inline const std::string kCli = SPECNET_BINARY_DIR "/examples/specnet";
 
-// Runs `specnet <args>` through the shell; returns (exit code, combined output).
-inline std::pair<int, std::string> run_cli(const std::string& args) {
+// Runs `[env] specnet <args>` through the shell (env: "NAME=value ..." assignments, or empty); returns
+// (exit code, combined output).
+inline std::pair<int, std::string> run_cli(const std::string& args, const std::string& env = "") {
   std::string out;
-  FILE* p = popen((kCli + " " + args + " 2>&1").c_str(), "r");
+  FILE* p = popen(((env.empty() ? "" : env + " ") + kCli + " " + args + " 2>&1").c_str(), "r");
   REQUIRE(p != nullptr);
   char buf[4096];
   while (std::fgets(buf, sizeof buf, p)) out += buf;

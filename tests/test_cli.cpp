@@ -46,14 +46,9 @@ TEST_CASE("cli: a malformed SPECNET_NUM_THREADS is a clear error, not 'all cores
   const auto out_path = (std::filesystem::temp_directory_path() / "specnet_test_threads.pha").string();
   for (const char* bad : {"abc", "4x", "1000000", "-2"}) {
     CAPTURE(std::string(bad));
-    std::string out;
-    FILE* p = popen((std::string("SPECNET_NUM_THREADS=") + bad + " " + kCli +
-                     " simulate --model powerlaw --exposure 1e4 --response nustar --background off --out " + out_path +
-                     " 2>&1").c_str(), "r");
-    REQUIRE(p != nullptr);
-    char buf[4096];
-    while (std::fgets(buf, sizeof buf, p)) out += buf;
-    CHECK(WEXITSTATUS(pclose(p)) != 0);
+    auto [rc, out] = run_cli("simulate --model powerlaw --exposure 1e4 --response nustar --background off --out " +
+                                 out_path, std::string("SPECNET_NUM_THREADS=") + bad);
+    CHECK(rc != 0);
     CHECK_MESSAGE(out.find("SPECNET_NUM_THREADS='") != std::string::npos, out);
   }
   std::filesystem::remove(out_path);

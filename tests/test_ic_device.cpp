@@ -7,30 +7,28 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <sys/wait.h>
 
+#include "cli_test_util.h"
 #include "harness.h"
+#include "ic_test_util.h"
 #include "specnet/ic/pipeline.h"
 #include "specnet/ic/train.h"
 #include "specnet/io/checkpoint.h"
 
 using namespace specnet;
 using namespace specnet::ic;
+using specnet::test::kCli;
+using specnet::test::run_cli;
 
 namespace {
 
-const std::string kCli = SPECNET_BINARY_DIR "/examples/specnet";
-
 // 120 small 2T spectra with truth labels: rows 0..95 train, 96..119 validate.
 ModelData tiny_data() {
-  IcSimulationOptions o;
-  o.seed = 4;
-  o.e_max_kev = 30;
-  o.progress = false;
-  IcSpectra s = simulate_ic_split({120, 0, false}, 0, o);
-  for (std::int64_t i = 0; i < s.size(); ++i) s.fit_kt_kev[i] = s.truth[i].kt1_kev, s.fit_norm[i] = s.truth[i].norm1;
+  IcSpectra s = test::tiny_truth_labelled_split();
   std::vector<double> raw;
   for (std::int64_t i = 0; i < s.size(); ++i)
     for (double v : raw_labels(s, i)) raw.push_back(v);
@@ -126,17 +124,6 @@ std::string error_of(const std::function<void()>& f) {
   return "";
 }
 
-// Runs the CLI, returns its exit status (-1 when it could not run) and its stdout + stderr in `out`.
-int run_cli(const std::string& args, std::string& out) {
-  FILE* p = popen((kCli + " " + args + " 2>&1").c_str(), "r");
-  if (!p) return -1;
-  char buf[512];
-  out.clear();
-  while (std::fgets(buf, sizeof buf, p)) out += buf;
-  const int st = pclose(p);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 }  // namespace
 
 TEST_CASE("ic train on cuda: the weights follow the CPU run, and device checkpoints resume") {
@@ -197,8 +184,10 @@ TEST_CASE("ic train on cuda: the weights follow the CPU run, and device checkpoi
 
 TEST_CASE("ic device: --device cuda without a usable GPU is refused before any data work; bad --device values") {
   if (std::filesystem::exists(kCli)) {
+    int rc = 0;
     std::string out;
-    CHECK(run_cli("ic train --data /nonexistent --out /nonexistent/w.safetensors --device gpu", out) == 1);
+    std::tie(rc, out) = run_cli("ic train --data /nonexistent --out /nonexistent/w.safetensors --device gpu");
+    CHECK(rc == 1);
     CHECK_MESSAGE(out.find("option --device: 'gpu' must be cpu or cuda") != std::string::npos, out);
   }
   if (test::available_devices().size() > 1) {
@@ -223,10 +212,13 @@ TEST_CASE("ic device: --device cuda without a usable GPU is refused before any d
   CHECK(!std::filesystem::exists(p.out_dir));
   // The CLI: exit status 1 and the same message, before it looks for the data.
   if (std::filesystem::exists(kCli)) {
+    int rc = 0;
     std::string out;
-    CHECK(run_cli("ic train --data /nonexistent --out /nonexistent/w.safetensors --device cuda", out) == 1);
+    std::tie(rc, out) = run_cli("ic train --data /nonexistent --out /nonexistent/w.safetensors --device cuda");
+    CHECK(rc == 1);
     CHECK_MESSAGE(out.find("ic train: " + expected) != std::string::npos, out);
-    CHECK(run_cli("ic run --data /nonexistent --out " + p.out_dir + " --device cuda", out) == 1);
+    std::tie(rc, out) = run_cli("ic run --data /nonexistent --out " + p.out_dir + " --device cuda");
+    CHECK(rc == 1);
     CHECK_MESSAGE(out.find("IC pipeline: " + expected) != std::string::npos, out);
     CHECK(!std::filesystem::exists(p.out_dir));
   }

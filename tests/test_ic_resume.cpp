@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "ic_test_util.h"
 #include "specnet/ic/dataset.h"
 #include "specnet/io/safetensors.h"
 
@@ -60,12 +61,7 @@ TEST_CASE("ic train: SIGKILL mid-epoch, then --resume gives bitwise the weights 
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   // A small training set (labels from the truth: the 1T fits are not what this test is about).
-  IcSimulationOptions o;
-  o.seed = 4;
-  o.e_max_kev = 30;
-  o.progress = false;
-  IcSpectra s = simulate_ic_split({120, 0, false}, 0, o);
-  for (std::int64_t i = 0; i < s.size(); ++i) s.fit_kt_kev[i] = s.truth[i].kt1_kev, s.fit_norm[i] = s.truth[i].norm1;
+  IcSpectra s = specnet::test::tiny_truth_labelled_split();
   write_ic_spectra((dir / "train.bin").string(), s);
   auto args = [&](const std::string& tag) {
     return std::vector<std::string>{"ic", "train", "--data", dir.string(), "--out", (dir / (tag + ".safetensors")).string(),
