@@ -1,9 +1,10 @@
 // Batched posterior sampling of the paper-size spline flow (reference-architectures.md section B): the target
-// is 1,000 draws for each of 2,160 spectra in < 5 s on 2 cores. FastFlowSampler against SplineFlow::rsample.
+// is 1,000 draws for each of 2,160 spectra in < 5 s on 2 cores. FastFlowSampler (f32 and AMX bf16) vs SplineFlow::rsample.
 #include <benchmark/benchmark.h>
 
 #include "specnet/autograd.h"
 #include "specnet/bhb/fast_sampler.h"
+#include "specnet/cpu/gemm_amx_bf16.h"
 
 using namespace specnet;
 
@@ -16,13 +17,19 @@ std::vector<float> contexts(std::int64_t B) {
 }
 }  // namespace
 
-// Arguments: spectra B, draws per spectrum n. Items = draws.
+// Arguments: spectra B, draws per spectrum n, precision (0: f32, 1: AMX bf16). Items = draws.
 static void BM_BhbFastSample(benchmark::State& state) {
   const std::int64_t B = state.range(0), n = state.range(1);
+  const bool bf16 = state.range(2) == 1;
+  if (bf16 && !cpu::amx_bf16_available()) {
+    state.SkipWithError("AMX-BF16 not available");
+    return;
+  }
   nn::SplineFlowOptions o;
   Rng rng(1);
   nn::SplineFlow flow(o, rng);
-  bhb::FastFlowSampler fast(flow);
+  bhb::FastFlowSampler fast(flow, bf16 ? bhb::FastFlowSampler::Precision::bf16 : bhb::FastFlowSampler::Precision::f32);
+  state.SetLabel(bhb::FastFlowSampler::precision_name(fast.precision()));
   const auto ctx = contexts(B);
   std::vector<float> out(B * n * 5);
   std::uint64_t seed = 0;
@@ -34,8 +41,10 @@ static void BM_BhbFastSample(benchmark::State& state) {
   state.counters["GFLOP/s"] = benchmark::Counter(2.0 * fast.macs_per_draw() * B * n * state.iterations(),
                                                  benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
 }
-BENCHMARK(BM_BhbFastSample)->Args({2160, 1})->Args({216, 1000})->Args({2160, 1000})->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
+BENCHMARK(BM_BhbFastSample)
+    ->Args({2160, 1, 0})->Args({216, 1000, 0})->Args({2160, 1000, 0})
+    ->Args({2160, 1, 1})->Args({216, 1000, 1})->Args({2160, 1000, 1})
+    ->Unit(benchmark::kMillisecond)->UseRealTime();
 
 static void BM_BhbReferenceRsample(benchmark::State& state) {
   const std::int64_t B = state.range(0), n = state.range(1);

@@ -217,6 +217,7 @@ int run_sample(const Args& args) {
                      {"n", "1000|posterior draws per spectrum"},
                      {"seed", "0|random seed"},
                      {"out", "|write draws (N, n, 5) in physical units as float32 here"},
+                     {"precision", "auto|sampler GEMMs: auto (bf16 on AMX, else f32), f32 or bf16"},
                      {"threads", "0|threads (0: SPECNET_NUM_THREADS or all cores)"}});
   if (opt.help()) {
     std::printf("specnet bhb sample: timed batched posterior sampling\n%s", opt.usage().c_str());
@@ -232,14 +233,15 @@ int run_sample(const Args& args) {
   const auto t0 = std::chrono::steady_clock::now();
   const std::vector<float> ctx = encode_all(*l.net, l.scaling, d);
   const double t_enc = seconds_since(t0);
-  FastFlowSampler fast(*l.net->flow);
+  FastFlowSampler fast(*l.net->flow, FastFlowSampler::parse_precision(opt.str("precision")));
   std::vector<float> draws(count * n * kNumParams);
   const auto t1 = std::chrono::steady_clock::now();
   fast.sample(ctx.data(), count, n, static_cast<std::uint64_t>(opt.integer("seed")), draws.data());
   const double t_s = seconds_since(t1);
   std::printf("%lld spectra x %lld draws: encode %.3f s, sample %.3f s, total %.3f s (%.0f draws/s, %d threads, "
-              "%.0f multiply-adds per draw)\n",
-              count, n, t_enc, t_s, t_enc + t_s, count * n / t_s, num_threads(), fast.macs_per_draw());
+              "%s sampler, %.0f multiply-adds per draw)\n",
+              count, n, t_enc, t_s, t_enc + t_s, count * n / t_s, num_threads(),
+              FastFlowSampler::precision_name(fast.precision()), fast.macs_per_draw());
   if (!opt.str("out").empty()) {
     for (std::size_t k = 0; k < draws.size(); ++k)
       draws[k] = static_cast<float>(l.scaling.to_physical(static_cast<std::int64_t>(k % kNumParams), draws[k]));
@@ -305,6 +307,7 @@ int run_report(const Args& args) {
                      {"mcmc-steps", "400|MCMC steps per walker (32 walkers, first 40% burn-in)"},
                      {"seed", "0|random seed"},
                      {"out-dir", "bhb_report|directory for report.md and the SVG plots (must exist)"},
+                     {"precision", "auto|sampler GEMMs: auto (bf16 on AMX, else f32), f32 or bf16"},
                      {"threads", "0|threads (0: SPECNET_NUM_THREADS or all cores)"}});
   if (opt.help()) {
     std::printf("specnet bhb report: PCC, HPD coverage, PG-stat, timing and plots on a validation set\n%s",
@@ -322,11 +325,13 @@ int run_report(const Args& args) {
   for (double v : d.params) SPECNET_CHECK(std::isfinite(v), "bhb report: the set is unlabelled; metrics need targets");
   const std::string dir = opt.str("out-dir");
   const std::uint64_t seed = static_cast<std::uint64_t>(opt.integer("seed"));
+  const FastFlowSampler::Precision precision = FastFlowSampler::parse_precision(opt.str("precision"));
+  const char* path = FastFlowSampler::precision_name(FastFlowSampler(*net.flow, precision).precision());
   std::ostringstream md;
   char buf[512];
-  std::snprintf(buf, sizeof buf, "# BHB posterior report\n\nmodel `%s` (stage %d, epoch %lld), data `%s` (%s, %lld spectra), %d threads\n\n",
+  std::snprintf(buf, sizeof buf, "# BHB posterior report\n\nmodel `%s` (stage %d, epoch %lld), data `%s` (%s, %lld spectra), %d threads, %s sampler\n\n",
                 opt.str("model").c_str(), l.stage, (long long)l.epoch, opt.str("data").c_str(),
-                dataset_kind_name(d.header.kind), count, num_threads());
+                dataset_kind_name(d.header.kind), count, num_threads(), path);
   md << buf;
 
   // Timing: 1 and 1000 draws per spectrum, encoder included.
@@ -335,7 +340,7 @@ int run_report(const Args& args) {
   for (int k = 0; k < 2; ++k) {
     const auto t0 = std::chrono::steady_clock::now();
     const auto ctx = encode_all(net, l.scaling, d);
-    FastFlowSampler fast(*net.flow);
+    FastFlowSampler fast(*net.flow, precision);
     std::vector<float> out(count * ns[k] * kNumParams);
     fast.sample(ctx.data(), count, ns[k], seed, out.data());
     wall[k] = seconds_since(t0);
@@ -346,7 +351,7 @@ int run_report(const Args& args) {
 
   const std::int64_t n = opt.integer("samples");
   SPECNET_CHECK(n >= 50, "--samples must be >= 50");
-  const Posterior post = sample_posterior(net, l.scaling, d, n, seed + 1);
+  const Posterior post = sample_posterior(net, l.scaling, d, n, seed + 1, precision);
   // PCC of 50 draws per spectrum with the targets (scaled space), and of the posterior medians.
   md << "| parameter | PCC (50 draws x spectra) | PCC (posterior median) |\n|---|---|---|\n";
   std::vector<double> min_pcc = {1.0};

@@ -57,7 +57,7 @@ std::vector<double> coverage(const std::vector<double>& hpd, const std::vector<d
 }
 
 Posterior sample_posterior(Network& net, const Scaling& scaling, const Dataset& data, std::int64_t n,
-                           std::uint64_t seed) {
+                           std::uint64_t seed, FastFlowSampler::Precision precision) {
   SPECNET_CHECK(n > 0 && data.size() > 0, "bhb posterior: need n > 0 draws and a non-empty set");
   Posterior p;
   p.N = data.size();
@@ -66,7 +66,7 @@ Posterior sample_posterior(Network& net, const Scaling& scaling, const Dataset& 
   auto t0 = std::chrono::steady_clock::now();
   const std::vector<float> ctx = encode_all(net, scaling, data);
   auto t1 = std::chrono::steady_clock::now();
-  FastFlowSampler fast(*net.flow);
+  FastFlowSampler fast(*net.flow, precision);
   p.samples.resize(p.N * n * P);
   p.log_q.resize(p.N * n);
   fast.sample(ctx.data(), p.N, n, seed, p.samples.data(), p.log_q.data());

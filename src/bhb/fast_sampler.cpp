@@ -11,7 +11,9 @@
 #include <map>
 #include <numeric>
 
+#include "flow_block.h"
 #include "specnet/context.h"
+#include "specnet/cpu/gemm_amx_bf16.h"
 #include "specnet/error.h"
 #include "specnet/rng.h"
 
@@ -25,8 +27,7 @@ using ArrRF = Eigen::Array<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajo
 using ArrF = Eigen::Array<float, 1, Eigen::Dynamic>;
 using ArrD = Eigen::Array<double, 1, Eigen::Dynamic>;
 
-constexpr std::int64_t kBlock = 512;  // draws per block (fixed: results never depend on the thread count)
-constexpr double kLogSqrt2Pi = 0.91893853320467274178;
+using detail::kBlock;
 
 std::vector<float> to_floats(const Tensor& t) {
   const auto v = t.contiguous().to_vector();
@@ -55,7 +56,14 @@ std::vector<std::int64_t> degree_order(const std::vector<std::int64_t>& deg, std
 
 }  // namespace
 
-FastFlowSampler::FastFlowSampler(const nn::SplineFlow& flow) : opt_(flow.options) {
+FastFlowSampler::FastFlowSampler(const nn::SplineFlow& flow, Precision precision) : opt_(flow.options) {
+  const bool amx = cpu::amx_bf16_available(), fits = opt_.bins <= detail::kMaxSplineBins && !opt_.hidden.empty();
+  SPECNET_CHECK(precision != Precision::bf16 || amx,
+                "FastFlowSampler: bf16 precision needs AMX-BF16 (CPUID amx_bf16/amx_tile with OS tile state), "
+                "which this machine does not provide; use f32 or automatic");
+  SPECNET_CHECK(precision != Precision::bf16 || fits, "FastFlowSampler: the bf16 path supports up to ",
+                detail::kMaxSplineBins, " bins and at least one hidden layer (", opt_.bins, " bins)");
+  precision_ = precision == Precision::automatic ? (amx && fits ? Precision::bf16 : Precision::f32) : precision;
   D_ = opt_.features;
   M_ = 3 * opt_.bins - 1;
   C_ = opt_.context_features;
@@ -128,6 +136,33 @@ FastFlowSampler::FastFlowSampler(const nn::SplineFlow& flow) : opt_(flow.options
       }
     transforms_.push_back(std::move(tr));
   }
+  if (precision_ == Precision::bf16) pack_bf16();
+}
+
+const char* FastFlowSampler::precision_name(Precision p) {
+  return p == Precision::f32 ? "f32" : p == Precision::bf16 ? "bf16" : "auto";
+}
+
+FastFlowSampler::Precision FastFlowSampler::parse_precision(const std::string& s) {
+  if (s == "auto") return Precision::automatic;
+  if (s == "f32") return Precision::f32;
+  if (s == "bf16") return Precision::bf16;
+  throw Error(str("unknown sampler precision '", s, "' (expected auto, f32 or bf16)"));
+}
+
+std::vector<std::vector<float>> FastFlowSampler::context_projection(const float* context, std::int64_t B) const {
+  const std::int64_t T = static_cast<std::int64_t>(transforms_.size()), H0 = opt_.hidden[0];
+  std::vector<std::vector<float>> ctx_h(T);
+  if (C_ == 0) return ctx_h;
+  RowMapF cm(context, B, C_);
+  for (std::int64_t t = 0; t < T; ++t) {
+    const auto& tr = transforms_[t];
+    ctx_h[t].resize(H0 * B);
+    Eigen::Map<MatF> m(ctx_h[t].data(), H0, B);
+    m.noalias() = RowMapF(tr.context_weight.data(), H0, C_) * cm.transpose();
+    m.colwise() += Eigen::Map<const Eigen::VectorXf>(tr.context_bias.data(), H0);
+  }
+  return ctx_h;
 }
 
 double FastFlowSampler::macs_per_draw() const {
@@ -146,99 +181,6 @@ double FastFlowSampler::macs_per_draw() const {
   return macs;
 }
 
-namespace {
-
-// Inverse rational-quadratic spline of one feature over a block: y (N) in, params (M, N) row-major raw MADE outputs
-// (widths and heights already scaled; each row contiguous) -> x (N) and, if ld, ld += log|dx/dy|. nflows' formulas.
-void spline_inverse_block(const nn::SplineFlowOptions& o, const float* y, const MatRF& P, std::int64_t N, float* x,
-                          double* ld) {
-  const std::int64_t K = o.bins;
-  const float B = static_cast<float>(o.tail_bound);
-  auto row = [&](std::int64_t r) { return Eigen::Map<const ArrF>(P.data() + r * P.cols(), N); };
-  // Knot positions (K+1, N) from softmax(u) with the minimum bin size, end knots pinned to -B and B.
-  auto knots = [&](std::int64_t row0, double min_size, ArrRF& loc) {
-    ArrF mx = row(row0);
-    for (std::int64_t k = 1; k < K; ++k) mx = mx.max(row(row0 + k));
-    ArrRF e(K, N);
-    for (std::int64_t k = 0; k < K; ++k) e.row(k) = (row(row0 + k) - mx).exp();
-    ArrF sum = e.row(0);
-    for (std::int64_t k = 1; k < K; ++k) sum += e.row(k);
-    const ArrF sc = static_cast<float>(1 - min_size * K) / sum;
-    loc.resize(K + 1, N);
-    loc.row(0).setConstant(-B);
-    ArrF cum = ArrF::Zero(N);
-    for (std::int64_t k = 0; k + 1 < K; ++k) {
-      cum += static_cast<float>(min_size) + sc * e.row(k);
-      loc.row(k + 1) = 2 * B * cum - B;
-    }
-    loc.row(K).setConstant(B);
-  };
-  ArrRF cw, ch;
-  knots(0, o.min_bin_width, cw);
-  knots(K, o.min_bin_height, ch);
-  Eigen::Map<const ArrF> yv(y, N);
-  // Bin search (nflows adds 1e-6 to the last knot, so y = B falls in bin K-1), then gather the bin's quantities; the
-  // raw inner slopes are gathered first and go through softplus (torch threshold 20) + min_derivative once.
-  ArrF xk = cw.row(0), wk = cw.row(1) - cw.row(0), yk = ch.row(0), hk = ch.row(1) - ch.row(0);
-  const float kEdge = 1e30f;  // marks an end knot, whose slope is nflows' padding constant (= 1)
-  ArrF rk = ArrF::Constant(N, kEdge), rk1 = K > 1 ? ArrF(row(2 * K)) : ArrF::Constant(N, kEdge);
-  for (std::int64_t k = 1; k < K; ++k) {
-    const auto in = yv >= ch.row(k);
-    xk = in.select(cw.row(k), xk);
-    wk = in.select(cw.row(k + 1) - cw.row(k), wk);
-    yk = in.select(ch.row(k), yk);
-    hk = in.select(ch.row(k + 1) - ch.row(k), hk);
-    rk = in.select(row(2 * K + k - 1), rk);
-    rk1 = in.select(k + 1 < K ? ArrF(row(2 * K + k)) : ArrF::Constant(N, kEdge), rk1);
-  }
-  const float edge =
-      static_cast<float>(o.min_derivative + std::log1p(std::exp(std::log(std::expm1(1.0 - o.min_derivative)))));
-  const float md = static_cast<float>(o.min_derivative);
-  // softplus(r) = max(r, 0) + log(1 + exp(-|r|)) (vectorised; equal to torch's within float rounding).
-  auto slope = [&](const ArrF& r) {
-    const ArrF sp = (r > 20.f).select(r, r.max(0.f) + (1.f + (-r.abs()).exp()).log()) + md;
-    return ArrF((r == kEdge).select(ArrF::Constant(N, edge), sp));
-  };
-  const ArrD Y = yv.cast<double>(), Wk = wk.cast<double>(), Hk = hk.cast<double>(), D0 = slope(rk).cast<double>(),
-             D1 = slope(rk1).cast<double>();
-  const ArrD s = Hk / Wk, curv = D0 + D1 - 2 * s, dy = Y - yk.cast<double>();
-  const ArrD a = dy * curv + Hk * (s - D0), b = Hk * D0 - dy * curv, c = -s * dy;
-  const ArrD disc = (b * b - 4 * a * c).max(0.0);
-  const ArrD th = 2 * c / (-b - disc.sqrt());
-  const ArrD X = th * Wk + xk.cast<double>();
-  const auto inside = (yv >= -B) && (yv <= B);
-  Eigen::Map<ArrF> xv(x, N);
-  xv = inside.select(X.cast<float>(), yv);
-  if (ld) {
-    const ArrD t1 = th * (1 - th);
-    const ArrD num = s * s * (D1 * th * th + 2 * s * t1 + D0 * (1 - th) * (1 - th));
-    const ArrD den = s + curv * t1;
-    const ArrD l = -(num.log() - 2 * den.log());
-    Eigen::Map<ArrD> lv(ld, N);
-    lv += inside.cast<double>() * l.isFinite().select(l, 0.0);
-  }
-}
-
-// Box-Muller normals for draws [j0, j0 + N) of one context: draw j, feature k uses block j * ceil(D/2) + k / 2 of
-// Philox stream (seed, b); cos for even k, sin for odd k.
-void noise_block(std::uint64_t seed, std::int64_t b, std::int64_t j0, std::int64_t N, std::int64_t D, float* z) {
-  const Rng rng(seed, static_cast<std::uint64_t>(b));
-  const std::int64_t per = (D + 1) / 2;
-  Eigen::ArrayXf u1(N * per), u2(N * per);
-  for (std::int64_t j = 0; j < N; ++j)
-    for (std::int64_t q = 0; q < per; ++q) {
-      const auto w = rng.block(static_cast<std::uint64_t>((j0 + j) * per + q));
-      u1[j * per + q] = static_cast<float>(u32_to_unit(w[0], w[1]));
-      u2[j * per + q] = static_cast<float>(u32_to_unit(w[2], w[3]));
-    }
-  const Eigen::ArrayXf r = (-2.f * u1.max(1e-30f).log()).sqrt(), ang = 6.2831853f * u2;
-  const Eigen::ArrayXf zc = r * ang.cos(), zs = r * ang.sin();
-  for (std::int64_t j = 0; j < N; ++j)
-    for (std::int64_t k = 0; k < D; ++k) z[j * D + k] = (k % 2 == 0 ? zc : zs)[j * per + k / 2];
-}
-
-}  // namespace
-
 void FastFlowSampler::sample(const float* context, std::int64_t B, std::int64_t n, std::uint64_t seed,
                              float* samples, float* log_q) const {
   run(context, B, n, nullptr, seed, samples, log_q);
@@ -254,20 +196,17 @@ void FastFlowSampler::run(const float* context, std::int64_t B, std::int64_t n, 
                           float* samples, float* log_q) const {
   SPECNET_CHECK(B > 0 && n > 0, "FastFlowSampler: need B > 0 contexts and n > 0 draws, got ", B, " and ", n);
   SPECNET_CHECK(samples && (context || C_ == 0), "FastFlowSampler: null output or context");
-  const std::int64_t D = D_, M = M_, T = static_cast<std::int64_t>(transforms_.size());
-  const std::int64_t H0 = opt_.hidden[0];
   for (std::int64_t i = 0; i < B * C_; ++i)
     SPECNET_CHECK(std::isfinite(context[i]), "FastFlowSampler: context has a non-finite value at ", i);
-  // Context part of the first hidden layer, once per context and transform: (H0, B) each.
-  std::vector<MatF> ctx_h(T);
-  if (C_ > 0) {
-    RowMapF cm(context, B, C_);
-    for (std::int64_t t = 0; t < T; ++t) {
-      const auto& tr = transforms_[t];
-      ctx_h[t].noalias() = RowMapF(tr.context_weight.data(), H0, C_) * cm.transpose();
-      ctx_h[t].colwise() += Eigen::Map<const Eigen::VectorXf>(tr.context_bias.data(), H0);
-    }
-  }
+  if (precision_ == Precision::bf16) run_bf16(context, B, n, z_in, seed, samples, log_q);
+  else run_f32(context, B, n, z_in, seed, samples, log_q);
+}
+
+void FastFlowSampler::run_f32(const float* context, std::int64_t B, std::int64_t n, const float* z_in,
+                              std::uint64_t seed, float* samples, float* log_q) const {
+  const std::int64_t D = D_, M = M_, T = static_cast<std::int64_t>(transforms_.size());
+  const std::int64_t H0 = opt_.hidden[0];
+  const auto ctx_data = context_projection(context, B);  // (H0, B) per transform
   const std::int64_t total = B * n, blocks = (total + kBlock - 1) / kBlock;
   parallel_for(blocks, 1, [&](std::int64_t b0, std::int64_t b1) {
     std::vector<MatF> h(opt_.hidden.size());
@@ -280,18 +219,9 @@ void FastFlowSampler::run(const float* context, std::int64_t B, std::int64_t n, 
     for (std::int64_t blk = b0; blk < b1; ++blk) {
       const std::int64_t c0 = blk * kBlock, N = std::min(kBlock, total - c0);
       for (std::int64_t j = 0; j < N; ++j) ctx_of[j] = (c0 + j) / n;
-      // Noise, (D, N) with one column per draw.
-      if (z_in) {
-        std::copy(z_in + c0 * D, z_in + (c0 + N) * D, z.begin());
-      } else {
-        for (std::int64_t j = 0; j < N;) {  // runs of draws of one context
-          const std::int64_t b = ctx_of[j], first = (c0 + j) % n;
-          std::int64_t run = 1;
-          while (j + run < N && ctx_of[j + run] == b) ++run;
-          noise_block(seed, b, first, run, D, z.data() + j * D);
-          j += run;
-        }
-      }
+      // Noise, (N, D).
+      if (z_in) std::copy(z_in + c0 * D, z_in + (c0 + N) * D, z.begin());
+      else detail::block_noise(seed, n, c0, N, D, z.data());
       for (std::int64_t j = 0; j < N; ++j)
         for (std::int64_t k = 0; k < D; ++k) X(k, j) = z[j * D + k];
       std::fill(ld.begin(), ld.end(), 0.0);
@@ -318,7 +248,8 @@ void FastFlowSampler::run(const float* context, std::int64_t B, std::int64_t n, 
                 for (std::int64_t j = 0; j < N;) {  // runs of draws sharing a context
                   std::int64_t run = 1;
                   while (j + run < N && ctx_of[j + run] == ctx_of[j]) ++run;
-                  out.middleCols(j, run).colwise() += ctx_h[t].col(ctx_of[j]).segment(r0, rows);
+                  out.middleCols(j, run).colwise() +=
+                      Eigen::Map<const Eigen::VectorXf>(ctx_data[t].data() + ctx_of[j] * H0 + r0, rows);
                   j += run;
                 }
               else
@@ -340,7 +271,7 @@ void FastFlowSampler::run(const float* context, std::int64_t B, std::int64_t n, 
             pd.setZero();
           pd.colwise() += Eigen::Map<const Eigen::VectorXf>(F.bias.data() + d * M, M);
           for (std::int64_t j = 0; j < N; ++j) yrow[j] = X(d, j);
-          spline_inverse_block(opt_, yrow.data(), P, N, xrow.data(), log_q ? ld.data() : nullptr);
+          detail::spline_inverse_block(opt_, yrow.data(), P.data(), P.cols(), N, xrow.data(), log_q ? ld.data() : nullptr);
           for (std::int64_t j = 0; j < N; ++j) U(d, j) = xrow[j];
         }
         // Reverse the variables between transforms (nflows' ReversePermutation).
@@ -349,14 +280,7 @@ void FastFlowSampler::run(const float* context, std::int64_t B, std::int64_t n, 
         else
           X.leftCols(N) = U.leftCols(N);
       }
-      for (std::int64_t j = 0; j < N; ++j) {
-        double zz = 0;
-        for (std::int64_t k = 0; k < D; ++k) {
-          samples[(c0 + j) * D + k] = X(k, j);
-          zz += double(z[j * D + k]) * z[j * D + k];
-        }
-        if (log_q) log_q[c0 + j] = static_cast<float>(-0.5 * zz - D * kLogSqrt2Pi - ld[j]);
-      }
+      detail::block_output(X.data(), D, 1, z.data(), ld.data(), c0, N, D, samples, log_q);
     }
   });
 }

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "specnet/bhb/dataset.h"
+#include "specnet/bhb/fast_sampler.h"
 #include "specnet/bhb/network.h"
 #include "specnet/fit/fitter.h"
 
@@ -29,9 +30,11 @@ struct Posterior {
   std::vector<double> truth_log_q;  // (N) log q(truth | x), from the flow's density pass
   double seconds_encode = 0, seconds_sample = 0;
 };
-// Encodes the set, draws n samples per spectrum with FastFlowSampler, and evaluates log q at the targets.
+// Encodes the set, draws n samples per spectrum with FastFlowSampler (at `precision`), and evaluates log q at the
+// targets.
 Posterior sample_posterior(Network& net, const Scaling& scaling, const Dataset& data, std::int64_t n,
-                           std::uint64_t seed);
+                           std::uint64_t seed,
+                           FastFlowSampler::Precision precision = FastFlowSampler::Precision::f32);
 // Per-parameter median of the draws of spectrum i, in physical units.
 std::array<double, kNumParams> posterior_median(const Posterior& post, const Scaling& scaling, std::int64_t i);
 

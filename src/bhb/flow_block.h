@@ -1,0 +1,37 @@
+// Per-block pieces shared by FastFlowSampler's float32 and AMX-bf16 paths: the vectorised inverse rational-quadratic
+// spline (nflows' unconstrained_rational_quadratic_spline, inverse=True, linear tails) and the Philox Box-Muller noise.
+#pragma once
+#include <cstdint>
+
+#include "specnet/nn/spline_flow.h"
+
+namespace specnet::bhb::detail {
+
+constexpr std::int64_t kBlock = 512;  // draws per block (fixed: results never depend on the thread count)
+
+// Inverse spline of one feature over N draws: y (N) in, P the raw MADE outputs of that feature, (3K - 1) rows of
+// N values with leading dimension ldp (widths and heights already scaled by 1/sqrt(hidden)) -> x (N); if ld is not
+// null, ld (N) += log|dx/dy|.
+void spline_inverse_block(const nn::SplineFlowOptions& o, const float* y, const float* P, std::int64_t ldp,
+                          std::int64_t N, float* x, double* ld);
+
+// The same on AVX-512 registers in float32 (16 draws at a time, Cephes exp / log): the bf16 path's spline, which
+// runs only where cpu::amx_bf16_available() (AVX-512 included). Needs bins <= kMaxSplineBins.
+constexpr std::int64_t kMaxSplineBins = 64;
+void spline_inverse_block_avx512(const nn::SplineFlowOptions& o, const float* y, const float* P, std::int64_t ldp,
+                                 std::int64_t N, float* x, double* ld);
+
+// Standard normals z (N, D) for draws [j0, j0 + N) of context b: draw j, feature k uses Philox block
+// j * ceil(D/2) + k / 2 of stream (seed, b); Box-Muller cos for even k, sin for odd k.
+void noise_block(std::uint64_t seed, std::int64_t b, std::int64_t j0, std::int64_t N, std::int64_t D, float* z);
+
+// Noise z (N, D) of the block of draws [c0, c0 + N) of a B x n batch (draw c = b * n + j), from noise_block per
+// run of draws sharing a context.
+void block_noise(std::uint64_t seed, std::int64_t n, std::int64_t c0, std::int64_t N, std::int64_t D, float* z);
+
+// Writes the block's outputs: samples (c0 + j, k) = x[j * sj + k * sk], and log_q (c0 + j) (if not null) from the
+// noise z (N, D) and the accumulated log|dx/dy| ld (N): log N(z; 0, I) - ld.
+void block_output(const float* x, std::int64_t sj, std::int64_t sk, const float* z, const double* ld, std::int64_t c0,
+                  std::int64_t N, std::int64_t D, float* samples, float* log_q);
+
+}  // namespace specnet::bhb::detail
