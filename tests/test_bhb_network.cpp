@@ -7,6 +7,7 @@
 #include "harness.h"
 #include "specnet/bhb/evaluate.h"
 #include "specnet/bhb/train.h"
+#include "specnet/context.h"
 
 using namespace specnet;
 
@@ -165,4 +166,27 @@ TEST_CASE("bhb end to end: a small flow-autoencoder learns a 5-parameter toy pos
     CAPTURE(p);
     CHECK(bhb::pearson(s, t) > 0.9);
   }
+}
+
+TEST_CASE("bhb encode_all: batches encoded in parallel equal one thread and a direct forward") {
+  const bhb::Dataset d = toy_set(300, 21);
+  const bhb::Scaling sc = bhb::Scaling::fit(d);
+  Rng rng(22);
+  bhb::Network net(toy_config(), rng);
+  set_num_threads(1);
+  const auto one = bhb::encode_all(net, sc, d, 64);  // 5 batches, the last one ragged
+  set_num_threads(2);
+  const auto two = bhb::encode_all(net, sc, d, 64);
+  set_num_threads(0);
+  CHECK(one == two);
+  CHECK(net.is_training());  // training mode restored
+  NoGradGuard ng;
+  net.eval();
+  std::vector<float> x(d.size() * 2 * 40);
+  sc.spectra(d, 0, d.size(), x.data(), nullptr);
+  const auto ref = net.encoder->forward(Tensor::from_vector(x, {d.size(), 2, 40})).to_vector();
+  REQUIRE(ref.size() == one.size());
+  double worst = 0;
+  for (std::size_t i = 0; i < ref.size(); ++i) worst = std::max(worst, std::abs(ref[i] - one[i]));
+  CHECK(worst < 1e-5);
 }

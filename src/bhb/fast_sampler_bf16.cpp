@@ -94,7 +94,8 @@ void FastFlowSampler::run_bf16(const float* context, std::int64_t B, std::int64_
     std::vector<float> X(D * kBlock), U(D * kBlock);  // (D, kBlock): one row per feature over draws
     std::vector<float> z(kBlock * D);                 // (kBlock, D)
     std::vector<double> ld(kBlock);
-    std::vector<std::int64_t> run_start, run_ctx;     // runs of draws sharing a context
+    std::vector<std::int64_t> ctx_of(kBlock);         // context of each draw
+    std::vector<float> panel(rows_max * 16);          // first-layer units of one 16-draw panel
     for (std::int64_t blk = b0; blk < b1; ++blk) {
       const std::int64_t c0 = blk * kBlock, N = std::min(kBlock, total - c0), Nr = round_up(N, 16);
       if (z_in) std::copy(z_in + c0 * D, z_in + (c0 + N) * D, z.begin());
@@ -103,10 +104,7 @@ void FastFlowSampler::run_bf16(const float* context, std::int64_t B, std::int64_
       std::fill(U.begin(), U.end(), 0.f);
       for (std::int64_t j = 0; j < N; ++j)
         for (std::int64_t k = 0; k < D; ++k) X[k * kBlock + j] = z[j * D + k];
-      run_start.clear(), run_ctx.clear();
-      for (std::int64_t j = 0; j < N; j += std::min(N - j, n - (c0 + j) % n))
-        run_start.push_back(j), run_ctx.push_back((c0 + j) / n);
-      run_start.push_back(Nr);
+      for (std::int64_t j = 0; j < Nr; ++j) ctx_of[j] = (c0 + std::min(j, N - 1)) / n;  // pad draws: the last context
       std::fill(ld.begin(), ld.end(), 0.0);
       for (std::int64_t t = T; t-- > 0;) {
         const Transform& tr = transforms_[t];
@@ -117,20 +115,25 @@ void FastFlowSampler::run_bf16(const float* context, std::int64_t B, std::int64_
           const std::int64_t u0 = d > 0 ? L0.group_end[d - 1] : 0, rows = L0.group_end[d] - u0;
           const std::int64_t p0 = d > 0 ? pk.pend[0][d - 1] : 0, prow = pk.pend[0][d] - p0;
           if (prow > 0) {
-            for (std::int64_t r = 0; r < rows; ++r) {
-              float* o = c.data() + r * kLdc;
-              for (std::size_t q = 0; q + 1 < run_start.size(); ++q) {
-                const float v = C_ > 0 ? ctx_h[t][run_ctx[q] * H0 + u0 + r] : L0.bias[u0 + r];
-                std::fill(o + run_start[q], o + run_start[q + 1], v);
+            // Per 16-draw panel in L1: (prow, 16) floats, then bf16 VNNI into h[0]'s panel.
+            std::fill(panel.begin(), panel.begin() + prow * 16, 0.f);
+            for (std::int64_t jc = 0; jc < Nr; jc += 16) {
+              const std::int64_t c_first = ctx_of[jc], c_last = ctx_of[jc + 15];
+              for (std::int64_t r = 0; r < rows; ++r) {
+                float* o = panel.data() + r * 16;
+                if (C_ == 0) std::fill(o, o + 16, L0.bias[u0 + r]);
+                else if (c_first == c_last) std::fill(o, o + 16, ctx_h[t][c_first * H0 + u0 + r]);
+                else
+                  for (std::int64_t q = 0; q < 16; ++q) o[q] = ctx_h[t][ctx_of[jc + q] * H0 + u0 + r];
+                for (std::int64_t k = 0; k < d; ++k) {
+                  const float w = L0.weight[(u0 + r) * L0.cols + k];
+                  const float* u = U.data() + k * kBlock + jc;
+                  for (std::int64_t q = 0; q < 16; ++q) o[q] += w * u[q];
+                }
               }
-              for (std::int64_t k = 0; k < d; ++k) {
-                const float w = L0.weight[(u0 + r) * L0.cols + k];
-                const float* u = U.data() + k * kBlock;
-                for (std::int64_t j = 0; j < Nr; ++j) o[j] += w * u[j];
-              }
+              cpu::rows_to_vnni_bf16(panel.data(), 16, prow, 16, nullptr, false,
+                                     h[0].data() + (jc / 16) * ldh[0] + (p0 / 2) * 32, ldh[0]);
             }
-            for (std::int64_t r = rows; r < prow; ++r) std::fill(c.begin() + r * kLdc, c.begin() + r * kLdc + Nr, 0.f);
-            cpu::rows_to_vnni_bf16(c.data(), kLdc, prow, Nr, nullptr, false, h[0].data() + (p0 / 2) * 32, ldh[0]);
           }
           // Hidden layers 1..: units of degree d from the previous layer's units of degree <= d (AMX), + bias, ReLU.
           for (std::int64_t l = 1; l < nh; ++l) {
@@ -148,12 +151,8 @@ void FastFlowSampler::run_bf16(const float* context, std::int64_t B, std::int64_
                                c.data(), kLdc);
           else
             std::fill(c.begin(), c.begin() + Mp * kLdc, 0.f);
-          for (std::int64_t m = 0; m < M; ++m) {
-            const float bm = tr.final_layer.bias[d * M + m];
-            float* o = c.data() + m * kLdc;
-            for (std::int64_t j = 0; j < N; ++j) o[j] += bm;
-          }
-          detail::spline_inverse_block_avx512(opt_, X.data() + d * kBlock, c.data(), kLdc, N, U.data() + d * kBlock,
+          detail::spline_inverse_block_avx512(opt_, X.data() + d * kBlock, c.data(), kLdc,
+                                              tr.final_layer.bias.data() + d * M, N, U.data() + d * kBlock,
                                               log_q ? ld.data() : nullptr);
         }
         // Reverse the variables between transforms (nflows' ReversePermutation).

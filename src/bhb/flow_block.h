@@ -15,11 +15,12 @@ constexpr std::int64_t kBlock = 512;  // draws per block (fixed: results never d
 void spline_inverse_block(const nn::SplineFlowOptions& o, const float* y, const float* P, std::int64_t ldp,
                           std::int64_t N, float* x, double* ld);
 
-// The same on AVX-512 registers in float32 (16 draws at a time, Cephes exp / log): the bf16 path's spline, which
-// runs only where cpu::amx_bf16_available() (AVX-512 included). Needs bins <= kMaxSplineBins.
+// The same on AVX-512 registers in float32 (16 draws at a time, Cephes exp / log), with the output layer's bias
+// (3K - 1) added to P's rows: the bf16 path's spline, which runs only where cpu::amx_bf16_available() (AVX-512
+// included). Needs bins <= kMaxSplineBins.
 constexpr std::int64_t kMaxSplineBins = 64;
 void spline_inverse_block_avx512(const nn::SplineFlowOptions& o, const float* y, const float* P, std::int64_t ldp,
-                                 std::int64_t N, float* x, double* ld);
+                                 const float* bias, std::int64_t N, float* x, double* ld);
 
 // Standard normals z (N, D) for draws [j0, j0 + N) of context b: draw j, feature k uses Philox block
 // j * ceil(D/2) + k / 2 of stream (seed, b); Box-Muller cos for even k, sin for odd k.

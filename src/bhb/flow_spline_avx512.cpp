@@ -62,13 +62,15 @@ SPECNET_AVX512_TARGET inline __m512 slope16(__m512 r, float md) {
 }
 
 // Knots (K + 1) of one softmax row group: loc[0] = -B, loc[K] = B, minimum bin size min_size.
-SPECNET_AVX512_TARGET inline void knots16(const float* P, std::int64_t ldp, std::int64_t j, __mmask16 mask,
-                                          std::int64_t K, float min_size, float B, __m512* loc) {
-  __m512 mx = _mm512_maskz_loadu_ps(mask, P + j);
-  for (std::int64_t k = 1; k < K; ++k) mx = _mm512_max_ps(mx, _mm512_maskz_loadu_ps(mask, P + k * ldp + j));
+SPECNET_AVX512_TARGET inline void knots16(const float* P, std::int64_t ldp, const float* bias, std::int64_t j,
+                                          __mmask16 mask, std::int64_t K, float min_size, float B, __m512* loc) {
+  for (std::int64_t k = 0; k < K; ++k)  // raw logits, parked in loc[k + 1]
+    loc[k + 1] = _mm512_add_ps(_mm512_maskz_loadu_ps(mask, P + k * ldp + j), _mm512_set1_ps(bias[k]));
+  __m512 mx = loc[1];
+  for (std::int64_t k = 1; k < K; ++k) mx = _mm512_max_ps(mx, loc[k + 1]);
   __m512 sum = _mm512_setzero_ps();
   for (std::int64_t k = 0; k < K; ++k) {
-    loc[k + 1] = exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(mask, P + k * ldp + j), mx));  // e_k, parked in loc
+    loc[k + 1] = exp16(_mm512_sub_ps(loc[k + 1], mx));  // e_k
     sum = _mm512_add_ps(sum, loc[k + 1]);
   }
   const __m512 sc = _mm512_div_ps(_mm512_set1_ps(1.f - min_size * K), sum), two_b = _mm512_set1_ps(2 * B),
@@ -85,23 +87,28 @@ SPECNET_AVX512_TARGET inline void knots16(const float* P, std::int64_t ldp, std:
 }  // namespace
 
 SPECNET_AVX512_TARGET void spline_inverse_block_avx512(const nn::SplineFlowOptions& o, const float* y, const float* P,
-                                                       std::int64_t ldp, std::int64_t N, float* x, double* ld) {
+                                                       std::int64_t ldp, const float* bias, std::int64_t N, float* x,
+                                                       double* ld) {
   const std::int64_t K = o.bins;
   SPECNET_CHECK(K >= 1 && K <= kMaxSplineBins, "spline_inverse_block_avx512: ", K, " bins (at most ",
                 kMaxSplineBins, ")");
   const float B = static_cast<float>(o.tail_bound), md = static_cast<float>(o.min_derivative);
   const float edge =
       static_cast<float>(o.min_derivative + std::log1p(std::exp(std::log(std::expm1(1.0 - o.min_derivative)))));
-  const float* dpar = P + 2 * K * ldp;  // the K - 1 raw inner derivatives
+  const float* dpar = P + 2 * K * ldp;  // the K - 1 raw inner derivatives (+ dbias)
+  const float* dbias = bias + 2 * K;
   __m512 cw[kMaxSplineBins + 1], ch[kMaxSplineBins + 1];
   for (std::int64_t j = 0; j < N; j += 16) {
     const __mmask16 mask = N - j >= 16 ? __mmask16(0xffff) : __mmask16((1u << (N - j)) - 1);
-    knots16(P, ldp, j, mask, K, static_cast<float>(o.min_bin_width), B, cw);
-    knots16(P + K * ldp, ldp, j, mask, K, static_cast<float>(o.min_bin_height), B, ch);
+    knots16(P, ldp, bias, j, mask, K, static_cast<float>(o.min_bin_width), B, cw);
+    knots16(P + K * ldp, ldp, bias + K, j, mask, K, static_cast<float>(o.min_bin_height), B, ch);
     const __m512 yv = _mm512_maskz_loadu_ps(mask, y + j);
     // Bin search: the last k with y >= ch[k] (y = B falls in bin K-1, as nflows' searchsorted with its 1e-6 nudge).
     __m512 xk = cw[0], wk = _mm512_sub_ps(cw[1], cw[0]), yk = ch[0], hk = _mm512_sub_ps(ch[1], ch[0]);
-    __m512 r0 = _mm512_setzero_ps(), r1 = K > 1 ? _mm512_maskz_loadu_ps(mask, dpar + j) : _mm512_setzero_ps();
+    auto draw = [&](std::int64_t k) {  // raw derivative k (0 <= k < K - 1)
+      return _mm512_add_ps(_mm512_maskz_loadu_ps(mask, dpar + k * ldp + j), _mm512_set1_ps(dbias[k]));
+    };
+    __m512 r0 = _mm512_setzero_ps(), r1 = K > 1 ? draw(0) : _mm512_setzero_ps();
     __mmask16 left_edge = 0xffff, right_edge = K > 1 ? 0 : 0xffff;  // bins whose slope is the padding constant
     for (std::int64_t k = 1; k < K; ++k) {
       const __mmask16 in = _mm512_cmp_ps_mask(yv, ch[k], _CMP_GE_OQ);
@@ -109,8 +116,8 @@ SPECNET_AVX512_TARGET void spline_inverse_block_avx512(const nn::SplineFlowOptio
       wk = _mm512_mask_sub_ps(wk, in, cw[k + 1], cw[k]);
       yk = _mm512_mask_mov_ps(yk, in, ch[k]);
       hk = _mm512_mask_sub_ps(hk, in, ch[k + 1], ch[k]);
-      r0 = _mm512_mask_mov_ps(r0, in, _mm512_maskz_loadu_ps(mask, dpar + (k - 1) * ldp + j));
-      r1 = k + 1 < K ? _mm512_mask_mov_ps(r1, in, _mm512_maskz_loadu_ps(mask, dpar + k * ldp + j)) : r1;
+      r0 = _mm512_mask_mov_ps(r0, in, draw(k - 1));
+      r1 = k + 1 < K ? _mm512_mask_mov_ps(r1, in, draw(k)) : r1;
       left_edge &= static_cast<__mmask16>(~in);
       if (k + 1 == K) right_edge |= in;
     }

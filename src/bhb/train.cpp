@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "specnet/autograd.h"
+#include "specnet/context.h"
 #include "specnet/io/checkpoint.h"
 #include "specnet/io/safetensors.h"
 #include "specnet/optim/adam.h"
@@ -97,14 +98,22 @@ std::vector<float> encode_all(Network& net, const Scaling& scaling, const Datase
   const bool was = net.is_training();
   net.eval();
   const std::int64_t N = data.size(), L = data.header.bins, C = net.config.context;
-  std::vector<float> out(N * C), x;
-  for (std::int64_t b0 = 0; b0 < N; b0 += batch) {
-    const std::int64_t B = std::min(batch, N - b0);
-    x.resize(B * 2 * L);
-    scaling.spectra(data, b0, B, x.data(), nullptr);
-    const auto ctx = net.encoder->forward(Tensor::from_vector(x, {B, 2, L})).to_vector();
-    std::copy(ctx.begin(), ctx.end(), out.begin() + b0 * C);
-  }
+  std::vector<float> out(N * C);
+  // Batches in parallel, each batch's ops serial inside the region (parallel_for nests serially): one fork/join for
+  // the whole set instead of one per op, which on a loaded machine costs a scheduler slice each (3.9 s against
+  // 0.35 s serial for 2,160 spectra at load ~9). The ops' results do not depend on the thread count.
+  const std::int64_t batches = (N + batch - 1) / batch;
+  parallel_for(batches, 1, [&](std::int64_t i0, std::int64_t i1) {
+    NoGradGuard worker_ng;  // grad mode is per thread
+    std::vector<float> x;
+    for (std::int64_t i = i0; i < i1; ++i) {
+      const std::int64_t b0 = i * batch, B = std::min(batch, N - b0);
+      x.resize(B * 2 * L);
+      scaling.spectra(data, b0, B, x.data(), nullptr);
+      const auto ctx = net.encoder->forward(Tensor::from_vector(x, {B, 2, L})).to_vector();
+      std::copy(ctx.begin(), ctx.end(), out.begin() + b0 * C);
+    }
+  });
   net.train(was);
   return out;
 }
