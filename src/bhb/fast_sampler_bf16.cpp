@@ -1,5 +1,7 @@
 // FastFlowSampler's AMX-bf16 path: MADE hidden layers 2.. and the output layer as bf16 x bf16 -> float32 tile GEMMs
 // (cpu::gemm_amx_bf16), draws along the GEMM's N so the spline reads each parameter's row over draws contiguously.
+#include <immintrin.h>
+
 #include <algorithm>
 
 #include "flow_block.h"
@@ -32,6 +34,26 @@ std::vector<std::int64_t> padded_index(const std::vector<std::int64_t>& group_en
     for (std::int64_t u = u0; u < group_end[g]; ++u) idx[u] = p0 + (u - u0);
   }
   return idx;
+}
+
+// First MADE layer for one 16-draw panel, straight to bf16 VNNI: unit r (< rows) = base[r] (or mixed[r * 16 + q]
+// per draw q) + sum_{k < d} w[r * ldw + k] * u[k * ldu + q]; units rows..prow (pad) = 0. out: the panel's pair rows.
+__attribute__((target("avx512f,avx512bw,avx512bf16"))) void first_layer_panel(
+    const float* w, std::int64_t ldw, std::int64_t rows, std::int64_t prow, std::int64_t d, const float* u,
+    std::int64_t ldu, const float* base, const float* mixed, std::uint16_t* out) {
+  alignas(64) static const std::uint16_t kInterleave[32] = {0, 16, 1, 17, 2,  18, 3,  19, 4,  20, 5,  21, 6,  22, 7,  23,
+                                                           8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
+  const __m512i idx = _mm512_load_si512(kInterleave);
+  auto unit = [&](std::int64_t r) {
+    if (r >= rows) return _mm512_setzero_ps();
+    __m512 acc = mixed ? _mm512_loadu_ps(mixed + r * 16) : _mm512_set1_ps(base[r]);
+    for (std::int64_t k = 0; k < d; ++k) acc = _mm512_fmadd_ps(_mm512_set1_ps(w[r * ldw + k]), _mm512_loadu_ps(u + k * ldu), acc);
+    return acc;
+  };
+  for (std::int64_t r = 0; r < prow; r += 2) {
+    const __m512bh p = _mm512_cvtne2ps_pbh(unit(r + 1), unit(r));  // lanes 0-15: unit r, 16-31: unit r + 1
+    _mm512_storeu_si512(out + (r / 2) * 32, _mm512_permutexvar_epi16(idx, reinterpret_cast<const __m512i&>(p)));
+  }
 }
 
 }  // namespace
@@ -95,7 +117,7 @@ void FastFlowSampler::run_bf16(const float* context, std::int64_t B, std::int64_
     std::vector<float> z(kBlock * D);                 // (kBlock, D)
     std::vector<double> ld(kBlock);
     std::vector<std::int64_t> ctx_of(kBlock);         // context of each draw
-    std::vector<float> panel(rows_max * 16);          // first-layer units of one 16-draw panel
+    std::vector<float> panel(rows_max * 16);          // first-layer context values of a panel spanning contexts
     for (std::int64_t blk = b0; blk < b1; ++blk) {
       const std::int64_t c0 = blk * kBlock, N = std::min(kBlock, total - c0), Nr = round_up(N, 16);
       if (z_in) std::copy(z_in + c0 * D, z_in + (c0 + N) * D, z.begin());
@@ -114,27 +136,19 @@ void FastFlowSampler::run_bf16(const float* context, std::int64_t B, std::int64_
           const Layer& L0 = tr.hidden[0];
           const std::int64_t u0 = d > 0 ? L0.group_end[d - 1] : 0, rows = L0.group_end[d] - u0;
           const std::int64_t p0 = d > 0 ? pk.pend[0][d - 1] : 0, prow = pk.pend[0][d] - p0;
-          if (prow > 0) {
-            // Per 16-draw panel in L1: (prow, 16) floats, then bf16 VNNI into h[0]'s panel.
-            std::fill(panel.begin(), panel.begin() + prow * 16, 0.f);
+          if (prow > 0)
             for (std::int64_t jc = 0; jc < Nr; jc += 16) {
               const std::int64_t c_first = ctx_of[jc], c_last = ctx_of[jc + 15];
-              for (std::int64_t r = 0; r < rows; ++r) {
-                float* o = panel.data() + r * 16;
-                if (C_ == 0) std::fill(o, o + 16, L0.bias[u0 + r]);
-                else if (c_first == c_last) std::fill(o, o + 16, ctx_h[t][c_first * H0 + u0 + r]);
-                else
-                  for (std::int64_t q = 0; q < 16; ++q) o[q] = ctx_h[t][ctx_of[jc + q] * H0 + u0 + r];
-                for (std::int64_t k = 0; k < d; ++k) {
-                  const float w = L0.weight[(u0 + r) * L0.cols + k];
-                  const float* u = U.data() + k * kBlock + jc;
-                  for (std::int64_t q = 0; q < 16; ++q) o[q] += w * u[q];
-                }
+              const float* base = C_ == 0 ? L0.bias.data() + u0 : ctx_h[t].data() + c_first * H0 + u0;
+              const float* mixed = nullptr;  // (rows, 16) per-draw values when the panel spans contexts
+              if (C_ > 0 && c_first != c_last) {
+                for (std::int64_t r = 0; r < rows; ++r)
+                  for (std::int64_t q = 0; q < 16; ++q) panel[r * 16 + q] = ctx_h[t][ctx_of[jc + q] * H0 + u0 + r];
+                mixed = panel.data();
               }
-              cpu::rows_to_vnni_bf16(panel.data(), 16, prow, 16, nullptr, false,
-                                     h[0].data() + (jc / 16) * ldh[0] + (p0 / 2) * 32, ldh[0]);
+              first_layer_panel(L0.weight.data() + u0 * L0.cols, L0.cols, rows, prow, d, U.data() + jc, kBlock, base,
+                                mixed, h[0].data() + (jc / 16) * ldh[0] + (p0 / 2) * 32);
             }
-          }
           // Hidden layers 1..: units of degree d from the previous layer's units of degree <= d (AMX), + bias, ReLU.
           for (std::int64_t l = 1; l < nh; ++l) {
             const auto& pe = pk.pend[l];
