@@ -30,8 +30,15 @@ TEST_CASE("cli: dataset bhb, bhb train (stages 1-2), sample and report") {
   std::tie(rc, out) = run_cli("bhb sample --model " + s2 + " --data " + set + " --count 10 --n 20");
   CHECK_MESSAGE(rc == 0, out);
   CHECK(out.find("10 spectra x 20 draws") != std::string::npos);
+  CHECK((out.find("f32 sampler") != std::string::npos || out.find("bf16 sampler") != std::string::npos));
+  std::tie(rc, out) = run_cli("bhb sample --model " + s2 + " --data " + set + " --count 10 --n 20 --precision f32");
+  CHECK_MESSAGE(rc == 0, out);
+  CHECK(out.find("f32 sampler") != std::string::npos);
+  std::tie(rc, out) = run_cli("bhb sample --model " + s2 + " --data " + set + " --count 10 --n 20 --precision fp8");
+  CHECK(rc != 0);
+  CHECK(out.find("unknown sampler precision") != std::string::npos);
   std::tie(rc, out) = run_cli("bhb report --model " + s2 + " --data " + set + " --count 20 --samples 64 "
-                                  "--pgstat-count 1 --fit-iterations 5 --corner 0 --out-dir " + dir.string());
+                                  "--pgstat-count 1 --fit-iterations 5 --corner 0 --precision auto --out-dir " + dir.string());
   CHECK_MESSAGE(rc == 0, out);
   CHECK(out.find("| Gamma |") != std::string::npos);
   CHECK(std::filesystem::exists(dir / "coverage.svg"));
