@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "../cpu/bf16_vnni_pair.h"
 #include "flow_block.h"
 #include "specnet/bhb/fast_sampler.h"
 #include "specnet/context.h"
@@ -41,19 +42,13 @@ std::vector<std::int64_t> padded_index(const std::vector<std::int64_t>& group_en
 __attribute__((target("avx512f,avx512bw,avx512bf16"))) void first_layer_panel(
     const float* w, std::int64_t ldw, std::int64_t rows, std::int64_t prow, std::int64_t d, const float* u,
     std::int64_t ldu, const float* base, const float* mixed, std::uint16_t* out) {
-  alignas(64) static const std::uint16_t kInterleave[32] = {0, 16, 1, 17, 2,  18, 3,  19, 4,  20, 5,  21, 6,  22, 7,  23,
-                                                           8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
-  const __m512i idx = _mm512_load_si512(kInterleave);
   auto unit = [&](std::int64_t r) {
     if (r >= rows) return _mm512_setzero_ps();
     __m512 acc = mixed ? _mm512_loadu_ps(mixed + r * 16) : _mm512_set1_ps(base[r]);
     for (std::int64_t k = 0; k < d; ++k) acc = _mm512_fmadd_ps(_mm512_set1_ps(w[r * ldw + k]), _mm512_loadu_ps(u + k * ldu), acc);
     return acc;
   };
-  for (std::int64_t r = 0; r < prow; r += 2) {
-    const __m512bh p = _mm512_cvtne2ps_pbh(unit(r + 1), unit(r));  // lanes 0-15: unit r, 16-31: unit r + 1
-    _mm512_storeu_si512(out + (r / 2) * 32, _mm512_permutexvar_epi16(idx, reinterpret_cast<const __m512i&>(p)));
-  }
+  for (std::int64_t r = 0; r < prow; r += 2) cpu::detail::store_vnni_pair(out + (r / 2) * 32, unit(r), unit(r + 1));
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <vector>
 
+#include "bf16_vnni_pair.h"
 #include "specnet/error.h"
 
 namespace specnet::cpu {
@@ -81,9 +82,6 @@ inline void copy_partial(const float* tmp, float* c, std::int64_t ldc, std::int6
 // rows (even) x cols (multiple of 16) floats + bias, optional ReLU -> bf16 VNNI pairs (round to nearest even).
 SPECNET_AMX_TARGET inline void epilogue_vnni(const float* c, std::int64_t ldc, std::int64_t rows, std::int64_t cols,
                                              const float* bias, bool relu, std::uint16_t* out, std::int64_t ldo) {
-  alignas(64) static const std::uint16_t kInterleave[32] = {0, 16, 1, 17, 2,  18, 3,  19, 4,  20, 5,  21, 6,  22, 7,  23,
-                                                           8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
-  const __m512i idx = _mm512_load_si512(kInterleave);
   const __m512 zero = _mm512_setzero_ps();
   for (std::int64_t r = 0; r < rows; r += 2) {
     const __m512 b0 = _mm512_set1_ps(bias ? bias[r] : 0.f), b1 = _mm512_set1_ps(bias ? bias[r + 1] : 0.f);
@@ -92,8 +90,7 @@ SPECNET_AMX_TARGET inline void epilogue_vnni(const float* c, std::int64_t ldc, s
       std::uint16_t* o = out + (j / 16) * ldo + (r / 2) * 32;
       __m512 x0 = _mm512_add_ps(_mm512_loadu_ps(c0 + j), b0), x1 = _mm512_add_ps(_mm512_loadu_ps(c0 + ldc + j), b1);
       if (relu) x0 = _mm512_max_ps(x0, zero), x1 = _mm512_max_ps(x1, zero);
-      const __m512bh p = _mm512_cvtne2ps_pbh(x1, x0);  // lanes 0-15: row r, 16-31: row r + 1
-      _mm512_storeu_si512(o, _mm512_permutexvar_epi16(idx, reinterpret_cast<const __m512i&>(p)));
+      detail::store_vnni_pair(o, x0, x1);
     }
   }
 }
@@ -197,7 +194,7 @@ void gemm_amx_bf16(std::int64_t M, std::int64_t N, std::int64_t K, const std::ui
   SPECNET_CHECK(M >= 0 && N >= 0 && K >= 0, "gemm_amx_bf16: negative dimension (", M, ", ", N, ", ", K, ")");
   if (M == 0 || N == 0) return;
   const std::int64_t Kp = (K + 31) / 32 * 32;
-  SPECNET_CHECK(a && b && c, "gemm_amx_bf16: null operand");
+  SPECNET_CHECK(c && (K == 0 || (a && b)), "gemm_amx_bf16: null operand");
   SPECNET_CHECK(lda >= Kp && ldb >= 16 * Kp && ldc >= N, "gemm_amx_bf16: leading dimensions (", lda, ", ", ldb, ", ",
                 ldc, ") too small for the padded shape (", M, ", ", N, ", ", K, ")");
   if (K == 0) {
@@ -215,25 +212,16 @@ void gemm_amx_bf16_vnni_out(std::int64_t M, std::int64_t N, std::int64_t K, cons
                 "gemm_amx_bf16_vnni_out: need M even and N a multiple of 16, got (", M, ", ", N, ", ", K, ")");
   if (M == 0 || N == 0) return;
   const std::int64_t Kp = (K + 31) / 32 * 32;
-  SPECNET_CHECK(a && b && out, "gemm_amx_bf16_vnni_out: null operand");
+  SPECNET_CHECK(out && (K == 0 || (a && b)), "gemm_amx_bf16_vnni_out: null operand");
   SPECNET_CHECK(lda >= Kp && ldb >= 16 * Kp && ldo >= 16 * M, "gemm_amx_bf16_vnni_out: leading dimensions (", lda, ", ",
                 ldb, ", ", ldo, ") too small for the padded shape (", M, ", ", N, ", ", K, ")");
   if (K == 0) {
-    std::vector<float> zero(M * N, 0.f);
-    rows_to_vnni_bf16(zero.data(), N, M, N, bias, relu, out, ldo);
+    const std::vector<float> zero(M * N, 0.f);
+    epilogue_vnni(zero.data(), N, M, N, bias, relu, out, ldo);
     return;
   }
   const VnniSink sink{bias, relu, out, ldo};
   gemm_tiles(M, N, K, a, lda, b, ldb, nullptr, 0, &sink);
-}
-
-void rows_to_vnni_bf16(const float* c, std::int64_t ldc, std::int64_t M, std::int64_t N, const float* bias, bool relu,
-                       std::uint16_t* out, std::int64_t ldo) {
-  SPECNET_CHECK(amx_bf16_available(), "rows_to_vnni_bf16: this CPU or OS does not provide AVX512-BF16 / AMX");
-  SPECNET_CHECK(M >= 0 && N >= 0 && M % 2 == 0 && N % 16 == 0 && ldc >= N && ldo >= 16 * M,
-                "rows_to_vnni_bf16: need M even, N a multiple of 16 and ldc >= N, ldo >= 16 M, got (", M, ", ", N,
-                ", ", ldc, ", ", ldo, ")");
-  epilogue_vnni(c, ldc, M, N, bias, relu, out, ldo);
 }
 
 void pack_bf16_a(const float* w, std::int64_t rows, std::int64_t cols, std::int64_t ld, std::uint16_t* out) {

@@ -35,9 +35,6 @@ void gemm_amx_bf16(std::int64_t M, std::int64_t N, std::int64_t K, const std::ui
 void gemm_amx_bf16_vnni_out(std::int64_t M, std::int64_t N, std::int64_t K, const std::uint16_t* a, std::int64_t lda,
                             const std::uint16_t* b, std::int64_t ldb, const float* bias, bool relu, std::uint16_t* out,
                             std::int64_t ldo);
-// The epilogue alone, on float rows: c (M, N) with leading dimension ldc -> out as above (M even, N % 16 == 0).
-void rows_to_vnni_bf16(const float* c, std::int64_t ldc, std::int64_t M, std::int64_t N, const float* bias, bool relu,
-                       std::uint16_t* out, std::int64_t ldo);
 
 // Packs a row-major float (rows, cols) matrix (leading dimension ld) into the A layout: out (Mp, Kp) with
 // lda = Kp, zero padding. out must hold Mp * Kp values.
