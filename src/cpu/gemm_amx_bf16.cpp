@@ -105,7 +105,7 @@ struct VnniSink {
 
 // One (16 MT) x (16 NT) block of c over the padded depth Kp; with a sink, c is unused and the block goes to
 // sink->out (rows r, columns j of the block at pair row r / 2, column j).
-template <int MT, int NT>
+template <int MT, int NT, bool kHoldA>
 SPECNET_AMX_TARGET void block(std::int64_t Kp, const std::uint16_t* a, std::int64_t lda, const std::uint16_t* b,
                               std::int64_t ldb, float* c, std::int64_t ldc, std::int64_t rows, std::int64_t cols,
                               const VnniSink* sink) {
@@ -114,7 +114,7 @@ SPECNET_AMX_TARGET void block(std::int64_t Kp, const std::uint16_t* a, std::int6
   if constexpr (MT > 1) _tile_zero(2);
   if constexpr (MT > 1 && NT > 1) _tile_zero(3);
   for (std::int64_t k = 0; k < Kp; k += 32) {
-    _tile_loadd(4, a + k, lda * 2);
+    if constexpr (!kHoldA) _tile_loadd(4, a + k, lda * 2);
     _tile_loadd(6, b + (k / 2) * 32, 64);
     _tile_dpbf16ps(0, 4, 6);
     if constexpr (NT > 1) {
@@ -122,7 +122,7 @@ SPECNET_AMX_TARGET void block(std::int64_t Kp, const std::uint16_t* a, std::int6
       _tile_dpbf16ps(1, 4, 7);
     }
     if constexpr (MT > 1) {
-      _tile_loadd(5, a + 16 * lda + k, lda * 2);
+      if constexpr (!kHoldA) _tile_loadd(5, a + 16 * lda + k, lda * 2);
       _tile_dpbf16ps(2, 5, 6);
       if constexpr (NT > 1) _tile_dpbf16ps(3, 5, 7);
     }
@@ -143,6 +143,29 @@ SPECNET_AMX_TARGET void block(std::int64_t Kp, const std::uint16_t* a, std::int6
   if constexpr (MT > 1 && NT > 1) SPECNET_STORE_TILE(3, c + 16 * ldc + 16, ldc, rows - 16, cols - 16);
 }
 
+// A 32-row block over one 16-column panel at Kp = 64 with all four A tiles held by the caller (tiles 1, 3: k 0-31,
+// rows 0-15 / 16-31; tiles 4, 5: k 32-63): two B tile loads per panel instead of two A and one B per k step.
+SPECNET_AMX_TARGET void block_k64_held_a(const std::uint16_t* b, float* c, std::int64_t ldc, std::int64_t rows,
+                                         std::int64_t cols, const VnniSink* sink) {
+  _tile_zero(0);
+  _tile_zero(2);
+  _tile_loadd(6, b, 64);
+  _tile_loadd(7, b + 16 * 32, 64);
+  _tile_dpbf16ps(0, 1, 6);
+  _tile_dpbf16ps(2, 3, 6);
+  _tile_dpbf16ps(0, 4, 7);
+  _tile_dpbf16ps(2, 5, 7);
+  if (sink) {
+    alignas(64) float tmp[32 * 16];  // (rows, 16), leading dimension 16
+    _tile_stored(0, tmp, 64);
+    _tile_stored(2, tmp + 16 * 16, 64);
+    epilogue_vnni(tmp, 16, rows, std::min<std::int64_t>(cols, 16), sink->bias, sink->relu, sink->out, sink->ldo);
+    return;
+  }
+  SPECNET_STORE_TILE(0, c, ldc, rows, cols);
+  SPECNET_STORE_TILE(2, c + 16 * ldc, ldc, rows - 16, cols);
+}
+
 SPECNET_AMX_TARGET void gemm_tiles(std::int64_t M, std::int64_t N, std::int64_t K, const std::uint16_t* a,
                                    std::int64_t lda, const std::uint16_t* b, std::int64_t ldb, float* c,
                                    std::int64_t ldc, const VnniSink* sink) {
@@ -151,6 +174,24 @@ SPECNET_AMX_TARGET void gemm_tiles(std::int64_t M, std::int64_t N, std::int64_t 
   for (std::int64_t i = 0; i < M; i += 32) {
     const std::int64_t rows = std::min<std::int64_t>(32, M - i);
     const std::uint16_t* ai = a + i * lda;
+    // A single 32-deep step: this row block's A tiles stay loaded across all its column blocks.
+    const bool hold_a = Kp == 32;
+    if (hold_a) {
+      _tile_loadd(4, ai, lda * 2);
+      if (rows > 16) _tile_loadd(5, ai + 16 * lda, lda * 2);
+    }
+    if (Kp == 64 && rows > 16) {
+      _tile_loadd(1, ai, lda * 2);
+      _tile_loadd(3, ai + 16 * lda, lda * 2);
+      _tile_loadd(4, ai + 32, lda * 2);
+      _tile_loadd(5, ai + 16 * lda + 32, lda * 2);
+      for (std::int64_t j = 0; j < N; j += 16) {
+        VnniSink part;
+        if (sink) part = {sink->bias ? sink->bias + i : nullptr, sink->relu, sink->out + (j / 16) * sink->ldo + (i / 2) * 32, sink->ldo};
+        block_k64_held_a(b + (j / 16) * ldb, c ? c + i * ldc + j : nullptr, ldc, rows, N - j, sink ? &part : nullptr);
+      }
+      continue;
+    }
     for (std::int64_t j = 0; j < N; j += 32) {
       const std::int64_t cols = std::min<std::int64_t>(32, N - j);
       const std::uint16_t* bj = b + (j / 16) * ldb;
@@ -158,10 +199,17 @@ SPECNET_AMX_TARGET void gemm_tiles(std::int64_t M, std::int64_t N, std::int64_t 
       VnniSink part;
       if (sink) part = {sink->bias ? sink->bias + i : nullptr, sink->relu, sink->out + (j / 16) * sink->ldo + (i / 2) * 32, sink->ldo};
       const VnniSink* sk = sink ? &part : nullptr;
-      if (rows > 16 && cols > 16) block<2, 2>(Kp, ai, lda, bj, ldb, cij, ldc, rows, cols, sk);
-      else if (rows > 16) block<2, 1>(Kp, ai, lda, bj, ldb, cij, ldc, rows, cols, sk);
-      else if (cols > 16) block<1, 2>(Kp, ai, lda, bj, ldb, cij, ldc, rows, cols, sk);
-      else block<1, 1>(Kp, ai, lda, bj, ldb, cij, ldc, rows, cols, sk);
+      if (hold_a) {
+        if (rows > 16 && cols > 16) block<2, 2, true>(Kp, ai, lda, bj, ldb, cij, ldc, rows, cols, sk);
+        else if (rows > 16) block<2, 1, true>(Kp, ai, lda, bj, ldb, cij, ldc, rows, cols, sk);
+        else if (cols > 16) block<1, 2, true>(Kp, ai, lda, bj, ldb, cij, ldc, rows, cols, sk);
+        else block<1, 1, true>(Kp, ai, lda, bj, ldb, cij, ldc, rows, cols, sk);
+      } else {
+        if (rows > 16 && cols > 16) block<2, 2, false>(Kp, ai, lda, bj, ldb, cij, ldc, rows, cols, sk);
+        else if (rows > 16) block<2, 1, false>(Kp, ai, lda, bj, ldb, cij, ldc, rows, cols, sk);
+        else if (cols > 16) block<1, 2, false>(Kp, ai, lda, bj, ldb, cij, ldc, rows, cols, sk);
+        else block<1, 1, false>(Kp, ai, lda, bj, ldb, cij, ldc, rows, cols, sk);
+      }
     }
   }
 }
