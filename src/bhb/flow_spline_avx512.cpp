@@ -148,9 +148,8 @@ SPECNET_AVX512_TARGET void spline_inverse_block_avx512(const nn::SplineFlowOptio
                            _mm512_cmp_ps_mask(num, _mm512_set1_ps(3.0e38f), _CMP_LT_OQ) &
                            _mm512_cmp_ps_mask(den, _mm512_set1_ps(3.0e38f), _CMP_LT_OQ);
       const __m512 one_safe = _mm512_set1_ps(1.f);
-      const __m512 l = _mm512_maskz_sub_ps(ok, _mm512_add_ps(log16(_mm512_mask_mov_ps(one_safe, ok, den)),
-                                                             log16(_mm512_mask_mov_ps(one_safe, ok, den))),
-                                           log16(_mm512_mask_mov_ps(one_safe, ok, num)));
+      const __m512 log_den = log16(_mm512_mask_mov_ps(one_safe, ok, den));
+      const __m512 l = _mm512_maskz_sub_ps(ok, _mm512_add_ps(log_den, log_den), log16(_mm512_mask_mov_ps(one_safe, ok, num)));
       const __mmask8 lo = static_cast<__mmask8>(mask & 0xff), hi = static_cast<__mmask8>(mask >> 8);
       _mm512_mask_storeu_pd(ld + j, lo, _mm512_add_pd(_mm512_maskz_loadu_pd(lo, ld + j),
                                                       _mm512_cvtps_pd(_mm512_castps512_ps256(l))));
