@@ -42,10 +42,14 @@ std::vector<std::int64_t> padded_index(const std::vector<std::int64_t>& group_en
 __attribute__((target("avx512f,avx512bw,avx512bf16"))) void first_layer_panel(
     const float* w, std::int64_t ldw, std::int64_t rows, std::int64_t prow, std::int64_t d, const float* u,
     std::int64_t ldu, const float* base, const float* mixed, std::uint16_t* out) {
+  constexpr std::int64_t kHeld = 8;  // features kept in registers across the panel's units
+  __m512 held[kHeld];
+  for (std::int64_t k = 0; k < std::min(d, kHeld); ++k) held[k] = _mm512_loadu_ps(u + k * ldu);
   auto unit = [&](std::int64_t r) {
     if (r >= rows) return _mm512_setzero_ps();
     __m512 acc = mixed ? _mm512_loadu_ps(mixed + r * 16) : _mm512_set1_ps(base[r]);
-    for (std::int64_t k = 0; k < d; ++k) acc = _mm512_fmadd_ps(_mm512_set1_ps(w[r * ldw + k]), _mm512_loadu_ps(u + k * ldu), acc);
+    for (std::int64_t k = 0; k < d; ++k)
+      acc = _mm512_fmadd_ps(_mm512_set1_ps(w[r * ldw + k]), k < kHeld ? held[k] : _mm512_loadu_ps(u + k * ldu), acc);
     return acc;
   };
   for (std::int64_t r = 0; r < prow; r += 2) cpu::detail::store_vnni_pair(out + (r / 2) * 32, unit(r), unit(r + 1));
