@@ -20,6 +20,8 @@
 namespace specnet::bhb {
 namespace {
 
+constexpr std::int64_t kEvalBatch = 256;  // validation batch
+
 // Batch tensors of spectra idx[b0, b1) of a set: x (B, 2, L), theta (B, P), scaled when gathered.
 void gather(const Scaling& sc, const DatasetSource& d, const std::vector<std::int64_t>& idx, std::int64_t b0,
             std::int64_t b1, Tensor& x, Tensor& theta) {
@@ -153,6 +155,7 @@ TrainResult train_stage(Network& net, const Scaling& scaling, const DatasetSourc
   optim::ReduceLROnPlateau plateau(adam, popt);
 
   train.spectra.check_batch(o.batch, "bhb train");
+  val.spectra.check_batch(kEvalBatch, "bhb evaluation");
   Rng loss_rng(o.seed, 11);
   TrainResult res;
   res.best_val = std::numeric_limits<double>::infinity();
@@ -197,7 +200,7 @@ TrainResult train_stage(Network& net, const Scaling& scaling, const DatasetSourc
       total += lv;
       ++steps;
     }
-    const double v = evaluate_stage(net, scaling, val, o.stage, 256, o.seed, o.weights);
+    const double v = evaluate_stage(net, scaling, val, o.stage, kEvalBatch, o.seed, o.weights);
     plateau.step(v);
     EpochRecord r;
     r.epoch = epoch;
