@@ -308,12 +308,8 @@ TEST_CASE("bad input matrix: training data and resume") {
   nn::Linear m(3, 2, rng);
   optim::Adam opt(m.named_parameters());
   optim::ReduceLROnPlateau plateau(opt);
-  TrainState st;
-  st.epoch = 1;
-  st.history = {{0.5, 0.4}};
-  st.best_epoch = 1;
   save_checkpoint(best, m, nullptr, nullptr, {});
-  save_train_state(run, m, opt, plateau, st, 7, "data A, batch 8");
+  save_train_state(run, m, opt, plateau, TrainState{1, {{0.5, 0.4}}, 1, 0.4, {}, {}}, 7, "data A, batch 8");
   check_rows("`bad input matrix: training data and resume`", {
       {"memory budget too small for one streamed batch", [&] {
          const ic::LabelScaler scaler = ic::fit_label_scaler(s);

@@ -7,6 +7,7 @@
 
 #include "crash_test_util.h"
 #include "harness.h"
+#include "ic_test_util.h"
 #include "specnet/io/safetensors.h"
 
 using namespace specnet;
@@ -32,9 +33,7 @@ TEST_CASE("bhb train: SIGKILL mid-epoch, then --resume gives bitwise the run tha
     MESSAGE("skipped: ", test::kCli, " not built");
     return;
   }
-  const auto dir = std::filesystem::temp_directory_path() / ("specnet_test_bhb_resume_" + std::to_string(getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
+  const auto dir = test::fresh_temp_dir("specnet_test_bhb_resume");
   const std::string set = (dir / "set.bhb").string();
   auto [rc, out] = test::run_cli("dataset bhb --count 150 --seed 3 --quiet --out " + set, "SPECNET_NUM_THREADS=2");
   REQUIRE_MESSAGE(rc == 0, out);

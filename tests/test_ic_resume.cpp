@@ -32,9 +32,7 @@ TEST_CASE("ic train: SIGKILL mid-epoch, then --resume gives bitwise the weights 
   }
   using namespace specnet::ic;
   // Per-process directory: /tmp is shared with other test runs on the machine.
-  const auto dir = std::filesystem::temp_directory_path() / ("specnet_test_ic_resume_" + std::to_string(getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
+  const auto dir = specnet::test::fresh_temp_dir("specnet_test_ic_resume");
   // A small training set (labels from the truth: the 1T fits are not what this test is about).
   IcSpectra s = specnet::test::tiny_truth_labelled_split();
   write_ic_spectra((dir / "train.bin").string(), s);

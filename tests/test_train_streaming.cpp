@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <string>
 
+#include "bhb_test_util.h"
 #include "cli_test_util.h"
 #include "harness.h"
 #include "ic_test_util.h"
@@ -17,13 +18,6 @@
 using namespace specnet;
 
 namespace {
-
-std::filesystem::path temp_dir(const char* name) {
-  const auto dir = std::filesystem::temp_directory_path() / (std::string(name) + "_" + std::to_string(getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
-}
 
 std::vector<std::vector<double>> weights_of(const nn::Module& m) {
   std::vector<std::vector<double>> w;
@@ -66,18 +60,7 @@ void write_bhb_set(const std::string& path, std::int64_t n, std::int64_t bins, s
   w.close();
 }
 
-bhb::NetworkConfig toy_config() {
-  bhb::NetworkConfig c;
-  c.bins = 40;
-  c.context = 24;
-  c.conv_channels = {8, 8, 8, 8};
-  c.decoder_hidden = {24};
-  c.decoder_dropout = 0.1;
-  c.flow.transforms = 3;
-  c.flow.hidden = {24, 24};
-  c.flow.bins = 6;
-  return c;
-}
+bhb::NetworkConfig toy_config() { return test::toy_bhb_config(0.1); }
 
 double peak_rss_of(const std::string& out) {
   const auto at = out.find("peak memory (RSS): ");
@@ -88,7 +71,7 @@ double peak_rss_of(const std::string& out) {
 }  // namespace
 
 TEST_CASE("ic training: bitwise the same weights, history and scores streamed or in memory, 1 or 2 threads") {
-  const auto dir = temp_dir("specnet_test_ic_stream");
+  const auto dir = test::fresh_temp_dir("specnet_test_ic_stream");
   const std::string path = (dir / "train.bin").string();
   const ic::IcSpectra s = repeated_split(3);  // 360 spectra, 972 kB of counts
   ic::write_ic_spectra(path, s);
@@ -102,12 +85,8 @@ TEST_CASE("ic training: bitwise the same weights, history and scores streamed or
   };
   auto run = [&](const ic::ModelData& d, int threads) {
     set_num_threads(threads);
-    nn::IcCaeConfig cfg;
-    cfg.n_bins = bins;
-    cfg.channels = {4, 8, 12, 16, 24};
-    cfg.hidden = {16, 8};
     Rng init(9, 7);
-    nn::IcCae net(cfg, init);
+    nn::IcCae net(test::tiny_cae_config(bins), init);
     ic::TrainOptions t;
     t.epochs = 3;
     t.batch = 8;
@@ -144,7 +123,7 @@ TEST_CASE("ic training: bitwise the same weights, history and scores streamed or
 }
 
 TEST_CASE("bhb training: stages 1 and 2 give bitwise the same weights streamed or in memory, 1 or 2 threads") {
-  const auto dir = temp_dir("specnet_test_bhb_stream");
+  const auto dir = test::fresh_temp_dir("specnet_test_bhb_stream");
   const std::string path = (dir / "set.bhb").string();
   write_bhb_set(path, 400, 40, 5);  // 400 x 320 bytes of rate and sigma rows
   struct Out {
@@ -202,7 +181,7 @@ TEST_CASE("cli: ic train and bhb train stream a file 11x the budget with flat pe
     MESSAGE("skipped: ", test::kCli, " not built");
     return;
   }
-  const auto dir = temp_dir("specnet_test_stream_rss");
+  const auto dir = test::fresh_temp_dir("specnet_test_stream_rss");
   // IC: 600 spectra (1.5 MiB of counts) and 4,800 (12.4 MiB) under a 1 MiB budget, half of each validating (both
   // evaluate in full batches of 256), with a narrow CAE: its activations are the noise floor of peak RSS.
   for (int copies : {5, 40}) {
