@@ -13,6 +13,7 @@
 #include "ic_test_util.h"
 #include "specnet/bhb/train.h"
 #include "specnet/context.h"
+#include "specnet/ic/pipeline.h"
 #include "specnet/ic/train.h"
 
 using namespace specnet;
@@ -119,6 +120,44 @@ TEST_CASE("ic training: bitwise the same weights, history and scores streamed or
   t.progress = false;
   CHECK_THROWS_WITH(ic::train_ic_model(net, tight, {0, 1, 2}, {3, 4}, t),
                     doctest::Contains("does not fit the memory budget of 0.0953674 MiB"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("ic run: the same thresholds, Ra scores and latents with train.bin streamed") {
+  const auto dir = test::fresh_temp_dir("specnet_test_ic_run_stream");
+  ic::write_ic_spectra((dir / "train.bin").string(), repeated_split(4));  // 480 spectra, 1.24 MiB of counts
+  ic::IcSimulationOptions o;
+  o.seed = 5;
+  o.e_max_kev = 30;
+  o.progress = false;
+  ic::write_ic_spectra((dir / "cv_ic.bin").string(), ic::simulate_ic_split({0, 120, false}, 1, o));
+  ic::write_ic_spectra((dir / "test.bin").string(), ic::simulate_ic_split({12, 12, false}, 2, o));
+  auto run = [&](std::int64_t budget_mb) {
+    ic::PipelineOptions p;
+    p.data_dir = dir.string();
+    p.out_dir = (dir / ("report" + std::to_string(budget_mb))).string();
+    p.folds = 3;
+    p.cv_epochs = 1;
+    p.epochs = 2;
+    p.batch = 16;
+    p.channels = {4, 8, 12, 16, 24};
+    p.hidden = {16, 8};
+    p.run_ae = false;
+    p.run_fits = false;
+    p.memory_budget_mb = budget_mb;
+    return ic::run_ic_pipeline(p);
+  };
+  const ic::IcResults disk = run(1), mem = run(512);
+  CHECK(disk.figures.at("streamed_files") == 1);
+  CHECK(mem.figures.at("streamed_files") == 0);
+  CHECK(disk.thresholds == mem.thresholds);
+  CHECK(disk.cv_thresholds == mem.cv_thresholds);
+  REQUIRE(disk.rows.size() == 24);
+  for (std::size_t i = 0; i < disk.rows.size(); ++i) {
+    CHECK(disk.rows[i].ra_cae == mem.rows[i].ra_cae);
+    CHECK(disk.rows[i].p_value == mem.rows[i].p_value);
+    CHECK(disk.rows[i].latent == mem.rows[i].latent);
+  }
   std::filesystem::remove_all(dir);
 }
 

@@ -93,7 +93,7 @@ RecordSource RecordSource::open(const std::string& path, const RecordLayout& l, 
   const std::uint64_t row_bytes = 4 * std::uint64_t(l.width);
   if (std::uint64_t(l.count) * row_bytes <= budget_bytes) {
     impl->rows.resize(std::size_t(l.count) * std::size_t(l.width));
-    scan_records(path, l, std::max<std::uint64_t>(budget_bytes / 8, 1 << 20),
+    scan_records(path, l, std::max<std::uint64_t>(budget_bytes / 8, 64 << 10),
                  [&](std::int64_t first, std::int64_t n, const unsigned char* rec) {
                    for (std::int64_t i = 0; i < n; ++i)
                      std::memcpy(impl->rows.data() + (first + i) * l.width, rec + i * l.record_bytes + l.field_offset,
