@@ -11,7 +11,7 @@ DEB_PACKAGES = cmake g++ make pkg-config libeigen3-dev libcfitsio-dev doctest-de
 # Test files built and run under ASan+UBSan (docs/reliability.md says why these): core, autograd, the op
 # sweep, every reader and writer of untrusted input, the bad-input matrix, parsers, fakeit, fitting.
 SANITIZE_BUILD ?= build-sanitize
-SANITIZE_TESTS ?= test_(tensor|autograd|op_sweep|arith|reduce|linear|conv1d|gru|loss|optim|nn_module|checkpoint|safetensors|ogip_bad_input|ogip_roundtrip|ogip_response|bad_input_matrix|parse_number|model_parser|model_registry|sim_fakeit|sim_poisson|fit_statistic|fit_fitter|determinism|loglog_table)
+SANITIZE_TESTS ?= test_(tensor|autograd|op_sweep|arith|reduce|linear|conv1d|gru|loss|optim|nn_module|checkpoint|safetensors|ogip_bad_input|ogip_roundtrip|ogip_response|bad_input_matrix|parse_number|model_parser|model_registry|sim_fakeit|sim_poisson|fit_statistic|fit_fitter|determinism|loglog_table|record_source)
 SANITIZE ?= 1
 
 .PHONY: deps configure build test test-sanitize demo bench clean

@@ -1,6 +1,7 @@
 // End-to-end IC-search CAE benchmarks at the paper's shapes (batch 150, 2960 bins, reference widths):
 // one Adam training step (forward, loss, backward, update) and eval-mode inference with the anomaly score.
-// Counters: spectra/s and achieved GFLOP/s (conv/linear multiply-adds counted analytically, x3 for training).
+// Counters: spectra/s, achieved GFLOP/s (conv/linear multiply-adds counted analytically, x3 for training), and for
+// training the process's peak RSS.
 // Peer: bench/peer/cae_torch.py; side by side: bench/peer/compare_cae.py.
 #include <benchmark/benchmark.h>
 
@@ -9,6 +10,7 @@
 #include "specnet/nn/ic_cae.h"
 #include "specnet/ops.h"
 #include "specnet/optim/adam.h"
+#include "specnet/sim/resources.h"
 
 using namespace specnet;
 
@@ -69,6 +71,7 @@ void BM_cae_train_step(benchmark::State& state) {
   state.counters["spectra/s"] = benchmark::Counter(double(kBatch) * state.iterations(), benchmark::Counter::kIsRate);
   state.counters["GFLOP/s"] = benchmark::Counter(3.0 * forward_flops_per_spectrum(s.cfg) * kBatch * state.iterations() / 1e9,
                                                  benchmark::Counter::kIsRate);
+  state.counters["peak_rss_MiB"] = sim::peak_rss_mb();  // of the process so far (run one benchmark per process)
   set_num_threads(0);
 }
 

@@ -12,6 +12,8 @@
 #include "fits_raw_util.h"
 #include "harness.h"
 #include "ogip_test_util.h"
+#include "specnet/bhb/dataset.h"
+#include "specnet/ic/train.h"
 #include "specnet/io/arf.h"
 #include "specnet/io/checkpoint.h"
 #include "specnet/io/parse_number.h"
@@ -19,7 +21,9 @@
 #include "specnet/io/pha2.h"
 #include "specnet/io/response.h"
 #include "specnet/io/rmf.h"
+#include "specnet/io/record_source.h"
 #include "specnet/io/safetensors.h"
+#include "specnet/io/train_state.h"
 #include "specnet/nn/linear.h"
 #include "specnet/ops/linear.h"
 #include "specnet/optim/adam.h"
@@ -266,5 +270,76 @@ TEST_CASE("bad input matrix: tensors and checkpoints") {
          nn::Linear other(5, 2, r2);
          load_checkpoint(ckpt, other);
        }, "shape"},
+  });
+}
+
+TEST_CASE("bad input matrix: training data and resume") {
+  // 300 IC spectra of 32 channels (38 kB of counts) and a checkpoint of a training run.
+  ic::IcSpectra s;
+  s.num_channels = 32;
+  s.exposure_s = 1e6;
+  for (int i = 0; i < 300; ++i) {
+    s.kind.push_back(ic::SpectrumKind::two_temperature);
+    s.truth.push_back({0.05, 0.3, 2.0 + i % 7, 0.5, 3, 0.2, 0});
+    s.fit_kt_kev.push_back(2.0 + i % 5);
+    s.fit_norm.push_back(0.1 + 0.01 * (i % 3));
+    for (int c = 0; c < 32; ++c) s.counts.push_back(float((i + c) % 9));
+  }
+  const std::string spectra = ogip_temp("train.bin"), cut = ogip_temp("cut.bin");
+  ic::write_ic_spectra(spectra, s);
+  auto bytes = test::read_bytes(spectra);
+  bytes.resize(bytes.size() - 100);
+  test::write_bytes(cut, bytes);
+  const std::string bhb_cut = ogip_temp("cut.bhb");
+  {
+    bhb::DatasetWriter w(bhb_cut, {});
+    bhb::GroupedSpectrum g;
+    g.rate.assign(240, 1.0f);
+    g.sigma.assign(240, 0.1f);
+    const double theta[bhb::kNumParams] = {1, 2, 0.1, 1, 100};
+    for (int i = 0; i < 3; ++i) w.append(i, theta, g);
+    w.close();
+    auto b = test::read_bytes(bhb_cut);
+    b.resize(b.size() - 10);
+    test::write_bytes(bhb_cut, b);
+  }
+  const std::string run = ogip_temp("run.ckpt"), best = ogip_temp("run.best");
+  Rng rng(1);
+  nn::Linear m(3, 2, rng);
+  optim::Adam opt(m.named_parameters());
+  optim::ReduceLROnPlateau plateau(opt);
+  save_checkpoint(best, m, nullptr, nullptr, {});
+  save_train_state(run, m, opt, plateau, TrainState{1, {{0.5, 0.4}}, 1, 0.4, {}, {}}, 7, "data A, batch 8");
+  check_rows("`bad input matrix: training data and resume`", {
+      {"memory budget too small for one streamed batch", [&] {
+         const ic::LabelScaler scaler = ic::fit_label_scaler(s);
+         const ic::ModelData d = ic::make_model_data(ic::open_ic_spectra(spectra, 10000), 32, false, &scaler);
+         nn::IcCaeConfig cfg;
+         cfg.n_bins = 32;
+         Rng init(1);
+         nn::IcCae net(cfg, init);
+         ic::TrainOptions t;
+         t.progress = false;
+         ic::train_ic_model(net, d, {0, 1, 2}, {3, 4}, t);
+       }, "train_ic_model: a batch of 256 rows (0.03125 MiB) does not fit the memory budget of 0.00953674 MiB"},
+      {"negative memory budget", [] { training_budget_bytes(-5); }, "memory budget must be >= 0 MiB"},
+      {"malformed SPECNET_MEMORY_BUDGET_MB", [] {
+         setenv("SPECNET_MEMORY_BUDGET_MB", "64k", 1);
+         try {
+           training_budget_bytes(0);
+         } catch (...) {
+           unsetenv("SPECNET_MEMORY_BUDGET_MB");
+           throw;
+         }
+         unsetenv("SPECNET_MEMORY_BUDGET_MB");
+       }, "SPECNET_MEMORY_BUDGET_MB"},
+      {"truncated IC spectra file", [&] { ic::open_ic_spectra(cut, 1 << 20); }, "which does not match 300 spectra"},
+      {"truncated BHB record file", [&] { bhb::open_dataset(bhb_cut, 1 << 20); }, "is truncated"},
+      {"resume from a checkpoint of other data or settings", [&] {
+         load_train_state(run, best, m, opt, plateau, 7, "data B, batch 8", 2, "train");
+       }, "belongs to another run"},
+      {"resume with another seed", [&] {
+         load_train_state(run, best, m, opt, plateau, 8, "data A, batch 8", 2, "train");
+       }, "was written with seed 7, this run uses 8"},
   });
 }

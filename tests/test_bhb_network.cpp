@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <map>
 
+#include "bhb_test_util.h"
 #include "harness.h"
 #include "specnet/bhb/evaluate.h"
 #include "specnet/bhb/train.h"
@@ -66,18 +67,7 @@ bhb::Dataset toy_set(std::int64_t N, std::uint64_t seed) {
   return d;
 }
 
-bhb::NetworkConfig toy_config() {
-  bhb::NetworkConfig c;
-  c.bins = 40;
-  c.context = 24;
-  c.conv_channels = {8, 8, 8, 8};  // 40 -> 20 -> 18 -> 9 -> 7
-  c.decoder_hidden = {24};
-  c.decoder_dropout = 0;
-  c.flow.transforms = 3;
-  c.flow.hidden = {24, 24};
-  c.flow.bins = 6;
-  return c;
-}
+bhb::NetworkConfig toy_config() { return test::toy_bhb_config(); }
 
 std::map<std::string, std::vector<double>> snapshot(const nn::Module& m) {
   std::map<std::string, std::vector<double>> s;

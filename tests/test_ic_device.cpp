@@ -37,13 +37,7 @@ ModelData tiny_data() {
   return make_model_data(s, network_bins(s.num_channels), false, &scaler);
 }
 
-nn::IcCaeConfig tiny_config(std::int64_t bins) {
-  nn::IcCaeConfig c;
-  c.n_bins = bins;
-  c.channels = {4, 8, 12, 16, 24};
-  c.hidden = {16, 8};
-  return c;
-}
+nn::IcCaeConfig tiny_config(std::int64_t bins) { return test::tiny_cae_config(bins); }
 
 // Entries that round-off steers: a bias in front of a BatchNorm has a gradient that is round-off only (the norm
 // removes the mean), which Adam turns into steps of up to lr of either sign, and the norm's running mean follows it.

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <unistd.h>
 
+#include "ic_test_util.h"
 #include "specnet/error.h"
 #include "specnet/ic/dataset.h"
 #include "specnet/ic/metrics.h"
@@ -19,12 +20,7 @@ using namespace specnet;
 using namespace specnet::ic;
 
 namespace {
-std::filesystem::path temp_dir(const char* name) {
-  const auto d = std::filesystem::temp_directory_path() / (std::string(name) + "_" + std::to_string(getpid()));
-  std::filesystem::remove_all(d);
-  std::filesystem::create_directories(d);
-  return d;
-}
+std::filesystem::path temp_dir(const char* name) { return test::fresh_temp_dir(name); }
 
 IcSimulationOptions quick_options(std::uint64_t seed) {
   IcSimulationOptions o;

@@ -1,52 +1,27 @@
-// Crash-safe training of the IC CAE (issue #8): `specnet ic train` is SIGKILLed during an epoch and resumed from
-// its per-epoch checkpoint; the final weights must equal, byte for byte, those of an uninterrupted run.
+// Crash-safe training of the IC CAE (issue #8): `specnet ic train` is SIGKILLed at a known batch of epoch 2 (it stops
+// itself there under SPECNET_TEST_STOP_AT and the test kills it), then resumed from its per-epoch checkpoint; the final
+// weights must equal, byte for byte, those of an uninterrupted run.
 #include <doctest/doctest.h>
 
-#include <chrono>
-#include <csignal>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
-#include <sys/wait.h>
-#include <thread>
-#include <unistd.h>
 #include <vector>
 
+#include "crash_test_util.h"
 #include "ic_test_util.h"
 #include "specnet/ic/dataset.h"
 #include "specnet/io/safetensors.h"
 
 namespace {
-const std::string kCli = SPECNET_BINARY_DIR "/examples/specnet";
+using specnet::test::kCli;
+using specnet::test::slurp;
+using specnet::test::wait_exit;
 
-// Starts the CLI with `args` (stdout/stderr to `log`), optionally with SPECNET_NUM_THREADS set; returns the pid.
+// The CLI with `args` (stdout/stderr to `log`), optionally with SPECNET_NUM_THREADS set; returns the pid.
 pid_t spawn(const std::vector<std::string>& args, const std::string& log, const char* threads) {
-  const pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    if (threads) setenv("SPECNET_NUM_THREADS", threads, 1);
-    FILE* f = std::freopen(log.c_str(), "w", stdout);
-    if (f) dup2(fileno(stdout), 2);
-    std::vector<char*> argv{const_cast<char*>(kCli.c_str())};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(kCli.c_str(), argv.data());
-    _exit(127);
-  }
-  return pid;
-}
-
-int wait_exit(pid_t pid) {
-  int status = 0;
-  REQUIRE(waitpid(pid, &status, 0) == pid);
-  return status;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+  std::vector<std::pair<std::string, std::string>> env;
+  if (threads) env.emplace_back("SPECNET_NUM_THREADS", threads);
+  return specnet::test::spawn_cli(args, log, env);
 }
 }  // namespace
 
@@ -57,9 +32,7 @@ TEST_CASE("ic train: SIGKILL mid-epoch, then --resume gives bitwise the weights 
   }
   using namespace specnet::ic;
   // Per-process directory: /tmp is shared with other test runs on the machine.
-  const auto dir = std::filesystem::temp_directory_path() / ("specnet_test_ic_resume_" + std::to_string(getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
+  const auto dir = specnet::test::fresh_temp_dir("specnet_test_ic_resume");
   // A small training set (labels from the truth: the 1T fits are not what this test is about).
   IcSpectra s = specnet::test::tiny_truth_labelled_split();
   write_ic_spectra((dir / "train.bin").string(), s);
@@ -73,29 +46,21 @@ TEST_CASE("ic train: SIGKILL mid-epoch, then --resume gives bitwise the weights 
   const int ref = wait_exit(spawn(args("ref"), (dir / "ref.log").string(), "2"));
   REQUIRE_MESSAGE((WIFEXITED(ref) && WEXITSTATUS(ref) == 0), slurp((dir / "ref.log").string()));
 
-  // Interrupted run: wait for the first checkpoint, then kill part-way through a later epoch.
+  // Interrupted run: a real SIGKILL while it is in batch 3 of epoch 2 (of 12 batches), after epoch 1's checkpoint.
   const std::string ckpt = (dir / "run.ckpt").string();
-  const auto t0 = std::chrono::steady_clock::now();
-  const pid_t pid = spawn(args("run"), (dir / "run.log").string(), "2");
-  while (!std::filesystem::exists(ckpt) && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(120))
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  REQUIRE(std::filesystem::exists(ckpt));
-  const auto first_epoch = std::chrono::steady_clock::now() - t0;
-  std::this_thread::sleep_for(first_epoch / 3);  // well inside epoch 2 (epochs take about as long as the first)
-  REQUIRE(kill(pid, SIGKILL) == 0);
-  const int killed = wait_exit(pid);
-  CHECK(WIFSIGNALED(killed));
+  const std::string log_killed = specnet::test::run_and_kill_at(args("run"), (dir / "run.log").string(), 2, 3, "2");
   CHECK(!std::filesystem::exists(dir / "run.safetensors"));
   // The checkpoint on disk is complete (atomic write) and names the last finished epoch.
-  const std::string log_killed = slurp((dir / "run.log").string());
-  MESSAGE("killed ", std::chrono::duration<double>(first_epoch).count() * 4.0 / 3.0, " s after the start");
-  CHECK(log_killed.find("epoch 4/4") == std::string::npos);
+  CHECK(log_killed.find("epoch 1/4") != std::string::npos);
+  CHECK(log_killed.find("epoch 2/4") == std::string::npos);
+  REQUIRE(std::filesystem::exists(ckpt));
+  CHECK(specnet::load_safetensors(ckpt).metadata.at("epoch") == "1");
 
   // Resume (on one thread: results must not depend on the thread count) to the end.
   const int resumed = wait_exit(spawn(args("run"), (dir / "resume.log").string(), "1"));
   const std::string log = slurp((dir / "resume.log").string());
   REQUIRE_MESSAGE((WIFEXITED(resumed) && WEXITSTATUS(resumed) == 0), log);
-  CHECK(log.find("resumed from") != std::string::npos);
+  CHECK(log.find("resumed from " + ckpt + " after epoch 1") != std::string::npos);
   const std::string a = slurp((dir / "ref.safetensors").string()), b = slurp((dir / "run.safetensors").string());
   REQUIRE(!a.empty());
   CHECK(a == b);

@@ -14,6 +14,7 @@
 #include "specnet/bhb/train.h"
 #include "specnet/context.h"
 #include "specnet/error.h"
+#include "specnet/sim/resources.h"
 
 namespace specnet::cli {
 namespace {
@@ -153,6 +154,9 @@ int run_train(const Args& args) {
                      {"latent-weight", "1|weight of the latent MSE (stages 2-3; the paper: 1)"},
                      {"flow-weight", "1|weight of the flow NLL (stages 2-3; the paper: 1)"},
                      {"seed", "0|random seed (initialisation, shuffling, flow draws)"},
+                     {"resume", "0|continue from OUT.last (written every epoch) when it exists, bit for bit"},
+                     {"memory-budget-mb", "0|memory for the spectra, MiB: a larger --data file is streamed from disk (0: "
+                                          "SPECNET_MEMORY_BUDGET_MB or 512)"},
                      {"threads", "0|threads (0: SPECNET_NUM_THREADS or all cores)"}});
   if (opt.help()) {
     std::printf("specnet bhb train: one training stage of the flow-autoencoder\n%s", opt.usage().c_str());
@@ -160,14 +164,15 @@ int run_train(const Args& args) {
   }
   set_threads(opt);
   SPECNET_CHECK(!opt.str("data").empty(), "--data is required\n", opt.usage());
-  Dataset all = read_dataset(opt.str("data"));
+  const std::uint64_t budget = io::training_budget_bytes(opt.integer("memory-budget-mb"));
+  DatasetSource all = open_dataset(opt.str("data"), budget);
   const long long limit = opt.integer("limit");
   SPECNET_CHECK(limit >= 0, "--limit must be >= 0");
   if (limit > 0 && limit < all.size()) all = all.slice(0, limit);
   const double vf = opt.num("val-fraction");
   SPECNET_CHECK(vf > 0 && vf < 1, "--val-fraction must be in (0, 1), got ", vf);
   const std::int64_t n_val = std::max<std::int64_t>(1, static_cast<std::int64_t>(all.size() * vf));
-  const Dataset train = all.slice(0, all.size() - n_val), val = all.slice(all.size() - n_val, all.size());
+  const DatasetSource train = all.slice(0, all.size() - n_val), val = all.slice(all.size() - n_val, all.size());
   TrainOptions to;
   to.stage = static_cast<int>(opt.integer("stage"));
   SPECNET_CHECK(to.stage >= 1 && to.stage <= 3, "--stage must be 1, 2 or 3");
@@ -177,6 +182,7 @@ int run_train(const Args& args) {
   to.batch = opt.integer("batch");
   to.seed = static_cast<std::uint64_t>(opt.integer("seed"));
   to.checkpoint = opt.str("out");
+  to.resume = opt.flag("resume");
   to.weights.reconstruction = opt.num("recon-weight");
   to.weights.latent = opt.num("latent-weight");
   to.weights.flow = opt.num("flow-weight");
@@ -199,13 +205,20 @@ int run_train(const Args& args) {
     net = std::move(l.net);
     scaling = l.scaling;  // always the synthetic set's scaling, also when fine-tuning on another set
   }
-  std::printf("bhb train stage %d: %lld training + %lld validation spectra (%s), %lld parameters, lr %g, %d threads\n",
+  to.fingerprint = "bhb train " + opt.str("data") + " (" + dataset_kind_name(all.header.kind) + ", seed " +
+                   std::to_string(all.header.seed) + ") init '" + opt.str("init") + "' net " +
+                   std::to_string(net->num_parameters());
+  const double mib = double(all.size()) * 8.0 * double(all.header.bins) / (1 << 20);
+  std::printf("bhb train stage %d: %lld training + %lld validation spectra (%s), %lld parameters, lr %g, %d threads; "
+              "%.1f MiB of spectra %s (budget %.0f MiB)\n",
               to.stage, (long long)train.size(), (long long)val.size(), dataset_kind_name(all.header.kind),
-              (long long)net->num_parameters(), to.lr, num_threads());
+              (long long)net->num_parameters(), to.lr, num_threads(), mib,
+              all.spectra.streamed() ? "streamed from disk" : "in memory", double(budget) / (1 << 20));
   const TrainResult r = train_stage(*net, scaling, train, val, to);
   std::printf("stage %d done: best validation loss %.4f at epoch %lld of %zu (%s); checkpoint %s\n", to.stage, r.best_val,
               (long long)r.best_epoch, r.history.size(), r.stopped_on_plateau ? "plateau" : "epoch cap",
               to.checkpoint.c_str());
+  std::printf("peak memory (RSS): %.1f MiB\n", sim::peak_rss_mb());
   return 0;
 }
 

@@ -11,6 +11,7 @@
 #include "specnet/ic/metrics.h"
 #include "specnet/ic/train.h"
 #include "specnet/io/safetensors.h"
+#include "specnet/sim/resources.h"
 
 namespace specnet::cli {
 namespace {
@@ -48,15 +49,18 @@ int run_train(const Args& args) {
                      {"log-input", "0|log10(1 + counts) / 5 input"},
                      {"checkpoint", "|checkpoint file, written atomically every epoch"},
                      {"resume", "0|continue from --checkpoint when it exists"},
-                     {"device", "cpu|where the network trains: cpu or cuda"}});
+                     {"device", "cpu|where the network trains: cpu or cuda"},
+                     {"memory-budget-mb", "0|memory for the spectra, MiB: a larger train.bin is streamed from disk (0: "
+                                          "SPECNET_MEMORY_BUDGET_MB or 512)"}});
   if (opt.help()) { std::printf("specnet ic train: train one CAE / AE\n%s", opt.usage().c_str()); return 0; }
   SPECNET_CHECK(!opt.str("data").empty() && !opt.str("out").empty(), "ic train: --data and --out are required");
   SPECNET_CHECK(opt.str("model") == "cae" || opt.str("model") == "ae", "ic train: --model must be cae or ae");
   const Device device = parse_device(opt.str("device"));
   ic::require_device(device, "ic train");  // before reading any data
-  const ic::IcSpectra s = ic::read_ic_spectra(opt.str("data") + "/train.bin");
-  const ic::LabelScaler scaler = ic::fit_label_scaler(s);
-  const std::int64_t bins = ic::network_bins(s.num_channels);
+  const std::uint64_t budget = io::training_budget_bytes(opt.integer("memory-budget-mb"));
+  const ic::IcSpectraSource s = ic::open_ic_spectra(opt.str("data") + "/train.bin", budget);
+  const ic::LabelScaler scaler = ic::fit_label_scaler(s.meta);
+  const std::int64_t bins = ic::network_bins(s.meta.num_channels);
   const ic::ModelData d = ic::make_model_data(s, bins, opt.flag("log-input"), &scaler);
   const auto seed = static_cast<std::uint64_t>(opt.integer("seed"));
   const auto fold = ic::cv_folds(s.size(), static_cast<int>(opt.integer("folds")), seed);
@@ -81,13 +85,15 @@ int run_train(const Args& args) {
   t.fingerprint = "ic train " + std::to_string(tr.size()) + "/" + std::to_string(va.size()) + " bins " +
                   std::to_string(bins) + " " + opt.str("model") + " batch " + opt.str("batch") + " lr " + opt.str("lr") +
                   " channels " + opt.str("channels") + " hidden " + opt.str("hidden");
-  std::printf("ic train: %lld training, %lld validation spectra, %lld bins, %lld parameters, %d threads, device %s\n",
+  std::printf("ic train: %lld training, %lld validation spectra, %lld bins, %lld parameters, %d threads, device %s; "
+              "%.1f MiB of counts %s (budget %.0f MiB)\n",
               (long long)tr.size(), (long long)va.size(), (long long)bins, (long long)net.num_parameters(), num_threads(),
-              device_name(device));
+              device_name(device), double(s.size()) * double(s.meta.num_channels) * 4 / (1 << 20),
+              d.counts.streamed() ? "streamed from disk" : "in memory", double(budget) / (1 << 20));
   const ic::TrainResult r = ic::train_ic_model(net, d, tr, va, t);
   save_safetensors(opt.str("out"), net.state_dict(), {{"best_epoch", std::to_string(r.best_epoch)}});
-  std::printf("ic train: best epoch %lld, val loss %.6e, %.0f spectra/s; weights in %s\n", (long long)r.best_epoch,
-              r.best_val_loss, r.spectra_per_s, opt.str("out").c_str());
+  std::printf("ic train: best epoch %lld, val loss %.6e, %.0f spectra/s; weights in %s\npeak memory (RSS): %.1f MiB\n",
+              (long long)r.best_epoch, r.best_val_loss, r.spectra_per_s, opt.str("out").c_str(), sim::peak_rss_mb());
   return 0;
 }
 

@@ -104,6 +104,7 @@ std::map<std::string, std::string> pipeline_option_table(const ic::PipelineOptio
           {"calib-limit", std::to_string(p.calib_limit) + "|held-out spectra of each class fitted to calibrate the combined detector (-1: all)"},
           {"z-scan-steps", std::to_string(p.z_free_scan_steps) + "|frozen-z grid points before each z-free fit"},
           {"fresh", "0|ignore existing checkpoints (default: resume finished and interrupted trainings)"},
+          {"memory-budget-mb", "0|memory for the spectra, MiB: files beyond it are streamed from disk (0: SPECNET_MEMORY_BUDGET_MB or 512)"},
           {"device", std::string(device_name(p.device)) + "|where the networks train: cpu or cuda"}};
 }
 
@@ -127,6 +128,7 @@ void read_pipeline_options(const Options& opt, ic::PipelineOptions& p) {
   p.calib_limit = opt.integer("calib-limit");
   p.z_free_scan_steps = static_cast<int>(opt.integer("z-scan-steps"));
   p.resume = !opt.flag("fresh");
+  p.memory_budget_mb = opt.integer("memory-budget-mb");
   p.device = parse_device(opt.str("device"));
 }
 

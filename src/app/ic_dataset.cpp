@@ -286,7 +286,13 @@ void write_ic_spectra(const std::string& path, const IcSpectra& s) {
   std::filesystem::rename(tmp, path);
 }
 
-IcSpectra read_ic_spectra(const std::string& path) {
+namespace {
+
+constexpr std::uint64_t kHeaderBytes = sizeof kMagic + 4 + 3 * 8 + 8;
+constexpr std::uint64_t kMetaBytes = 4 + 9 * 8;  // kind, truth (7), 1T fit (2) before the counts of a record
+
+// The header of an IC spectra file (s without rows) and the layout of its records.
+io::RecordLayout read_header(const std::string& path, IcSpectra& s) {
   std::ifstream f(path, std::ios::binary);
   SPECNET_CHECK(f.good(), "read_ic_spectra: cannot open ", path);
   char magic[sizeof kMagic];
@@ -296,7 +302,6 @@ IcSpectra read_ic_spectra(const std::string& path) {
   std::int32_t version = 0;
   get(f, version, path);
   SPECNET_CHECK(version == kVersion, "read_ic_spectra: ", path, " has version ", version, ", expected ", kVersion);
-  IcSpectra s;
   std::int64_t n = 0;
   get(f, n, path);
   get(f, s.first_channel, path);
@@ -307,25 +312,61 @@ IcSpectra read_ic_spectra(const std::string& path) {
                 "read_ic_spectra: ", path, " has an impossible header (", n, " spectra, ", s.num_channels,
                 " channels, exposure ", s.exposure_s, ")");
   const auto size = std::filesystem::file_size(path);
-  const std::uint64_t row = 4 + 9 * 8 + 4 * std::uint64_t(s.num_channels);
-  SPECNET_CHECK(size == sizeof kMagic + 4 + 3 * 8 + 8 + std::uint64_t(n) * row, "read_ic_spectra: ", path, " holds ",
-                size, " bytes, which does not match ", n, " spectra of ", s.num_channels, " channels");
-  s.counts.resize(std::size_t(n) * s.num_channels);
-  for (std::int64_t i = 0; i < n; ++i) {
-    std::int32_t kind = 0;
-    get(f, kind, path);
-    SPECNET_CHECK(kind == 0 || kind == 1, "read_ic_spectra: ", path, " spectrum ", i, " has kind ", kind);
-    s.kind.push_back(static_cast<SpectrumKind>(kind));
-    IcTruth t;
-    double fk = 0, fn = 0;
-    for (double* v : {&t.z, &t.abund, &t.kt1_kev, &t.norm1, &t.kt2_kev, &t.norm2, &t.ic_norm, &fk, &fn}) get(f, *v, path);
-    s.truth.push_back(t);
-    s.fit_kt_kev.push_back(fk);
-    s.fit_norm.push_back(fn);
-    f.read(reinterpret_cast<char*>(s.counts.data() + i * s.num_channels), sizeof(float) * s.num_channels);
-    SPECNET_CHECK(f.good(), "read_ic_spectra: ", path, " is truncated");
-  }
+  io::RecordLayout l;
+  l.data_offset = kHeaderBytes;
+  l.record_bytes = kMetaBytes + 4 * std::uint64_t(s.num_channels);
+  l.count = n;
+  l.field_offset = kMetaBytes;
+  l.width = s.num_channels;
+  SPECNET_CHECK(size == kHeaderBytes + std::uint64_t(n) * l.record_bytes, "read_ic_spectra: ", path, " holds ", size,
+                " bytes, which does not match ", n, " spectra of ", s.num_channels, " channels");
+  return l;
+}
+
+// Kind, truth and fit of every record (appended to s), and with `counts` the counts too.
+void read_rows(const std::string& path, const io::RecordLayout& l, IcSpectra& s, bool counts, std::uint64_t chunk) {
+  if (counts) s.counts.resize(std::size_t(l.count) * std::size_t(l.width));
+  io::scan_records(path, l, chunk, [&](std::int64_t first, std::int64_t n, const unsigned char* rec) {
+    for (std::int64_t r = 0; r < n; ++r) {
+      const unsigned char* p = rec + r * l.record_bytes;
+      std::int32_t kind = 0;
+      std::memcpy(&kind, p, 4);
+      SPECNET_CHECK(kind == 0 || kind == 1, "read_ic_spectra: ", path, " spectrum ", first + r, " has kind ", kind);
+      double v[9];
+      std::memcpy(v, p + 4, sizeof v);
+      s.kind.push_back(static_cast<SpectrumKind>(kind));
+      s.truth.push_back({v[0], v[1], v[2], v[3], v[4], v[5], v[6]});
+      s.fit_kt_kev.push_back(v[7]);
+      s.fit_norm.push_back(v[8]);
+      if (counts) std::memcpy(s.counts.data() + (first + r) * l.width, p + kMetaBytes, 4 * std::size_t(l.width));
+    }
+  });
+}
+
+}  // namespace
+
+IcSpectra read_ic_spectra(const std::string& path) {
+  IcSpectra s;
+  const io::RecordLayout l = read_header(path, s);
+  read_rows(path, l, s, true, 4 << 20);
   return s;
+}
+
+IcSpectraSource open_ic_spectra(const std::string& path, std::uint64_t budget_bytes) {
+  IcSpectraSource src;
+  const io::RecordLayout l = read_header(path, src.meta);
+  read_rows(path, l, src.meta, false, std::max<std::uint64_t>(budget_bytes / 8, 64 << 10));
+  src.counts = io::RecordSource::open(path, l, budget_bytes);
+  return src;
+}
+
+IcSpectraSource to_source(IcSpectra s) {
+  IcSpectraSource src;
+  const std::int64_t C = s.num_channels;
+  src.counts = io::RecordSource(std::move(s.counts), C);
+  s.counts.clear();
+  src.meta = std::move(s);
+  return src;
 }
 
 std::vector<double> raw_labels(const IcSpectra& s, std::int64_t i) {
@@ -369,10 +410,14 @@ std::vector<double> LabelScaler::inverse(const std::vector<double>& scaled) cons
 
 void full_channel_counts(const IcSpectra& s, std::int64_t i, std::vector<double>& out) {
   SPECNET_CHECK(i >= 0 && i < s.size(), "full_channel_counts: spectrum ", i, " out of range");
+  full_channel_counts(s, s.spectrum(i), out);
+}
+
+void full_channel_counts(const IcSpectra& s, const float* counts, std::vector<double>& out) {
   SPECNET_CHECK(std::int64_t(out.size()) >= s.first_channel + s.num_channels, "full_channel_counts: ", out.size(),
                 " channels cannot hold channels up to ", s.first_channel + s.num_channels);
   std::fill(out.begin(), out.end(), 0.0);
-  for (std::int64_t c = 0; c < s.num_channels; ++c) out[s.first_channel + c] = s.spectrum(i)[c];
+  for (std::int64_t c = 0; c < s.num_channels; ++c) out[s.first_channel + c] = counts[c];
 }
 
 LabelScaler fit_label_scaler(const IcSpectra& s) {
@@ -392,8 +437,11 @@ std::int64_t network_bins(std::int64_t num_channels) {
 void network_input(const IcSpectra& s, std::int64_t i, std::int64_t bins, bool log_input, float* out) {
   SPECNET_CHECK(bins > 0 && bins <= s.num_channels, "network_input: ", bins, " bins but ", s.num_channels,
                 " channels stored");
-  const float* c = s.spectrum(i);
-  const double per_rate = 1.0 / (s.exposure_s * 0.04);  // counts -> counts/s/keV (0.04 keV NuSTAR channels)
+  network_input(s.spectrum(i), s.exposure_s, bins, log_input, out);
+}
+
+void network_input(const float* c, double exposure_s, std::int64_t bins, bool log_input, float* out) {
+  const double per_rate = 1.0 / (exposure_s * 0.04);  // counts -> counts/s/keV (0.04 keV NuSTAR channels)
   for (std::int64_t b = 0; b < bins; ++b)
     out[b] = log_input ? static_cast<float>(std::log10(1.0 + c[b]) / 5.0) : static_cast<float>(c[b] * per_rate);
 }

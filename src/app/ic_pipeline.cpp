@@ -14,6 +14,7 @@
 #include "specnet/ic/train.h"
 #include "specnet/sim/fakeit.h"
 #include "specnet/sim/nustar_background.h"
+#include "specnet/sim/resources.h"
 
 namespace specnet::ic {
 namespace {
@@ -29,10 +30,31 @@ std::vector<std::int64_t> rows_where(const std::vector<int>& fold, const std::fu
 }
 
 struct Data {
-  IcSpectra train, cv_ic, test;
+  IcSpectraSource train, cv_ic, test;  // metadata in memory, counts in memory or streamed (memory budget)
   ModelData train_d, cv_ic_d, test_d;
   LabelScaler scaler;
+  double checksum = 0;  // of the training inputs and labels, for the checkpoint fingerprints
 };
+
+// A checksum of the network inputs and labels: every 97th input value of the (N, bins) matrix, weighted, plus the
+// labels, summed in row order (one pass in blocks, so that streamed data need not be held).
+double data_checksum(const ModelData& d) {
+  double sum = 0;
+  const std::int64_t N = d.size(), block = 256;
+  std::vector<std::int64_t> rows;
+  std::vector<float> x;
+  for (std::int64_t r0 = 0; r0 < N; r0 += block) {
+    const std::int64_t n = std::min(block, N - r0);
+    rows.resize(std::size_t(n));
+    for (std::int64_t i = 0; i < n; ++i) rows[i] = r0 + i;
+    x.resize(std::size_t(n * d.bins));
+    d.inputs(rows.data(), n, x.data());
+    const std::size_t base = std::size_t(r0 * d.bins);
+    for (std::size_t i = (97 - base % 97) % 97; i < x.size(); i += 97) sum += x[i] * double(1 + (base + i) % 13);
+  }
+  for (float v : d.labels) sum += v;
+  return sum;
+}
 
 // Everything one network type (CAE or AE) contributes.
 struct NetOutcome {
@@ -44,9 +66,7 @@ struct NetOutcome {
 
 // What a checkpoint must match to be resumed: sizes, settings and a checksum of the data.
 std::string fingerprint(const Data& d, const PipelineOptions& o, double weight, std::size_t n_train, std::size_t n_val) {
-  double sum = 0;
-  for (std::size_t i = 0; i < d.train_d.x.size(); i += 97) sum += d.train_d.x[i] * double(1 + i % 13);
-  for (float v : d.train_d.labels) sum += v;
+  const double sum = d.checksum;
   std::string ch, hid;
   for (auto c : o.channels) ch += std::to_string(c) + ".";
   for (auto h : o.hidden) hid += std::to_string(h) + ".";
@@ -156,21 +176,24 @@ FitSetup make_fit_setup() {
 
 // 2T vs 1T+IC comparison of spectra `rows` of `s` (in parallel, one spectrum per chunk); z fixed at the truth
 // or free (started mid-range with a frozen-z scan over the whole range).
-void compare_fits(const FitSetup& f, const IcSpectra& s, const std::vector<std::int64_t>& rows, bool z_free,
+void compare_fits(const FitSetup& f, const IcSpectraSource& src, const std::vector<std::int64_t>& rows, bool z_free,
                   const PipelineOptions& o, const IcRanges& ranges, std::vector<double>& dc, std::vector<int>& pref,
                   const char* tag) {
   dc.assign(rows.size(), NAN);
   pref.assign(rows.size(), -1);
   const auto t0 = Clock::now();
   std::int64_t done = 0;
-  const std::int64_t chunk = 16;
+  const std::int64_t chunk = 16, C = src.counts.width();
+  const IcSpectra& s = src.meta;
+  std::vector<float> block(std::size_t(chunk * C));  // (chunk, C) counts of the chunk's spectra
   for (std::size_t c0 = 0; c0 < rows.size(); c0 += chunk) {
     const std::size_t c1 = std::min(rows.size(), c0 + chunk);
+    src.counts.gather(rows.data() + c0, std::int64_t(c1 - c0), block.data());
     parallel_for(std::int64_t(c1 - c0), 1, [&](std::int64_t b0, std::int64_t b1) {
       std::vector<double> counts(f.H);
       for (std::int64_t j = b0; j < b1; ++j) {
         const std::int64_t i = rows[c0 + j];
-        full_channel_counts(s, i, counts);
+        full_channel_counts(s, block.data() + j * C, counts);
         fit::ClusterSetup cs;
         cs.nh_1e22 = ranges.nh_1e22;
         cs.photon_index = ranges.photon_index;
@@ -222,23 +245,35 @@ IcResults run_ic_pipeline(const PipelineOptions& o) {
   const auto t_all = Clock::now();
   auto t = Clock::now();
   Data d;
-  d.train = read_ic_spectra(o.data_dir + "/train.bin");
-  d.cv_ic = read_ic_spectra(o.data_dir + "/cv_ic.bin");
-  d.test = read_ic_spectra(o.data_dir + "/test.bin");
+  // One memory budget for the three files: each is held in memory if it fits what the ones before left.
+  std::uint64_t budget = io::training_budget_bytes(o.memory_budget_mb);
+  auto open = [&](const char* name) {
+    IcSpectraSource s = open_ic_spectra(o.data_dir + "/" + name, budget);
+    const std::uint64_t bytes = std::uint64_t(s.size()) * std::uint64_t(s.meta.num_channels) * 4;
+    if (!s.counts.streamed()) budget -= std::min(budget, bytes);
+    std::printf("IC pipeline: %s: %.1f MiB of counts %s\n", name, double(bytes) / (1 << 20),
+                s.counts.streamed() ? "streamed from disk (over the memory budget)" : "in memory");
+    return s;
+  };
+  d.train = open("train.bin");
+  d.cv_ic = open("cv_ic.bin");
+  d.test = open("test.bin");
   SPECNET_CHECK(d.train.size() >= o.folds && d.cv_ic.size() >= o.folds, "IC pipeline: needs at least ", o.folds,
                 " training and CV 1T+IC spectra, got ", d.train.size(), " and ", d.cv_ic.size());
-  SPECNET_CHECK(d.train.num_channels == d.test.num_channels && d.train.num_channels == d.cv_ic.num_channels,
+  SPECNET_CHECK(d.train.meta.num_channels == d.test.meta.num_channels &&
+                    d.train.meta.num_channels == d.cv_ic.meta.num_channels,
                 "IC pipeline: the data files hold different channel ranges");
-  for (auto k : d.train.kind)
+  for (auto k : d.train.meta.kind)
     SPECNET_CHECK(k == SpectrumKind::two_temperature, "IC pipeline: train.bin must hold only 2T spectra");
-  for (auto k : d.cv_ic.kind)
+  for (auto k : d.cv_ic.meta.kind)
     SPECNET_CHECK(k == SpectrumKind::thermal_plus_ic, "IC pipeline: cv_ic.bin must hold only 1T+IC spectra");
   std::filesystem::create_directories(o.out_dir + "/checkpoints");
-  const std::int64_t bins = network_bins(d.train.num_channels);
-  d.scaler = fit_label_scaler(d.train);
+  const std::int64_t bins = network_bins(d.train.meta.num_channels);
+  d.scaler = fit_label_scaler(d.train.meta);
   d.train_d = make_model_data(d.train, bins, o.log_input, &d.scaler);
   d.cv_ic_d = make_model_data(d.cv_ic, bins, o.log_input, nullptr);
   d.test_d = make_model_data(d.test, bins, o.log_input, nullptr);
+  d.checksum = data_checksum(d.train_d);
   res.scaler_lo = d.scaler.lo;
   res.scaler_hi = d.scaler.hi;
   res.figures["load_s"] = since(t);
@@ -253,7 +288,7 @@ IcResults run_ic_pipeline(const PipelineOptions& o) {
   res.figures["threads"] = num_threads();
   res.notes["device"] = device_name(o.device);
   res.notes["input"] = o.log_input ? "log10(1 + counts) / 5" : "counts/s/keV (linear, as the paper)";
-  const double e_lo = 1.6 + 0.04 * double(d.train.first_channel);
+  const double e_lo = 1.6 + 0.04 * double(d.train.meta.first_channel);
   res.notes["bins"] = std::to_string(bins) + " channels from " + std::to_string(e_lo).substr(0, 4) + " keV";
   std::printf("IC pipeline: %lld 2T training, %lld 1T+IC CV, %lld test spectra; %lld bins; %d folds; %d threads\n",
               (long long)d.train.size(), (long long)d.cv_ic.size(), (long long)d.test.size(), (long long)bins, o.folds,
@@ -264,8 +299,8 @@ IcResults run_ic_pipeline(const PipelineOptions& o) {
   res.rows.resize(std::size_t(d.test.size()));
   std::vector<int> labels(res.rows.size());
   for (std::size_t i = 0; i < res.rows.size(); ++i) {
-    res.rows[i].label = labels[i] = d.test.kind[i] == SpectrumKind::thermal_plus_ic;
-    res.rows[i].truth = d.test.truth[i];
+    res.rows[i].label = labels[i] = d.test.meta.kind[i] == SpectrumKind::thermal_plus_ic;
+    res.rows[i].truth = d.test.meta.truth[i];
   }
   const NetOutcome cae = run_network("cae", 0.1, d, fold_2t, fold_ic, o, res);
   res.thresholds["cae"] = cae.threshold;
@@ -350,11 +385,13 @@ IcResults run_ic_pipeline(const PipelineOptions& o) {
     res.figures["combined_s"] = since(t);
   }
   res.figures["total_s"] = since(t_all);
+  res.figures["peak_rss_mb"] = sim::peak_rss_mb();
+  res.figures["streamed_files"] = d.train.counts.streamed() + d.cv_ic.counts.streamed() + d.test.counts.streamed();
   std::printf("stage wall times:");
   for (const char* k : {"load_s", "cae_cv_s", "cae_final_s", "ae_cv_s", "ae_final_s", "fit_fixed_s", "fit_free_s",
                         "combined_s", "total_s"})
     if (res.figures.count(k)) std::printf(" %s %.1f", k, res.figures[k]);
-  std::printf("\n");
+  std::printf("\npeak memory (RSS): %.1f MiB\n", res.figures["peak_rss_mb"]);
   write_ic_report(res, o.out_dir);
   return res;
 }

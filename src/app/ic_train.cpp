@@ -6,60 +6,28 @@
 #include <cstdio>
 #include <filesystem>
 #include <numeric>
-#include <sstream>
 
 #include "specnet/autograd.h"
 #include "specnet/cuda/runtime.h"
 #include "specnet/error.h"
 #include "specnet/ic/train.h"
-#include "specnet/io/checkpoint.h"
+#include "specnet/io/train_state.h"
 #include "specnet/ops.h"
 #include "specnet/optim/adam.h"
 #include "specnet/optim/plateau.h"
+#include "specnet/sim/resources.h"
 
 namespace specnet::ic {
 namespace {
 
 constexpr std::int64_t kEvalBatch = 256;
 
-// Exact text of a double ("%a") so that resumed runs compare bit for bit.
-std::string hex(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%a", v);
-  return buf;
-}
-double unhex(const std::string& s, const char* what) {
-  char* end = nullptr;
-  const double v = std::strtod(s.c_str(), &end);
-  SPECNET_CHECK(end && *end == '\0' && !s.empty(), "checkpoint: ", what, " = \"", s, "\" is not a number");
-  return v;
-}
-
-std::string encode_history(const std::vector<EpochRecord>& h) {
-  std::string out;
-  for (const auto& e : h) out += hex(e.train_loss) + "," + hex(e.val_loss) + "," + hex(e.lr) + "," + hex(e.wall_s) + ";";
-  return out;
-}
-std::vector<EpochRecord> decode_history(const std::string& s) {
-  std::vector<EpochRecord> h;
-  std::stringstream ss(s);
-  std::string rec;
-  while (std::getline(ss, rec, ';')) {
-    std::stringstream rs(rec);
-    std::string f[4];
-    for (auto& x : f) SPECNET_CHECK(static_cast<bool>(std::getline(rs, x, ',')), "checkpoint: malformed history");
-    h.push_back({unhex(f[0], "history"), unhex(f[1], "history"), unhex(f[2], "history"), unhex(f[3], "history")});
-  }
-  return h;
-}
-
 // Batch tensors of rows[b0, b1) on `device` (built on the CPU, then copied): x (B, 1, E), labels (B, 4).
 void gather(const ModelData& d, const std::vector<std::int64_t>& rows, std::size_t b0, std::size_t b1, Device device,
             Tensor& x, Tensor& y) {
-  const std::int64_t B = std::int64_t(b1 - b0), E = d.bins;
-  x = Tensor::empty({B, 1, E});
-  float* xp = x.data<float>();
-  for (std::int64_t b = 0; b < B; ++b) std::copy_n(d.x.data() + rows[b0 + b] * E, E, xp + b * E);
+  const std::int64_t B = std::int64_t(b1 - b0);
+  x = Tensor::empty({B, 1, d.bins});
+  d.inputs(rows.data() + b0, B, x.data<float>());
   if (!d.labels.empty()) {
     y = Tensor::empty({B, kNumLabels});
     float* yp = y.data<float>();
@@ -111,15 +79,30 @@ std::vector<std::int64_t> all_rows(std::int64_t n) {
   return r;
 }
 
+void ModelData::inputs(const std::int64_t* rows, std::int64_t n, float* x) const {
+  const std::int64_t C = counts.width();
+  std::vector<float> raw(std::size_t(n * C));  // (n, C)
+  counts.gather(rows, n, raw.data());
+  for (std::int64_t b = 0; b < n; ++b) network_input(raw.data() + b * C, exposure_s, bins, log_input, x + b * bins);
+}
+
 ModelData make_model_data(const IcSpectra& s, std::int64_t bins, bool log_input, const LabelScaler* scaler) {
+  IcSpectra copy = s;
+  return make_model_data(to_source(std::move(copy)), bins, log_input, scaler);
+}
+
+ModelData make_model_data(const IcSpectraSource& s, std::int64_t bins, bool log_input, const LabelScaler* scaler) {
+  SPECNET_CHECK(bins > 0 && bins <= s.meta.num_channels, "make_model_data: ", bins, " bins but ", s.meta.num_channels,
+                " channels stored");
   ModelData d;
   d.bins = bins;
-  d.x.resize(std::size_t(s.size()) * bins);
-  for (std::int64_t i = 0; i < s.size(); ++i) network_input(s, i, bins, log_input, d.x.data() + i * bins);
+  d.log_input = log_input;
+  d.exposure_s = s.meta.exposure_s;
+  d.counts = s.counts;
   if (scaler) {
     std::vector<double> raw;
     for (std::int64_t i = 0; i < s.size(); ++i)
-      for (double v : raw_labels(s, i)) raw.push_back(v);
+      for (double v : raw_labels(s.meta, i)) raw.push_back(v);
     const auto scaled = scaler->transform(raw);
     d.labels.assign(scaled.begin(), scaled.end());
   }
@@ -154,26 +137,15 @@ TrainResult train_ic_model(nn::IcCae& net, const ModelData& d, const std::vector
   std::int64_t start = 1;
   const std::string best_path = o.checkpoint + ".best";
   if (o.resume && !o.checkpoint.empty() && std::filesystem::exists(o.checkpoint)) {
-    const CheckpointInfo info = load_checkpoint(o.checkpoint, net, &adam, &plateau);
-    SPECNET_CHECK(info.extra.count("history") && info.extra.count("best_epoch") && info.extra.count("best_val"),
-                  "train_ic_model: ", o.checkpoint, " is not an IC training checkpoint");
-    SPECNET_CHECK(info.extra.count("fingerprint") && info.extra.at("fingerprint") == o.fingerprint, "train_ic_model: ",
-                  o.checkpoint, " belongs to another run (data or settings differ: \"",
-                  info.extra.count("fingerprint") ? info.extra.at("fingerprint") : "", "\" vs \"", o.fingerprint,
-                  "\"); remove it or start fresh");
-    SPECNET_CHECK(info.seed == o.seed, "train_ic_model: ", o.checkpoint, " was written with seed ", info.seed,
-                  ", this run uses ", o.seed);
-    res.history = decode_history(info.extra.at("history"));
-    res.best_epoch = std::int64_t(unhex(info.extra.at("best_epoch"), "best_epoch"));
-    res.best_val_loss = unhex(info.extra.at("best_val"), "best_val");
-    start = info.epoch + 1;
-    // Best weights: a copy of the network loaded from the .best file.
-    Rng tmp_rng(0, 0);
-    nn::IcCae copy(net.config(), tmp_rng);
-    load_checkpoint(best_path, copy);
-    for (const auto& [n, t] : copy.state_dict()) best.emplace_back(n, t.detach().clone());
-    if (o.progress) std::printf("%s: resumed from %s after epoch %lld\n", o.tag.c_str(), o.checkpoint.c_str(), (long long)info.epoch);
+    TrainState st = load_train_state(o.checkpoint, best_path, net, adam, plateau, o.seed, o.fingerprint, 4, "train_ic_model");
+    for (const auto& h : st.history) res.history.push_back({h[0], h[1], h[2], h[3]});
+    res.best_epoch = st.best_epoch;
+    res.best_val_loss = st.best_val;
+    best = std::move(st.best);
+    start = st.epoch + 1;
+    if (o.progress) std::printf("%s: resumed from %s after epoch %lld\n", o.tag.c_str(), o.checkpoint.c_str(), (long long)st.epoch);
   }
+  d.counts.check_batch(std::max<std::int64_t>(o.batch, kEvalBatch), "train_ic_model");
   const auto t0 = std::chrono::steady_clock::now();
   std::int64_t seen = 0;
   double compute_s = 0;
@@ -190,6 +162,7 @@ TrainResult train_ic_model(nn::IcCae& net, const ModelData& d, const std::vector
     double total = 0;
     for (std::size_t b0 = 0; b0 < order.size(); b0 += std::size_t(o.batch)) {
       const std::size_t b1 = std::min(order.size(), b0 + std::size_t(o.batch));
+      test_stop_point(epoch, std::int64_t(b0) / o.batch + 1);
       Tensor x, y;
       gather(d, order, b0, b1, o.device, x, y);
       const auto out = net.run(x);
@@ -223,22 +196,20 @@ TrainResult train_ic_model(nn::IcCae& net, const ModelData& d, const std::vector
       }
     }
     if (!o.checkpoint.empty()) {
-      CheckpointInfo info;
-      info.epoch = epoch;
-      info.seed = o.seed;
-      info.rng_offsets["shuffle_stream"] = std::uint64_t(epoch + 1);  // the next epoch's shuffling stream
-      info.extra = {{"history", encode_history(res.history)},
-                    {"best_epoch", std::to_string(res.best_epoch)},
-                    {"best_val", hex(res.best_val_loss)},
-                    {"fingerprint", o.fingerprint}};
-      save_checkpoint(o.checkpoint, net, &adam, &plateau, info);
+      TrainState st;
+      st.epoch = epoch;
+      for (const auto& h : res.history) st.history.push_back({h.train_loss, h.val_loss, h.lr, h.wall_s});
+      st.best_epoch = res.best_epoch;
+      st.best_val = res.best_val_loss;
+      st.rng_offsets["shuffle_stream"] = std::uint64_t(epoch + 1);  // the next epoch's shuffling stream
+      save_train_state(o.checkpoint, net, adam, plateau, st, o.seed, o.fingerprint);
     }
     if (o.progress) {
       const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       const double eta = el / double(epoch - start + 1) * double(o.epochs - epoch);
-      std::printf("%s: epoch %lld/%lld  loss %.4e  val %.4e  lr %.1e  %.1f s (%.0f spectra/s)  ETA %.0f s%s\n",
+      std::printf("%s: epoch %lld/%lld  loss %.4e  val %.4e  lr %.1e  %.1f s (%.0f spectra/s)  ETA %.0f s  peak RSS %.0f MiB%s\n",
                   o.tag.c_str(), (long long)epoch, (long long)o.epochs, rec.train_loss, rec.val_loss, rec.lr,
-                  rec.wall_s, double(order.size()) / rec.wall_s, eta, res.best_epoch == epoch ? "  *" : "");
+                  rec.wall_s, double(order.size()) / rec.wall_s, eta, sim::peak_rss_mb(), res.best_epoch == epoch ? "  *" : "");
       std::fflush(stdout);
     }
   }
@@ -251,6 +222,7 @@ TrainResult train_ic_model(nn::IcCae& net, const ModelData& d, const std::vector
 std::vector<double> anomaly_scores(nn::IcCae& net, const ModelData& d, const std::vector<std::int64_t>& rows,
                                    std::vector<double>* latent) {
   for (auto r : rows) SPECNET_CHECK(r >= 0 && r < d.size(), "anomaly_scores: row ", r, " out of range");
+  d.counts.check_batch(kEvalBatch, "anomaly_scores");
   NoGradGuard ng;
   net.eval();
   const Device device = device_of(net);

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <limits>
 
 #include "specnet/error.h"
@@ -133,50 +134,127 @@ Dataset Dataset::slice(std::int64_t first, std::int64_t end) const {
   return d;
 }
 
-Dataset read_dataset(const std::string& path) {
+namespace {
+
+// The header of a record file and the layout of its records (spectra rows: rate and sigma).
+io::RecordLayout read_header(const std::string& path, DatasetHeader& h) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
   SPECNET_CHECK(f, "bhb dataset: cannot open ", path);
   std::fseek(f, 0, SEEK_END);
   const long long bytes = std::ftell(f);
   std::fseek(f, 0, SEEK_SET);
   char buf[kHeaderBytes];
-  Dataset d;
   bool ok = bytes >= kHeaderBytes && std::fread(buf, 1, kHeaderBytes, f) == kHeaderBytes &&
             std::memcmp(buf, kMagic, 8) == 0;
-  if (ok) {
-    std::memcpy(&d.header.bins, buf + 8, 8);
-    std::memcpy(&d.header.params, buf + 16, 8);
-    std::memcpy(&d.header.exposure_s, buf + 24, 8);
-    std::memcpy(&d.header.n_det, buf + 32, 8);
-    std::memcpy(&d.header.seed, buf + 40, 8);
-    std::memcpy(&d.header.kind, buf + 48, 8);
-    ok = d.header.bins > 0 && d.header.bins < 100000 && d.header.params == kNumParams;
-  }
-  if (!ok) {
-    std::fclose(f);
-    throw Error(str("bhb dataset: ", path, " is not a specnet BHB record file (bad magic or header)"));
-  }
-  const std::int64_t rb = record_bytes(d.header), N = (bytes - kHeaderBytes) / rb, P = d.header.params,
-                     L = d.header.bins;
-  if ((bytes - kHeaderBytes) % rb != 0) {
-    std::fclose(f);
-    throw Error(str("bhb dataset: ", path, " is truncated (", bytes - kHeaderBytes, " bytes of records, ", rb, " each)"));
-  }
-  d.index.resize(N);
-  d.params.resize(N * P);
-  d.counts.resize(N);
-  d.rate.resize(N * L);
-  d.sigma.resize(N * L);
-  for (std::int64_t i = 0; i < N && ok; ++i)
-    ok = std::fread(&d.index[i], 8, 1, f) == 1 && std::fread(&d.params[i * P], 8, P, f) == size_t(P) &&
-         std::fread(&d.counts[i], 8, 1, f) == 1 && std::fread(&d.rate[i * L], 4, L, f) == size_t(L) &&
-         std::fread(&d.sigma[i * L], 4, L, f) == size_t(L);
   std::fclose(f);
-  SPECNET_CHECK(ok, "bhb dataset: read error in ", path);
-  for (std::int64_t i = 0; i < N * L; ++i)
-    SPECNET_CHECK(std::isfinite(d.rate[i]) && std::isfinite(d.sigma[i]) && d.sigma[i] > 0,
-                  "bhb dataset: ", path, " holds a non-finite rate or non-positive uncertainty (spectrum ", i / L, ")");
+  if (ok) {
+    std::memcpy(&h.bins, buf + 8, 8);
+    std::memcpy(&h.params, buf + 16, 8);
+    std::memcpy(&h.exposure_s, buf + 24, 8);
+    std::memcpy(&h.n_det, buf + 32, 8);
+    std::memcpy(&h.seed, buf + 40, 8);
+    std::memcpy(&h.kind, buf + 48, 8);
+    ok = h.bins > 0 && h.bins < 100000 && h.params == kNumParams;
+  }
+  SPECNET_CHECK(ok, "bhb dataset: ", path, " is not a specnet BHB record file (bad magic or header)");
+  const std::int64_t rb = record_bytes(h);
+  SPECNET_CHECK((bytes - kHeaderBytes) % rb == 0, "bhb dataset: ", path, " is truncated (", bytes - kHeaderBytes,
+                " bytes of records, ", rb, " each)");
+  io::RecordLayout l;
+  l.data_offset = kHeaderBytes;
+  l.record_bytes = std::uint64_t(rb);
+  l.count = (bytes - kHeaderBytes) / rb;
+  l.field_offset = std::uint64_t(8 + 8 * h.params + 8);
+  l.width = 2 * h.bins;
+  return l;
+}
+
+// Index, parameters and counts of every record into the vectors, the rate and sigma rows through `spectrum`
+// (null: not kept); Error for a non-finite rate or a non-positive uncertainty.
+template <typename Row>
+void read_records(const std::string& path, const io::RecordLayout& l, const DatasetHeader& h, std::uint64_t chunk,
+                  std::vector<std::int64_t>& index, std::vector<double>& params, std::vector<double>& counts, Row&& spectrum) {
+  const std::int64_t P = h.params, L = h.bins;
+  index.resize(l.count);
+  params.resize(l.count * P);
+  counts.resize(l.count);
+  std::vector<float> row(2 * L);
+  io::scan_records(path, l, chunk, [&](std::int64_t first, std::int64_t n, const unsigned char* rec) {
+    for (std::int64_t r = 0; r < n; ++r) {
+      const unsigned char* p = rec + r * l.record_bytes;
+      const std::int64_t i = first + r;
+      std::memcpy(&index[i], p, 8);
+      std::memcpy(&params[i * P], p + 8, 8 * P);
+      std::memcpy(&counts[i], p + 8 + 8 * P, 8);
+      std::memcpy(row.data(), p + l.field_offset, 8 * L);
+      for (std::int64_t k = 0; k < L; ++k)
+        SPECNET_CHECK(std::isfinite(row[k]) && std::isfinite(row[L + k]) && row[L + k] > 0, "bhb dataset: ", path,
+                      " holds a non-finite rate or non-positive uncertainty (spectrum ", i, ")");
+      spectrum(i, row.data());
+    }
+  });
+}
+
+}  // namespace
+
+Dataset read_dataset(const std::string& path) {
+  Dataset d;
+  const io::RecordLayout l = read_header(path, d.header);
+  const std::int64_t L = d.header.bins;
+  d.rate.resize(l.count * L);
+  d.sigma.resize(l.count * L);
+  read_records(path, l, d.header, 4 << 20, d.index, d.params, d.counts, [&](std::int64_t i, const float* row) {
+    std::copy_n(row, L, &d.rate[i * L]);
+    std::copy_n(row + L, L, &d.sigma[i * L]);
+  });
   return d;
+}
+
+DatasetSource open_dataset(const std::string& path, std::uint64_t budget_bytes) {
+  DatasetSource d;
+  const io::RecordLayout l = read_header(path, d.header);
+  read_records(path, l, d.header, std::max<std::uint64_t>(budget_bytes / 8, 64 << 10), d.index, d.params, d.counts,
+               [](std::int64_t, const float*) {});
+  d.spectra = io::RecordSource::open(path, l, budget_bytes);
+  return d;
+}
+
+DatasetSource to_source(const Dataset& d) {
+  DatasetSource s;
+  s.header = d.header;
+  s.index = d.index;
+  s.params = d.params;
+  s.counts = d.counts;
+  const std::int64_t L = d.header.bins;
+  std::vector<float> rows(d.rate.size() * 2);  // (N, 2L)
+  for (std::int64_t i = 0; i < d.size(); ++i) {
+    std::copy_n(&d.rate[i * L], L, &rows[i * 2 * L]);
+    std::copy_n(&d.sigma[i * L], L, &rows[i * 2 * L + L]);
+  }
+  s.spectra = io::RecordSource(std::move(rows), 2 * L);
+  return s;
+}
+
+DatasetSource DatasetSource::slice(std::int64_t a, std::int64_t b) const {
+  SPECNET_CHECK(0 <= a && a <= b && b <= size(), "bhb dataset: slice [", a, ", ", b, ") of ", size());
+  DatasetSource d;
+  d.header = header;
+  const std::int64_t P = header.params;
+  d.index.assign(index.begin() + a, index.begin() + b);
+  d.counts.assign(counts.begin() + a, counts.begin() + b);
+  d.params.assign(params.begin() + a * P, params.begin() + b * P);
+  d.spectra = spectra;
+  d.first = first + a;
+  return d;
+}
+
+void DatasetSource::gather(const std::int64_t* rows, std::int64_t n, float* out) const {
+  std::vector<std::int64_t> abs(std::size_t(std::max<std::int64_t>(n, 0)));
+  for (std::int64_t i = 0; i < n; ++i) {
+    SPECNET_CHECK(rows[i] >= 0 && rows[i] < size(), "bhb dataset: spectrum ", rows[i], " out of range [0, ", size(), ")");
+    abs[i] = first + rows[i];
+  }
+  spectra.gather(abs.data(), n, out);
 }
 
 namespace {
@@ -295,19 +373,36 @@ GroupedSpectrum spectrum_from_pha(const BinGrouping& g, const std::string& sourc
   return group_spectrum(g, src.counts.data(), bkg.empty() ? nullptr : bkg.data(), ratio, src.exposure_s, n_det);
 }
 
-Scaling Scaling::fit(const Dataset& d) {
+Scaling Scaling::fit(const Dataset& d) { return fit(to_source(d)); }
+
+Scaling Scaling::fit(const DatasetSource& d) {
   SPECNET_CHECK(d.size() > 1, "bhb scaling: need at least two spectra, got ", d.size());
+  const std::int64_t N = d.size(), P = kNumParams, L = d.header.bins, block = 256;
+  // Blocks of rates in spectrum order: two passes (the floor, then the largest log rate above it).
+  auto for_rates = [&](const std::function<void(float)>& fn) {
+    std::vector<std::int64_t> rows;
+    std::vector<float> buf;
+    for (std::int64_t r0 = 0; r0 < N; r0 += block) {
+      const std::int64_t n = std::min(block, N - r0);
+      rows.resize(n);
+      for (std::int64_t i = 0; i < n; ++i) rows[i] = r0 + i;
+      buf.resize(n * 2 * L);
+      d.gather(rows.data(), n, buf.data());
+      for (std::int64_t i = 0; i < n; ++i)
+        for (std::int64_t l = 0; l < L; ++l) fn(buf[i * 2 * L + l]);
+    }
+  };
   Scaling s;
   double floor = std::numeric_limits<double>::infinity();
-  for (float r : d.rate)
+  for_rates([&](float r) {
     if (r > 0) floor = std::min<double>(floor, r);
+  });
   SPECNET_CHECK(std::isfinite(floor), "bhb scaling: no positive rate in the set");
   s.rate_floor = floor;
   s.log_min = std::log10(floor);
   s.log_max = s.log_min;
-  for (float r : d.rate) s.log_max = std::max(s.log_max, std::log10(std::max<double>(r, floor)));
+  for_rates([&](float r) { s.log_max = std::max(s.log_max, std::log10(std::max<double>(r, floor))); });
   SPECNET_CHECK(s.log_max > s.log_min, "bhb scaling: all rates are equal");
-  const std::int64_t N = d.size(), P = kNumParams;
   for (std::int64_t p = 0; p < P; ++p) {
     double m = 0, m2 = 0;
     for (std::int64_t i = 0; i < N; ++i) {
@@ -331,22 +426,33 @@ double Scaling::to_physical(std::int64_t p, double z) const {
   return kParamLog[p] ? std::pow(10.0, v) : v;
 }
 
+void Scaling::scale_row(std::int64_t L, const float* r, const float* s, const double* params, float* xi,
+                        float* theta) const {
+  const double range = log_max - log_min;
+  for (std::int64_t l = 0; l < L; ++l) {
+    const double rr = std::max<double>(r[l], rate_floor);
+    xi[l] = static_cast<float>((std::log10(rr) - log_min) / range);
+    xi[L + l] = static_cast<float>(std::log10(1.0 + s[l] / rr) / range);
+  }
+  if (theta)
+    for (std::int64_t p = 0; p < kNumParams; ++p) theta[p] = static_cast<float>(to_scaled(p, params[p]));
+}
+
 void Scaling::spectra(const Dataset& d, std::int64_t first, std::int64_t n, float* x, float* theta) const {
   SPECNET_CHECK(first >= 0 && n >= 0 && first + n <= d.size(), "bhb scaling: range out of the set");
   const std::int64_t L = d.header.bins, P = kNumParams;
-  const double range = log_max - log_min;
-  for (std::int64_t i = 0; i < n; ++i) {
-    const float* r = &d.rate[(first + i) * L];
-    const float* s = &d.sigma[(first + i) * L];
-    float* xi = x + i * 2 * L;
-    for (std::int64_t l = 0; l < L; ++l) {
-      const double rr = std::max<double>(r[l], rate_floor);
-      xi[l] = static_cast<float>((std::log10(rr) - log_min) / range);
-      xi[L + l] = static_cast<float>(std::log10(1.0 + s[l] / rr) / range);
-    }
-    if (theta)
-      for (std::int64_t p = 0; p < P; ++p) theta[i * P + p] = static_cast<float>(to_scaled(p, d.params[(first + i) * P + p]));
-  }
+  for (std::int64_t i = 0; i < n; ++i)
+    scale_row(L, &d.rate[(first + i) * L], &d.sigma[(first + i) * L], &d.params[(first + i) * P], x + i * 2 * L,
+              theta ? theta + i * P : nullptr);
+}
+
+void Scaling::spectra(const DatasetSource& d, const std::int64_t* rows, std::int64_t n, float* x, float* theta) const {
+  const std::int64_t L = d.header.bins, P = kNumParams;
+  std::vector<float> raw(std::size_t(n * 2 * L));  // (n, 2L) rate, sigma
+  d.gather(rows, n, raw.data());
+  for (std::int64_t i = 0; i < n; ++i)
+    scale_row(L, &raw[i * 2 * L], &raw[i * 2 * L + L], &d.params[rows[i] * P], x + i * 2 * L,
+              theta ? theta + i * P : nullptr);
 }
 
 std::map<std::string, std::string> Scaling::to_strings() const {

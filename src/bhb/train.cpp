@@ -6,45 +6,44 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <numeric>
 #include <sstream>
 
 #include "specnet/autograd.h"
 #include "specnet/context.h"
 #include "specnet/io/checkpoint.h"
+#include "specnet/io/train_state.h"
 #include "specnet/io/safetensors.h"
 #include "specnet/optim/adam.h"
 #include "specnet/optim/plateau.h"
+#include "specnet/sim/resources.h"
 
 namespace specnet::bhb {
 namespace {
 
-// Scaled inputs of a whole set, (N, 2, L) and (N, P).
-struct Scaled {
-  std::vector<float> x, theta;
-  std::int64_t N = 0, L = 0;
-};
-Scaled scale_all(const Scaling& s, const Dataset& d) {
-  Scaled r;
-  r.N = d.size();
-  r.L = d.header.bins;
-  r.x.resize(r.N * 2 * r.L);
-  r.theta.resize(r.N * kNumParams);
-  s.spectra(d, 0, r.N, r.x.data(), r.theta.data());
-  return r;
+constexpr std::int64_t kEvalBatch = 256;  // validation batch
+
+// Batch tensors of spectra idx[b0, b1) of a set: x (B, 2, L), theta (B, P), scaled when gathered.
+void gather(const Scaling& sc, const DatasetSource& d, const std::vector<std::int64_t>& idx, std::int64_t b0,
+            std::int64_t b1, Tensor& x, Tensor& theta) {
+  const std::int64_t B = b1 - b0, L = d.header.bins;
+  x = Tensor::empty({B, 2, L});
+  theta = Tensor::empty({B, kNumParams});
+  sc.spectra(d, idx.data() + b0, B, x.data<float>(), theta.data<float>());
 }
 
-void gather(const Scaled& s, const std::vector<std::int64_t>& idx, std::int64_t b0, std::int64_t b1, Tensor& x,
-            Tensor& theta) {
-  const std::int64_t B = b1 - b0, row = 2 * s.L;
-  std::vector<float> xb(B * row), tb(B * kNumParams);
-  for (std::int64_t i = 0; i < B; ++i) {
-    const std::int64_t k = idx[b0 + i];
-    std::copy(&s.x[k * row], &s.x[(k + 1) * row], &xb[i * row]);
-    std::copy(&s.theta[k * kNumParams], &s.theta[(k + 1) * kNumParams], &tb[i * kNumParams]);
-  }
-  x = Tensor::from_vector(xb, {B, 2, s.L});
-  theta = Tensor::from_vector(tb, {B, kNumParams});
+// What a resumed run must match besides the caller's fingerprint: stage, sizes, settings and a parameter checksum.
+std::string run_fingerprint(const DatasetSource& train, const DatasetSource& val, const TrainOptions& o) {
+  double sum = 0;
+  for (std::size_t i = 0; i < train.params.size(); ++i) sum += train.params[i] * double(1 + i % 7);
+  for (double v : val.params) sum += v;
+  char buf[320];
+  std::snprintf(buf, sizeof buf, " | stage %d, %lld/%lld spectra, batch %lld, lr %a, min lr %a, wd %a, plateau %lld/%a, "
+                "stop %lld, weights %a/%a/%a, sum %a", o.stage, (long long)train.size(), (long long)val.size(),
+                (long long)o.batch, o.lr, o.min_lr, o.weight_decay, (long long)o.plateau_patience, o.plateau_factor,
+                (long long)o.stop_patience, o.weights.reconstruction, o.weights.latent, o.weights.flow, sum);
+  return o.fingerprint + buf;
 }
 
 Tensor stage_loss(Network& net, int stage, const Tensor& x, const Tensor& theta, Rng& rng, const LossWeights& w) {
@@ -74,23 +73,29 @@ std::vector<std::int64_t> split(const std::string& s) {
 
 double evaluate_stage(Network& net, const Scaling& scaling, const Dataset& data, int stage, std::int64_t batch,
                       std::uint64_t seed, const LossWeights& w) {
+  return evaluate_stage(net, scaling, to_source(data), stage, batch, seed, w);
+}
+
+double evaluate_stage(Network& net, const Scaling& scaling, const DatasetSource& data, int stage, std::int64_t batch,
+                      std::uint64_t seed, const LossWeights& w) {
   SPECNET_CHECK(data.size() > 0 && batch > 0, "bhb: evaluation needs a non-empty set and batch > 0");
+  data.spectra.check_batch(batch, "bhb evaluation");
   NoGradGuard ng;
   const bool was = net.is_training();
   set_modes(net, stage, false);
-  const Scaled s = scale_all(scaling, data);
-  std::vector<std::int64_t> idx(s.N);
+  const std::int64_t N = data.size();
+  std::vector<std::int64_t> idx(N);
   std::iota(idx.begin(), idx.end(), 0);
   Rng rng(seed, 7);
   double total = 0;
-  for (std::int64_t b0 = 0; b0 < s.N; b0 += batch) {
-    const std::int64_t b1 = std::min(s.N, b0 + batch);
+  for (std::int64_t b0 = 0; b0 < N; b0 += batch) {
+    const std::int64_t b1 = std::min(N, b0 + batch);
     Tensor x, theta;
-    gather(s, idx, b0, b1, x, theta);
+    gather(scaling, data, idx, b0, b1, x, theta);
     total += stage_loss(net, stage, x, theta, rng, w).item() * double(b1 - b0);
   }
   set_modes(net, stage, was);
-  return total / s.N;
+  return total / N;
 }
 
 std::vector<float> encode_all(Network& net, const Scaling& scaling, const Dataset& data, std::int64_t batch) {
@@ -120,6 +125,11 @@ std::vector<float> encode_all(Network& net, const Scaling& scaling, const Datase
 
 TrainResult train_stage(Network& net, const Scaling& scaling, const Dataset& train, const Dataset& val,
                         const TrainOptions& o) {
+  return train_stage(net, scaling, to_source(train), to_source(val), o);
+}
+
+TrainResult train_stage(Network& net, const Scaling& scaling, const DatasetSource& train, const DatasetSource& val,
+                        const TrainOptions& o) {
   SPECNET_CHECK(o.stage >= 1 && o.stage <= 3, "bhb train: stage must be 1, 2 or 3, got ", o.stage);
   SPECNET_CHECK(o.max_epochs > 0 && o.stop_patience > 0 && o.batch > 1 && o.lr > 0,
                 "bhb train: need max_epochs > 0, stop_patience > 0, batch > 1, lr > 0");
@@ -127,7 +137,7 @@ TrainResult train_stage(Network& net, const Scaling& scaling, const Dataset& tra
                 o.batch, ") and ", val.size(), " validation spectra");
   SPECNET_CHECK(train.header.bins == net.config.bins && val.header.bins == net.config.bins, "bhb train: the sets have ",
                 train.header.bins, " and ", val.header.bins, " bins, the network ", net.config.bins);
-  for (const Dataset* d : {&train, &val})
+  for (const DatasetSource* d : {&train, &val})
     for (double v : d->params)
       SPECNET_CHECK(std::isfinite(v), "bhb train: the set holds unlabelled spectra (NaN parameters); training needs "
                     "targets (`specnet dataset bhb --pha ... --labels FILE`)");
@@ -154,25 +164,43 @@ TrainResult train_stage(Network& net, const Scaling& scaling, const Dataset& tra
   popt.min_lr = {o.min_lr};
   optim::ReduceLROnPlateau plateau(adam, popt);
 
-  const Scaled s = scale_all(scaling, train);
+  train.spectra.check_batch(o.batch, "bhb train");
+  val.spectra.check_batch(kEvalBatch, "bhb evaluation");
   Rng loss_rng(o.seed, 11);
   TrainResult res;
   res.best_val = std::numeric_limits<double>::infinity();
   nn::NamedTensors best;
+  const std::string last_path = o.checkpoint + ".last", fingerprint = run_fingerprint(train, val, o);
+  const auto metadata = network_metadata(net.config, scaling, o.stage);
+  std::int64_t start = 1;
+  if (o.resume && !o.checkpoint.empty() && std::filesystem::exists(last_path)) {
+    TrainState st = load_train_state(last_path, o.checkpoint, net, adam, plateau, o.seed, fingerprint, 5, "bhb train");
+    for (const auto& h : st.history) res.history.push_back({std::int64_t(h[0]), h[1], h[2], h[3], h[4]});
+    res.best_epoch = st.best_epoch;
+    res.best_val = st.best_val;
+    best = std::move(st.best);
+    SPECNET_CHECK(st.rng_offsets.count("loss_rng"), "bhb train: ", last_path, " lacks the loss RNG position");
+    loss_rng.set_offset(st.rng_offsets.at("loss_rng"));
+    start = st.epoch + 1;
+    res.stopped_on_plateau = st.epoch - res.best_epoch >= o.stop_patience;
+    if (o.progress) std::printf("stage %d: resumed from %s after epoch %lld\n", o.stage, last_path.c_str(), (long long)st.epoch);
+  }
   const auto t0 = std::chrono::steady_clock::now();
   const std::size_t trainable_group = o.stage == 1 ? 2 : 0;
-  for (std::int64_t epoch = 1; epoch <= o.max_epochs; ++epoch) {
+  const std::int64_t N = train.size();
+  for (std::int64_t epoch = start; epoch <= o.max_epochs && !res.stopped_on_plateau; ++epoch) {
     set_modes(net, o.stage, true);
-    std::vector<std::int64_t> idx(s.N);
+    std::vector<std::int64_t> idx(N);
     std::iota(idx.begin(), idx.end(), 0);
     Rng shuffle(o.seed, 1000 + static_cast<std::uint64_t>(epoch));
-    for (std::int64_t i = s.N - 1; i > 0; --i)
+    for (std::int64_t i = N - 1; i > 0; --i)
       std::swap(idx[i], idx[static_cast<std::int64_t>(shuffle.uniform() * (i + 1)) % (i + 1)]);
     double total = 0;
     std::int64_t steps = 0;
-    for (std::int64_t b0 = 0; b0 + o.batch <= s.N; b0 += o.batch) {
+    for (std::int64_t b0 = 0; b0 + o.batch <= N; b0 += o.batch) {
+      test_stop_point(epoch, steps + 1);
       Tensor x, theta;
-      gather(s, idx, b0, b0 + o.batch, x, theta);
+      gather(scaling, train, idx, b0, b0 + o.batch, x, theta);
       Tensor loss = stage_loss(net, o.stage, x, theta, loss_rng, o.weights);
       const double lv = loss.item();
       SPECNET_CHECK(std::isfinite(lv), "bhb train: the loss became ", lv, " at epoch ", epoch, " step ", steps);
@@ -182,7 +210,7 @@ TrainResult train_stage(Network& net, const Scaling& scaling, const Dataset& tra
       total += lv;
       ++steps;
     }
-    const double v = evaluate_stage(net, scaling, val, o.stage, 256, o.seed, o.weights);
+    const double v = evaluate_stage(net, scaling, val, o.stage, kEvalBatch, o.seed, o.weights);
     plateau.step(v);
     EpochRecord r;
     r.epoch = epoch;
@@ -191,28 +219,35 @@ TrainResult train_stage(Network& net, const Scaling& scaling, const Dataset& tra
     r.lr = adam.group(trainable_group).lr;
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     res.history.push_back(r);
-    CheckpointInfo info;
-    info.epoch = epoch;
-    info.seed = o.seed;
-    info.extra = network_metadata(net.config, scaling, o.stage);
-    if (!o.checkpoint.empty()) save_checkpoint(o.checkpoint + ".last", net, &adam, &plateau, info);  // every epoch
     if (v < res.best_val) {
       res.best_val = v;
       res.best_epoch = epoch;
       best.clear();
       for (auto& [k, t] : net.state_dict()) best.emplace_back(k, t.clone().detach());
-      if (!o.checkpoint.empty()) save_checkpoint(o.checkpoint, net, &adam, &plateau, info);
+      if (!o.checkpoint.empty()) {
+        CheckpointInfo info;
+        info.epoch = epoch;
+        info.seed = o.seed;
+        info.extra = metadata;
+        save_checkpoint(o.checkpoint, net, &adam, &plateau, info);
+      }
+    }
+    if (!o.checkpoint.empty()) {  // every epoch, after the best file: a resume needs both
+      TrainState st;
+      st.epoch = epoch;
+      for (const auto& h : res.history) st.history.push_back({double(h.epoch), h.train_loss, h.val_loss, h.lr, h.seconds});
+      st.best_epoch = res.best_epoch;
+      st.best_val = res.best_val;
+      st.rng_offsets["loss_rng"] = loss_rng.offset();
+      save_train_state(last_path, net, adam, plateau, st, o.seed, fingerprint, metadata);
     }
     if (o.progress) {
-      std::printf("stage %d epoch %3lld/%lld  train %.4f  val %.4f%s  lr %.1e  %.0fs elapsed, ETA <= %.0fs\n", o.stage,
-                  (long long)epoch, (long long)o.max_epochs, r.train_loss, v, res.best_epoch == epoch ? " *" : "  ",
-                  r.lr, r.seconds, r.seconds / epoch * (o.max_epochs - epoch));
+      std::printf("stage %d epoch %3lld/%lld  train %.4f  val %.4f%s  lr %.1e  %.0fs elapsed, ETA <= %.0fs  peak RSS %.0f MiB\n",
+                  o.stage, (long long)epoch, (long long)o.max_epochs, r.train_loss, v, res.best_epoch == epoch ? " *" : "  ",
+                  r.lr, r.seconds, r.seconds / (epoch - start + 1) * (o.max_epochs - epoch), sim::peak_rss_mb());
       std::fflush(stdout);
     }
-    if (epoch - res.best_epoch >= o.stop_patience) {
-      res.stopped_on_plateau = true;
-      break;
-    }
+    if (epoch - res.best_epoch >= o.stop_patience) res.stopped_on_plateau = true;
   }
   if (!best.empty()) {
     NoGradGuard ng;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "specnet/io/record_source.h"
 #include "specnet/sim/composite_model.h"
 #include "specnet/sim/fakeit.h"
 
@@ -79,6 +80,25 @@ struct Dataset {
 // Error for a missing or truncated file, a bad magic or header.
 Dataset read_dataset(const std::string& path);
 
+// A record file opened under a memory budget (training, evaluation): index, parameters and counts of every spectrum
+// in memory; the spectra rows (rate then sigma, 2L float32) in memory when the file's fit budget_bytes, else read
+// from disk per batch. Spectrum i is row first + i of `spectra` (slices share the rows).
+struct DatasetSource {
+  DatasetHeader header;
+  std::vector<std::int64_t> index;  // (N)
+  std::vector<double> params;       // (N, P) physical
+  std::vector<double> counts;       // (N)
+  io::RecordSource spectra;         // (rows, 2L)
+  std::int64_t first = 0;
+  std::int64_t size() const { return static_cast<std::int64_t>(index.size()); }
+  DatasetSource slice(std::int64_t first, std::int64_t end) const;
+  // out (n, 2L): rate and sigma of spectra rows[0..n) of this set.
+  void gather(const std::int64_t* rows, std::int64_t n, float* out) const;
+};
+// Checks as read_dataset (one pass over the file in budget-sized chunks).
+DatasetSource open_dataset(const std::string& path, std::uint64_t budget_bytes);
+DatasetSource to_source(const Dataset& d);  // in memory
+
 // Everything fixed for one simulated set.
 struct Simulation {
   std::int64_t kind = 0;
@@ -119,8 +139,13 @@ struct Scaling {
   double rate_floor = 0, log_min = 0, log_max = 1;
   std::array<double, kNumParams> mean{}, stdev{};
   static Scaling fit(const Dataset& d);  // Error for an empty set or one without a positive rate
+  static Scaling fit(const DatasetSource& d);  // the same numbers, in passes over blocks of spectra
   // x (n, 2, L) and theta (n, P) of spectra [first, first + n); theta may be null.
   void spectra(const Dataset& d, std::int64_t first, std::int64_t n, float* x, float* theta) const;
+  // The same for spectra rows[0..n) of a source.
+  void spectra(const DatasetSource& d, const std::int64_t* rows, std::int64_t n, float* x, float* theta) const;
+  // One spectrum: rate, sigma (L), params (P, or null) -> x (2, L), theta (P).
+  void scale_row(std::int64_t L, const float* rate, const float* sigma, const double* params, float* x, float* theta) const;
   double to_scaled(std::int64_t p, double physical) const;
   double to_physical(std::int64_t p, double scaled) const;
   std::map<std::string, std::string> to_strings() const;  // for checkpoint metadata

@@ -24,6 +24,9 @@ struct TrainOptions {
   std::int64_t batch = 120;
   std::uint64_t seed = 0;         // shuffling, the flow draws of the latent/reconstruction losses
   std::string checkpoint;         // best epoch so far, written atomically; every epoch also to checkpoint + ".last"
+                                  // (model, optimizer, scheduler, RNG positions, history: what a resume needs)
+  bool resume = false;            // continue from checkpoint + ".last" when it exists (bit for bit)
+  std::string fingerprint;        // the caller's description of data and network; a resume refuses another
   bool progress = true;           // one line per epoch with losses, lr and ETA on stdout
   LossWeights weights;
 };
@@ -42,11 +45,17 @@ struct TrainResult {
 // The stage's trainable parameters get requires_grad, all others are frozen (their grads not even computed);
 // the decoder runs in eval mode (no dropout) in stages 2 and 3. Returns after the cap or a plateau and leaves the
 // network at its best validation weights.
+// Progress lines end with the peak RSS; SPECNET_TEST_STOP_AT stops the process at a batch (specnet/io/train_state.h).
 TrainResult train_stage(Network& net, const Scaling& scaling, const Dataset& train, const Dataset& val,
+                        const TrainOptions& options);
+// The same on sets in memory or streamed from their files (open_dataset): bitwise the same results.
+TrainResult train_stage(Network& net, const Scaling& scaling, const DatasetSource& train, const DatasetSource& val,
                         const TrainOptions& options);
 
 // Validation loss of a stage (mean over batches, no graph, eval mode).
 double evaluate_stage(Network& net, const Scaling& scaling, const Dataset& data, int stage, std::int64_t batch,
+                      std::uint64_t seed, const LossWeights& w = {});
+double evaluate_stage(Network& net, const Scaling& scaling, const DatasetSource& data, int stage, std::int64_t batch,
                       std::uint64_t seed, const LossWeights& w = {});
 
 // Context vectors (N, C) of a set, batched without a graph.

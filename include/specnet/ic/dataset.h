@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "specnet/io/record_source.h"
+
 namespace specnet::ic {
 
 // Generating ranges (uniform draws) and fixed values, as the paper.
@@ -73,12 +75,26 @@ void write_ic_spectra(const std::string& path, const IcSpectra& spectra);  // at
 // Errors for a missing or truncated file, a bad magic or version, or impossible sizes.
 IcSpectra read_ic_spectra(const std::string& path);
 
+// An IC spectra file opened under a memory budget (training, scoring, fits): the per-spectrum metadata in memory
+// (meta.counts stays empty), the counts (N, C) in memory when they fit budget_bytes, else read from disk per batch.
+struct IcSpectraSource {
+  IcSpectra meta;
+  io::RecordSource counts;  // (N, C) float32
+  std::int64_t size() const { return meta.size(); }
+};
+// Errors as read_ic_spectra.
+IcSpectraSource open_ic_spectra(const std::string& path, std::uint64_t budget_bytes);
+// Spectra built in memory as a source (the counts move into an in-memory RecordSource).
+IcSpectraSource to_source(IcSpectra spectra);
+
 // Training labels in the order of the public iccae labels: (z, kT, Z, norm); kT and norm from the 1T fit.
 constexpr int kNumLabels = 4;
 std::vector<double> raw_labels(const IcSpectra& s, std::int64_t i);  // (4); Error when the 1T fit is missing
 
 // Counts of spectrum i on the full H-channel grid (zeros outside the stored channels), as the fitter takes them.
 void full_channel_counts(const IcSpectra& s, std::int64_t i, std::vector<double>& out_counts);
+// The same for a counts row (C) of the channel range of `header` (e.g. gathered from an IcSpectraSource).
+void full_channel_counts(const IcSpectra& header, const float* counts, std::vector<double>& out_counts);
 
 // Min-max scaling of each label to [0, 1] over a reference set (the training spectra).
 struct LabelScaler {
@@ -93,6 +109,8 @@ LabelScaler fit_label_scaler(const IcSpectra& s);
 // Network input of spectrum i: the first `bins` stored channels as counts/s/keV (the paper's linear count rate)
 // or, with log_input, log10(1 + counts) / 5. out (bins).
 void network_input(const IcSpectra& s, std::int64_t i, std::int64_t bins, bool log_input, float* out);
+// The same from a counts row (at least `bins` channels) of a spectrum of exposure exposure_s.
+void network_input(const float* counts, double exposure_s, std::int64_t bins, bool log_input, float* out);
 // Largest multiple of 16 not above num_channels (the CAE decoder doubles a length four times).
 std::int64_t network_bins(std::int64_t num_channels);
 

@@ -30,6 +30,8 @@ struct PipelineOptions {
   int z_free_scan_steps = 17;     // frozen-z grid points before the z-free fit (steppar)
   bool resume = true;             // reuse finished stages' checkpoints in out_dir/checkpoints
   Device device = Device::cpu;    // where the networks train and score (fits stay on the CPU)
+  std::int64_t memory_budget_mb = 0;  // counts held in memory, all files together; beyond it files are streamed
+                                      // (0: SPECNET_MEMORY_BUDGET_MB or 512)
 };
 
 // One test spectrum's scores. Fit fields are NaN / -1 when it was not fitted.

@@ -12,15 +12,22 @@
 
 namespace specnet::ic {
 
-// Network inputs and scaled labels of a set of spectra, float32 as the network sees them.
+// What the network trains on: the counts of a set of spectra (in memory or streamed from their file) and their
+// scaled labels; the float32 network inputs of a batch are computed from its counts when the batch is gathered.
 struct ModelData {
   std::int64_t bins = 0;
-  std::vector<float> x;       // (N, bins)
+  bool log_input = false;
+  double exposure_s = 0;
+  io::RecordSource counts;    // (N, C >= bins)
   std::vector<float> labels;  // (N, 4) scaled, or empty (spectra without labels)
-  std::int64_t size() const { return bins ? static_cast<std::int64_t>(x.size()) / bins : 0; }
+  std::int64_t size() const { return counts.size(); }
+  // x (n, bins): the network inputs of rows[0..n).
+  void inputs(const std::int64_t* rows, std::int64_t n, float* x) const;
 };
-// scaler null: no labels (e.g. the 1T+IC spectra).
+// scaler null: no labels (e.g. the 1T+IC spectra). The first form copies the counts into memory, the second shares
+// the source's (streamed ones stay streamed).
 ModelData make_model_data(const IcSpectra& s, std::int64_t bins, bool log_input, const LabelScaler* scaler);
+ModelData make_model_data(const IcSpectraSource& s, std::int64_t bins, bool log_input, const LabelScaler* scaler);
 
 struct TrainOptions {
   double constraint_weight = 0.1;  // 0: the ordinary AE
@@ -37,6 +44,8 @@ struct TrainOptions {
   std::string tag = "train";       // prefix of the progress lines
   Device device = Device::cpu;     // the network is moved there before Adam is built; batches follow it
 };
+// Progress lines (TrainOptions::progress) end with the process's peak RSS; SPECNET_TEST_STOP_AT (see
+// specnet/io/train_state.h) stops the process at a given epoch and batch for the crash tests.
 
 struct EpochRecord {
   double train_loss = 0, val_loss = 0, lr = 0, wall_s = 0;

@@ -1,0 +1,90 @@
+// Crash-safe training of the BHB flow-autoencoder (issue #8): `specnet bhb train --resume` after a real SIGKILL at a
+// known batch (SPECNET_TEST_STOP_AT) ends with bitwise the weights, optimizer state and history of an uninterrupted
+// run, in stage 1 (decoder, dropout RNG) and stage 2 (encoder + flow, the flow-draw RNG); other settings are refused.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "crash_test_util.h"
+#include "harness.h"
+#include "ic_test_util.h"
+#include "specnet/io/safetensors.h"
+
+using namespace specnet;
+
+namespace {
+
+// Tensors and metadata of a checkpoint, without the wall times of the history.
+void check_same_checkpoint(const std::string& a, const std::string& b) {
+  const SafeTensors ca = load_safetensors(a), cb = load_safetensors(b);
+  REQUIRE(ca.tensors.size() == cb.tensors.size());
+  for (std::size_t i = 0; i < ca.tensors.size(); ++i) {
+    CHECK(ca.tensors[i].first == cb.tensors[i].first);
+    CHECK(ca.tensors[i].second.to_vector() == cb.tensors[i].second.to_vector());
+  }
+  for (const auto& [k, v] : ca.metadata)
+    if (k != "user.history") CHECK_MESSAGE(cb.metadata.at(k) == v, k);
+}
+
+}  // namespace
+
+TEST_CASE("bhb train: SIGKILL mid-epoch, then --resume gives bitwise the run that was never interrupted") {
+  if (!std::filesystem::exists(test::kCli)) {
+    MESSAGE("skipped: ", test::kCli, " not built");
+    return;
+  }
+  const auto dir = test::fresh_temp_dir("specnet_test_bhb_resume");
+  const std::string set = (dir / "set.bhb").string();
+  auto [rc, out] = test::run_cli("dataset bhb --count 150 --seed 3 --quiet --out " + set, "SPECNET_NUM_THREADS=2");
+  REQUIRE_MESSAGE(rc == 0, out);
+  auto args = [&](int stage, const std::string& tag) {
+    std::vector<std::string> a{"bhb", "train", "--data", set, "--stage", std::to_string(stage), "--epochs", "3",
+                               "--batch", "12", "--transforms", "2", "--flow-hidden", "16,16", "--context", "16",
+                               "--seed", "4", "--resume", "--out", (dir / (tag + ".safetensors")).string()};
+    if (stage == 2) a.insert(a.end(), {"--init", (dir / "ref1.safetensors").string()});
+    return a;
+  };
+  for (int stage : {1, 2}) {
+    CAPTURE(stage);
+    const std::string ref = "ref" + std::to_string(stage), run = "run" + std::to_string(stage);
+    const int r = test::wait_exit(test::spawn_cli(args(stage, ref), (dir / (ref + ".log")).string(), {{"SPECNET_NUM_THREADS", "2"}}));
+    REQUIRE_MESSAGE((WIFEXITED(r) && WEXITSTATUS(r) == 0), test::slurp((dir / (ref + ".log")).string()));
+    // 135 training spectra, 11 batches an epoch: killed in batch 4 of epoch 2.
+    const std::string killed = test::run_and_kill_at(args(stage, run), (dir / (run + ".log")).string(), 2, 4, "2");
+    CHECK(killed.find("epoch   1/3") != std::string::npos);
+    CHECK(killed.find("epoch   2/3") == std::string::npos);
+    const std::string last = (dir / (run + ".safetensors.last")).string();
+    REQUIRE(std::filesystem::exists(last));
+    CHECK(load_safetensors(last).metadata.at("epoch") == "1");
+    // Resumed on one thread (results do not depend on the thread count).
+    const int s = test::wait_exit(test::spawn_cli(args(stage, run), (dir / (run + "_resume.log")).string(), {{"SPECNET_NUM_THREADS", "1"}}));
+    const std::string log = test::slurp((dir / (run + "_resume.log")).string());
+    REQUIRE_MESSAGE((WIFEXITED(s) && WEXITSTATUS(s) == 0), log);
+    CHECK(log.find("resumed from " + last + " after epoch 1") != std::string::npos);
+    CHECK(log.find("epoch   1/3") == std::string::npos);
+    CHECK(log.find("epoch   3/3") != std::string::npos);
+    check_same_checkpoint((dir / (ref + ".safetensors")).string(), (dir / (run + ".safetensors")).string());
+    check_same_checkpoint((dir / (ref + ".safetensors.last")).string(), last);
+  }
+  // A checkpoint of other settings or another seed is refused with a clear error; the files stay as they were.
+  auto other = args(1, "run1");
+  other[9] = "10";  // --batch
+  REQUIRE(other[8] == "--batch");
+  std::tie(rc, out) = test::run_cli([&] {
+    std::string c;
+    for (const auto& a : other) c += a + " ";
+    return c;
+  }());
+  CHECK(rc == 1);
+  CHECK(out.find("belongs to another run") != std::string::npos);
+  auto seed = args(1, "run1");
+  seed[17] = "5";
+  REQUIRE(seed[16] == "--seed");
+  std::string cmd;
+  for (const auto& a : seed) cmd += a + " ";
+  std::tie(rc, out) = test::run_cli(cmd);
+  CHECK(rc == 1);
+  CHECK(out.find("was written with seed 4, this run uses 5") != std::string::npos);
+  check_same_checkpoint((dir / "ref1.safetensors.last").string(), (dir / "run1.safetensors.last").string());
+  std::filesystem::remove_all(dir);
+}
