@@ -130,7 +130,7 @@ int run_bhb_oracle(const Args& args) {
   csv << "record,index";
   for (const char* n : kParamNames) csv << ",true_" << n;
   for (const char* n : kParamNames) csv << ",median_" << n;
-  csv << ",hpd_level,acceptance,max_tau\n";
+  csv << ",hpd_level,acceptance,max_tau,truth_log_post,max_draw_log_post\n";
   const auto t_start = std::chrono::steady_clock::now();
   const auto progress = [&](std::int64_t i, const OracleRun& r) {
     char line[256];
@@ -143,7 +143,8 @@ int run_bhb_oracle(const Args& args) {
     one.n = o.samples;
     one.samples.assign(r.post.samples.end() - o.samples * kNumParams, r.post.samples.end());
     for (double v : posterior_median(one, scaling, 0)) csv << ',' << v;
-    csv << ',' << hpd << ',' << r.acceptance.back() << ',' << r.max_tau.back() << '\n';
+    csv << ',' << hpd << ',' << r.acceptance.back() << ',' << r.max_tau.back() << ',' << r.post.truth_log_q.back()
+        << ',' << *std::max_element(r.post.log_q.end() - o.samples, r.post.log_q.end()) << '\n';
     csv.flush();
     const double el = seconds_since(t_start);
     std::snprintf(line, sizeof line, "oracle: %lld/%lld spectra, acceptance %.2f, max tau %.1f steps, %.0f s, ETA %.0f s\n",
@@ -271,7 +272,8 @@ int run_bhb_oracle(const Args& args) {
                   median(r_med_fit) / median(r_fit));
     md << buf;
   }
-  md << "\nper spectrum: oracle_spectra.csv (truth, oracle median, HPD level of the truth, acceptance, max tau)\n";
+  md << "\nper spectrum: oracle_spectra.csv (truth, oracle median, HPD level of the truth, acceptance, max tau, log "
+        "posterior at the truth and the largest over the kept draws)\n";
   {
     std::ofstream f(dir + "/oracle.md");
     SPECNET_CHECK(f.good(), "cannot write ", dir, "/oracle.md");
