@@ -64,6 +64,15 @@ Moments moments(const std::vector<float>& draws, std::int64_t p) {
   return m;
 }
 
+bhb::OracleOptions chain_options(int walkers, int steps, int burn_in, std::int64_t samples) {
+  bhb::OracleOptions o;
+  o.walkers = walkers;
+  o.steps = steps;
+  o.burn_in = burn_in;
+  o.samples = samples;
+  return o;
+}
+
 double unscaled(std::int64_t p, double v) { return bhb::kParamLog[p] ? std::log10(v) : v; }
 
 }  // namespace
@@ -75,11 +84,7 @@ TEST_CASE("bhb oracle: a bright spectrum gives a narrow posterior centred on the
   double total = 0;
   for (double c : counts) total += c;
   REQUIRE(total > 1e5);  // bright: the posterior must be narrow
-  bhb::OracleOptions o;
-  o.walkers = 16;
-  o.steps = 300;
-  o.burn_in = 150;
-  o.samples = 400;
+  const bhb::OracleOptions o = chain_options(16, 300, 150, 400);
   const bhb::OracleChain c = bhb::oracle_chain(s, identity_scaling(), counts, truth, o, 5);
   REQUIRE(c.samples.size() == 400u * bhb::kNumParams);
   CHECK(c.acceptance > 0.2);
@@ -105,11 +110,7 @@ TEST_CASE("bhb oracle: a parameter the data cannot see keeps its prior spread") 
   const bhb::Simulation s = coarse_simulation(1e3);
   const std::array<double, bhb::kNumParams> truth = {1.0, 2.5, 1e-3, 0.05, 0.1};
   const std::vector<double> counts = counts_at(s, truth);
-  bhb::OracleOptions o;
-  o.walkers = 16;
-  o.steps = 600;
-  o.burn_in = 300;
-  o.samples = 1000;
+  const bhb::OracleOptions o = chain_options(16, 600, 300, 1000);
   const bhb::OracleChain c = bhb::oracle_chain(s, identity_scaling(), counts, truth, o, 6);
   const Moments g = moments(c.samples, 1);
   const double prior_mean = 0.5 * (1.3 + 4.0), prior_sd = 2.7 / std::sqrt(12.0);
@@ -124,11 +125,7 @@ TEST_CASE("bhb oracle: bad input gives clear errors") {
   const bhb::Simulation s = coarse_simulation(1e3);
   const std::array<double, bhb::kNumParams> truth = {0.5, 2.2, 0.2, 0.8, 1e4};
   const std::vector<double> counts = counts_at(s, truth);
-  bhb::OracleOptions o;
-  o.walkers = 8;
-  o.steps = 20;
-  o.burn_in = 10;
-  o.samples = 1;
+  bhb::OracleOptions o = chain_options(8, 20, 10, 1);
   CHECK_THROWS_WITH_AS(bhb::oracle_chain(s, identity_scaling(), counts, truth, o, 0),
                        doctest::Contains("samples per spectrum must be >= 2"), Error);
   o.samples = 81;  // 8 walkers x 10 kept steps = 80
