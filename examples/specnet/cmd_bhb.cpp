@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "command.h"
+#include "bhb_cli.h"
 #include "specnet/bhb/evaluate.h"
 #include "specnet/bhb/fast_sampler.h"
 #include "specnet/bhb/svg.h"
@@ -20,16 +20,6 @@ namespace specnet::cli {
 namespace {
 
 using namespace specnet::bhb;
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-void set_threads(const Options& opt) {
-  const long long t = opt.integer("threads");
-  SPECNET_CHECK(t >= 0, "--threads must be >= 0, got ", t);
-  if (t > 0) set_num_threads(static_cast<int>(t));
-}
 
 std::vector<std::int64_t> int_list(const std::string& s, const char* what) {
   std::vector<std::int64_t> v;
@@ -370,17 +360,11 @@ int run_report(const Args& args) {
   std::vector<double> min_pcc = {1.0};
   SvgPlot pvt(5 * 230 + 40, 290);
   for (std::int64_t p = 0; p < kNumParams; ++p) {
-    std::vector<double> s, t, med, tt;
-    for (std::int64_t i = 0; i < count; ++i) {
-      const double truth = post.truth[i * kNumParams + p];
-      std::vector<float> v(n);
-      for (std::int64_t j = 0; j < n; ++j) v[j] = post.samples[(i * n + j) * kNumParams + p];
-      for (std::int64_t j = 0; j < 50; ++j) s.push_back(v[j]), t.push_back(truth);
-      std::nth_element(v.begin(), v.begin() + n / 2, v.end());
-      med.push_back(v[n / 2]);
-      tt.push_back(truth);
-    }
-    const double a = pearson(s, t), b = pearson(med, tt);
+    const ParameterPcc pcc = parameter_pcc(post, p);
+    const std::vector<double> med = scaled_medians(post, p);
+    std::vector<double> tt(count);
+    for (std::int64_t i = 0; i < count; ++i) tt[i] = post.truth[i * kNumParams + p];
+    const double a = pcc.draws, b = pcc.median;
     min_pcc[0] = std::min(min_pcc[0], a);
     std::snprintf(buf, sizeof buf, "| %s | %.3f | %.3f |\n", kParamNames[p], a, b);
     md << buf;
@@ -398,9 +382,7 @@ int run_report(const Args& args) {
 
   // Coverage of HPD regions.
   const auto hpd = hpd_levels(post.log_q, post.truth_log_q, count, n);
-  std::vector<double> levels;
-  for (int k = 1; k <= 19; ++k) levels.push_back(0.05 * k);
-  levels.push_back(0.99);
+  const std::vector<double> levels = credible_levels();
   const auto cov = coverage(hpd, levels);
   double worst = 0;
   md << "| credible level | coverage |\n|---|---|\n";
@@ -497,7 +479,7 @@ int run_report(const Args& args) {
 
 int run_bhb(const Args& args) {
   const std::string usage =
-      "specnet bhb train|sample|report [--help]: the spectral-posterior network (build data with `specnet dataset bhb`)\n";
+      "specnet bhb train|sample|report|oracle [--help]: the spectral-posterior network (build data with `specnet dataset bhb`)\n";
   if (args.empty() || args[0] == "-h" || args[0] == "--help") {
     std::printf("%s", usage.c_str());
     return args.empty() ? 2 : 0;
@@ -506,11 +488,12 @@ int run_bhb(const Args& args) {
   if (args[0] == "train") return run_train(rest);
   if (args[0] == "sample") return run_sample(rest);
   if (args[0] == "report") return run_report(rest);
+  if (args[0] == "oracle") return run_bhb_oracle(rest);
   throw Error(str("specnet bhb: unknown subcommand '", args[0], "'\n", usage));
 }
 
 RegisterDatasetKind reg_dataset{{"bhb", "NICER black-hole-binary spectra for the flow posterior network", run_dataset}};
-RegisterCommand reg_bhb{{"bhb", "spectral posteriors: train (3 stages), sample (timed), report (PCC, coverage, PG-stat)",
+RegisterCommand reg_bhb{{"bhb", "spectral posteriors: train (3 stages), sample (timed), report (PCC, coverage, PG-stat), oracle (exact posterior)",
                          run_bhb}};
 
 }  // namespace

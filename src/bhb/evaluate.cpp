@@ -84,16 +84,55 @@ Posterior sample_posterior(Network& net, const Scaling& scaling, const Dataset& 
   return p;
 }
 
+namespace {
+// Median of parameter p over the n draws of spectrum i, scaled space; v is (n) scratch.
+double draw_median(const Posterior& post, std::int64_t i, std::int64_t p, std::vector<float>& v) {
+  v.resize(post.n);
+  for (std::int64_t j = 0; j < post.n; ++j) v[j] = post.samples[(i * post.n + j) * kNumParams + p];
+  std::nth_element(v.begin(), v.begin() + post.n / 2, v.end());
+  return v[post.n / 2];
+}
+}  // namespace
+
 std::array<double, kNumParams> posterior_median(const Posterior& post, const Scaling& scaling, std::int64_t i) {
   SPECNET_CHECK(i >= 0 && i < post.N, "bhb posterior: spectrum ", i, " out of range");
   std::array<double, kNumParams> m{};
-  std::vector<float> v(post.n);
-  for (std::int64_t p = 0; p < kNumParams; ++p) {
-    for (std::int64_t j = 0; j < post.n; ++j) v[j] = post.samples[(i * post.n + j) * kNumParams + p];
-    std::nth_element(v.begin(), v.begin() + post.n / 2, v.end());
-    m[p] = scaling.to_physical(p, v[post.n / 2]);
-  }
+  std::vector<float> v;
+  for (std::int64_t p = 0; p < kNumParams; ++p) m[p] = scaling.to_physical(p, draw_median(post, i, p, v));
   return m;
+}
+
+std::vector<double> scaled_medians(const Posterior& post, std::int64_t p) {
+  SPECNET_CHECK(p >= 0 && p < kNumParams && post.n > 0, "bhb posterior: parameter ", p, " out of range or no draws");
+  std::vector<double> med(post.N);
+  std::vector<float> v;
+  for (std::int64_t i = 0; i < post.N; ++i) med[i] = draw_median(post, i, p, v);
+  return med;
+}
+
+ParameterPcc parameter_pcc(const Posterior& post, std::int64_t p, const std::vector<std::int64_t>& subset) {
+  std::vector<std::int64_t> rows = subset;
+  if (rows.empty())
+    for (std::int64_t i = 0; i < post.N; ++i) rows.push_back(i);
+  SPECNET_CHECK(rows.size() >= 2, "bhb PCC: need at least 2 spectra, got ", rows.size());
+  const std::vector<double> med = scaled_medians(post, p);
+  const std::int64_t used = std::min<std::int64_t>(50, post.n);
+  std::vector<double> s, t, m, tm;  // (rows x used), (rows x used), (rows), (rows)
+  for (std::int64_t i : rows) {
+    SPECNET_CHECK(i >= 0 && i < post.N, "bhb PCC: spectrum ", i, " out of range [0, ", post.N, ")");
+    const double truth = post.truth[i * kNumParams + p];
+    for (std::int64_t j = 0; j < used; ++j) s.push_back(post.samples[(i * post.n + j) * kNumParams + p]), t.push_back(truth);
+    m.push_back(med[i]);
+    tm.push_back(truth);
+  }
+  return {pearson(s, t), pearson(m, tm)};
+}
+
+std::vector<double> credible_levels() {
+  std::vector<double> levels;
+  for (int k = 1; k <= 19; ++k) levels.push_back(0.05 * k);
+  levels.push_back(0.99);
+  return levels;
 }
 
 namespace {
@@ -137,6 +176,17 @@ fit::FitResult fit_baseline(const Simulation& s, const std::vector<double>& coun
   return r;
 }
 
+PriorBox prior_box(const Simulation& s) {
+  SPECNET_CHECK(s.priors.size() == static_cast<std::size_t>(kNumParams), "bhb prior box: the simulation has ",
+                s.priors.size(), " priors, expected ", kNumParams);
+  PriorBox b;
+  for (std::int64_t p = 0; p < kNumParams; ++p) {
+    b.lo[p] = kParamLog[p] ? std::log10(s.priors[p].lo) : s.priors[p].lo;
+    b.hi[p] = kParamLog[p] ? std::log10(s.priors[p].hi) : s.priors[p].hi;
+  }
+  return b;
+}
+
 std::vector<float> mcmc_posterior(const Simulation& s, const Scaling& scaling, const std::vector<double>& counts,
                                   const std::vector<float>& start, int walkers, int steps, int burn_in,
                                   std::uint64_t seed) {
@@ -145,12 +195,9 @@ std::vector<float> mcmc_posterior(const Simulation& s, const Scaling& scaling, c
   auto prob = make_problem(s, counts);
   std::vector<fit::FitProblem::Scratch> scratch;
   for (int w = 0; w < walkers; ++w) scratch.push_back(prob->make_scratch());
-  // The prior box in the network's log10 space (uniform there = the paper's log-uniform priors).
-  std::array<double, kNumParams> lo{}, hi{};
-  for (std::int64_t p = 0; p < kNumParams; ++p) {
-    lo[p] = kParamLog[p] ? std::log10(s.priors[p].lo) : s.priors[p].lo;
-    hi[p] = kParamLog[p] ? std::log10(s.priors[p].hi) : s.priors[p].hi;
-  }
+  const PriorBox box = prior_box(s);
+  const auto& lo = box.lo;
+  const auto& hi = box.hi;
   auto log_prob = [&](const double* u, int w) {
     std::array<double, kNumParams> theta{};
     for (std::int64_t p = 0; p < kNumParams; ++p) {

@@ -37,6 +37,18 @@ Posterior sample_posterior(Network& net, const Scaling& scaling, const Dataset& 
                            FastFlowSampler::Precision precision = FastFlowSampler::Precision::f32);
 // Per-parameter median of the draws of spectrum i, in physical units.
 std::array<double, kNumParams> posterior_median(const Posterior& post, const Scaling& scaling, std::int64_t i);
+// Median of parameter p over the draws of each spectrum, scaled space: (N).
+std::vector<double> scaled_medians(const Posterior& post, std::int64_t p);
+
+// The paper's PCC for parameter p: the first min(50, n) draws of each spectrum against its target, pooled over
+// the spectra in `subset` (all when empty); and the PCC of the posterior medians. Error for a subset with fewer
+// than 2 spectra or an index out of range.
+struct ParameterPcc {
+  double draws = 0, median = 0;
+};
+ParameterPcc parameter_pcc(const Posterior& post, std::int64_t p, const std::vector<std::int64_t>& subset = {});
+// Credible levels of the coverage curve: 0.05, 0.10, ..., 0.95 and 0.99.
+std::vector<double> credible_levels();
 
 // Reduced PG-stat of spectrum `index` of a simulation over 0.3-10 keV (channels; the simulation's background) at
 // the given physical parameters, clamped into the model's hard limits.
@@ -45,6 +57,12 @@ double reduced_pgstat(const Simulation& s, const std::vector<double>& counts, co
 // `start` (physical) or, when null, the model's default values; returns the fitted parameters and the statistic.
 fit::FitResult fit_baseline(const Simulation& s, const std::vector<double>& counts, int max_iterations,
                             std::array<double, kNumParams>& theta, const std::array<double, kNumParams>* start = nullptr);
+// The paper's prior box in the network's unscaled space (log10 of N_H, f_sc, kT_disk, N; Gamma linear), where the
+// (log-)uniform priors are uniform. Error unless the simulation has kNumParams priors.
+struct PriorBox {
+  std::array<double, kNumParams> lo{}, hi{};
+};
+PriorBox prior_box(const Simulation& s);
 // Ensemble MCMC of the PG-stat likelihood with the paper's (log-)uniform priors, in the network's log10 space;
 // walkers start at network draws. Returns (kept, P) draws in scaled units (comparable with Posterior::samples).
 std::vector<float> mcmc_posterior(const Simulation& s, const Scaling& scaling, const std::vector<double>& counts,

@@ -1,0 +1,286 @@
+// `specnet bhb oracle`: what the exact posterior (training prior x the Poisson law of the simulation, ensemble MCMC)
+// scores on `bhb report`'s metrics (paper 002: PCC of 50 draws, HPD coverage, reduced PG-stat at the median).
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "bhb_cli.h"
+#include "specnet/bhb/evaluate.h"
+#include "specnet/bhb/oracle.h"
+#include "specnet/bhb/train.h"
+
+namespace specnet::cli {
+namespace {
+
+using namespace specnet::bhb;
+
+double median(std::vector<double> v) {
+  SPECNET_CHECK(!v.empty(), "median of nothing");
+  std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+  return v[v.size() / 2];
+}
+
+// A subset of the spectra by their true parameters (physical units).
+struct Subset {
+  std::string name;
+  std::vector<std::int64_t> rows;
+};
+
+std::vector<Subset> subsets(const std::vector<std::array<double, kNumParams>>& truth) {
+  const std::int64_t kFsc = 2, kKt = 3;
+  struct Rule {
+    const char* name;
+    double fsc_lo, fsc_hi, kt_lo, kt_hi;
+  };
+  const double inf = INFINITY;
+  const Rule rules[] = {{"all", 0, inf, 0, inf},
+                        {"f_sc < 0.03", 0, 0.03, 0, inf},
+                        {"f_sc >= 0.03", 0.03, inf, 0, inf},
+                        {"kT_disk < 0.1 keV", 0, inf, 0, 0.1},
+                        {"kT_disk 0.1-0.3 keV", 0, inf, 0.1, 0.3},
+                        {"kT_disk 0.3-1 keV", 0, inf, 0.3, 1.0},
+                        {"kT_disk >= 1 keV", 0, inf, 1.0, inf},
+                        {"f_sc >= 0.03 and kT_disk >= 0.3 keV", 0.03, inf, 0.3, inf}};
+  std::vector<Subset> out;
+  for (const Rule& r : rules) {
+    Subset s{r.name, {}};
+    for (std::size_t i = 0; i < truth.size(); ++i) {
+      const double f = truth[i][kFsc], t = truth[i][kKt];
+      if (f >= r.fsc_lo && f < r.fsc_hi && t >= r.kt_lo && t < r.kt_hi) s.rows.push_back(static_cast<std::int64_t>(i));
+    }
+    out.push_back(s);
+  }
+  return out;
+}
+
+// "0.912 / 0.950" (draws / medians) or "n/a" for fewer than 3 spectra.
+std::string pcc_cell(const Posterior& post, std::int64_t p, const std::vector<std::int64_t>& rows) {
+  if (rows.size() < 3) return "n/a";
+  const ParameterPcc c = parameter_pcc(post, p, rows);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.3f / %.3f", c.draws, c.median);
+  return buf;
+}
+
+std::vector<double> coverage_of(const Posterior& post) {
+  return coverage(hpd_levels(post.log_q, post.truth_log_q, post.N, post.n), credible_levels());
+}
+
+}  // namespace
+
+int run_bhb_oracle(const Args& args) {
+  Options opt(args, {{"data", "|labelled synthetic record file (required)"},
+                     {"count", "200|spectra (the first N of the set)"},
+                     {"samples", "64|posterior draws kept per spectrum (PCC uses the first 50)"},
+                     {"walkers", "16|MCMC walkers (even, >= 4)"},
+                     {"steps", "1200|MCMC steps per walker, burn-in included"},
+                     {"burn-in", "1000|steps discarded (shorter chains over-cover: docs/results-bhb.md)"},
+                     {"start-width", "0.001|walkers start around the truth, this fraction of each prior width"},
+                     {"model", "|optional trained checkpoint: the network's metrics on the same spectra beside"},
+                     {"network-samples", "1024|network draws per spectrum (with --model)"},
+                     {"pgstat-count", "20|spectra with a fitting baseline (130 LM iterations from the oracle median)"},
+                     {"fit-iterations", "130|Levenberg-Marquardt iterations of the fitting baseline"},
+                     {"seed", "0|random seed (spectrum i: MCMC seed + i)"},
+                     {"out-dir", "bhb_oracle|directory for oracle.md and oracle_spectra.csv (must exist)"},
+                     {"threads", "0|threads (0: SPECNET_NUM_THREADS or all cores)"}});
+  if (opt.help()) {
+    std::printf("specnet bhb oracle: PCC, HPD coverage and PG-stat of the exact posterior (MCMC) on a synthetic set\n%s",
+                opt.usage().c_str());
+    return 0;
+  }
+  set_threads(opt);
+  SPECNET_CHECK(!opt.str("data").empty(), "--data is required\n", opt.usage());
+  const Dataset all = read_dataset(opt.str("data"));
+  const long long count = opt.integer("count");
+  SPECNET_CHECK(count >= 1 && count <= all.size(), "--count ", count, " must be in [1, ", all.size(), "]: ",
+                opt.str("data"), " holds ", all.size(), " records");
+  const Dataset d = all.slice(0, count);
+  OracleOptions o;
+  o.samples = opt.integer("samples");
+  SPECNET_CHECK(o.samples >= 2, "--samples must be >= 2, got ", o.samples);
+  o.walkers = static_cast<int>(opt.integer("walkers"));
+  o.steps = static_cast<int>(opt.integer("steps"));
+  o.burn_in = static_cast<int>(opt.integer("burn-in"));
+  o.start_width = opt.num("start-width");
+  o.seed = static_cast<std::uint64_t>(opt.integer("seed"));
+  const std::string dir = opt.str("out-dir");
+  {
+    std::ofstream probe(dir + "/oracle.md");
+    SPECNET_CHECK(probe.good(), "cannot write ", dir, "/oracle.md (does --out-dir exist?)");
+  }
+  // The network's scaling when a model is given (same space as its draws); else the set's own (PCC and HPD
+  // coverage do not depend on the per-parameter affine scaling).
+  std::unique_ptr<Network> net;
+  Scaling scaling;
+  if (!opt.str("model").empty()) {
+    LoadedNetwork l = load_network(opt.str("model"));
+    net = std::move(l.net);
+    scaling = l.scaling;
+  } else {
+    SPECNET_CHECK(count >= 2, "--count must be >= 2 without --model (the scaling is fitted on the spectra)");
+    scaling = Scaling::fit(d);
+  }
+  const Simulation sim = make_simulation(d.header.kind, d.header.seed);
+
+  std::ofstream csv(dir + "/oracle_spectra.csv");
+  SPECNET_CHECK(csv.good(), "cannot write ", dir, "/oracle_spectra.csv");
+  csv << "record,index";
+  for (const char* n : kParamNames) csv << ",true_" << n;
+  for (const char* n : kParamNames) csv << ",median_" << n;
+  csv << ",hpd_level,acceptance,max_tau,truth_log_post,max_draw_log_post\n";
+  const auto t_start = std::chrono::steady_clock::now();
+  const auto progress = [&](std::int64_t i, const OracleRun& r) {
+    char line[256];
+    const double hpd = hpd_levels(std::vector<float>(r.post.log_q.end() - o.samples, r.post.log_q.end()),
+                                  {r.post.truth_log_q.back()}, 1, o.samples)[0];
+    csv << i << ',' << d.index[i];
+    for (double v : r.truth.back()) csv << ',' << v;
+    Posterior one;
+    one.N = 1;
+    one.n = o.samples;
+    one.samples.assign(r.post.samples.end() - o.samples * kNumParams, r.post.samples.end());
+    for (double v : posterior_median(one, scaling, 0)) csv << ',' << v;
+    csv << ',' << hpd << ',' << r.acceptance.back() << ',' << r.max_tau.back() << ',' << r.post.truth_log_q.back()
+        << ',' << *std::max_element(r.post.log_q.end() - o.samples, r.post.log_q.end()) << '\n';
+    csv.flush();
+    const double el = seconds_since(t_start);
+    std::snprintf(line, sizeof line, "oracle: %lld/%lld spectra, acceptance %.2f, max tau %.1f steps, %.0f s, ETA %.0f s\n",
+                  (long long)i + 1, count, r.acceptance.back(), r.max_tau.back(), el, el / (i + 1) * (count - i - 1));
+    std::fputs(line, stderr);
+  };
+  const OracleRun run = run_oracle(sim, scaling, d, count, o, progress);
+  const Posterior& post = run.post;
+
+  Posterior net_post;
+  if (net) net_post = sample_posterior(*net, scaling, d, opt.integer("network-samples"), o.seed + 1);
+
+  std::ostringstream md;
+  char buf[640];
+  std::snprintf(buf, sizeof buf,
+                "# BHB oracle: the exact posterior on the network's metrics\n\ndata `%s` (%s, first %lld spectra), "
+                "%d walkers x %d steps (burn-in %d), %lld draws kept per spectrum, start width %g of the prior box, "
+                "%d threads: %.1f s (%.2f s per spectrum)\n\n",
+                opt.str("data").c_str(), dataset_kind_name(d.header.kind), count, o.walkers, o.steps, o.burn_in,
+                (long long)o.samples, o.start_width, num_threads(), run.seconds, run.seconds / count);
+  md << buf;
+  const std::vector<double> ratio = [&] {
+    std::vector<double> v;
+    for (double t : run.max_tau) v.push_back((o.steps - o.burn_in) / t);
+    return v;
+  }();
+  std::snprintf(buf, sizeof buf,
+                "convergence: acceptance median %.3f (min %.3f, max %.3f); largest autocorrelation time per spectrum "
+                "median %.1f steps (max %.1f); kept steps / tau median %.1f (min %.1f); burn-in / tau median %.1f\n\n",
+                median(run.acceptance), *std::min_element(run.acceptance.begin(), run.acceptance.end()),
+                *std::max_element(run.acceptance.begin(), run.acceptance.end()), median(run.max_tau),
+                *std::max_element(run.max_tau.begin(), run.max_tau.end()), median(ratio),
+                *std::min_element(ratio.begin(), ratio.end()), o.burn_in / median(run.max_tau));
+  md << buf;
+
+  md << "| parameter | oracle PCC (50 draws x spectra) | oracle PCC (median) |"
+     << (net ? " network PCC (50 draws) | network PCC (median) |" : "") << " target |\n|---|---|---|"
+     << (net ? "---|---|" : "") << "---|\n";
+  for (std::int64_t p = 0; p < kNumParams; ++p) {
+    const ParameterPcc a = parameter_pcc(post, p);
+    std::snprintf(buf, sizeof buf, "| %s | %.3f | %.3f |", kParamNames[p], a.draws, a.median);
+    md << buf;
+    if (net) {
+      const ParameterPcc b = parameter_pcc(net_post, p);
+      std::snprintf(buf, sizeof buf, " %.3f | %.3f |", b.draws, b.median);
+      md << buf;
+    }
+    md << " >= 0.9 |\n";
+  }
+
+  const std::vector<double> levels = credible_levels(), cov = coverage_of(post);
+  const std::vector<double> net_cov = net ? coverage_of(net_post) : std::vector<double>();
+  double worst = 0, net_worst = 0;
+  md << "\n| credible level | oracle coverage |" << (net ? " network coverage |" : "") << "\n|---|---|"
+     << (net ? "---|" : "") << "\n";
+  for (std::size_t k = 0; k < levels.size(); ++k) {
+    worst = std::max(worst, std::abs(cov[k] - levels[k]));
+    if (net) net_worst = std::max(net_worst, std::abs(net_cov[k] - levels[k]));
+    if (k % 2 == 1 || k + 1 == levels.size()) {
+      std::snprintf(buf, sizeof buf, "| %.2f | %.3f |", levels[k], cov[k]);
+      md << buf;
+      if (net) {
+        std::snprintf(buf, sizeof buf, " %.3f |", net_cov[k]);
+        md << buf;
+      }
+      md << "\n";
+    }
+  }
+  std::snprintf(buf, sizeof buf, "\nlargest |coverage - level|: oracle %.3f", worst);
+  md << buf;
+  if (net) {
+    std::snprintf(buf, sizeof buf, ", network %.3f", net_worst);
+    md << buf;
+  }
+  md << " (target <= 0.05; with N spectra the sampling error of a coverage is ~0.5 / sqrt(N))\n\n";
+
+  md << "PCC by subset of the true parameters (oracle, 50 draws / median" << (net ? "; network in the second row" : "")
+     << "):\n\n| subset | spectra |";
+  for (const char* n : kParamNames) md << ' ' << n << " |";
+  md << "\n|---|---|---|---|---|---|---|\n";
+  for (const Subset& s : subsets(run.truth)) {
+    md << "| " << s.name << " | " << s.rows.size() << " |";
+    for (std::int64_t p = 0; p < kNumParams; ++p) md << ' ' << pcc_cell(post, p, s.rows) << " |";
+    md << "\n";
+    if (net) {
+      md << "| " << s.name << " (network) | " << s.rows.size() << " |";
+      for (std::int64_t p = 0; p < kNumParams; ++p) md << ' ' << pcc_cell(net_post, p, s.rows) << " |";
+      md << "\n";
+    }
+  }
+
+  // Reduced PG-stat (the report's definition) at the oracle's posterior median, at the truth, and of the fitting
+  // baseline started from the oracle median on the first pgstat-count spectra.
+  std::vector<double> r_med, r_true, r_net, r_fit, r_med_fit;
+  const long long npg = std::min<long long>(opt.integer("pgstat-count"), count);
+  SPECNET_CHECK(npg >= 0, "--pgstat-count must be >= 0");
+  for (long long i = 0; i < count; ++i) {
+    const auto med = posterior_median(post, scaling, i);
+    r_med.push_back(reduced_pgstat(sim, run.counts[i], med));
+    r_true.push_back(reduced_pgstat(sim, run.counts[i], run.truth[i]));
+    if (net) r_net.push_back(reduced_pgstat(sim, run.counts[i], posterior_median(net_post, scaling, i)));
+    if (i < npg) {
+      std::array<double, kNumParams> fitted{};
+      r_fit.push_back(fit_baseline(sim, run.counts[i], static_cast<int>(opt.integer("fit-iterations")), fitted, &med)
+                          .reduced);
+      r_med_fit.push_back(r_med.back());
+    }
+  }
+  std::snprintf(buf, sizeof buf,
+                "\n| median reduced PG-stat | oracle posterior median | true parameters |%s\n|---|---|---|%s\n"
+                "| %lld spectra | %.3f | %.3f |",
+                net ? " network posterior median |" : "", net ? "---|" : "", count, median(r_med), median(r_true));
+  md << buf;
+  if (net) {
+    std::snprintf(buf, sizeof buf, " %.3f |", median(r_net));
+    md << buf;
+  }
+  md << "\n";
+  if (npg > 0) {
+    std::snprintf(buf, sizeof buf,
+                  "\nfitting baseline (%lld LM iterations from the oracle median) on the first %lld spectra: median "
+                  "reduced PG-stat %.3f; oracle median on the same spectra %.3f; oracle / fit = %.4f (target: within "
+                  "5%%)\n",
+                  opt.integer("fit-iterations"), npg, median(r_fit), median(r_med_fit),
+                  median(r_med_fit) / median(r_fit));
+    md << buf;
+  }
+  md << "\nper spectrum: oracle_spectra.csv (truth, oracle median, HPD level of the truth, acceptance, max tau, log "
+        "posterior at the truth and the largest over the kept draws)\n";
+  {
+    std::ofstream f(dir + "/oracle.md");
+    SPECNET_CHECK(f.good(), "cannot write ", dir, "/oracle.md");
+    f << md.str();
+  }
+  std::printf("%s", md.str().c_str());
+  return 0;
+}
+
+}  // namespace specnet::cli

@@ -1,0 +1,86 @@
+// The exact Bayesian posterior of the BHB simulation as an oracle for the network's metrics (paper 002): the training
+// prior box and the Poisson law the grouped counts were drawn with, sampled by the ensemble MCMC (as emcee).
+#pragma once
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "specnet/bhb/dataset.h"
+#include "specnet/bhb/evaluate.h"
+
+namespace specnet::bhb {
+
+// log p(theta | grouped counts) up to a constant, in the network's unscaled space u (log10 of N_H, f_sc, kT_disk, N;
+// Gamma linear): uniform on prior_box(s) times the Poisson likelihood of the L group counts S_g with means
+// m_g = sum over the group's channels of fakeit's expected counts (model on the simulation's energy grid folded
+// through its response, times the exposure, plus the known background rate): -0.5 sum_g cstat(S_g, m_g). The grid
+// keeps its lower end (simplcut upscatters photons from below the band) and is cut above the last energy that
+// reaches a group (upscattering only moves photons up, so that cut is exact).
+class ExactPosterior {
+ public:
+  // counts (H): source channel counts as resimulate() returns them. Errors for a length other than the response's
+  // channel count or a negative / non-finite count.
+  ExactPosterior(const Simulation& s, const std::vector<double>& counts);
+  // Per-thread state: a model copy and buffers, so that walkers evaluate concurrently.
+  struct Scratch {
+    sim::CompositeModel model;
+    std::vector<double> photons;  // (E_used) photons cm^-2 s^-1 per energy bin
+    std::vector<double> mean;     // (H) expected channel counts
+    std::vector<double> free;     // (free model parameters)
+  };
+  Scratch make_scratch() const;
+  // -inf outside the prior box or where the model cannot be evaluated.
+  double log_prob(const double* u, Scratch& scratch) const;
+  const PriorBox& box() const { return box_; }
+  std::int64_t num_groups() const { return static_cast<std::int64_t>(group_counts_.size()); }
+
+ private:
+  const Simulation& sim_;
+  PriorBox box_;
+  std::vector<double> edges_kev_;           // (E_used + 1)
+  std::vector<double> group_counts_;        // (L) S_g
+  std::array<std::int64_t, kNumParams> free_slot_{};  // position of each kParamNames parameter among the free ones
+};
+
+struct OracleOptions {
+  int walkers = 16;              // even, >= 4
+  int steps = 1200;              // per walker, burn-in included (400 / 200 over-covers: docs/results-bhb.md)
+  int burn_in = 1000;
+  std::int64_t samples = 64;     // draws kept per spectrum, evenly spaced over the kept chain
+  double start_width = 1e-3;     // walkers start around the truth, Gaussian of this fraction of each box width
+  std::uint64_t seed = 0;        // spectrum i uses walker streams of seed + i
+};
+
+// One spectrum: walkers start in a small ball around the truth (a draw of the exact posterior, so no mode is missed)
+// and run o.steps stretch moves; the o.samples draws are spread evenly over the chain after burn-in.
+struct OracleChain {
+  std::vector<float> samples;   // (samples, P) in `scaling`'s space
+  std::vector<float> log_post;  // (samples) log posterior of each draw (the constant of ExactPosterior)
+  double truth_log_post = 0;    // at the truth
+  double acceptance = 0;        // accepted / proposed moves
+  double max_tau = 0;           // largest integrated autocorrelation time over the parameters (steps)
+};
+// counts (H) and the true parameters (physical). Errors: bad options (samples < 2 or above walkers x kept steps,
+// start_width <= 0), a truth outside the prior box or where the likelihood is not finite.
+OracleChain oracle_chain(const Simulation& s, const Scaling& scaling, const std::vector<double>& counts,
+                         const std::array<double, kNumParams>& truth, const OracleOptions& o, std::uint64_t seed);
+
+// The oracle on records [0, count) of a labelled synthetic set (each resimulated from its stored index) as a
+// Posterior, so that the report's PCC and HPD coverage apply unchanged (log_q = the exact log posterior).
+struct OracleRun {
+  Posterior post;
+  std::vector<double> acceptance;  // (count)
+  std::vector<double> max_tau;     // (count)
+  std::vector<std::array<double, kNumParams>> truth;  // (count) physical
+  std::vector<std::vector<double>> counts;            // (count, H) channel counts, for PG-stat at the medians
+  double seconds = 0;
+};
+// Errors: count < 1 or above the set's size, samples < 2, an unlabelled or real (kind 2) set, a record whose
+// stored parameters or counts differ from its resimulation (another seed or response). Spectrum i uses MCMC seed
+// o.seed + i. progress(i, run) is called after each spectrum when given.
+OracleRun run_oracle(const Simulation& s, const Scaling& scaling, const Dataset& d, std::int64_t count,
+                     const OracleOptions& o,
+                     const std::function<void(std::int64_t, const OracleRun&)>& progress = nullptr);
+
+}  // namespace specnet::bhb

@@ -1,0 +1,181 @@
+// The exact posterior of the BHB simulation (paper 002's priors, fakeit's Poisson law on the 240 groups) sampled by
+// the Goodman-Weare ensemble (emcee's stretch move): the best any amortised posterior can do on the same metrics.
+#include "specnet/bhb/oracle.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+
+#include "specnet/error.h"
+#include "specnet/fit/mcmc.h"
+#include "specnet/fit/statistic.h"
+#include "specnet/rng.h"
+
+namespace specnet::bhb {
+
+ExactPosterior::ExactPosterior(const Simulation& s, const std::vector<double>& counts) : sim_(s), box_(prior_box(s)) {
+  const io::SparseResponse& m = s.fakeit.matrix;
+  const std::int64_t H = static_cast<std::int64_t>(m.num_outputs());
+  SPECNET_CHECK(static_cast<std::int64_t>(counts.size()) == H, "bhb oracle: ", counts.size(),
+                " channel counts for a response with ", H, " channels");
+  SPECNET_CHECK(s.grouping.num_channels == H, "bhb oracle: the grouping was built for ", s.grouping.num_channels,
+                " channels, the response has ", H);
+  for (std::int64_t c = 0; c < H; ++c)
+    SPECNET_CHECK(std::isfinite(counts[c]) && counts[c] >= 0, "bhb oracle: bad count ", counts[c], " in channel ", c);
+  std::int64_t e_end = 0;  // one past the highest energy bin that reaches a group
+  for (std::int64_t g = 0; g < s.grouping.size(); ++g) {
+    double S = 0;
+    for (std::int64_t c = s.grouping.first[g]; c < s.grouping.end[g]; ++c) {
+      S += counts[c];
+      for (std::int64_t k = m.row_start[c]; k < m.row_start[c + 1]; ++k)
+        e_end = std::max<std::int64_t>(e_end, m.energy_index[k] + 1);
+    }
+    group_counts_.push_back(S);
+  }
+  const std::vector<double> edges = s.fakeit.response.energy_edges_kev();
+  edges_kev_.assign(edges.begin(), edges.begin() + e_end + 1);
+  const std::vector<std::int64_t> free = s.model.free_indices();
+  SPECNET_CHECK(free.size() == static_cast<std::size_t>(kNumParams), "bhb oracle: the model has ", free.size(),
+                " free parameters, expected the ", kNumParams, " of ", kModelExpression);
+  for (std::int64_t p = 0; p < kNumParams; ++p) {
+    const auto it = std::find(free.begin(), free.end(), s.model.param_index(kModelParams[p]));
+    SPECNET_CHECK(it != free.end(), "bhb oracle: ", kModelParams[p], " is not free in the model");
+    free_slot_[p] = it - free.begin();
+  }
+}
+
+ExactPosterior::Scratch ExactPosterior::make_scratch() const {
+  return Scratch{sim_.model, std::vector<double>(sim_.fakeit.matrix.num_energies(), 0.0),
+                 std::vector<double>(sim_.fakeit.matrix.num_outputs()), std::vector<double>(kNumParams)};
+}
+
+double ExactPosterior::log_prob(const double* u, Scratch& sc) const {
+  constexpr double kMinusInf = -std::numeric_limits<double>::infinity();
+  for (std::int64_t p = 0; p < kNumParams; ++p) {
+    if (!(u[p] >= box_.lo[p] && u[p] <= box_.hi[p])) return kMinusInf;
+    sc.free[free_slot_[p]] = kParamLog[p] ? std::pow(10.0, u[p]) : u[p];
+  }
+  try {
+    sc.model.set_free_values(sc.free);
+    // Energies above edges_kev_ stay 0: they reach no group and simplcut moves no photon down to the band.
+    sc.model.evaluate(edges_kev_.data(), static_cast<std::int64_t>(edges_kev_.size()) - 1, sc.photons.data());
+  } catch (const Error&) {  // outside the model's hard limits
+    return kMinusInf;
+  }
+  sim::expected_counts(sim_.fakeit, sc.photons.data(), sc.mean.data());
+  double stat = 0;
+  const BinGrouping& g = sim_.grouping;
+  for (std::int64_t k = 0; k < g.size(); ++k) {
+    double mean = 0;
+    for (std::int64_t c = g.first[k]; c < g.end[k]; ++c) mean += sc.mean[c];
+    if (!std::isfinite(mean)) return kMinusInf;
+    stat += fit::cstat_bin(group_counts_[k], mean);
+  }
+  return -0.5 * stat;
+}
+
+OracleChain oracle_chain(const Simulation& s, const Scaling& scaling, const std::vector<double>& counts,
+                         const std::array<double, kNumParams>& truth, const OracleOptions& o, std::uint64_t seed) {
+  SPECNET_CHECK(o.samples >= 2, "bhb oracle: samples per spectrum must be >= 2, got ", o.samples);
+  SPECNET_CHECK(std::isfinite(o.start_width) && o.start_width > 0, "bhb oracle: start_width must be > 0, got ",
+                o.start_width);
+  SPECNET_CHECK(o.walkers >= 4 && o.steps > o.burn_in && o.burn_in >= 0, "bhb oracle: need walkers >= 4 and 0 <= ",
+                "burn_in < steps (walkers ", o.walkers, ", steps ", o.steps, ", burn-in ", o.burn_in, ")");
+  const std::int64_t kept = static_cast<std::int64_t>(o.steps - o.burn_in) * o.walkers, P = kNumParams;
+  SPECNET_CHECK(o.samples <= kept, "bhb oracle: ", o.samples, " samples per spectrum but the chain keeps only ", kept,
+                " (walkers x (steps - burn-in))");
+  const ExactPosterior post(s, counts);
+  const PriorBox& box = post.box();
+  std::array<double, kNumParams> u0{};
+  for (std::int64_t p = 0; p < P; ++p) {
+    u0[p] = kParamLog[p] ? std::log10(truth[p]) : truth[p];
+    SPECNET_CHECK(u0[p] >= box.lo[p] && u0[p] <= box.hi[p], "bhb oracle: true ", kParamNames[p], " = ", truth[p],
+                  " lies outside the prior box");
+  }
+  std::vector<ExactPosterior::Scratch> scratch;  // (walkers)
+  for (int w = 0; w < o.walkers; ++w) scratch.push_back(post.make_scratch());
+  OracleChain out;
+  out.truth_log_post = post.log_prob(u0.data(), scratch[0]);
+  SPECNET_CHECK(std::isfinite(out.truth_log_post), "bhb oracle: the likelihood is not finite at the truth");
+  // Start ball: Philox streams (seed, walkers + w), after the sampler's own walker streams (seed, w).
+  std::vector<double> init(static_cast<std::size_t>(o.walkers) * P);  // (walkers, P)
+  for (int w = 0; w < o.walkers; ++w) {
+    const Rng rng(seed, static_cast<std::uint64_t>(o.walkers + w));
+    for (std::int64_t p = 0; p < P; ++p) {
+      const double width = box.hi[p] - box.lo[p], margin = 1e-9 * width;
+      const double v = u0[p] + o.start_width * width * Rng::normal_from(rng.block(static_cast<std::uint64_t>(p)));
+      init[w * P + p] = std::clamp(v, box.lo[p] + margin, box.hi[p] - margin);
+    }
+  }
+  fit::McmcOptions mo;
+  mo.walkers = o.walkers;
+  mo.steps = o.steps;
+  mo.burn_in = o.burn_in;
+  mo.seed = seed;
+  const fit::McmcResult r = fit::run_ensemble_indexed(
+      [&](const double* u, int w) { return post.log_prob(u, scratch[w]); }, static_cast<int>(P), init, mo);
+  out.acceptance = r.acceptance;
+  for (double t : r.tau) out.max_tau = std::max(out.max_tau, std::isfinite(t) ? t : std::numeric_limits<double>::infinity());
+  // Draw j: the kept (step, walker) pair j * kept / samples, step-major, so the draws span the chain and the walkers.
+  out.samples.resize(o.samples * P);
+  out.log_post.resize(o.samples);
+  for (std::int64_t j = 0; j < o.samples; ++j) {
+    const std::int64_t k = j * kept / o.samples;
+    for (std::int64_t p = 0; p < P; ++p) {
+      const double v = r.chain[k * P + p];
+      out.samples[j * P + p] = static_cast<float>(scaling.to_scaled(p, kParamLog[p] ? std::pow(10.0, v) : v));
+    }
+    out.log_post[j] = static_cast<float>(r.log_prob[k]);
+  }
+  return out;
+}
+
+OracleRun run_oracle(const Simulation& s, const Scaling& scaling, const Dataset& d, std::int64_t count,
+                     const OracleOptions& o, const std::function<void(std::int64_t, const OracleRun&)>& progress) {
+  SPECNET_CHECK(count >= 1 && count <= d.size(), "bhb oracle: count ", count, " must be in [1, ", d.size(),
+                "] (the set holds ", d.size(), " records)");
+  SPECNET_CHECK(o.samples >= 2, "bhb oracle: samples per spectrum must be >= 2, got ", o.samples);
+  SPECNET_CHECK(d.header.kind == 0 || d.header.kind == 1, "bhb oracle: the set is ", dataset_kind_name(d.header.kind),
+                "; the oracle resimulates its spectra, so it needs a synthetic or shifted set");
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::int64_t P = kNumParams, n = o.samples;
+  OracleRun run;
+  Posterior& post = run.post;
+  post.N = count;
+  post.n = n;
+  post.samples.reserve(count * n * P);
+  post.log_q.reserve(count * n);
+  for (std::int64_t i = 0; i < count; ++i) {
+    std::vector<double> counts;
+    std::array<double, kNumParams> truth{};
+    resimulate(s, d.index[i], counts, truth);
+    for (std::int64_t p = 0; p < P; ++p) {
+      const double stored = d.params[i * P + p];
+      SPECNET_CHECK(std::isfinite(stored), "bhb oracle: record ", i, " is unlabelled; the oracle needs targets");
+      SPECNET_CHECK(std::abs(stored - truth[p]) <= 1e-9 * std::abs(truth[p]), "bhb oracle: record ", i, " stores ",
+                    kParamNames[p], " = ", stored, " but its resimulation gives ", truth[p],
+                    " (a set made with another seed or response?)");
+    }
+    double total = 0;
+    for (std::int64_t g = 0; g < s.grouping.size(); ++g)
+      for (std::int64_t c = s.grouping.first[g]; c < s.grouping.end[g]; ++c) total += counts[c];
+    SPECNET_CHECK(total == d.counts[i], "bhb oracle: record ", i, " holds ", d.counts[i],
+                  " counts, its resimulation ", total);
+    const OracleChain c = oracle_chain(s, scaling, counts, truth, o, o.seed + static_cast<std::uint64_t>(i));
+    post.samples.insert(post.samples.end(), c.samples.begin(), c.samples.end());
+    post.log_q.insert(post.log_q.end(), c.log_post.begin(), c.log_post.end());
+    for (std::int64_t p = 0; p < P; ++p) post.truth.push_back(static_cast<float>(scaling.to_scaled(p, truth[p])));
+    post.truth_log_q.push_back(c.truth_log_post);
+    run.acceptance.push_back(c.acceptance);
+    run.max_tau.push_back(c.max_tau);
+    run.truth.push_back(truth);
+    run.counts.push_back(std::move(counts));
+    if (progress) progress(i, run);
+  }
+  run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  post.seconds_sample = run.seconds;
+  return run;
+}
+
+}  // namespace specnet::bhb
