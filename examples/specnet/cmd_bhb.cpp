@@ -21,21 +21,6 @@ namespace {
 
 using namespace specnet::bhb;
 
-std::vector<std::int64_t> int_list(const std::string& s, const char* what) {
-  std::vector<std::int64_t> v;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    std::size_t used = 0;
-    long long x = 0;
-    try { x = std::stoll(item, &used); } catch (...) { used = 0; }
-    SPECNET_CHECK(used == item.size() && used > 0 && x > 0, what, ": '", item, "' is not a positive integer");
-    v.push_back(x);
-  }
-  SPECNET_CHECK(!v.empty(), what, " is empty");
-  return v;
-}
-
 // ---- specnet dataset bhb ----
 int run_dataset(const Args& all) {
   SPECNET_CHECK(!all.empty() && (all[0] == "bhb" || all[0] == "-h" || all[0] == "--help"),
@@ -184,7 +169,7 @@ int run_train(const Args& args) {
     NetworkConfig cfg;
     cfg.context = opt.integer("context");
     cfg.flow.transforms = opt.integer("transforms");
-    cfg.flow.hidden = int_list(opt.str("flow-hidden"), "--flow-hidden");
+    cfg.flow.hidden = opt.int_list("flow-hidden");
     cfg.bins = train.header.bins;
     Rng rng(to.seed, 3);
     net = std::make_unique<Network>(cfg, rng);

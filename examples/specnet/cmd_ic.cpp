@@ -68,8 +68,8 @@ int run_train(const Args& args) {
   for (std::int64_t i = 0; i < s.size(); ++i) (fold[i] == 0 ? va : tr).push_back(i);
   nn::IcCaeConfig cfg;
   cfg.n_bins = bins;
-  cfg.channels = parse_int_list("channels", opt.str("channels"));
-  cfg.hidden = parse_int_list("hidden", opt.str("hidden"));
+  cfg.channels = opt.int_list("channels");
+  cfg.hidden = opt.int_list("hidden");
   Rng init(seed, 7);
   nn::IcCae net(cfg, init);
   ic::TrainOptions t;

@@ -1,6 +1,7 @@
 // The specnet CLI's subcommand registry: each examples/specnet/cmd_*.cpp registers one subcommand, so a
 // new command edits no central file. Also small argument helpers with clear errors.
 #pragma once
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
@@ -34,6 +35,7 @@ class Options {
   std::string str(const std::string& key) const;
   double num(const std::string& key) const;          // finite number or a clear error
   long long integer(const std::string& key) const;   // whole number or a clear error
+  std::vector<std::int64_t> int_list(const std::string& key) const;  // "a,b,c" positive whole numbers, or an error
   bool flag(const std::string& key) const;
   bool help() const { return help_; }
   std::string usage() const;

@@ -23,22 +23,6 @@ std::pair<double, double> parse_range(const std::string& key, const std::string&
   return {lo, hi};
 }
 
-std::vector<std::int64_t> parse_int_list(const std::string& key, const std::string& text) {
-  std::vector<std::int64_t> v;
-  std::stringstream ss(text);
-  std::string f;
-  while (std::getline(ss, f, ',')) {
-    std::size_t used = 0;
-    long long x = 0;
-    try { x = std::stoll(f, &used); } catch (...) { used = 0; }
-    SPECNET_CHECK(used == f.size() && used > 0 && x > 0, "option --", key, ": '", f, "' in '", text,
-                  "' is not a positive whole number");
-    v.push_back(x);
-  }
-  SPECNET_CHECK(!v.empty(), "option --", key, ": empty list");
-  return v;
-}
-
 Device parse_device(const std::string& text) {
   SPECNET_CHECK(text == "cpu" || text == "cuda", "option --device: '", text, "' must be cpu or cuda");
   return text == "cpu" ? Device::cpu : Device::cuda;
@@ -120,8 +104,8 @@ void read_pipeline_options(const Options& opt, ic::PipelineOptions& p) {
   p.patience = opt.integer("patience");
   p.seed = static_cast<std::uint64_t>(opt.integer("seed"));
   p.log_input = opt.flag("log-input");
-  p.channels = parse_int_list("channels", opt.str("channels"));
-  p.hidden = parse_int_list("hidden", opt.str("hidden"));
+  p.channels = opt.int_list("channels");
+  p.hidden = opt.int_list("hidden");
   p.run_ae = !opt.flag("no-ae");
   p.run_fits = !opt.flag("no-fits");
   p.fit_limit = opt.integer("fit-limit");

@@ -12,7 +12,6 @@ namespace specnet::cli {
 
 // "lo:hi" -> (lo, hi); Error naming the option otherwise.
 std::pair<double, double> parse_range(const std::string& key, const std::string& text);
-std::vector<std::int64_t> parse_int_list(const std::string& key, const std::string& text);
 // "cpu" / "cuda" (option --device); Error otherwise.
 Device parse_device(const std::string& text);
 

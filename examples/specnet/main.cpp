@@ -1,6 +1,7 @@
 // specnet command-line tool: `specnet <command> [--option value ...]`; `specnet help` lists commands.
 #include <cstdio>
 #include <exception>
+#include <sstream>
 
 #include "command.h"
 #include "specnet/context.h"
@@ -37,6 +38,23 @@ std::string Options::str(const std::string& key) const { return values_.at(key);
 double Options::num(const std::string& key) const { return io::parse_finite_double(values_.at(key), "option --" + key); }
 
 long long Options::integer(const std::string& key) const { return io::parse_integer(values_.at(key), "option --" + key); }
+
+std::vector<std::int64_t> Options::int_list(const std::string& key) const {
+  const std::string& text = values_.at(key);
+  std::vector<std::int64_t> v;
+  std::stringstream ss(text);
+  std::string f;
+  while (std::getline(ss, f, ',')) {
+    std::size_t used = 0;
+    long long x = 0;
+    try { x = std::stoll(f, &used); } catch (...) { used = 0; }
+    SPECNET_CHECK(used == f.size() && used > 0 && x > 0, "option --", key, ": '", f, "' in '", text,
+                  "' is not a positive whole number");
+    v.push_back(x);
+  }
+  SPECNET_CHECK(!v.empty(), "option --", key, ": empty list");
+  return v;
+}
 
 bool Options::flag(const std::string& key) const {
   const std::string& s = values_.at(key);

@@ -87,8 +87,7 @@ void ModelData::inputs(const std::int64_t* rows, std::int64_t n, float* x) const
 }
 
 ModelData make_model_data(const IcSpectra& s, std::int64_t bins, bool log_input, const LabelScaler* scaler) {
-  IcSpectra copy = s;
-  return make_model_data(to_source(std::move(copy)), bins, log_input, scaler);
+  return make_model_data(to_source(s), bins, log_input, scaler);  // to_source takes its own copy
 }
 
 ModelData make_model_data(const IcSpectraSource& s, std::int64_t bins, bool log_input, const LabelScaler* scaler) {

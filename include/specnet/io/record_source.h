@@ -29,7 +29,8 @@ class RecordSource {
   // Rows already in memory: rows (n, width).
   RecordSource(std::vector<float> rows, std::int64_t width);
   // The rows of `path`: read into memory (in chunks) when count * width * 4 bytes fit `budget_bytes`, else left on
-  // disk and read per gather. Errors for a file shorter than the layout or non-finite values met while loading.
+  // disk and read per gather. Error for a file shorter than the layout (value checks are the callers' metadata
+  // passes over scan_records).
   static RecordSource open(const std::string& path, const RecordLayout& layout, std::uint64_t budget_bytes);
 
   std::int64_t size() const;
