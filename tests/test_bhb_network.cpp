@@ -9,6 +9,7 @@
 #include "specnet/bhb/evaluate.h"
 #include "specnet/bhb/train.h"
 #include "specnet/context.h"
+#include "specnet/ops.h"
 
 using namespace specnet;
 
@@ -42,6 +43,52 @@ TEST_CASE("bhb Network: section-B shapes, parameter names and losses") {
   bhb::NetworkConfig tiny = cfg;
   tiny.bins = 8;
   CHECK_THROWS_AS(bhb::Network(tiny, rng), Error);
+}
+
+TEST_CASE("bhb autoencoder_losses: a zero reconstruction weight skips the decoder and leaves the gradients unchanged") {
+  // The weight-0 path must give the gradients of the old formula, which ran the decoder and weighted its term by 0
+  // (exact zeros), up to the summation order of the gradient buffers, and must not touch the decoder at all.
+  Rng rng(5);
+  bhb::NetworkConfig cfg;
+  bhb::Network net(cfg, rng);
+  Tensor x = test::random_input({4, 2, 240}, 6, true, DType::f32);
+  Tensor theta = test::random_input({4, 5}, 7, false, DType::f32);
+  auto grads = [&](bool skip) {
+    for (auto& [k, p] : net.named_parameters()) p.zero_grad();
+    Rng r(9);
+    bhb::LossWeights w;
+    w.reconstruction = skip ? 0 : 1;
+    bhb::Losses l = bhb::autoencoder_losses(net, x, theta, r, w);
+    CHECK(l.reconstruction.defined() == !skip);
+    // the formula before the skip: the reconstruction term weighted by 0
+    Tensor objective = skip ? l.total : l.reconstruction * 0.0 + l.flow * 1.0 + l.latent * 1.0;
+    if (skip) CHECK(l.total.item() == (l.flow + l.latent).item());
+    objective.backward();
+    std::vector<std::pair<std::string, std::vector<double>>> out;
+    for (auto& [k, p] : net.named_parameters())
+      out.emplace_back(k, p.grad().defined() ? p.grad().to_vector() : std::vector<double>{});
+    return out;
+  };
+  const auto with_decoder = grads(false), skipped = grads(true);
+  REQUIRE(with_decoder.size() == skipped.size());
+  int nonzero = 0;
+  for (std::size_t i = 0; i < skipped.size(); ++i) {
+    CAPTURE(skipped[i].first);
+    const bool decoder = skipped[i].first.rfind("decoder.", 0) == 0;
+    for (double g : skipped[i].second) {
+      if (decoder) CHECK(g == 0.0);  // the skipped decoder receives nothing
+      nonzero += g != 0;
+    }
+    if (decoder) continue;
+    REQUIRE(skipped[i].second.size() == with_decoder[i].second.size());
+    double scale = 0, diff = 0;
+    for (std::size_t j = 0; j < skipped[i].second.size(); ++j) {
+      scale = std::max(scale, std::abs(with_decoder[i].second[j]));
+      diff = std::max(diff, std::abs(skipped[i].second[j] - with_decoder[i].second[j]));
+    }
+    CHECK(diff <= 1e-5 * scale);  // measured <= 2e-7: only the summation order of the gradient buffers changes
+  }
+  CHECK(nonzero > 1000);
 }
 
 namespace {

@@ -68,7 +68,7 @@ class Network : public nn::Module {
 
 // The three losses, each a mean over the batch (scalars).
 struct Losses {
-  Tensor reconstruction;  // Gaussian NLL of the decoded spectrum, variance = input uncertainty^2
+  Tensor reconstruction;  // Gaussian NLL of the decoded spectrum, variance = input uncertainty^2 (undefined at weight 0)
   Tensor flow;            // -log q(theta | x)
   Tensor latent;          // MSE between one reparameterised flow draw and theta
   Tensor total;           // weighted sum
