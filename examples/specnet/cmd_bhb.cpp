@@ -13,6 +13,7 @@
 #include "specnet/bhb/svg.h"
 #include "specnet/bhb/train.h"
 #include "specnet/context.h"
+#include "specnet/cuda/runtime.h"
 #include "specnet/error.h"
 #include "specnet/sim/resources.h"
 
@@ -132,12 +133,15 @@ int run_train(const Args& args) {
                      {"resume", "0|continue from OUT.last (written every epoch) when it exists, bit for bit"},
                      {"memory-budget-mb", "0|memory for the spectra, MiB: a larger --data file is streamed from disk (0: "
                                           "SPECNET_MEMORY_BUDGET_MB or 512)"},
+                     {"device", "cpu|where the network trains: cpu or cuda (the data stays in host memory)"},
                      {"threads", "0|threads (0: SPECNET_NUM_THREADS or all cores)"}});
   if (opt.help()) {
     std::printf("specnet bhb train: one training stage of the flow-autoencoder\n%s", opt.usage().c_str());
     return 0;
   }
   set_threads(opt);
+  const Device device = opt.device();
+  cuda::require_usable(device, "bhb train");  // before reading any data
   SPECNET_CHECK(!opt.str("data").empty(), "--data is required\n", opt.usage());
   const std::uint64_t budget = io::training_budget_bytes(opt.integer("memory-budget-mb"));
   DatasetSource all = open_dataset(opt.str("data"), budget);
@@ -158,6 +162,7 @@ int run_train(const Args& args) {
   to.seed = static_cast<std::uint64_t>(opt.integer("seed"));
   to.checkpoint = opt.str("out");
   to.resume = opt.flag("resume");
+  to.device = device;
   to.weights.reconstruction = opt.num("recon-weight");
   to.weights.latent = opt.num("latent-weight");
   to.weights.flow = opt.num("flow-weight");
@@ -185,10 +190,10 @@ int run_train(const Args& args) {
                    std::to_string(net->num_parameters());
   const double mib = double(all.size()) * 8.0 * double(all.header.bins) / (1 << 20);
   std::printf("bhb train stage %d: %lld training + %lld validation spectra (%s), %lld parameters, lr %g, %d threads; "
-              "%.1f MiB of spectra %s (budget %.0f MiB)\n",
+              "%.1f MiB of spectra %s (budget %.0f MiB), device %s\n",
               to.stage, (long long)train.size(), (long long)val.size(), dataset_kind_name(all.header.kind),
               (long long)net->num_parameters(), to.lr, num_threads(), mib,
-              all.spectra.streamed() ? "streamed from disk" : "in memory", double(budget) / (1 << 20));
+              all.spectra.streamed() ? "streamed from disk" : "in memory", double(budget) / (1 << 20), device_name(device));
   const TrainResult r = train_stage(*net, scaling, train, val, to);
   std::printf("stage %d done: best validation loss %.4f at epoch %lld of %zu (%s); checkpoint %s\n", to.stage, r.best_val,
               (long long)r.best_epoch, r.history.size(), r.stopped_on_plateau ? "plateau" : "epoch cap",

@@ -7,6 +7,7 @@
 #include "command.h"
 #include "ic_options.h"
 #include "specnet/context.h"
+#include "specnet/cuda/runtime.h"
 #include "specnet/error.h"
 #include "specnet/ic/metrics.h"
 #include "specnet/ic/train.h"
@@ -55,8 +56,8 @@ int run_train(const Args& args) {
   if (opt.help()) { std::printf("specnet ic train: train one CAE / AE\n%s", opt.usage().c_str()); return 0; }
   SPECNET_CHECK(!opt.str("data").empty() && !opt.str("out").empty(), "ic train: --data and --out are required");
   SPECNET_CHECK(opt.str("model") == "cae" || opt.str("model") == "ae", "ic train: --model must be cae or ae");
-  const Device device = parse_device(opt.str("device"));
-  ic::require_device(device, "ic train");  // before reading any data
+  const Device device = opt.device();
+  cuda::require_usable(device, "ic train");  // before reading any data
   const std::uint64_t budget = io::training_budget_bytes(opt.integer("memory-budget-mb"));
   const ic::IcSpectraSource s = ic::open_ic_spectra(opt.str("data") + "/train.bin", budget);
   const ic::LabelScaler scaler = ic::fit_label_scaler(s.meta);

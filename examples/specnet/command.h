@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "specnet/dtype.h"
+
 namespace specnet::cli {
 
 using Args = std::vector<std::string>;
@@ -37,6 +39,7 @@ class Options {
   long long integer(const std::string& key) const;   // whole number or a clear error
   std::vector<std::int64_t> int_list(const std::string& key) const;  // "a,b,c" positive whole numbers, or an error
   bool flag(const std::string& key) const;
+  Device device(const std::string& key = "device") const;  // "cpu" or "cuda", or an error
   bool help() const { return help_; }
   std::string usage() const;
  private:

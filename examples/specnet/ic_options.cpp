@@ -23,11 +23,6 @@ std::pair<double, double> parse_range(const std::string& key, const std::string&
   return {lo, hi};
 }
 
-Device parse_device(const std::string& text) {
-  SPECNET_CHECK(text == "cpu" || text == "cuda", "option --device: '", text, "' must be cpu or cuda");
-  return text == "cpu" ? Device::cpu : Device::cuda;
-}
-
 std::map<std::string, std::string> dataset_option_table(const ic::IcDatasetSizes& n) {
   const ic::IcRanges r;
   auto rng = [](double a, double b) {
@@ -113,7 +108,7 @@ void read_pipeline_options(const Options& opt, ic::PipelineOptions& p) {
   p.z_free_scan_steps = static_cast<int>(opt.integer("z-scan-steps"));
   p.resume = !opt.flag("fresh");
   p.memory_budget_mb = opt.integer("memory-budget-mb");
-  p.device = parse_device(opt.str("device"));
+  p.device = opt.device();
 }
 
 void print_ic_summary(const ic::IcResults& r, const std::string& dir) {

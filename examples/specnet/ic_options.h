@@ -12,8 +12,6 @@ namespace specnet::cli {
 
 // "lo:hi" -> (lo, hi); Error naming the option otherwise.
 std::pair<double, double> parse_range(const std::string& key, const std::string& text);
-// "cpu" / "cuda" (option --device); Error otherwise.
-Device parse_device(const std::string& text);
 
 // Option tables with the given defaults (so the demo can shrink them) and their readers.
 std::map<std::string, std::string> dataset_option_table(const ic::IcDatasetSizes& sizes);

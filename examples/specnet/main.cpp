@@ -39,6 +39,12 @@ double Options::num(const std::string& key) const { return io::parse_finite_doub
 
 long long Options::integer(const std::string& key) const { return io::parse_integer(values_.at(key), "option --" + key); }
 
+Device Options::device(const std::string& key) const {
+  const std::string text = str(key);
+  SPECNET_CHECK(text == "cpu" || text == "cuda", "option --", key, ": '", text, "' must be cpu or cuda");
+  return text == "cpu" ? Device::cpu : Device::cuda;
+}
+
 std::vector<std::int64_t> Options::int_list(const std::string& key) const {
   const std::string& text = values_.at(key);
   std::vector<std::int64_t> v;

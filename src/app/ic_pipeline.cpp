@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "specnet/context.h"
+#include "specnet/cuda/runtime.h"
 #include "specnet/error.h"
 #include "specnet/fit/model_compare.h"
 #include "specnet/ic/logistic.h"
@@ -240,7 +241,7 @@ IcResults run_ic_pipeline(const PipelineOptions& o) {
   SPECNET_CHECK(o.folds >= 3, "IC pipeline: needs at least 3 folds (train, epoch choice, threshold), got ", o.folds);
   SPECNET_CHECK(o.epochs >= 1 && o.cv_epochs >= 0 && o.batch >= 1 && o.lr > 0, "IC pipeline: needs epochs >= 1, ",
                 "cv-epochs >= 0, batch >= 1 and lr > 0");
-  require_device(o.device, "IC pipeline");
+  cuda::require_usable(o.device, "IC pipeline");
   IcResults res;
   const auto t_all = Clock::now();
   auto t = Clock::now();

@@ -37,17 +37,11 @@ void gather(const ModelData& d, const std::vector<std::int64_t>& rows, std::size
   x = x.to(device);
 }
 
-// The device of the network's parameters (cpu for a network without any).
-Device device_of(const nn::Module& net) {
-  const auto params = net.named_parameters();
-  return params.empty() ? Device::cpu : params.front().second.device();
-}
-
 // Mean loss per spectrum over `rows` in eval mode.
 double evaluate_loss(nn::IcCae& net, const ModelData& d, const std::vector<std::int64_t>& rows, double weight) {
   NoGradGuard ng;
   net.eval();
-  const Device device = device_of(net);
+  const Device device = net.device();
   double total = 0;
   for (std::size_t b0 = 0; b0 < rows.size(); b0 += kEvalBatch) {
     const std::size_t b1 = std::min(rows.size(), b0 + kEvalBatch);
@@ -67,11 +61,6 @@ void check_rows(const ModelData& d, const std::vector<std::int64_t>& rows, const
 }
 
 }  // namespace
-
-void require_device(Device device, const char* what) {
-  SPECNET_CHECK(device == Device::cpu || cuda::cuda_available(), what, ": device cuda is not available: ",
-                cuda::device_description());
-}
 
 std::vector<std::int64_t> all_rows(std::int64_t n) {
   std::vector<std::int64_t> r(n);
@@ -110,7 +99,7 @@ ModelData make_model_data(const IcSpectraSource& s, std::int64_t bins, bool log_
 
 TrainResult train_ic_model(nn::IcCae& net, const ModelData& d, const std::vector<std::int64_t>& train,
                            const std::vector<std::int64_t>& val, const TrainOptions& o) {
-  require_device(o.device, "train_ic_model");
+  cuda::require_usable(o.device, "train_ic_model");
   check_rows(d, train, "training");
   check_rows(d, val, "validation");
   SPECNET_CHECK(o.batch >= 1 && o.epochs >= 1 && std::isfinite(o.lr) && o.lr > 0 && o.constraint_weight >= 0,
@@ -224,7 +213,7 @@ std::vector<double> anomaly_scores(nn::IcCae& net, const ModelData& d, const std
   d.counts.check_batch(kEvalBatch, "anomaly_scores");
   NoGradGuard ng;
   net.eval();
-  const Device device = device_of(net);
+  const Device device = net.device();
   std::vector<double> scores;
   if (latent) latent->clear();
   for (std::size_t b0 = 0; b0 < rows.size(); b0 += kEvalBatch) {

@@ -12,6 +12,7 @@
 
 #include "specnet/autograd.h"
 #include "specnet/context.h"
+#include "specnet/cuda/runtime.h"
 #include "specnet/io/checkpoint.h"
 #include "specnet/io/train_state.h"
 #include "specnet/io/safetensors.h"
@@ -24,13 +25,16 @@ namespace {
 
 constexpr std::int64_t kEvalBatch = 256;  // validation batch
 
-// Batch tensors of spectra idx[b0, b1) of a set: x (B, 2, L), theta (B, P), scaled when gathered.
+// Batch tensors of spectra idx[b0, b1) of a set on `device`: x (B, 2, L), theta (B, P), scaled when gathered on
+// the CPU, then copied.
 void gather(const Scaling& sc, const DatasetSource& d, const std::vector<std::int64_t>& idx, std::int64_t b0,
-            std::int64_t b1, Tensor& x, Tensor& theta) {
+            std::int64_t b1, Device device, Tensor& x, Tensor& theta) {
   const std::int64_t B = b1 - b0, L = d.header.bins;
   x = Tensor::empty({B, 2, L});
   theta = Tensor::empty({B, kNumParams});
   sc.spectra(d, idx.data() + b0, B, x.data<float>(), theta.data<float>());
+  x = x.to(device);
+  theta = theta.to(device);
 }
 
 // What a resumed run must match besides the caller's fingerprint: stage, sizes, settings and a parameter checksum.
@@ -91,7 +95,7 @@ double evaluate_stage(Network& net, const Scaling& scaling, const DatasetSource&
   for (std::int64_t b0 = 0; b0 < N; b0 += batch) {
     const std::int64_t b1 = std::min(N, b0 + batch);
     Tensor x, theta;
-    gather(scaling, data, idx, b0, b1, x, theta);
+    gather(scaling, data, idx, b0, b1, net.device(), x, theta);
     total += stage_loss(net, stage, x, theta, rng, w).item() * double(b1 - b0);
   }
   set_modes(net, stage, was);
@@ -130,6 +134,7 @@ TrainResult train_stage(Network& net, const Scaling& scaling, const Dataset& tra
 
 TrainResult train_stage(Network& net, const Scaling& scaling, const DatasetSource& train, const DatasetSource& val,
                         const TrainOptions& o) {
+  cuda::require_usable(o.device, "bhb train");
   SPECNET_CHECK(o.stage >= 1 && o.stage <= 3, "bhb train: stage must be 1, 2 or 3, got ", o.stage);
   SPECNET_CHECK(o.max_epochs > 0 && o.stop_patience > 0 && o.batch > 1 && o.lr > 0,
                 "bhb train: need max_epochs > 0, stop_patience > 0, batch > 1, lr > 0");
@@ -141,6 +146,7 @@ TrainResult train_stage(Network& net, const Scaling& scaling, const DatasetSourc
     for (double v : d->params)
       SPECNET_CHECK(std::isfinite(v), "bhb train: the set holds unlabelled spectra (NaN parameters); training needs "
                     "targets (`specnet dataset bhb --pha ... --labels FILE`)");
+  net.to(o.device);  // before AdamW: its moments live with the parameters
   // Parameter groups; the stage decides which are frozen.
   std::vector<optim::ParamGroup> groups;
   for (const char* part : {"encoder", "flow", "decoder"}) {
@@ -200,7 +206,7 @@ TrainResult train_stage(Network& net, const Scaling& scaling, const DatasetSourc
     for (std::int64_t b0 = 0; b0 + o.batch <= N; b0 += o.batch) {
       test_stop_point(epoch, steps + 1);
       Tensor x, theta;
-      gather(scaling, train, idx, b0, b0 + o.batch, x, theta);
+      gather(scaling, train, idx, b0, b0 + o.batch, o.device, x, theta);
       Tensor loss = stage_loss(net, o.stage, x, theta, loss_rng, o.weights);
       const double lv = loss.item();
       SPECNET_CHECK(std::isfinite(lv), "bhb train: the loss became ", lv, " at epoch ", epoch, " step ", steps);

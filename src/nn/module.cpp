@@ -200,6 +200,11 @@ void Module::to(Device device) {
   });
 }
 
+Device Module::device() const {
+  const auto params = named_parameters();
+  return params.empty() ? Device::cpu : params.front().second.device();
+}
+
 std::int64_t Module::num_parameters() const {
   std::int64_t n = 0;
   for (const auto& e : named_parameters()) n += e.second.numel();

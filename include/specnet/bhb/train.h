@@ -29,6 +29,8 @@ struct TrainOptions {
   std::string fingerprint;        // the caller's description of data and network; a resume refuses another
   bool progress = true;           // one line per epoch with losses, lr and ETA on stdout
   LossWeights weights;
+  Device device = Device::cpu;    // where the network trains: it is moved there (and stays); batches are built on
+                                  // the CPU and copied, so the data never has to fit the device
 };
 
 struct EpochRecord {
@@ -44,7 +46,8 @@ struct TrainResult {
 
 // The stage's trainable parameters get requires_grad, all others are frozen (their grads not even computed);
 // the decoder runs in eval mode (no dropout) in stages 2 and 3. Returns after the cap or a plateau and leaves the
-// network at its best validation weights.
+// network at its best validation weights, on options.device (a clear error first when that is cuda and no GPU is
+// usable).
 // Progress lines end with the peak RSS; SPECNET_TEST_STOP_AT stops the process at a batch (specnet/io/train_state.h).
 TrainResult train_stage(Network& net, const Scaling& scaling, const Dataset& train, const Dataset& val,
                         const TrainOptions& options);
@@ -52,7 +55,7 @@ TrainResult train_stage(Network& net, const Scaling& scaling, const Dataset& tra
 TrainResult train_stage(Network& net, const Scaling& scaling, const DatasetSource& train, const DatasetSource& val,
                         const TrainOptions& options);
 
-// Validation loss of a stage (mean over batches, no graph, eval mode).
+// Validation loss of a stage (mean over batches, no graph, eval mode), on the device of the network.
 double evaluate_stage(Network& net, const Scaling& scaling, const Dataset& data, int stage, std::int64_t batch,
                       std::uint64_t seed, const LossWeights& w = {});
 double evaluate_stage(Network& net, const Scaling& scaling, const DatasetSource& data, int stage, std::int64_t batch,

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <string>
 
+#include "specnet/dtype.h"
 #include "specnet/error.h"
 
 namespace specnet::cuda {
@@ -38,6 +39,13 @@ inline std::string device_description() { return "specnet was built without CUDA
 [[noreturn]] inline void throw_built_without_cuda(const char* what) {
   throw Error(str(what, ": device cuda is not available: specnet was built without CUDA (configure with "
                   "-DSPECNET_CUDA=ON on a machine with nvcc)"));
+}
+
+// Where a caller is told to run on `device`: a clear error up front when that is cuda and no GPU is usable, before
+// any data work ("ic train: device cuda is not available: <why>").
+inline void require_usable(Device device, const char* what) {
+  SPECNET_CHECK(device == Device::cpu || cuda_available(), what, ": device cuda is not available: ",
+                device_description());
 }
 
 }  // namespace specnet::cuda

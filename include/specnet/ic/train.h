@@ -72,8 +72,4 @@ std::vector<double> anomaly_scores(nn::IcCae& net, const ModelData& data, const 
 
 std::vector<std::int64_t> all_rows(std::int64_t n);
 
-// Throws the clear "device cuda is not available: <why>" Error when `device` cannot be used here (cuda in a
-// build without CUDA or without a usable GPU); `what` names the caller. Call it before any data work.
-void require_device(Device device, const char* what);
-
 }  // namespace specnet::ic

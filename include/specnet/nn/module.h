@@ -63,6 +63,7 @@ class Module {
   void zero_grad();            // drops every parameter's .grad (torch set_to_none=True)
   void to(DType dtype);        // converts parameters and buffers in place (same handles)
   void to(Device device);      // moves parameters and buffers to the device in place (same handles, .grad dropped)
+  Device device() const;       // where the parameters live (cpu for a module without any)
   std::int64_t num_parameters() const;
 
  private:
