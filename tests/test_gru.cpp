@@ -14,6 +14,12 @@ using namespace specnet;
 
 SPECNET_OP_CASE({"gru_layer", {{2, 5, 3}, {2, 4}, {12, 3}, {12, 4}, {12}, {12}},
                  [](const auto& x) { return gru_layer(x[0], x[1], x[2], x[3], x[4], x[5]); }, 2.0 * 2 * 5 * 12 * 7});
+// Hidden size 1 takes the lane path (16 float / 8 double rows per SIMD group): 19 rows leave a partial group.
+SPECNET_OP_CASE({"gru_layer_h1", {{19, 5, 2}, {19, 1}, {3, 2}, {3, 1}, {3}, {3}},
+                 [](const auto& x) { return gru_layer(x[0], x[1], x[2], x[3], x[4], x[5]); }, 2.0 * 19 * 5 * 3 * 3});
+SPECNET_OP_CASE({"gru_layer_h1_reverse_noh0", {{19, 4, 1}, {3, 1}, {3, 1}, {3}, {3}},
+                 [](const auto& x) { return gru_layer(x[0], Tensor(), x[1], x[2], x[3], x[4], true); },
+                 2.0 * 19 * 4 * 3 * 2});
 SPECNET_OP_CASE({"gru_layer_reverse_noh0", {{3, 6, 2}, {6, 2}, {6, 2}, {6}, {6}},
                  [](const auto& x) { return gru_layer(x[0], Tensor(), x[1], x[2], x[3], x[4], true); },
                  2.0 * 3 * 6 * 6 * 4});
@@ -96,21 +102,27 @@ TEST_CASE("nn::GRU: paper decoder use (hidden 1, 240 steps, 2 layers, bidirectio
 }
 
 TEST_CASE("nn::GRU: bitwise identical outputs and gradients for 1 and 3 threads (several batch chunks)") {
-  std::vector<double> ref;
-  for (int threads : {1, 3}) {
-    set_num_threads(threads);
-    Rng rng(4);
-    nn::GRU gru(2, 3, rng, 2, true, true, DType::f64);
-    Tensor x = Tensor::randn({37, 11, 2}, rng, DType::f64).set_requires_grad();
-    Tensor out = gru(x);
-    sum(out * out).backward();
-    std::vector<double> all = out.to_vector();
-    for (double v : x.grad().to_vector()) all.push_back(v);
-    for (auto& [n, p] : gru.named_parameters())
-      for (double v : p.grad().to_vector()) all.push_back(v);
-    if (ref.empty()) ref = all;
-    else CHECK(all == ref);
-  }
+  // hidden 3: the general path in 8-row chunks; hidden 1: the SIMD lane path (16 float / 8 double rows a group).
+  for (std::int64_t hidden : {3, 1})
+    for (DType dt : {DType::f64, DType::f32}) {
+      CAPTURE(hidden);
+      CAPTURE(dtype_name(dt));
+      std::vector<double> ref;
+      for (int threads : {1, 3}) {
+        set_num_threads(threads);
+        Rng rng(4);
+        nn::GRU gru(2, hidden, rng, 2, true, true, dt);
+        Tensor x = Tensor::randn({37, 11, 2}, rng, dt).set_requires_grad();
+        Tensor out = gru(x);
+        sum(out * out).backward();
+        std::vector<double> all = out.to_vector();
+        for (double v : x.grad().to_vector()) all.push_back(v);
+        for (auto& [n, p] : gru.named_parameters())
+          for (double v : p.grad().to_vector()) all.push_back(v);
+        if (ref.empty()) ref = all;
+        else CHECK(all == ref);
+      }
+    }
   set_num_threads(0);
 }
 
