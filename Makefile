@@ -40,7 +40,7 @@ test-sanitize: deps
 	cmake -S . -B $(SANITIZE_BUILD) -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O1 -DNDEBUG" \
 	  -DSPECNET_SANITIZE=ON -DSPECNET_BUILD_EXAMPLES=OFF -DSPECNET_CUDA=OFF \
 	  -DSPECNET_TEST_FILES="$(SANITIZE_TESTS)" $(CMAKE_FLAGS)
-	cmake --build $(SANITIZE_BUILD) -j$(JOBS) --target specnet_tests
+	cmake --build $(SANITIZE_BUILD) -j$(JOBS) --target specnet_tests specnet_fuzz_replay
 	cd $(SANITIZE_BUILD) && ctest --output-on-failure -j$(JOBS)
 
 demo: build

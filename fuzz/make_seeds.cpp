@@ -1,9 +1,9 @@
 // Writes small valid inputs for every fuzz harness with specnet's own writers (PHA I with grouping and
-// STAT_ERR, PHA II with PARAMS, RMF with several groups, ARF, checkpoint, CLI option values), so that the
-// seed corpora need no committed binaries. Usage: make_seeds OUT_DIR (creates OUT_DIR/corpus_fuzz_<name>/).
-#include <sys/stat.h>
-
+// STAT_ERR, PHA II with PARAMS, RMF with several groups, ARF, checkpoint, CLI option values, model expressions),
+// so that the seed corpora need no committed binaries. Usage: make_seeds OUT_DIR (creates
+// OUT_DIR/corpus_fuzz_<name>/). Used by fuzz/run.sh and by the fuzz replay tests (fuzz/CMakeLists.txt).
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -23,7 +23,7 @@ namespace {
 
 std::string dir_for(const std::string& out, const std::string& harness) {
   const std::string d = out + "/corpus_" + harness;
-  ::mkdir(d.c_str(), 0755);
+  std::filesystem::create_directories(d);
   return d + "/";
 }
 
@@ -60,7 +60,7 @@ int main(int argc, char** argv) {
   const std::string out = argv[1];
   const std::string pha = dir_for(out, "fuzz_pha"), pha2 = dir_for(out, "fuzz_pha2"), rmf = dir_for(out, "fuzz_rmf"),
                     arf = dir_for(out, "fuzz_arf"), st = dir_for(out, "fuzz_safetensors"),
-                    num = dir_for(out, "fuzz_cli_numbers");
+                    num = dir_for(out, "fuzz_cli_numbers"), expr = dir_for(out, "fuzz_expression");
   write_pha(pha + "counts.pha", small_spectrum(false));
   write_pha(pha + "rate.pha", small_spectrum(true));
 
@@ -111,6 +111,9 @@ int main(int argc, char** argv) {
   const std::vector<std::string> numbers = {"1e-3", "+42", "-7.25", "0", "apec_2.kT=1:10:log,apec_2.norm=1e-3:1e-1",
                                             "powerlaw_1.PhoIndex=1.7,2=0.5", "0.3:80:2000:log", "1:10:9:lin"};
   for (std::size_t i = 0; i < numbers.size(); ++i) write_text(num + "seed" + std::to_string(i), numbers[i]);
+  write_text(expr + "2t", "tbabs*(apec+apec)\napec_2.kT=3\n");
+  write_text(expr + "bhb", "tbabs*simplcut(ezdiskbb)\n");
+  write_text(expr + "lines", "constant*tbabs*(bremss+gaussian+bknpower)\n3=0.5\ngaussian_3.LineE=6.4\n");
   std::printf("seeds written under %s\n", out.c_str());
   return 0;
 }

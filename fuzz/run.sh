@@ -82,10 +82,6 @@ if [ -d ../shared/data ]; then  # real files as extra seeds
   cp -n ../shared/data/nustar/*_sr.arf ../shared/data/nicer/*.arf "$out/corpus_fuzz_arf/"
   cp -n ../shared/data/nustar/nuskybgd/diag.rmf "$out/corpus_fuzz_rmf/"
 fi
-mkdir -p "$out/corpus_fuzz_expression"
-printf 'tbabs*(apec+apec)\napec_2.kT=3\n' > "$out/corpus_fuzz_expression/2t"
-printf 'tbabs*simplcut(ezdiskbb)\n' > "$out/corpus_fuzz_expression/bhb"
-printf 'constant*tbabs*(bremss+gaussian+bknpower)\n3=0.5\ngaussian_3.LineE=6.4\n' > "$out/corpus_fuzz_expression/lines"
 [ "$seconds" != 0 ] || exit 0
 
 status=0
