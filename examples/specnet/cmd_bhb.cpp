@@ -351,7 +351,7 @@ int run_report(const Args& args) {
   SvgPlot pvt(5 * 230 + 40, 290);
   for (std::int64_t p = 0; p < kNumParams; ++p) {
     const ParameterPcc pcc = parameter_pcc(post, p);
-    const std::vector<double> med = scaled_medians(post, p);
+    const std::vector<double>& med = pcc.medians;
     std::vector<double> tt(count);
     for (std::int64_t i = 0; i < count; ++i) tt[i] = post.truth[i * kNumParams + p];
     const double a = pcc.draws, b = pcc.median;

@@ -102,30 +102,26 @@ std::array<double, kNumParams> posterior_median(const Posterior& post, const Sca
   return m;
 }
 
-std::vector<double> scaled_medians(const Posterior& post, std::int64_t p) {
-  SPECNET_CHECK(p >= 0 && p < kNumParams && post.n > 0, "bhb posterior: parameter ", p, " out of range or no draws");
-  std::vector<double> med(post.N);
-  std::vector<float> v;
-  for (std::int64_t i = 0; i < post.N; ++i) med[i] = draw_median(post, i, p, v);
-  return med;
-}
-
 ParameterPcc parameter_pcc(const Posterior& post, std::int64_t p, const std::vector<std::int64_t>& subset) {
+  SPECNET_CHECK(p >= 0 && p < kNumParams && post.n > 0, "bhb PCC: parameter ", p, " out of range or no draws");
   std::vector<std::int64_t> rows = subset;
   if (rows.empty())
     for (std::int64_t i = 0; i < post.N; ++i) rows.push_back(i);
   SPECNET_CHECK(rows.size() >= 2, "bhb PCC: need at least 2 spectra, got ", rows.size());
-  const std::vector<double> med = scaled_medians(post, p);
   const std::int64_t used = std::min<std::int64_t>(50, post.n);
-  std::vector<double> s, t, m, tm;  // (rows x used), (rows x used), (rows), (rows)
+  ParameterPcc r;
+  std::vector<double> s, t, tm;  // (rows x used), (rows x used), (rows)
+  std::vector<float> v;
   for (std::int64_t i : rows) {
     SPECNET_CHECK(i >= 0 && i < post.N, "bhb PCC: spectrum ", i, " out of range [0, ", post.N, ")");
     const double truth = post.truth[i * kNumParams + p];
     for (std::int64_t j = 0; j < used; ++j) s.push_back(post.samples[(i * post.n + j) * kNumParams + p]), t.push_back(truth);
-    m.push_back(med[i]);
+    r.medians.push_back(draw_median(post, i, p, v));
     tm.push_back(truth);
   }
-  return {pearson(s, t), pearson(m, tm)};
+  r.draws = pearson(s, t);
+  r.median = pearson(r.medians, tm);
+  return r;
 }
 
 std::vector<double> credible_levels() {

@@ -106,13 +106,15 @@ Losses autoencoder_losses(Network& net, const Tensor& x, const Tensor& theta, Rn
   l.flow = -mean(net.flow->log_prob(theta, context));
   Tensor draw = net.flow->rsample(1, context, rng).samples.squeeze(1);       // (B, D), reparameterised
   l.latent = mse_loss(draw, theta);
-  l.total = l.flow * w.flow + l.latent * w.latent;
   // A zero weight skips the frozen decoder: its GRU backward was ~20% of a stage-2 step for a term that adds exact
   // zeros to every gradient (only the summation order of the gradient buffers changes, tests/test_bhb_network.cpp).
+  // Otherwise the sum is (reconstruction + flow) + latent, as it always was.
+  Tensor head = l.flow * w.flow;
   if (w.reconstruction != 0) {
     l.reconstruction = reconstruction_nll(net.decoder->forward(draw), x);
-    l.total = l.reconstruction * w.reconstruction + l.total;
+    head = l.reconstruction * w.reconstruction + head;
   }
+  l.total = head + l.latent * w.latent;
   return l;
 }
 

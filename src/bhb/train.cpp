@@ -91,11 +91,12 @@ double evaluate_stage(Network& net, const Scaling& scaling, const DatasetSource&
   std::vector<std::int64_t> idx(N);
   std::iota(idx.begin(), idx.end(), 0);
   Rng rng(seed, 7);
+  const Device device = net.device();
   double total = 0;
   for (std::int64_t b0 = 0; b0 < N; b0 += batch) {
     const std::int64_t b1 = std::min(N, b0 + batch);
     Tensor x, theta;
-    gather(scaling, data, idx, b0, b1, net.device(), x, theta);
+    gather(scaling, data, idx, b0, b1, device, x, theta);
     total += stage_loss(net, stage, x, theta, rng, w).item() * double(b1 - b0);
   }
   set_modes(net, stage, was);

@@ -37,14 +37,12 @@ Posterior sample_posterior(Network& net, const Scaling& scaling, const Dataset& 
                            FastFlowSampler::Precision precision = FastFlowSampler::Precision::f32);
 // Per-parameter median of the draws of spectrum i, in physical units.
 std::array<double, kNumParams> posterior_median(const Posterior& post, const Scaling& scaling, std::int64_t i);
-// Median of parameter p over the draws of each spectrum, scaled space: (N).
-std::vector<double> scaled_medians(const Posterior& post, std::int64_t p);
-
 // The paper's PCC for parameter p: the first min(50, n) draws of each spectrum against its target, pooled over
-// the spectra in `subset` (all when empty); and the PCC of the posterior medians. Error for a subset with fewer
-// than 2 spectra or an index out of range.
+// the spectra in `subset` (all when empty); and the PCC of the posterior medians, which it returns too (scaled
+// space, one per spectrum of the subset). Error for a subset with fewer than 2 spectra or an index out of range.
 struct ParameterPcc {
   double draws = 0, median = 0;
+  std::vector<double> medians;  // (subset size)
 };
 ParameterPcc parameter_pcc(const Posterior& post, std::int64_t p, const std::vector<std::int64_t>& subset = {});
 // Credible levels of the coverage curve: 0.05, 0.10, ..., 0.95 and 0.99.
