@@ -45,50 +45,87 @@ TEST_CASE("bhb Network: section-B shapes, parameter names and losses") {
   CHECK_THROWS_AS(bhb::Network(tiny, rng), Error);
 }
 
-TEST_CASE("bhb autoencoder_losses: a zero reconstruction weight skips the decoder and leaves the gradients unchanged") {
-  // The weight-0 path must give the gradients of the old formula, which ran the decoder and weighted its term by 0
-  // (exact zeros), up to the summation order of the gradient buffers, and must not touch the decoder at all.
+namespace {
+using Grads = std::vector<std::pair<std::string, std::vector<double>>>;
+
+// Gradients of every parameter after objective(losses).backward(), for one batch and one draw stream.
+template <typename Objective>
+Grads loss_grads(bhb::Network& net, const Tensor& x, const Tensor& theta, const bhb::LossWeights& w, Objective obj) {
+  for (auto& [k, p] : net.named_parameters()) p.zero_grad();
+  Rng r(9);
+  obj(bhb::autoencoder_losses(net, x, theta, r, w)).backward();
+  Grads out;
+  for (auto& [k, p] : net.named_parameters())
+    out.emplace_back(k, p.grad().defined() ? p.grad().to_vector() : std::vector<double>{});
+  return out;
+}
+
+// A skipped term must leave the gradients of the old formula, which computed it and weighted it by 0 (exact zeros),
+// up to the summation order of the gradient buffers; parameters only the skipped terms reach get nothing.
+void check_same_grads(const Grads& full, const Grads& skipped, const std::string& untouched_prefix) {
+  REQUIRE(full.size() == skipped.size());
+  int nonzero = 0;
+  for (std::size_t i = 0; i < skipped.size(); ++i) {
+    CAPTURE(skipped[i].first);
+    const bool untouched = skipped[i].first.rfind(untouched_prefix, 0) == 0;
+    for (double g : skipped[i].second) {
+      if (untouched) CHECK(g == 0.0);
+      nonzero += g != 0;
+    }
+    if (untouched) continue;
+    REQUIRE(skipped[i].second.size() == full[i].second.size());
+    double scale = 0, diff = 0;
+    for (std::size_t j = 0; j < skipped[i].second.size(); ++j) {
+      scale = std::max(scale, std::abs(full[i].second[j]));
+      diff = std::max(diff, std::abs(skipped[i].second[j] - full[i].second[j]));
+    }
+    CHECK(diff <= 1e-5 * scale);  // measured <= 2e-7: only the summation order of the gradient buffers changes
+  }
+  CHECK(nonzero > 1000);
+}
+}  // namespace
+
+TEST_CASE("bhb autoencoder_losses: zero weights skip the decoder and the flow draw, gradients unchanged") {
   Rng rng(5);
   bhb::NetworkConfig cfg;
   bhb::Network net(cfg, rng);
   Tensor x = test::random_input({4, 2, 240}, 6, true, DType::f32);
   Tensor theta = test::random_input({4, 5}, 7, false, DType::f32);
-  auto grads = [&](bool skip) {
-    for (auto& [k, p] : net.named_parameters()) p.zero_grad();
-    Rng r(9);
-    bhb::LossWeights w;
-    w.reconstruction = skip ? 0 : 1;
-    bhb::Losses l = bhb::autoencoder_losses(net, x, theta, r, w);
-    CHECK(l.reconstruction.defined() == !skip);
-    // the formula before the skip: the reconstruction term weighted by 0
-    Tensor objective = skip ? l.total : l.reconstruction * 0.0 + l.flow * 1.0 + l.latent * 1.0;
-    if (skip) CHECK(l.total.item() == (l.flow + l.latent).item());
-    objective.backward();
-    std::vector<std::pair<std::string, std::vector<double>>> out;
-    for (auto& [k, p] : net.named_parameters())
-      out.emplace_back(k, p.grad().defined() ? p.grad().to_vector() : std::vector<double>{});
-    return out;
-  };
-  const auto with_decoder = grads(false), skipped = grads(true);
-  REQUIRE(with_decoder.size() == skipped.size());
-  int nonzero = 0;
-  for (std::size_t i = 0; i < skipped.size(); ++i) {
-    CAPTURE(skipped[i].first);
-    const bool decoder = skipped[i].first.rfind("decoder.", 0) == 0;
-    for (double g : skipped[i].second) {
-      if (decoder) CHECK(g == 0.0);  // the skipped decoder receives nothing
-      nonzero += g != 0;
-    }
-    if (decoder) continue;
-    REQUIRE(skipped[i].second.size() == with_decoder[i].second.size());
-    double scale = 0, diff = 0;
-    for (std::size_t j = 0; j < skipped[i].second.size(); ++j) {
-      scale = std::max(scale, std::abs(with_decoder[i].second[j]));
-      diff = std::max(diff, std::abs(skipped[i].second[j] - with_decoder[i].second[j]));
-    }
-    CHECK(diff <= 1e-5 * scale);  // measured <= 2e-7: only the summation order of the gradient buffers changes
+  bhb::LossWeights all, no_recon, npe;
+  no_recon.reconstruction = 0;
+  npe.reconstruction = npe.latent = 0;
+  SUBCASE("reconstruction weight 0: the frozen decoder is not run") {
+    const Grads full = loss_grads(net, x, theta, all, [](const bhb::Losses& l) {
+      return l.reconstruction * 0.0 + l.flow * 1.0 + l.latent * 1.0;
+    });
+    const Grads skipped = loss_grads(net, x, theta, no_recon, [](const bhb::Losses& l) {
+      CHECK(!l.reconstruction.defined());
+      CHECK(l.total.item() == (l.flow + l.latent).item());
+      return l.total;
+    });
+    check_same_grads(full, skipped, "decoder.");
   }
-  CHECK(nonzero > 1000);
+  SUBCASE("reconstruction and latent weights 0: no reparameterised draw, the flow NLL alone") {
+    const Grads full = loss_grads(net, x, theta, all, [](const bhb::Losses& l) {
+      return l.reconstruction * 0.0 + l.flow * 1.0 + l.latent * 0.0;
+    });
+    const Grads skipped = loss_grads(net, x, theta, npe, [](const bhb::Losses& l) {
+      CHECK(!l.reconstruction.defined());
+      CHECK(!l.latent.defined());
+      CHECK(l.total.item() == l.flow.item());
+      return l.total;
+    });
+    check_same_grads(full, skipped, "decoder.");
+  }
+  SUBCASE("a nonzero latent weight still draws") {
+    Rng r(9);
+    bhb::LossWeights latent_only = npe;
+    latent_only.latent = 1;
+    bhb::Losses l = bhb::autoencoder_losses(net, x, theta, r, latent_only);
+    REQUIRE(l.latent.defined());
+    CHECK(l.latent.item() > 0);
+    CHECK(l.total.item() == doctest::Approx(l.flow.item() + l.latent.item()).epsilon(1e-6));
+  }
 }
 
 namespace {

@@ -127,7 +127,7 @@ int run_train(const Args& args) {
                      {"flow-hidden", "120,120,120|MADE hidden widths"},
                      {"context", "120|context width"},
                      {"recon-weight", "1|weight of the reconstruction loss (stages 2-3; the paper: 1)"},
-                     {"latent-weight", "1|weight of the latent MSE (stages 2-3; the paper: 1)"},
+                     {"latent-weight", "1|weight of the latent MSE (stages 2-3; the paper: 1; 0 with --recon-weight 0: flow NLL alone, no draw)"},
                      {"flow-weight", "1|weight of the flow NLL (stages 2-3; the paper: 1)"},
                      {"seed", "0|random seed (initialisation, shuffling, flow draws)"},
                      {"resume", "0|continue from OUT.last (written every epoch) when it exists, bit for bit"},

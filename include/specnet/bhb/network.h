@@ -70,7 +70,8 @@ class Network : public nn::Module {
 struct Losses {
   Tensor reconstruction;  // Gaussian NLL of the decoded spectrum, variance = input uncertainty^2 (undefined at weight 0)
   Tensor flow;            // -log q(theta | x)
-  Tensor latent;          // MSE between one reparameterised flow draw and theta
+  Tensor latent;          // MSE between one reparameterised flow draw and theta (undefined when it and the
+                          // reconstruction weight are both 0: no draw is made)
   Tensor total;           // weighted sum
 };
 struct LossWeights {
