@@ -126,6 +126,7 @@ int run_train(const Args& args) {
                      {"transforms", "10|flow transforms (stage 1 builds the network)"},
                      {"flow-hidden", "120,120,120|MADE hidden widths"},
                      {"context", "120|context width"},
+                     {"input-scaling", "paper|stage 1: paper (section B) or shape (level apart from shape; docs/bhb.md)"},
                      {"recon-weight", "1|weight of the reconstruction loss (stages 2-3; the paper: 1)"},
                      {"latent-weight", "1|weight of the latent MSE (stages 2-3; the paper: 1; 0 with --recon-weight 0: flow NLL alone, no draw)"},
                      {"flow-weight", "1|weight of the flow NLL (stages 2-3; the paper: 1)"},
@@ -176,9 +177,10 @@ int run_train(const Args& args) {
     cfg.flow.transforms = opt.integer("transforms");
     cfg.flow.hidden = opt.int_list("flow-hidden");
     cfg.bins = train.header.bins;
+    scaling = Scaling::fit(train, parse_input_scaling(opt.str("input-scaling")));
+    cfg.in_channels = scaling.channels();
     Rng rng(to.seed, 3);
     net = std::make_unique<Network>(cfg, rng);
-    scaling = Scaling::fit(train);
   } else {
     SPECNET_CHECK(!opt.str("init").empty(), "--init (the previous stage's checkpoint) is required for stage ", to.stage);
     LoadedNetwork l = load_network(opt.str("init"));

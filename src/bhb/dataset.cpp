@@ -373,9 +373,25 @@ GroupedSpectrum spectrum_from_pha(const BinGrouping& g, const std::string& sourc
   return group_spectrum(g, src.counts.data(), bkg.empty() ? nullptr : bkg.data(), ratio, src.exposure_s, n_det);
 }
 
-Scaling Scaling::fit(const Dataset& d) { return fit(to_source(d)); }
+namespace {
+// Level of one spectrum in the shape scaling: the mean over the bins of log10 max(rate, sigma).
+double shape_level(std::int64_t L, const float* rate, const float* sigma) {
+  double sum = 0;
+  for (std::int64_t l = 0; l < L; ++l) sum += std::log10(std::max<double>(rate[l], sigma[l]));
+  return sum / double(L);
+}
+}  // namespace
 
-Scaling Scaling::fit(const DatasetSource& d) {
+InputScaling parse_input_scaling(const std::string& name) {
+  if (name == "paper") return InputScaling::paper;
+  if (name == "shape") return InputScaling::shape;
+  throw Error(str("bhb: unknown input scaling '", name, "' (paper or shape)"));
+}
+const char* input_scaling_name(InputScaling m) { return m == InputScaling::paper ? "paper" : "shape"; }
+
+Scaling Scaling::fit(const Dataset& d, InputScaling mode) { return fit(to_source(d), mode); }
+
+Scaling Scaling::fit(const DatasetSource& d, InputScaling mode) {
   SPECNET_CHECK(d.size() > 1, "bhb scaling: need at least two spectra, got ", d.size());
   const std::int64_t N = d.size(), P = kNumParams, L = d.header.bins, block = 256;
   // Blocks of rates in spectrum order: two passes (the floor, then the largest log rate above it).
@@ -393,6 +409,27 @@ Scaling Scaling::fit(const DatasetSource& d) {
     }
   };
   Scaling s;
+  s.mode = mode;
+  if (mode == InputScaling::shape) {
+    double m = 0, m2 = 0;
+    std::vector<std::int64_t> rows;
+    std::vector<float> buf;  // (n, 2L) rate, sigma
+    for (std::int64_t r0 = 0; r0 < N; r0 += block) {
+      const std::int64_t n = std::min(block, N - r0);
+      rows.resize(n);
+      for (std::int64_t i = 0; i < n; ++i) rows[i] = r0 + i;
+      buf.resize(n * 2 * L);
+      d.gather(rows.data(), n, buf.data());
+      for (std::int64_t i = 0; i < n; ++i) {
+        const double v = shape_level(L, &buf[i * 2 * L], &buf[i * 2 * L + L]);
+        m += v;
+        m2 += v * v;
+      }
+    }
+    m /= N;
+    s.level_mean = m;
+    s.level_std = std::sqrt(std::max(m2 / N - m * m, 1e-24));
+  } else {
   double floor = std::numeric_limits<double>::infinity();
   for_rates([&](float r) {
     if (r > 0) floor = std::min<double>(floor, r);
@@ -403,6 +440,7 @@ Scaling Scaling::fit(const DatasetSource& d) {
   s.log_max = s.log_min;
   for_rates([&](float r) { s.log_max = std::max(s.log_max, std::log10(std::max<double>(r, floor))); });
   SPECNET_CHECK(s.log_max > s.log_min, "bhb scaling: all rates are equal");
+  }
   for (std::int64_t p = 0; p < P; ++p) {
     double m = 0, m2 = 0;
     for (std::int64_t i = 0; i < N; ++i) {
@@ -428,11 +466,21 @@ double Scaling::to_physical(std::int64_t p, double z) const {
 
 void Scaling::scale_row(std::int64_t L, const float* r, const float* s, const double* params, float* xi,
                         float* theta) const {
-  const double range = log_max - log_min;
-  for (std::int64_t l = 0; l < L; ++l) {
-    const double rr = std::max<double>(r[l], rate_floor);
-    xi[l] = static_cast<float>((std::log10(rr) - log_min) / range);
-    xi[L + l] = static_cast<float>(std::log10(1.0 + s[l] / rr) / range);
+  if (mode == InputScaling::shape) {
+    const double level = shape_level(L, r, s), k = kShapeDecades;
+    for (std::int64_t l = 0; l < L; ++l) {
+      const double rr = std::max<double>(r[l], s[l]);
+      xi[l] = static_cast<float>((std::log10(rr) - level) / k);
+      xi[L + l] = static_cast<float>(std::log10(1.0 + s[l] / rr) / k);
+      xi[2 * L + l] = static_cast<float>((level - level_mean) / level_std);
+    }
+  } else {
+    const double range = log_max - log_min;
+    for (std::int64_t l = 0; l < L; ++l) {
+      const double rr = std::max<double>(r[l], rate_floor);
+      xi[l] = static_cast<float>((std::log10(rr) - log_min) / range);
+      xi[L + l] = static_cast<float>(std::log10(1.0 + s[l] / rr) / range);
+    }
   }
   if (theta)
     for (std::int64_t p = 0; p < kNumParams; ++p) theta[p] = static_cast<float>(to_scaled(p, params[p]));
@@ -442,8 +490,8 @@ void Scaling::spectra(const Dataset& d, std::int64_t first, std::int64_t n, floa
   SPECNET_CHECK(first >= 0 && n >= 0 && first + n <= d.size(), "bhb scaling: range out of the set");
   const std::int64_t L = d.header.bins, P = kNumParams;
   for (std::int64_t i = 0; i < n; ++i)
-    scale_row(L, &d.rate[(first + i) * L], &d.sigma[(first + i) * L], &d.params[(first + i) * P], x + i * 2 * L,
-              theta ? theta + i * P : nullptr);
+    scale_row(L, &d.rate[(first + i) * L], &d.sigma[(first + i) * L], &d.params[(first + i) * P],
+              x + i * channels() * L, theta ? theta + i * P : nullptr);
 }
 
 void Scaling::spectra(const DatasetSource& d, const std::int64_t* rows, std::int64_t n, float* x, float* theta) const {
@@ -451,7 +499,7 @@ void Scaling::spectra(const DatasetSource& d, const std::int64_t* rows, std::int
   std::vector<float> raw(std::size_t(n * 2 * L));  // (n, 2L) rate, sigma
   d.gather(rows, n, raw.data());
   for (std::int64_t i = 0; i < n; ++i)
-    scale_row(L, &raw[i * 2 * L], &raw[i * 2 * L + L], &d.params[rows[i] * P], x + i * 2 * L,
+    scale_row(L, &raw[i * 2 * L], &raw[i * 2 * L + L], &d.params[rows[i] * P], x + i * channels() * L,
               theta ? theta + i * P : nullptr);
 }
 
@@ -462,6 +510,11 @@ std::map<std::string, std::string> Scaling::to_strings() const {
     std::snprintf(buf, sizeof buf, "%.17g", v);
     m["scaling." + k] = buf;
   };
+  m["scaling.mode"] = input_scaling_name(mode);
+  if (mode == InputScaling::shape) {
+    put("level_mean", level_mean);
+    put("level_std", level_std);
+  }
   put("rate_floor", rate_floor);
   put("log_min", log_min);
   put("log_max", log_max);
@@ -479,6 +532,12 @@ Scaling Scaling::from_strings(const std::map<std::string, std::string>& m) {
     return std::stod(it->second);
   };
   Scaling s;
+  auto mode = m.find("scaling.mode");
+  s.mode = mode == m.end() ? InputScaling::paper : parse_input_scaling(mode->second);
+  if (s.mode == InputScaling::shape) {
+    s.level_mean = get("level_mean");
+    s.level_std = get("level_std");
+  }
   s.rate_floor = get("rate_floor");
   s.log_min = get("log_min");
   s.log_max = get("log_max");

@@ -74,7 +74,7 @@ Posterior sample_posterior(Network& net, const Scaling& scaling, const Dataset& 
   p.seconds_encode = std::chrono::duration<double>(t1 - t0).count();
   p.seconds_sample = std::chrono::duration<double>(t2 - t1).count();
   p.truth.resize(p.N * P);
-  std::vector<float> x(p.N * 2 * data.header.bins);
+  std::vector<float> x(p.N * scaling.channels() * data.header.bins);
   scaling.spectra(data, 0, p.N, x.data(), p.truth.data());
   NoGradGuard ng;
   net.eval();

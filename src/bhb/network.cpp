@@ -7,10 +7,11 @@
 namespace specnet::bhb {
 
 Encoder::Encoder(const NetworkConfig& cfg, Rng& rng) {
-  SPECNET_CHECK(cfg.bins > 0 && cfg.context > 0 && !cfg.conv_channels.empty(),
-                "bhb::Encoder: need bins > 0, context > 0 and at least one convolution");
+  SPECNET_CHECK(cfg.bins > 0 && cfg.context > 0 && !cfg.conv_channels.empty() && cfg.in_channels >= 2,
+                "bhb::Encoder: need bins > 0, context > 0, at least one convolution and >= 2 input channels");
   auto convs = register_module("convs", std::make_shared<nn::Sequential>());
-  std::int64_t in = 2, length = cfg.bins;
+  std::int64_t in = cfg.in_channels, length = cfg.bins;
+  in_channels_ = cfg.in_channels;
   for (std::size_t i = 0; i < cfg.conv_channels.size(); ++i) {
     const bool down = i % 2 == 0;  // k2 s2 then k3 s1, alternating
     nn::Conv1dOptions o;
@@ -30,7 +31,8 @@ Encoder::Encoder(const NetworkConfig& cfg, Rng& rng) {
 }
 
 Tensor Encoder::forward(const Tensor& x) {
-  SPECNET_CHECK(x.defined() && x.dim() == 3 && x.size(1) == 2, "bhb::Encoder: input must be (B, 2, L), got ",
+  SPECNET_CHECK(x.defined() && x.dim() == 3 && x.size(1) == in_channels_, "bhb::Encoder: input must be (B, ",
+                in_channels_, ", L), got ",
                 x.defined() ? shape_str(x.shape()) : std::string("undefined"));
   Tensor h = x;
   for (auto& c : convs_) h = gelu(c->forward(h));   // (B, C_i, L_i)
@@ -80,8 +82,8 @@ Network::Network(const NetworkConfig& cfg, Rng& rng) : config(cfg) {
 
 namespace {
 void check_batch(const Network& net, const Tensor& x, const Tensor& theta) {
-  SPECNET_CHECK(x.defined() && x.dim() == 3 && x.size(1) == 2 && x.size(2) == net.config.bins,
-                "bhb: spectra must be (B, 2, ", net.config.bins, "), got ",
+  SPECNET_CHECK(x.defined() && x.dim() == 3 && x.size(1) == net.config.in_channels && x.size(2) == net.config.bins,
+                "bhb: spectra must be (B, ", net.config.in_channels, ", ", net.config.bins, "), got ",
                 x.defined() ? shape_str(x.shape()) : std::string("undefined"));
   SPECNET_CHECK(theta.defined() && theta.dim() == 2 && theta.size(0) == x.size(0) && theta.size(1) == net.config.params,
                 "bhb: parameters must be (", x.size(0), ", ", net.config.params, "), got ",

@@ -25,12 +25,12 @@ namespace {
 
 constexpr std::int64_t kEvalBatch = 256;  // validation batch
 
-// Batch tensors of spectra idx[b0, b1) of a set on `device`: x (B, 2, L), theta (B, P), scaled when gathered on
+// Batch tensors of spectra idx[b0, b1) of a set on `device`: x (B, K, L), theta (B, P), scaled when gathered on
 // the CPU, then copied.
 void gather(const Scaling& sc, const DatasetSource& d, const std::vector<std::int64_t>& idx, std::int64_t b0,
             std::int64_t b1, Device device, Tensor& x, Tensor& theta) {
   const std::int64_t B = b1 - b0, L = d.header.bins;
-  x = Tensor::empty({B, 2, L});
+  x = Tensor::empty({B, sc.channels(), L});
   theta = Tensor::empty({B, kNumParams});
   sc.spectra(d, idx.data() + b0, B, x.data<float>(), theta.data<float>());
   x = x.to(device);
@@ -107,7 +107,7 @@ std::vector<float> encode_all(Network& net, const Scaling& scaling, const Datase
   NoGradGuard ng;
   const bool was = net.is_training();
   net.eval();
-  const std::int64_t N = data.size(), L = data.header.bins, C = net.config.context;
+  const std::int64_t N = data.size(), L = data.header.bins, C = net.config.context, K = scaling.channels();
   std::vector<float> out(N * C);
   // Batches in parallel, each batch's ops serial inside the region (parallel_for nests serially): one fork/join for
   // the whole set instead of one per op, which on a loaded machine costs a scheduler slice each (3.9 s against
@@ -118,9 +118,9 @@ std::vector<float> encode_all(Network& net, const Scaling& scaling, const Datase
     std::vector<float> x;
     for (std::int64_t i = i0; i < i1; ++i) {
       const std::int64_t b0 = i * batch, B = std::min(batch, N - b0);
-      x.resize(B * 2 * L);
+      x.resize(B * K * L);
       scaling.spectra(data, b0, B, x.data(), nullptr);
-      const auto ctx = net.encoder->forward(Tensor::from_vector(x, {B, 2, L})).to_vector();
+      const auto ctx = net.encoder->forward(Tensor::from_vector(x, {B, K, L})).to_vector();
       std::copy(ctx.begin(), ctx.end(), out.begin() + b0 * C);
     }
   });
@@ -143,6 +143,8 @@ TrainResult train_stage(Network& net, const Scaling& scaling, const DatasetSourc
                 o.batch, ") and ", val.size(), " validation spectra");
   SPECNET_CHECK(train.header.bins == net.config.bins && val.header.bins == net.config.bins, "bhb train: the sets have ",
                 train.header.bins, " and ", val.header.bins, " bins, the network ", net.config.bins);
+  SPECNET_CHECK(scaling.channels() == net.config.in_channels, "bhb train: the ", input_scaling_name(scaling.mode),
+                " input scaling gives ", scaling.channels(), " channels, the network takes ", net.config.in_channels);
   for (const DatasetSource* d : {&train, &val})
     for (double v : d->params)
       SPECNET_CHECK(std::isfinite(v), "bhb train: the set holds unlabelled spectra (NaN parameters); training needs "
@@ -268,6 +270,7 @@ TrainResult train_stage(Network& net, const Scaling& scaling, const DatasetSourc
 std::map<std::string, std::string> network_metadata(const NetworkConfig& c, const Scaling& s, int stage) {
   auto m = s.to_strings();
   m["net.bins"] = std::to_string(c.bins);
+  m["net.in_channels"] = std::to_string(c.in_channels);
   m["net.params"] = std::to_string(c.params);
   m["net.context"] = std::to_string(c.context);
   m["net.conv_channels"] = join(c.conv_channels);
@@ -291,6 +294,7 @@ NetworkConfig network_config_from(const std::map<std::string, std::string>& m) {
   };
   NetworkConfig c;
   c.bins = std::stoll(get("net.bins"));
+  c.in_channels = m.count("net.in_channels") ? std::stoll(m.at("net.in_channels")) : 2;  // older checkpoints: 2
   c.params = std::stoll(get("net.params"));
   c.context = std::stoll(get("net.context"));
   c.conv_channels = split(get("net.conv_channels"));

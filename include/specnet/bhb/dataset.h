@@ -135,21 +135,38 @@ GroupedSpectrum spectrum_from_pha(const BinGrouping& g, const std::string& sourc
 // Input scaling of section B: log10 of the rate clamped to the smallest positive rate, min-max scaled over the
 // synthetic set; the uncertainty channel is the upward 1-sigma step in that scale, log10(1 + sigma / rate) / range.
 // Parameters: log10 of N_H, f_sc, kT_disk, N, then z-scored.
+//
+// The `shape` scaling (not the paper's; docs/results-bhb.md, fifth session) separates a spectrum's level from its
+// shape. The synthetic set spans ~14 decades of rate, so in the paper's scaling the shape of one spectrum (what sets
+// Gamma, f_sc, kT_disk) moves by ~1e-3 of the input range at an offset that varies over the whole range. Here, with
+// the rate clamped below at its own uncertainty (rr = max(rate, sigma): an empty or background-dominated bin then
+// sits at the one-count level instead of the set's smallest rate) and level = the mean of log10 rr over the bins:
+//   channel 0  (log10 rr - level) / kShapeDecades        the shape, O(1)
+//   channel 1  log10(1 + sigma / rr) / kShapeDecades     its upward 1-sigma step, in the same scale
+//   channel 2  (level - level_mean) / level_std          the level, z-scored over the set (constant along the bins)
+enum class InputScaling { paper, shape };
 struct Scaling {
-  double rate_floor = 0, log_min = 0, log_max = 1;
+  static constexpr double kShapeDecades = 2.0;
+  InputScaling mode = InputScaling::paper;
+  double rate_floor = 0, log_min = 0, log_max = 1;   // paper
+  double level_mean = 0, level_std = 1;              // shape
   std::array<double, kNumParams> mean{}, stdev{};
-  static Scaling fit(const Dataset& d);  // Error for an empty set or one without a positive rate
-  static Scaling fit(const DatasetSource& d);  // the same numbers, in passes over blocks of spectra
-  // x (n, 2, L) and theta (n, P) of spectra [first, first + n); theta may be null.
+  // Error for an empty set or (paper) one without a positive rate
+  static Scaling fit(const Dataset& d, InputScaling mode = InputScaling::paper);
+  static Scaling fit(const DatasetSource& d, InputScaling mode = InputScaling::paper);  // the same, in blocks
+  std::int64_t channels() const { return mode == InputScaling::paper ? 2 : 3; }  // K: input channels
+  // x (n, K, L) and theta (n, P) of spectra [first, first + n); theta may be null.
   void spectra(const Dataset& d, std::int64_t first, std::int64_t n, float* x, float* theta) const;
   // The same for spectra rows[0..n) of a source.
   void spectra(const DatasetSource& d, const std::int64_t* rows, std::int64_t n, float* x, float* theta) const;
-  // One spectrum: rate, sigma (L), params (P, or null) -> x (2, L), theta (P).
+  // One spectrum: rate, sigma (L), params (P, or null) -> x (K, L), theta (P).
   void scale_row(std::int64_t L, const float* rate, const float* sigma, const double* params, float* x, float* theta) const;
   double to_scaled(std::int64_t p, double physical) const;
   double to_physical(std::int64_t p, double scaled) const;
   std::map<std::string, std::string> to_strings() const;  // for checkpoint metadata
-  static Scaling from_strings(const std::map<std::string, std::string>& m);
+  static Scaling from_strings(const std::map<std::string, std::string>& m);  // no mode entry: paper
 };
+InputScaling parse_input_scaling(const std::string& name);  // "paper" or "shape"; Error otherwise
+const char* input_scaling_name(InputScaling m);
 
 }  // namespace specnet::bhb

@@ -14,7 +14,9 @@
 namespace specnet::bhb {
 
 struct NetworkConfig {
-  std::int64_t bins = 240;        // L: spectral bins (input 2 x L: scaled log rate and scaled uncertainty)
+  std::int64_t bins = 240;        // L: spectral bins
+  std::int64_t in_channels = 2;   // K: input channels, Scaling::channels() (2: scaled log rate and its uncertainty;
+                                  // 3 with the shape scaling, which adds the spectrum's level)
   std::int64_t params = 5;        // D: physical parameters (z-scored)
   std::int64_t context = 120;     // C: encoder output and flow context
   std::vector<std::int64_t> conv_channels = {16, 32, 32, 32, 32, 32};  // k2 s2, k3, k2 s2, k3, ... alternating
@@ -25,7 +27,7 @@ struct NetworkConfig {
   std::uint64_t dropout_seed = 0;
 };
 
-// x (B, 2, L) -> context (B, C). Parameters "convs.<i>.weight/bias", "embed", "dense1", "dense2".
+// x (B, K, L) -> context (B, C). Parameters "convs.<i>.weight/bias", "embed", "dense1", "dense2".
 class Encoder : public nn::Module {
  public:
   Encoder(const NetworkConfig& cfg, Rng& rng);
@@ -34,6 +36,7 @@ class Encoder : public nn::Module {
   std::int64_t flat_features = 0;  // channels x length after the convolutions (832 for L = 240)
 
  private:
+  std::int64_t in_channels_ = 2;
   std::vector<std::shared_ptr<nn::Conv1d>> convs_;
   std::shared_ptr<nn::Linear> embed_, dense1_, dense2_;
 };
@@ -81,7 +84,7 @@ struct LossWeights {
 // Stage 1 (decoder alone): Gaussian NLL of decoder(theta) against x[:, 0] with variance x[:, 1]^2.
 Tensor decoder_loss(Network& net, const Tensor& x, const Tensor& theta);
 // Stages 2 and 3 (encoder + flow; the decoder runs on the reparameterised draw and passes gradients through).
-// x (B, 2, L), theta (B, D).
+// x (B, K, L), theta (B, D).
 Losses autoencoder_losses(Network& net, const Tensor& x, const Tensor& theta, Rng& rng, const LossWeights& w = {});
 
 }  // namespace specnet::bhb
