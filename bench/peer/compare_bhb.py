@@ -76,7 +76,7 @@ def main():
             p.error(f"unknown mode {m!r}: use npe and/or latent")
     threads = a.threads if a.device == "cpu" else [0]
     sn = run_specnet(a.bench, a.device, a.batches, modes, threads, a.repetitions)
-    rows, info = [], None
+    header = False
     for m in modes:
         for batch in a.batches:
             for t in threads:
@@ -84,21 +84,22 @@ def main():
                 if key not in sn:
                     sys.exit(f"specnet result mode {m} batch {batch} threads {t} missing")
                 tr = run_torch(a.torch_python, a.device, batch, m, t, a.iters, a.inverse)
-                info = tr
-                if tr["parameters"]["trainable"] != sn[key]["parameters"]:
-                    sys.exit(f"parameter counts differ: specnet {sn[key]['parameters']}, torch {tr['parameters']}")
-                rows.append((m, batch, t, sn[key], tr["train_step"], tr["load_average_1min_at_end"]))
-    where = info["gpu"] if a.device == "cuda" else info["cpu"]
-    print(f"{a.device}: {where}; torch {info['torch']}; float32; trainable parameters {info['parameters']['trainable']} "
-          f"in both (encoder {info['parameters']['encoder']} + flow {info['parameters']['flow']}); torch inverse "
-          f"{a.inverse}; specnet median of {a.repetitions} repetitions, torch median of {a.iters} steps\n")
-    print("| mode | batch | threads | specnet ms | torch ms | speed ratio specnet/torch (torch ms / specnet ms) | specnet spectra/s | "
-          "torch spectra/s | load (1 min) |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for m, batch, t, s, tr, load in rows:
-        print(f"| {m} | {batch} | {t if t else '-'} | {s['ms']:.1f} | {tr['ms_median']:.1f} | "
-              f"{tr['ms_median'] / s['ms']:.2f}x | {s['spectra_per_s']:.0f} | {tr['spectra_per_s']:.0f} | {load} |")
-
+                n = tr["parameters"]
+                if n["trainable"] != sn[key]["parameters"]:
+                    sys.exit(f"parameter counts differ: specnet {sn[key]['parameters']}, torch {n}")
+                if not header:  # rows are printed as they come: the CPU sweep takes minutes
+                    where = tr["gpu"] if a.device == "cuda" else tr["cpu"]
+                    print(f"{a.device}: {where}; torch {tr['torch']}; float32; trainable parameters {n['trainable']} in "
+                          f"both (encoder {n['encoder']} + flow {n['flow']}); torch inverse {a.inverse}; specnet median "
+                          f"of {a.repetitions} repetitions, torch median of {a.iters} steps\n")
+                    print("| mode | batch | threads | specnet ms | torch ms | speed ratio specnet/torch (torch ms / "
+                          "specnet ms) | specnet spectra/s | torch spectra/s | load (1 min) |")
+                    print("|---|---|---|---|---|---|---|---|---|")
+                    header = True
+                s, tt = sn[key], tr["train_step"]
+                print(f"| {m} | {batch} | {t if t else '-'} | {s['ms']:.1f} | {tt['ms_median']:.1f} | "
+                      f"{tt['ms_median'] / s['ms']:.2f}x | {s['spectra_per_s']:.0f} | {tt['spectra_per_s']:.0f} | "
+                      f"{tr['load_average_1min_at_end']} |", flush=True)
 
 if __name__ == "__main__":
     main()
