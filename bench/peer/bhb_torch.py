@@ -14,9 +14,7 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import sys
-import time
 
 
 def parse_args():
@@ -45,7 +43,7 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from flow_torch import CONTEXT, FEATURES, SplineFlow  # noqa: E402
+from flow_torch import CONTEXT, FEATURES, SplineFlow, time_steps  # noqa: E402
 
 BINS = 240
 CONV_CHANNELS = (16, 32, 32, 32, 32, 32)
@@ -110,16 +108,7 @@ def main():
         opt.step()
         return loss.item()  # as specnet's benchmark: the step ends with the loss on the host
 
-    for _ in range(a.warmup):
-        step()
-    sync()
-    times_ms = []
-    for _ in range(a.iters):
-        start = time.perf_counter()
-        step()
-        sync()
-        times_ms.append((time.perf_counter() - start) * 1e3)
-    median = statistics.median(times_ms)
+    train_step = time_steps(step, a.batch, a.warmup, a.iters, sync)
     print(json.dumps({
         "benchmark": "bhb_stage2_torch", "torch": torch.__version__, "device": str(device),
         "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else None,
@@ -127,8 +116,7 @@ def main():
         "batch": a.batch, "mode": a.mode, "inverse": a.inverse if a.mode == "latent" else None, "dtype": "float32",
         "parameters": {"encoder": n_encoder, "flow": n_flow, "trainable": n_encoder + n_flow},
         "load_average_1min_at_end": round(os.getloadavg()[0], 2),
-        "train_step": {"ms_median": round(median, 3), "ms_min": round(min(times_ms), 3),
-                       "spectra_per_s": round(a.batch / (median / 1e3), 1), "iters": len(times_ms)},
+        "train_step": train_step,
     }, indent=2))
 
 

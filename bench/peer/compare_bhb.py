@@ -15,6 +15,8 @@ import re
 import subprocess
 import sys
 
+from specnet_bench_json import specnet_medians
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 MODES = {"npe": 0, "latent": 1}
@@ -25,22 +27,13 @@ def ints(text):
 
 
 def run_specnet(bench, device, batches, modes, threads, repetitions):
-    if not os.path.exists(bench):
-        sys.exit(f"{bench} not found: configure with -DSPECNET_BUILD_BENCHMARKS=ON and build specnet_bench")
     name = "BM_bhb_stage2_step" if device == "cpu" else "BM_cuda_bhb_stage2_step"
     alt = lambda vs: "(" + "|".join(str(v) for v in vs) + ")"  # noqa: E731
     filt = f"^{name}/batch:{alt(batches)}/mode:{alt(MODES[m] for m in modes)}/"
     if device == "cpu":
         filt += f"threads:{alt(threads)}/"
-    out = subprocess.run([bench, f"--benchmark_filter={filt}", "--benchmark_format=json",
-                          f"--benchmark_repetitions={repetitions}", "--benchmark_report_aggregates_only=true"],
-                         check=True, capture_output=True, text=True).stdout
     res = {}
-    for b in json.loads(out)["benchmarks"]:
-        if b.get("error_occurred"):
-            sys.exit(f"specnet benchmark {b['name']} skipped: {b.get('error_message')}")
-        if b.get("aggregate_name") != "median":
-            continue
+    for b in specnet_medians(bench, filt, repetitions):
         f = dict(re.findall(r"(batch|mode|threads):(\d+)", b["run_name"]))
         key = (int(f["mode"]), int(f["batch"]), int(f.get("threads", 0)))
         res[key] = {"ms": b["real_time"], "spectra_per_s": b["spectra/s"], "parameters": int(b["parameters"])}

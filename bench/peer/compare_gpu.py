@@ -13,25 +13,18 @@ import os
 import subprocess
 import sys
 
+from specnet_bench_json import specnet_medians
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 FLOW_BATCHES = (512, 8192)
 
 
 def run_specnet(build, repetitions):
-    exe = os.path.join(build, "bench", "specnet_bench")
-    if not os.path.exists(exe):
-        sys.exit(f"{exe} not found: configure with -DSPECNET_BUILD_BENCHMARKS=ON (CUDA build) and build specnet_bench")
-    out = subprocess.run([exe, "--benchmark_filter=BM_cuda_(cae|flow|gru)_", "--benchmark_format=json",
-                          f"--benchmark_repetitions={repetitions}", "--benchmark_report_aggregates_only=true"],
-                         check=True, capture_output=True, text=True).stdout
     res = {}
-    for b in json.loads(out)["benchmarks"]:
-        if b.get("error_occurred"):
-            sys.exit(f"specnet benchmark {b['name']} skipped: {b.get('error_message')}")
-        if b.get("aggregate_name") == "median":
-            # run_name is e.g. "BM_cuda_cae_train_step/150/min_time:2.000/real_time": keep "name/batch"
-            res["/".join(b["run_name"].split("/")[:2])] = {"ms": b["real_time"], "spectra_per_s": b["spectra/s"]}
+    for b in specnet_medians(os.path.join(build, "bench", "specnet_bench"), "BM_cuda_(cae|flow|gru)_", repetitions):
+        # run_name is e.g. "BM_cuda_cae_train_step/150/min_time:2.000/real_time": keep "name/batch"
+        res["/".join(b["run_name"].split("/")[:2])] = {"ms": b["real_time"], "spectra_per_s": b["spectra/s"]}
     return res
 
 

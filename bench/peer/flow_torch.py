@@ -113,6 +113,23 @@ class SplineFlow(torch.nn.Module):
         return x
 
 
+def time_steps(step, batch, warmup, iters, sync):
+    """Runs step() warmup times untimed, then iters times, each followed by sync(): median / min ms per step and
+    spectra/s at the median (the train_step record of the peers' JSON)."""
+    for _ in range(warmup):
+        step()
+    sync()
+    times_ms = []
+    for _ in range(iters):
+        start = time.perf_counter()
+        step()
+        sync()
+        times_ms.append((time.perf_counter() - start) * 1e3)
+    median = statistics.median(times_ms)
+    return {"ms_median": round(median, 3), "ms_min": round(min(times_ms), 3),
+            "spectra_per_s": round(batch / (median / 1e3), 1), "iters": len(times_ms)}
+
+
 def main():
     parser = argparse.ArgumentParser(description="PyTorch spline-flow training-step peer benchmark")
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
@@ -135,22 +152,11 @@ def main():
         opt.step()
         return loss.item()  # as specnet's benchmark: the step ends with the loss on the host
 
-    for _ in range(args.warmup):
-        step()
-    sync()
-    times_ms = []
-    for _ in range(args.iters):
-        start = time.perf_counter()
-        step()
-        sync()
-        times_ms.append((time.perf_counter() - start) * 1e3)
-    median = statistics.median(times_ms)
     print(json.dumps({
         "benchmark": "spline_flow_torch", "torch": torch.__version__, "device": str(device),
         "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else None, "batch": args.batch,
         "dtype": "float32", "parameters": sum(p.numel() for p in flow.parameters()),
-        "train_step": {"ms_median": round(median, 3), "ms_min": round(min(times_ms), 3),
-                       "spectra_per_s": round(args.batch / (median / 1e3), 1), "iters": len(times_ms)},
+        "train_step": time_steps(step, args.batch, args.warmup, args.iters, sync),
     }, indent=2))
 
 
