@@ -1,9 +1,11 @@
 // GPU benchmarks at the paper's shapes: IC-search CAE step (batch 150, 2960 bins, as bench_cae_step.cpp), spline-flow
-// step and decoder GRU (as bench_flow.cpp); each step ends with loss.item(). Peer: bench/peer/compare_gpu.py.
+// step, decoder GRU (as bench_flow.cpp) and BHB stage-2 step (as bench_bhb_step.cpp); each step ends with loss.item().
+// Peer: bench/peer/compare_gpu.py.
 #include <benchmark/benchmark.h>
 
 #include <string>
 
+#include "bhb_stage2_setup.h"
 #include "specnet/autograd.h"
 #include "specnet/cuda/runtime.h"
 #include "specnet/nn/gru.h"
@@ -111,9 +113,27 @@ void BM_cuda_gru_fwd_bwd(benchmark::State& state) {
   state.counters["spectra/s"] = benchmark::Counter(double(batch) * state.iterations(), benchmark::Counter::kIsRate);
 }
 
+// The BHB flow-autoencoder's stage-2 step (bench/bhb_stage2_setup.h): batch, mode (0 npe, 1 latent).
+void BM_cuda_bhb_stage2_step(benchmark::State& state) {
+  if (skip_without_gpu(state)) return;
+  const std::int64_t batch = state.range(0), mode = state.range(1);
+  bench::BhbStage2 s(batch, mode, Device::cuda);
+  state.SetLabel(bench::bhb_stage2_mode_name(mode));
+  for (int i = 0; i < 3; ++i) s.step();
+  for (auto _ : state) benchmark::DoNotOptimize(s.step());
+  state.counters["spectra/s"] = benchmark::Counter(double(batch) * state.iterations(), benchmark::Counter::kIsRate);
+  state.counters["parameters"] = double(s.trainable_parameters);
+}
+
 }  // namespace
 
 BENCHMARK(BM_cuda_cae_train_step)->Arg(150)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 BENCHMARK(BM_cuda_cae_inference)->Arg(150)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(1.0);
 BENCHMARK(BM_cuda_flow_train_step)->Arg(512)->Arg(8192)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 BENCHMARK(BM_cuda_gru_fwd_bwd)->Arg(512)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(1.0);
+BENCHMARK(BM_cuda_bhb_stage2_step)
+    ->ArgNames({"batch", "mode"})
+    ->ArgsProduct({{120, 1024}, {0, 1}})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MinTime(1.0);

@@ -15,30 +15,21 @@ import os
 import subprocess
 import sys
 
+from specnet_bench_json import specnet_medians
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
 
 def run_specnet(build, threads, repetitions, device):
-    exe = os.path.join(build, "bench", "specnet_bench")
-    if not os.path.exists(exe):
-        sys.exit(f"{exe} not found: build with `make bench` (or -DSPECNET_BUILD_BENCHMARKS=ON) first")
     # CPU: the thread-count argument; GPU: the batch argument of bench_cuda_steps.cpp.
     pattern = "BM_cuda_cae_(train_step|inference)/150/" if device == "cuda" else f"BM_cae_(train_step|inference)/{threads}/"
-    out = subprocess.run([exe, f"--benchmark_filter={pattern}",
-                          "--benchmark_format=json", f"--benchmark_repetitions={repetitions}",
-                          "--benchmark_report_aggregates_only=true"],
-                         check=True, capture_output=True, text=True).stdout
     res = {}
-    for b in json.loads(out)["benchmarks"]:
-        if b.get("error_occurred"):
-            sys.exit(f"specnet benchmark {b['name']} skipped: {b.get('error_message')}")
-        if b.get("aggregate_name") != "median":
-            continue
+    for b in specnet_medians(os.path.join(build, "bench", "specnet_bench"), pattern, repetitions):
         kind = "train_step" if "train_step" in b["name"] else "inference"
         res[kind] = {"ms": b["real_time"], "spectra_per_s": b["spectra/s"], "gflops": b.get("GFLOP/s")}
     if len(res) != 2:
-        sys.exit(f"specnet benchmark output lacks {pattern}: {out[:500]}")
+        sys.exit(f"specnet benchmark output lacks {pattern}")
     return res
 
 

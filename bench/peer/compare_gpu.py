@@ -2,7 +2,8 @@
 """specnet vs PyTorch on one GPU: IC-search CAE training step and inference (batch 150, 2960 bins) and the paper's
 spline-flow training step (batch 512 and 8192), float32. Runs specnet's BM_cuda_* benchmarks
 (bench/bench_cuda_steps.cpp) and the peers cae_torch.py / flow_torch.py with --device cuda, one after the other,
-and prints one Markdown table with spectra/s and the specnet/PyTorch ratio.
+and prints one Markdown table with spectra/s and the specnet/PyTorch ratio. The BHB stage-2 step
+(BM_cuda_bhb_stage2_step) has its own side-by-side script, compare_bhb.py --device cuda.
 
     python3 bench/peer/compare_gpu.py [--build build] [--torch-python python3] [--repetitions 3] [--iters 50]
 """
@@ -12,25 +13,18 @@ import os
 import subprocess
 import sys
 
+from specnet_bench_json import specnet_medians
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 FLOW_BATCHES = (512, 8192)
 
 
 def run_specnet(build, repetitions):
-    exe = os.path.join(build, "bench", "specnet_bench")
-    if not os.path.exists(exe):
-        sys.exit(f"{exe} not found: configure with -DSPECNET_BUILD_BENCHMARKS=ON (CUDA build) and build specnet_bench")
-    out = subprocess.run([exe, "--benchmark_filter=BM_cuda_", "--benchmark_format=json",
-                          f"--benchmark_repetitions={repetitions}", "--benchmark_report_aggregates_only=true"],
-                         check=True, capture_output=True, text=True).stdout
     res = {}
-    for b in json.loads(out)["benchmarks"]:
-        if b.get("error_occurred"):
-            sys.exit(f"specnet benchmark {b['name']} skipped: {b.get('error_message')}")
-        if b.get("aggregate_name") == "median":
-            # run_name is e.g. "BM_cuda_cae_train_step/150/min_time:2.000/real_time": keep "name/batch"
-            res["/".join(b["run_name"].split("/")[:2])] = {"ms": b["real_time"], "spectra_per_s": b["spectra/s"]}
+    for b in specnet_medians(os.path.join(build, "bench", "specnet_bench"), "BM_cuda_(cae|flow|gru)_", repetitions):
+        # run_name is e.g. "BM_cuda_cae_train_step/150/min_time:2.000/real_time": keep "name/batch"
+        res["/".join(b["run_name"].split("/")[:2])] = {"ms": b["real_time"], "spectra_per_s": b["spectra/s"]}
     return res
 
 
