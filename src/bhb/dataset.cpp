@@ -394,24 +394,8 @@ Scaling Scaling::fit(const Dataset& d, InputScaling mode) { return fit(to_source
 Scaling Scaling::fit(const DatasetSource& d, InputScaling mode) {
   SPECNET_CHECK(d.size() > 1, "bhb scaling: need at least two spectra, got ", d.size());
   const std::int64_t N = d.size(), P = kNumParams, L = d.header.bins, block = 256;
-  // Blocks of rates in spectrum order: two passes (the floor, then the largest log rate above it).
-  auto for_rates = [&](const std::function<void(float)>& fn) {
-    std::vector<std::int64_t> rows;
-    std::vector<float> buf;
-    for (std::int64_t r0 = 0; r0 < N; r0 += block) {
-      const std::int64_t n = std::min(block, N - r0);
-      rows.resize(n);
-      for (std::int64_t i = 0; i < n; ++i) rows[i] = r0 + i;
-      buf.resize(n * 2 * L);
-      d.gather(rows.data(), n, buf.data());
-      for (std::int64_t i = 0; i < n; ++i)
-        for (std::int64_t l = 0; l < L; ++l) fn(buf[i * 2 * L + l]);
-    }
-  };
-  Scaling s;
-  s.mode = mode;
-  if (mode == InputScaling::shape) {
-    double m = 0, m2 = 0;
+  // Blocks of spectra in order, each as its rate and sigma rows (L).
+  auto for_spectra = [&](const std::function<void(const float* rate, const float* sigma)>& fn) {
     std::vector<std::int64_t> rows;
     std::vector<float> buf;  // (n, 2L) rate, sigma
     for (std::int64_t r0 = 0; r0 < N; r0 += block) {
@@ -420,26 +404,37 @@ Scaling Scaling::fit(const DatasetSource& d, InputScaling mode) {
       for (std::int64_t i = 0; i < n; ++i) rows[i] = r0 + i;
       buf.resize(n * 2 * L);
       d.gather(rows.data(), n, buf.data());
-      for (std::int64_t i = 0; i < n; ++i) {
-        const double v = shape_level(L, &buf[i * 2 * L], &buf[i * 2 * L + L]);
-        m += v;
-        m2 += v * v;
-      }
+      for (std::int64_t i = 0; i < n; ++i) fn(&buf[i * 2 * L], &buf[i * 2 * L + L]);
     }
+  };
+  Scaling s;
+  s.mode = mode;
+  if (mode == InputScaling::shape) {
+    double m = 0, m2 = 0;
+    for_spectra([&](const float* rate, const float* sigma) {
+      const double v = shape_level(L, rate, sigma);
+      m += v;
+      m2 += v * v;
+    });
     m /= N;
     s.level_mean = m;
     s.level_std = std::sqrt(std::max(m2 / N - m * m, 1e-24));
-  } else {
-  double floor = std::numeric_limits<double>::infinity();
-  for_rates([&](float r) {
-    if (r > 0) floor = std::min<double>(floor, r);
-  });
-  SPECNET_CHECK(std::isfinite(floor), "bhb scaling: no positive rate in the set");
-  s.rate_floor = floor;
-  s.log_min = std::log10(floor);
-  s.log_max = s.log_min;
-  for_rates([&](float r) { s.log_max = std::max(s.log_max, std::log10(std::max<double>(r, floor))); });
-  SPECNET_CHECK(s.log_max > s.log_min, "bhb scaling: all rates are equal");
+  } else {  // two passes: the floor, then the largest log rate above it
+    auto for_rates = [&](const std::function<void(float)>& fn) {
+      for_spectra([&](const float* rate, const float*) {
+        for (std::int64_t l = 0; l < L; ++l) fn(rate[l]);
+      });
+    };
+    double floor = std::numeric_limits<double>::infinity();
+    for_rates([&](float r) {
+      if (r > 0) floor = std::min<double>(floor, r);
+    });
+    SPECNET_CHECK(std::isfinite(floor), "bhb scaling: no positive rate in the set");
+    s.rate_floor = floor;
+    s.log_min = std::log10(floor);
+    s.log_max = s.log_min;
+    for_rates([&](float r) { s.log_max = std::max(s.log_max, std::log10(std::max<double>(r, floor))); });
+    SPECNET_CHECK(s.log_max > s.log_min, "bhb scaling: all rates are equal");
   }
   for (std::int64_t p = 0; p < P; ++p) {
     double m = 0, m2 = 0;
