@@ -43,6 +43,24 @@ TEST_CASE("cli: dataset bhb, bhb train (stages 1-2), sample and report") {
   CHECK(out.find("| Gamma |") != std::string::npos);
   CHECK(std::filesystem::exists(dir / "coverage.svg"));
   CHECK(std::filesystem::exists(dir / "report.md"));
+  // Options beyond the paper's network: the shape scaling (3 input channels), other convolution widths, the flow
+  // NLL alone; the checkpoint carries them to stage 2 and to the sampler.
+  const std::string s1w = (dir / "s1w.safetensors").string(), s2w = (dir / "s2w.safetensors").string();
+  std::tie(rc, out) = run_cli("bhb train --data " + set + " --stage 1 --epochs 1 --batch 12 --input-scaling shape "
+                              "--conv-channels 8,16,16,16 --out " + s1w);
+  REQUIRE_MESSAGE(rc == 0, out);
+  std::tie(rc, out) = run_cli("bhb train --data " + set + " --stage 2 --init " + s1w + " --epochs 1 --batch 12 "
+                              "--recon-weight 0 --latent-weight 0 --out " + s2w);
+  REQUIRE_MESSAGE(rc == 0, out);
+  std::tie(rc, out) = run_cli("bhb sample --model " + s2w + " --data " + set + " --count 10 --n 20");
+  CHECK_MESSAGE(rc == 0, out);
+  std::tie(rc, out) = run_cli("bhb train --data " + set + " --stage 1 --epochs 1 --input-scaling loud --out " + s1w);
+  CHECK(rc != 0);
+  CHECK(out.find("unknown input scaling 'loud'") != std::string::npos);
+  std::tie(rc, out) = run_cli("bhb train --data " + set + " --stage 1 --epochs 1 --conv-channels 8,8,8,8,8,8,8,8,8,8,8,8,8,8 "
+                              "--out " + s1w);
+  CHECK(rc != 0);
+  CHECK(out.find("too few") != std::string::npos);
   // Bad input: clear errors, non-zero exits.
   std::tie(rc, out) = run_cli("bhb frobnicate");
   CHECK(rc != 0);

@@ -125,6 +125,7 @@ int run_train(const Args& args) {
                      {"batch", "120|batch size"},
                      {"transforms", "10|flow transforms (stage 1 builds the network)"},
                      {"flow-hidden", "120,120,120|MADE hidden widths"},
+                     {"conv-channels", "16,32,32,32,32,32|stage 1: encoder convolution widths (k2 s2 / k3 alternating)"},
                      {"context", "120|context width"},
                      {"input-scaling", "paper|stage 1: paper (section B) or shape (level apart from shape; docs/bhb.md)"},
                      {"recon-weight", "1|weight of the reconstruction loss (stages 2-3; the paper: 1)"},
@@ -176,6 +177,7 @@ int run_train(const Args& args) {
     cfg.context = opt.integer("context");
     cfg.flow.transforms = opt.integer("transforms");
     cfg.flow.hidden = opt.int_list("flow-hidden");
+    cfg.conv_channels = opt.int_list("conv-channels");
     cfg.bins = train.header.bins;
     scaling = Scaling::fit(train, parse_input_scaling(opt.str("input-scaling")));
     cfg.in_channels = scaling.channels();
