@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "specnet/bhb/network.h"
+#include "specnet/bhb/train.h"
 #include "specnet/optim/adam.h"
 
 namespace specnet::bench {
@@ -33,19 +34,10 @@ struct BhbStage2 {
     net.to(device);  // before AdamW: its moments live with the parameters
     x = Tensor::rand({batch, 2, cfg.bins}, data, 0.0, 1.0).to(device);
     theta = Tensor::randn({batch, cfg.params}, data).to(device);
-    // Parameter groups as bhb::train_stage for stage 2: encoder and flow train, the decoder is frozen.
-    std::vector<optim::ParamGroup> groups;
-    for (const char* part : {"encoder", "flow", "decoder"}) {
-      optim::ParamGroup g;
-      g.name = part;
-      g.frozen = std::string(part) == "decoder";
-      for (auto& [name, p] : net.child(part)->named_parameters()) {
-        g.params.emplace_back(std::string(part) + "." + name, p);
-        p.set_requires_grad(!g.frozen);
-        if (!g.frozen) trainable_parameters += p.numel();
-      }
-      groups.push_back(g);
-    }
+    const std::vector<optim::ParamGroup> groups = bhb::stage_param_groups(net, 2);  // as bhb::train_stage
+    for (const auto& g : groups)
+      if (!g.frozen)
+        for (const auto& [name, p] : g.params) trainable_parameters += p.numel();
     optim::AdamWOptions o;
     o.lr = 1e-3;
     o.weight_decay = 1e-2;

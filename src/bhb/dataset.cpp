@@ -374,6 +374,12 @@ GroupedSpectrum spectrum_from_pha(const BinGrouping& g, const std::string& sourc
 }
 
 namespace {
+// Mean and standard deviation from a sum and a sum of squares over n values (the deviation floored at 1e-12).
+void mean_stdev(double sum, double sum2, std::int64_t n, double& mean, double& stdev) {
+  mean = sum / double(n);
+  stdev = std::sqrt(std::max(sum2 / double(n) - mean * mean, 1e-24));
+}
+
 // Level of one spectrum in the shape scaling: the mean over the bins of log10 max(rate, sigma).
 double shape_level(std::int64_t L, const float* rate, const float* sigma) {
   double sum = 0;
@@ -416,9 +422,7 @@ Scaling Scaling::fit(const DatasetSource& d, InputScaling mode) {
       m += v;
       m2 += v * v;
     });
-    m /= N;
-    s.level_mean = m;
-    s.level_std = std::sqrt(std::max(m2 / N - m * m, 1e-24));
+    mean_stdev(m, m2, N, s.level_mean, s.level_std);
   } else {  // two passes: the floor, then the largest log rate above it
     auto for_rates = [&](const std::function<void(float)>& fn) {
       for_spectra([&](const float* rate, const float*) {
@@ -444,9 +448,7 @@ Scaling Scaling::fit(const DatasetSource& d, InputScaling mode) {
       m += v;
       m2 += v * v;
     }
-    m /= N;
-    s.mean[p] = m;
-    s.stdev[p] = std::sqrt(std::max(m2 / N - m * m, 1e-24));
+    mean_stdev(m, m2, N, s.mean[p], s.stdev[p]);
   }
   return s;
 }

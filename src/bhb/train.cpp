@@ -128,6 +128,22 @@ std::vector<float> encode_all(Network& net, const Scaling& scaling, const Datase
   return out;
 }
 
+std::vector<optim::ParamGroup> stage_param_groups(Network& net, int stage) {
+  std::vector<optim::ParamGroup> groups;
+  for (const char* part : {"encoder", "flow", "decoder"}) {
+    optim::ParamGroup g;
+    g.name = part;
+    const bool trainable = (stage == 1) == (std::string(part) == "decoder");
+    g.frozen = !trainable;
+    for (auto& [name, p] : net.child(part)->named_parameters()) {
+      g.params.emplace_back(std::string(part) + "." + name, p);
+      p.set_requires_grad(trainable);
+    }
+    groups.push_back(g);
+  }
+  return groups;
+}
+
 TrainResult train_stage(Network& net, const Scaling& scaling, const Dataset& train, const Dataset& val,
                         const TrainOptions& o) {
   return train_stage(net, scaling, to_source(train), to_source(val), o);
@@ -150,19 +166,7 @@ TrainResult train_stage(Network& net, const Scaling& scaling, const DatasetSourc
       SPECNET_CHECK(std::isfinite(v), "bhb train: the set holds unlabelled spectra (NaN parameters); training needs "
                     "targets (`specnet dataset bhb --pha ... --labels FILE`)");
   net.to(o.device);  // before AdamW: its moments live with the parameters
-  // Parameter groups; the stage decides which are frozen.
-  std::vector<optim::ParamGroup> groups;
-  for (const char* part : {"encoder", "flow", "decoder"}) {
-    optim::ParamGroup g;
-    g.name = part;
-    const bool trainable = (o.stage == 1) == (std::string(part) == "decoder");
-    g.frozen = !trainable;
-    for (auto& [name, p] : net.child(part)->named_parameters()) {
-      g.params.emplace_back(std::string(part) + "." + name, p);
-      p.set_requires_grad(trainable);
-    }
-    groups.push_back(g);
-  }
+  const std::vector<optim::ParamGroup> groups = stage_param_groups(net, o.stage);
   optim::AdamWOptions aopt;
   aopt.lr = o.lr;
   aopt.weight_decay = o.weight_decay;

@@ -9,6 +9,7 @@
 
 #include "specnet/bhb/dataset.h"
 #include "specnet/bhb/network.h"
+#include "specnet/optim/optimizer.h"
 
 namespace specnet::bhb {
 
@@ -43,6 +44,11 @@ struct TrainResult {
   std::int64_t best_epoch = 0;
   bool stopped_on_plateau = false;
 };
+
+// AdamW parameter groups "encoder", "flow", "decoder" (parameter names "<part>.<name>") for a stage: the decoder
+// trains in stage 1, encoder and flow in stages 2 and 3. The other groups are frozen and their parameters get
+// requires_grad off, the trainable ones on.
+std::vector<optim::ParamGroup> stage_param_groups(Network& net, int stage);
 
 // The stage's trainable parameters get requires_grad, all others are frozen (their grads not even computed);
 // the decoder runs in eval mode (no dropout) in stages 2 and 3. Returns after the cap or a plateau and leaves the
