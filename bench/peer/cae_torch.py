@@ -10,7 +10,6 @@ import os
 import platform
 import statistics
 import sys
-import time
 
 
 def parse_args():
@@ -35,23 +34,10 @@ import torch  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
 from ic_cae_torch import REFERENCE_BINS, REFERENCE_LATENT, ICCAE, cae_loss, count_parameters  # noqa: E402
+from peer_timing import timed  # noqa: E402
 
 ENCODER_PARAMETERS = 6_088_482  # reference-architectures.md section A
 DECODER_PARAMETERS = 179_121
-
-
-def timed(fn, warmup, iters, sync):
-    """Runs fn warmup times untimed, then iters times; returns the per-call wall times in ms."""
-    for _ in range(warmup):
-        fn()
-    sync()
-    times_ms = []
-    for _ in range(iters):
-        start = time.perf_counter()
-        fn()
-        sync()
-        times_ms.append((time.perf_counter() - start) * 1e3)
-    return times_ms
 
 
 def summary(times_ms, batch):

@@ -15,12 +15,12 @@ import math
 import os
 import statistics
 import sys
-import time
 
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
 from make_flow_fixtures import unconstrained_rational_quadratic_spline  # noqa: E402
+from peer_timing import timed  # noqa: E402
 
 torch.set_default_dtype(torch.float32)  # make_flow_fixtures sets float64 for its fixtures
 
@@ -116,15 +116,7 @@ class SplineFlow(torch.nn.Module):
 def time_steps(step, batch, warmup, iters, sync):
     """Runs step() warmup times untimed, then iters times, each followed by sync(): median / min ms per step and
     spectra/s at the median (the train_step record of the peers' JSON)."""
-    for _ in range(warmup):
-        step()
-    sync()
-    times_ms = []
-    for _ in range(iters):
-        start = time.perf_counter()
-        step()
-        sync()
-        times_ms.append((time.perf_counter() - start) * 1e3)
+    times_ms = timed(step, warmup, iters, sync)
     median = statistics.median(times_ms)
     return {"ms_median": round(median, 3), "ms_min": round(min(times_ms), 3),
             "spectra_per_s": round(batch / (median / 1e3), 1), "iters": len(times_ms)}
