@@ -1,6 +1,7 @@
 // Crash-safe training of the BHB flow-autoencoder (issue #8): `specnet bhb train --resume` after a real SIGKILL at a
 // known batch (SPECNET_TEST_STOP_AT) ends with bitwise the weights, optimizer state and history of an uninterrupted
-// run, in stage 1 (decoder, dropout RNG) and stage 2 (encoder + flow, the flow-draw RNG); other settings are refused.
+// run, in stage 1 (decoder, dropout RNG) and stage 2 (encoder + flow, the flow-draw RNG); so does a run stopped by
+// --time-limit and resumed; other settings are refused.
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -65,6 +66,38 @@ TEST_CASE("bhb train: SIGKILL mid-epoch, then --resume gives bitwise the run tha
     CHECK(log.find("epoch   3/3") != std::string::npos);
     check_same_checkpoint((dir / (ref + ".safetensors")).string(), (dir / (run + ".safetensors")).string());
     check_same_checkpoint((dir / (ref + ".safetensors.last")).string(), last);
+  }
+  // --time-limit: the call stops after the epoch whose successor would end past the limit, with its checkpoints
+  // written and exit status 0; a resume with another limit (not part of the fingerprint) ends bitwise as the reference.
+  {
+    auto limited = args(2, "tl2");
+    limited.insert(limited.end(), {"--time-limit", "1e-9"});
+    const std::string log_path = (dir / "tl2.log").string(), last = (dir / "tl2.safetensors.last").string();
+    const int t = test::wait_exit(test::spawn_cli(limited, log_path, {{"SPECNET_NUM_THREADS", "2"}}));
+    const std::string log = test::slurp(log_path);
+    REQUIRE_MESSAGE((WIFEXITED(t) && WEXITSTATUS(t) == 0), log);
+    CHECK(log.find("epoch   1/3") != std::string::npos);
+    CHECK(log.find("epoch   2/3") == std::string::npos);
+    CHECK(log.find("stage 2 stopped") != std::string::npos);
+    CHECK(log.find("time limit: continue with the same options and --resume") != std::string::npos);
+    REQUIRE(std::filesystem::exists(last));
+    CHECK(load_safetensors(last).metadata.at("epoch") == "1");
+    auto resumed = args(2, "tl2");
+    resumed.insert(resumed.end(), {"--time-limit", "1e6"});
+    const int u = test::wait_exit(test::spawn_cli(resumed, (dir / "tl2_resume.log").string(), {{"SPECNET_NUM_THREADS", "2"}}));
+    const std::string log2 = test::slurp((dir / "tl2_resume.log").string());
+    REQUIRE_MESSAGE((WIFEXITED(u) && WEXITSTATUS(u) == 0), log2);
+    CHECK(log2.find("resumed from " + last + " after epoch 1") != std::string::npos);
+    CHECK(log2.find("stage 2 done") != std::string::npos);
+    check_same_checkpoint((dir / "ref2.safetensors").string(), (dir / "tl2.safetensors").string());
+    check_same_checkpoint((dir / "ref2.safetensors.last").string(), last);
+    std::tie(rc, out) = test::run_cli("bhb train --data " + set + " --stage 1 --time-limit -1 --out " + (dir / "x.safetensors").string());
+    CHECK(rc == 1);
+    CHECK(out.find("--time-limit must be >= 0") != std::string::npos);
+    std::tie(rc, out) = test::run_cli("bhb train --data " + set + " --stage 1 --plateau-factor 1 --out " + (dir / "x.safetensors").string());
+    CHECK(rc == 1);
+    CHECK(out.find("--plateau-factor in (0, 1)") != std::string::npos);
+    CHECK(!std::filesystem::exists(dir / "x.safetensors"));
   }
   // A checkpoint of other settings or another seed is refused with a clear error; the files stay as they were.
   auto other = args(1, "run1");

@@ -73,6 +73,29 @@ TEST_CASE("ic train: SIGKILL mid-epoch, then --resume gives bitwise the weights 
   }
   CHECK(ca.metadata.at("user.best_val") == cb.metadata.at("user.best_val"));
 
+  // --time-limit stops after epoch 1 (the next one cannot end inside 1 ns) with exit status 0 and the checkpoint
+  // written; the resumed call, under another limit, ends with the reference's weights.
+  {
+    auto limited = args("tl");
+    limited.insert(limited.end(), {"--time-limit", "1e-9"});
+    const int t = wait_exit(spawn(limited, (dir / "tl.log").string(), "2"));
+    const std::string tl_log = slurp((dir / "tl.log").string());
+    REQUIRE_MESSAGE((WIFEXITED(t) && WEXITSTATUS(t) == 0), tl_log);
+    CHECK(tl_log.find("stopped on the time limit after epoch 1 of 4") != std::string::npos);
+    CHECK(tl_log.find("epoch 2/4") == std::string::npos);
+    CHECK(specnet::load_safetensors((dir / "tl.ckpt").string()).metadata.at("epoch") == "1");
+    auto resumed_args = args("tl");
+    resumed_args.insert(resumed_args.end(), {"--time-limit", "1e6"});
+    const int u = wait_exit(spawn(resumed_args, (dir / "tl_resume.log").string(), "2"));
+    REQUIRE_MESSAGE((WIFEXITED(u) && WEXITSTATUS(u) == 0), slurp((dir / "tl_resume.log").string()));
+    CHECK(slurp((dir / "tl.safetensors").string()) == a);
+    auto no_ckpt = std::vector<std::string>{"ic", "train", "--data", dir.string(), "--out", (dir / "z.safetensors").string(),
+                                            "--time-limit", "60"};
+    const int bad = wait_exit(spawn(no_ckpt, (dir / "tl_bad.log").string(), nullptr));
+    CHECK((WIFEXITED(bad) && WEXITSTATUS(bad) == 1));
+    CHECK(slurp((dir / "tl_bad.log").string()).find("--time-limit needs --checkpoint") != std::string::npos);
+    CHECK(!std::filesystem::exists(dir / "z.safetensors"));
+  }
   // A checkpoint of another seed is refused with a clear error.
   auto other = args("run");
   other[other.size() - 6] = "10";  // --seed

@@ -123,6 +123,11 @@ int run_train(const Args& args) {
                      {"patience", "30|stop after this many epochs without improvement"},
                      {"lr", "0|AdamW learning rate (0: 1e-3 for stages 1-2, 1e-4 for stage 3)"},
                      {"batch", "120|batch size"},
+                     {"plateau-patience", "10|ReduceLROnPlateau: epochs without improvement before the lr is cut"},
+                     {"plateau-factor", "0.5|ReduceLROnPlateau: factor of each cut"},
+                     {"min-lr", "1e-6|ReduceLROnPlateau: lowest lr (the paper: 1e-6)"},
+                     {"time-limit", "0|wall-clock seconds for this call: stop before an epoch that would end later, "
+                                    "checkpoints written; --resume continues (0: none)"},
                      {"transforms", "10|flow transforms (stage 1 builds the network)"},
                      {"flow-hidden", "120,120,120|MADE hidden widths"},
                      {"conv-channels", "16,32,32,32,32,32|stage 1: encoder convolution widths (k2 s2 / k3 alternating)"},
@@ -161,6 +166,13 @@ int run_train(const Args& args) {
   to.stop_patience = opt.integer("patience");
   to.lr = opt.num("lr") > 0 ? opt.num("lr") : (to.stage == 3 ? 1e-4 : 1e-3);
   to.batch = opt.integer("batch");
+  to.plateau_patience = opt.integer("plateau-patience");
+  to.plateau_factor = opt.num("plateau-factor");
+  to.min_lr = opt.num("min-lr");
+  SPECNET_CHECK(to.plateau_patience >= 1 && to.plateau_factor > 0 && to.plateau_factor < 1 && to.min_lr >= 0,
+                "need --plateau-patience >= 1, --plateau-factor in (0, 1) and --min-lr >= 0");
+  to.time_limit_s = opt.num("time-limit");
+  SPECNET_CHECK(to.time_limit_s >= 0, "--time-limit must be >= 0 seconds (0: none)");
   to.seed = static_cast<std::uint64_t>(opt.integer("seed"));
   to.checkpoint = opt.str("out");
   to.resume = opt.flag("resume");
@@ -199,8 +211,11 @@ int run_train(const Args& args) {
               (long long)net->num_parameters(), to.lr, num_threads(), mib,
               all.spectra.streamed() ? "streamed from disk" : "in memory", double(budget) / (1 << 20), device_name(device));
   const TrainResult r = train_stage(*net, scaling, train, val, to);
-  std::printf("stage %d done: best validation loss %.4f at epoch %lld of %zu (%s); checkpoint %s\n", to.stage, r.best_val,
-              (long long)r.best_epoch, r.history.size(), r.stopped_on_plateau ? "plateau" : "epoch cap",
+  std::printf("stage %d %s: best validation loss %.4f at epoch %lld of %zu (%s); checkpoint %s\n", to.stage,
+              r.stopped_on_time ? "stopped" : "done", r.best_val, (long long)r.best_epoch, r.history.size(),
+              r.stopped_on_plateau ? "plateau"
+              : r.stopped_on_time  ? "time limit: continue with the same options and --resume"
+                                   : "epoch cap",
               to.checkpoint.c_str());
   std::printf("peak memory (RSS): %.1f MiB\n", sim::peak_rss_mb());
   return 0;

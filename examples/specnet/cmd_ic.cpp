@@ -50,6 +50,8 @@ int run_train(const Args& args) {
                      {"log-input", "0|log10(1 + counts) / 5 input"},
                      {"checkpoint", "|checkpoint file, written atomically every epoch"},
                      {"resume", "0|continue from --checkpoint when it exists"},
+                     {"time-limit", "0|wall-clock seconds for this call: stop before an epoch that would end later "
+                                    "(needs --checkpoint; --resume continues; 0: none)"},
                      {"device", "cpu|where the network trains: cpu or cuda"},
                      {"memory-budget-mb", "0|memory for the spectra, MiB: a larger train.bin is streamed from disk (0: "
                                           "SPECNET_MEMORY_BUDGET_MB or 512)"}});
@@ -81,6 +83,10 @@ int run_train(const Args& args) {
   t.seed = seed;
   t.checkpoint = opt.str("checkpoint");
   t.resume = opt.flag("resume");
+  t.time_limit_s = opt.num("time-limit");
+  SPECNET_CHECK(t.time_limit_s >= 0, "ic train: --time-limit must be >= 0 seconds (0: none)");
+  SPECNET_CHECK(t.time_limit_s == 0 || !t.checkpoint.empty(),
+                "ic train: --time-limit needs --checkpoint (else the stopped run could not be continued)");
   t.tag = opt.str("model");
   t.device = device;
   t.fingerprint = "ic train " + std::to_string(tr.size()) + "/" + std::to_string(va.size()) + " bins " +
@@ -93,6 +99,9 @@ int run_train(const Args& args) {
               d.counts.streamed() ? "streamed from disk" : "in memory", double(budget) / (1 << 20));
   const ic::TrainResult r = ic::train_ic_model(net, d, tr, va, t);
   save_safetensors(opt.str("out"), net.state_dict(), {{"best_epoch", std::to_string(r.best_epoch)}});
+  if (r.stopped_on_time)
+    std::printf("ic train: stopped on the time limit after epoch %zu of %lld: the weights below are the best so far; "
+                "continue with the same options and --resume\n", r.history.size(), (long long)t.epochs);
   std::printf("ic train: best epoch %lld, val loss %.6e, %.0f spectra/s; weights in %s\npeak memory (RSS): %.1f MiB\n",
               (long long)r.best_epoch, r.best_val_loss, r.spectra_per_s, opt.str("out").c_str(), sim::peak_rss_mb());
   return 0;

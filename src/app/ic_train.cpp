@@ -135,6 +135,7 @@ TrainResult train_ic_model(nn::IcCae& net, const ModelData& d, const std::vector
   }
   d.counts.check_batch(std::max<std::int64_t>(o.batch, kEvalBatch), "train_ic_model");
   const auto t0 = std::chrono::steady_clock::now();
+  const EpochTimeLimit time_limit(o.time_limit_s);
   std::int64_t seen = 0;
   double compute_s = 0;
   net.train();
@@ -199,6 +200,10 @@ TrainResult train_ic_model(nn::IcCae& net, const ModelData& d, const std::vector
                   o.tag.c_str(), (long long)epoch, (long long)o.epochs, rec.train_loss, rec.val_loss, rec.lr,
                   rec.wall_s, double(order.size()) / rec.wall_s, eta, sim::peak_rss_mb(), res.best_epoch == epoch ? "  *" : "");
       std::fflush(stdout);
+    }
+    if (epoch < o.epochs && !time_limit.another_epoch_fits(epoch - start + 1)) {
+      res.stopped_on_time = true;
+      break;
     }
   }
   res.train_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

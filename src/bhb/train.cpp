@@ -199,6 +199,7 @@ TrainResult train_stage(Network& net, const Scaling& scaling, const DatasetSourc
     if (o.progress) std::printf("stage %d: resumed from %s after epoch %lld\n", o.stage, last_path.c_str(), (long long)st.epoch);
   }
   const auto t0 = std::chrono::steady_clock::now();
+  const EpochTimeLimit time_limit(o.time_limit_s);
   const std::size_t trainable_group = o.stage == 1 ? 2 : 0;
   const std::int64_t N = train.size();
   for (std::int64_t epoch = start; epoch <= o.max_epochs && !res.stopped_on_plateau; ++epoch) {
@@ -261,6 +262,10 @@ TrainResult train_stage(Network& net, const Scaling& scaling, const DatasetSourc
       std::fflush(stdout);
     }
     if (epoch - res.best_epoch >= o.stop_patience) res.stopped_on_plateau = true;
+    if (!res.stopped_on_plateau && epoch < o.max_epochs && !time_limit.another_epoch_fits(epoch - start + 1)) {
+      res.stopped_on_time = true;
+      break;
+    }
   }
   if (!best.empty()) {
     NoGradGuard ng;

@@ -2,6 +2,7 @@
 // checked restore for an exact resume, and the SPECNET_TEST_STOP_AT crash-test hook.
 #include "specnet/io/train_state.h"
 
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -107,6 +108,17 @@ nn::NamedTensors checkpoint_weights(const std::string& path) {
     if (name.rfind("model.", 0) == 0) out.emplace_back(name.substr(6), t);
   SPECNET_CHECK(!out.empty(), path, ": no model weights (\"model.*\" tensors) in the checkpoint");
   return out;
+}
+
+EpochTimeLimit::EpochTimeLimit(double limit_s) : limit_s_(limit_s), t0_(std::chrono::steady_clock::now()) {
+  SPECNET_CHECK(std::isfinite(limit_s) && limit_s >= 0, "time limit: need a number of seconds >= 0 (0: none), got ",
+                limit_s);
+}
+
+bool EpochTimeLimit::another_epoch_fits(std::int64_t epochs_done) const {
+  if (limit_s_ == 0 || epochs_done < 1) return true;
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+  return elapsed + elapsed / double(epochs_done) <= limit_s_;
 }
 
 void test_stop_point(std::int64_t epoch, std::int64_t batch) {

@@ -29,6 +29,8 @@ struct TrainOptions {
   bool resume = false;            // continue from checkpoint + ".last" when it exists (bit for bit)
   std::string fingerprint;        // the caller's description of data and network; a resume refuses another
   bool progress = true;           // one line per epoch with losses, lr and ETA on stdout
+  double time_limit_s = 0;        // wall clock of this call: stop before an epoch that would end past it (0: none;
+                                  // EpochTimeLimit in specnet/io/train_state.h). Not part of the run's fingerprint
   LossWeights weights;
   Device device = Device::cpu;    // where the network trains: it is moved there (and stays); batches are built on
                                   // the CPU and copied, so the data never has to fit the device
@@ -43,6 +45,7 @@ struct TrainResult {
   double best_val = 0;
   std::int64_t best_epoch = 0;
   bool stopped_on_plateau = false;
+  bool stopped_on_time = false;  // TrainOptions::time_limit_s ended it; checkpoint + ".last" resumes it
 };
 
 // AdamW parameter groups "encoder", "flow", "decoder" (parameter names "<part>.<name>") for a stage: the decoder

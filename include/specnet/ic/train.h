@@ -42,6 +42,8 @@ struct TrainOptions {
   std::string fingerprint;         // data / configuration summary stored in the checkpoint; resume refuses another
   bool progress = true;            // one line per epoch (loss, lr, wall time, ETA) on stdout
   std::string tag = "train";       // prefix of the progress lines
+  double time_limit_s = 0;         // wall clock of this call: stop before an epoch that would end past it (0: none;
+                                   // EpochTimeLimit in specnet/io/train_state.h); `resume` continues the run
   Device device = Device::cpu;     // the network is moved there before Adam is built; batches follow it
 };
 // Progress lines (TrainOptions::progress) end with the process's peak RSS; SPECNET_TEST_STOP_AT (see
@@ -57,6 +59,7 @@ struct TrainResult {
   double best_val_loss = 0;
   double train_s = 0;                // wall time of this call
   double spectra_per_s = 0;          // training spectra (forward + backward + step) per second in this call
+  bool stopped_on_time = false;      // TrainOptions::time_limit_s ended it before the last epoch
 };
 
 // Trains `net` on rows `train` of `data`, picking the epoch with the lowest validation loss on rows `val`, and

@@ -1,6 +1,7 @@
 // Crash-safe training shared by the trainings (IC CAE, BHB flow-autoencoder): a per-epoch checkpoint with the loss
 // history, best epoch and a run fingerprint on top of save_checkpoint, exact resume, and the crash-test stop hook.
 #pragma once
+#include <chrono>
 #include <cstdint>
 #include <limits>
 #include <map>
@@ -36,6 +37,21 @@ TrainState load_train_state(const std::string& path, const std::string& best_pat
 
 // The "model.*" tensors of a checkpoint (e.g. the best weights), names without the prefix.
 nn::NamedTensors checkpoint_weights(const std::string& path);
+
+// Wall-clock limit of one training call (`--time-limit`), for batch queues and lent machines that end a job at a
+// fixed time: after every epoch the loop asks whether one more epoch, as long as the mean epoch of this call so far,
+// would still end inside the limit. If not, it stops there with its per-epoch checkpoint written, and a resume
+// continues bit for bit (the limit is no part of a run's fingerprint, so the resumed call may have another one).
+class EpochTimeLimit {
+ public:
+  explicit EpochTimeLimit(double limit_s);  // seconds from now; 0: no limit. Negative or NaN: an Error
+  bool another_epoch_fits(std::int64_t epochs_done) const;  // epochs_done: finished in this call (>= 1)
+  double limit_s() const { return limit_s_; }
+
+ private:
+  double limit_s_;
+  std::chrono::steady_clock::time_point t0_;
+};
 
 // Crash-test hook of the training loops, called before each batch (epoch and batch 1-based). When the environment
 // variable SPECNET_TEST_STOP_AT is "E:B" and names this batch, prints "test hook: stopped at epoch E batch B" on
