@@ -41,6 +41,9 @@ TEST_CASE("cli: dataset bhb, bhb train (stages 1-2), sample and report") {
                                   "--pgstat-count 1 --fit-iterations 5 --corner 0 --precision auto --out-dir " + dir.string());
   CHECK_MESSAGE(rc == 0, out);
   CHECK(out.find("| Gamma |") != std::string::npos);
+  CHECK(out.find("PCC by subset") != std::string::npos);
+  CHECK(out.find("| kT_disk >= 1 keV |") != std::string::npos);
+  CHECK(out.find("(quartile 4) | 5 |") != std::string::npos);  // 20 spectra
   CHECK(std::filesystem::exists(dir / "coverage.svg"));
   CHECK(std::filesystem::exists(dir / "report.md"));
   // Options beyond the paper's network: the shape scaling (3 input channels), other convolution widths, the flow

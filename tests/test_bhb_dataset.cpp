@@ -110,6 +110,53 @@ TEST_CASE("bhb metrics: PCC, HPD levels and coverage") {
   CHECK_THROWS_AS(bhb::hpd_levels(lq, tq, N, n + 1), Error);
 }
 
+TEST_CASE("bhb metrics: subsets by true parameters and count quartiles, and their PCC cells") {
+  // Five spectra (N_H, Gamma, f_sc, kT_disk, N) with counts out of order.
+  const std::vector<double> params = {1, 2, 0.01, 0.05, 1e3,   // f_sc < 0.03, kT < 0.1
+                                      1, 2, 0.03, 0.1, 1e3,    // f_sc >= 0.03 (edge), kT 0.1-0.3 (edge)
+                                      1, 2, 0.5, 0.5, 1e3,     // f_sc >= 0.03, kT 0.3-1: the hot-ish and scattered one
+                                      1, 2, 0.002, 1.0, 1e3,   // f_sc < 0.03, kT >= 1 (edge)
+                                      1, 2, 0.9, 3.0, 1e3};    // f_sc >= 0.03, kT >= 1
+  const std::vector<double> counts = {5e4, 1e4, 3e6, 2e5, 7e4};
+  const auto s = bhb::spectrum_subsets(params.data(), 5, counts.data());
+  auto rows = [&](const std::string& name) {
+    for (const auto& x : s)
+      if (x.name == name) return x.rows;
+    FAIL("no subset " << name);
+    return std::vector<std::int64_t>{};
+  };
+  CHECK(rows("all") == std::vector<std::int64_t>{0, 1, 2, 3, 4});
+  CHECK(rows("f_sc < 0.03") == std::vector<std::int64_t>{0, 3});
+  CHECK(rows("f_sc >= 0.03") == std::vector<std::int64_t>{1, 2, 4});
+  CHECK(rows("kT_disk < 0.1 keV") == std::vector<std::int64_t>{0});
+  CHECK(rows("kT_disk 0.1-0.3 keV") == std::vector<std::int64_t>{1});
+  CHECK(rows("kT_disk 0.3-1 keV") == std::vector<std::int64_t>{2});
+  CHECK(rows("kT_disk >= 1 keV") == std::vector<std::int64_t>{3, 4});
+  CHECK(rows("f_sc >= 0.03 and kT_disk >= 0.3 keV") == std::vector<std::int64_t>{2, 4});
+  // Quartiles by rank of the counts: 1e4 | 5e4 | 7e4 | 2e5, 3e6 (5 spectra: sizes 1, 1, 1, 2).
+  REQUIRE(s.size() == 12);
+  CHECK(s[8].name == "counts 1e+04-1e+04 (quartile 1)");
+  CHECK(s[8].rows == std::vector<std::int64_t>{1});
+  CHECK(s[9].rows == std::vector<std::int64_t>{0});
+  CHECK(s[10].rows == std::vector<std::int64_t>{4});
+  CHECK(s[11].rows == std::vector<std::int64_t>{2, 3});
+  CHECK(bhb::spectrum_subsets(params.data(), 5).size() == 8);  // no counts: no quartiles
+  // PCC cells: draws / medians, "n/a" below 3 spectra. Draws = truth + a per-spectrum offset: medians are exact.
+  bhb::Posterior post;
+  post.N = 4;
+  post.n = 60;
+  for (std::int64_t i = 0; i < post.N; ++i)
+    for (std::int64_t p = 0; p < bhb::kNumParams; ++p) post.truth.push_back(float(i + p));
+  for (std::int64_t i = 0; i < post.N; ++i)
+    for (std::int64_t j = 0; j < post.n; ++j)
+      for (std::int64_t p = 0; p < bhb::kNumParams; ++p) post.samples.push_back(float(i + p) + (j % 2 ? 0.5f : -0.5f));
+  CHECK(bhb::pcc_cell(post, 1, {0, 1}) == "n/a");
+  const std::string cell = bhb::pcc_cell(post, 1, {0, 1, 2, 3});
+  CHECK(cell.substr(cell.size() - 5) == "1.000");  // the medians sit on the truths
+  CHECK(std::stod(cell) < 0.95);                   // the draws scatter by +-0.5 around them
+  CHECK_THROWS_AS(bhb::pcc_cell(post, 1, {0, 1, 9}), Error);
+}
+
 TEST_CASE("bhb SvgPlot: writes a file, rejects bad ranges") {
   bhb::SvgPlot s(200, 200);
   const int p = s.panel(30, 10, 150, 150, 0, 1, 0, 1, "x", "y", "t");

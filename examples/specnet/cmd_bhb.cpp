@@ -388,6 +388,17 @@ int run_report(const Args& args) {
   pvt.save(dir + "/pred_vs_true.svg");
   std::snprintf(buf, sizeof buf, "\nminimum PCC %.3f (paper: 0.842, Gamma; acceptance: >= 0.9)\n\n", min_pcc[0]);
   md << buf;
+  // Where the PCC is lost: by the true parameters and by the counts (draws / medians; a subset spans a narrower range
+  // of truths than the whole set, so its PCC is lower even for a perfect posterior).
+  md << "PCC by subset (50 draws / posterior median):\n\n| subset | spectra |";
+  for (const char* name : kParamNames) md << ' ' << name << " |";
+  md << "\n|---|---|---|---|---|---|---|\n";
+  for (const SpectrumSubset& s : spectrum_subsets(d.params.data(), count, d.counts.data())) {
+    md << "| " << s.name << " | " << s.rows.size() << " |";
+    for (std::int64_t p = 0; p < kNumParams; ++p) md << ' ' << pcc_cell(post, p, s.rows) << " |";
+    md << "\n";
+  }
+  md << "\n";
 
   // Coverage of HPD regions.
   const auto hpd = hpd_levels(post.log_q, post.truth_log_q, count, n);

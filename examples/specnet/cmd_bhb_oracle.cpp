@@ -23,48 +23,6 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-// A subset of the spectra by their true parameters (physical units).
-struct Subset {
-  std::string name;
-  std::vector<std::int64_t> rows;
-};
-
-std::vector<Subset> subsets(const std::vector<std::array<double, kNumParams>>& truth) {
-  const std::int64_t kFsc = 2, kKt = 3;
-  struct Rule {
-    const char* name;
-    double fsc_lo, fsc_hi, kt_lo, kt_hi;
-  };
-  const double inf = INFINITY;
-  const Rule rules[] = {{"all", 0, inf, 0, inf},
-                        {"f_sc < 0.03", 0, 0.03, 0, inf},
-                        {"f_sc >= 0.03", 0.03, inf, 0, inf},
-                        {"kT_disk < 0.1 keV", 0, inf, 0, 0.1},
-                        {"kT_disk 0.1-0.3 keV", 0, inf, 0.1, 0.3},
-                        {"kT_disk 0.3-1 keV", 0, inf, 0.3, 1.0},
-                        {"kT_disk >= 1 keV", 0, inf, 1.0, inf},
-                        {"f_sc >= 0.03 and kT_disk >= 0.3 keV", 0.03, inf, 0.3, inf}};
-  std::vector<Subset> out;
-  for (const Rule& r : rules) {
-    Subset s{r.name, {}};
-    for (std::size_t i = 0; i < truth.size(); ++i) {
-      const double f = truth[i][kFsc], t = truth[i][kKt];
-      if (f >= r.fsc_lo && f < r.fsc_hi && t >= r.kt_lo && t < r.kt_hi) s.rows.push_back(static_cast<std::int64_t>(i));
-    }
-    out.push_back(s);
-  }
-  return out;
-}
-
-// "0.912 / 0.950" (draws / medians) or "n/a" for fewer than 3 spectra.
-std::string pcc_cell(const Posterior& post, std::int64_t p, const std::vector<std::int64_t>& rows) {
-  if (rows.size() < 3) return "n/a";
-  const ParameterPcc c = parameter_pcc(post, p, rows);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.3f / %.3f", c.draws, c.median);
-  return buf;
-}
-
 std::vector<double> coverage_of(const Posterior& post) {
   return coverage(hpd_levels(post.log_q, post.truth_log_q, post.N, post.n), credible_levels());
 }
@@ -225,7 +183,9 @@ int run_bhb_oracle(const Args& args) {
      << "):\n\n| subset | spectra |";
   for (const char* n : kParamNames) md << ' ' << n << " |";
   md << "\n|---|---|---|---|---|---|---|\n";
-  for (const Subset& s : subsets(run.truth)) {
+  std::vector<double> truth_flat;  // (count, P)
+  for (const auto& t : run.truth) truth_flat.insert(truth_flat.end(), t.begin(), t.end());
+  for (const SpectrumSubset& s : spectrum_subsets(truth_flat.data(), static_cast<std::int64_t>(run.truth.size()))) {
     md << "| " << s.name << " | " << s.rows.size() << " |";
     for (std::int64_t p = 0; p < kNumParams; ++p) md << ' ' << pcc_cell(post, p, s.rows) << " |";
     md << "\n";

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <memory>
 
 #include "specnet/autograd.h"
@@ -122,6 +123,59 @@ ParameterPcc parameter_pcc(const Posterior& post, std::int64_t p, const std::vec
   r.draws = pearson(s, t);
   r.median = pearson(r.medians, tm);
   return r;
+}
+
+std::vector<SpectrumSubset> spectrum_subsets(const double* params, std::int64_t N, const double* total_counts) {
+  SPECNET_CHECK(N >= 0 && (N == 0 || params), "bhb subsets: no parameters for ", N, " spectra");
+  constexpr std::int64_t kFsc = 2, kKt = 3;
+  struct Rule {
+    const char* name;
+    double fsc_lo, fsc_hi, kt_lo, kt_hi;
+  };
+  const double inf = INFINITY;
+  const Rule rules[] = {{"all", 0, inf, 0, inf},
+                        {"f_sc < 0.03", 0, 0.03, 0, inf},
+                        {"f_sc >= 0.03", 0.03, inf, 0, inf},
+                        {"kT_disk < 0.1 keV", 0, inf, 0, 0.1},
+                        {"kT_disk 0.1-0.3 keV", 0, inf, 0.1, 0.3},
+                        {"kT_disk 0.3-1 keV", 0, inf, 0.3, 1.0},
+                        {"kT_disk >= 1 keV", 0, inf, 1.0, inf},
+                        {"f_sc >= 0.03 and kT_disk >= 0.3 keV", 0.03, inf, 0.3, inf}};
+  std::vector<SpectrumSubset> out;
+  for (const Rule& r : rules) {
+    SpectrumSubset s{r.name, {}};
+    for (std::int64_t i = 0; i < N; ++i) {
+      const double f = params[i * kNumParams + kFsc], t = params[i * kNumParams + kKt];
+      if (f >= r.fsc_lo && f < r.fsc_hi && t >= r.kt_lo && t < r.kt_hi) s.rows.push_back(i);
+    }
+    out.push_back(std::move(s));
+  }
+  if (total_counts && N > 0) {
+    // Quartiles by rank (ties broken by index), so that each holds a quarter of the spectra.
+    std::vector<std::int64_t> order(N);
+    for (std::int64_t i = 0; i < N; ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::int64_t a, std::int64_t b) { return total_counts[a] < total_counts[b]; });
+    for (int q = 0; q < 4; ++q) {
+      const std::int64_t b = N * q / 4, e = N * (q + 1) / 4;
+      if (b == e) continue;
+      char name[96];
+      std::snprintf(name, sizeof name, "counts %.2g-%.2g (quartile %d)", total_counts[order[b]],
+                    total_counts[order[e - 1]], q + 1);
+      SpectrumSubset s{name, std::vector<std::int64_t>(order.begin() + b, order.begin() + e)};
+      std::sort(s.rows.begin(), s.rows.end());
+      out.push_back(std::move(s));
+    }
+  }
+  return out;
+}
+
+std::string pcc_cell(const Posterior& post, std::int64_t p, const std::vector<std::int64_t>& rows) {
+  if (rows.size() < 3) return "n/a";
+  const ParameterPcc c = parameter_pcc(post, p, rows);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.3f / %.3f", c.draws, c.median);
+  return buf;
 }
 
 std::vector<double> credible_levels() {

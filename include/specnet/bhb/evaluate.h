@@ -2,6 +2,7 @@
 // highest-density credible regions, reduced PG-stat at the posterior median against a fit and the true parameters.
 #pragma once
 #include <array>
+#include <string>
 #include <vector>
 
 #include "specnet/bhb/dataset.h"
@@ -45,6 +46,17 @@ struct ParameterPcc {
   std::vector<double> medians;  // (subset size)
 };
 ParameterPcc parameter_pcc(const Posterior& post, std::int64_t p, const std::vector<std::int64_t>& subset = {});
+// Where the network gains or loses information: the spectra (N) grouped by their true parameters (physical, (N, P)
+// as the records hold them) into "all", f_sc below / from 0.03, kT_disk below 0.1 / 0.1-0.3 / 0.3-1 / from 1 keV,
+// f_sc >= 0.03 with kT_disk >= 0.3 keV (where the exact posterior still pins Gamma, docs/results-bhb.md), and, when
+// total_counts (N) is given, the quartiles of the source counts. Subsets may be empty.
+struct SpectrumSubset {
+  std::string name;
+  std::vector<std::int64_t> rows;
+};
+std::vector<SpectrumSubset> spectrum_subsets(const double* params, std::int64_t N, const double* total_counts = nullptr);
+// A table cell "0.912 / 0.950": parameter_pcc of draws / medians over `rows`; "n/a" for fewer than 3 spectra.
+std::string pcc_cell(const Posterior& post, std::int64_t p, const std::vector<std::int64_t>& rows);
 // Credible levels of the coverage curve: 0.05, 0.10, ..., 0.95 and 0.99.
 std::vector<double> credible_levels();
 
