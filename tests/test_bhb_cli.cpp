@@ -42,6 +42,7 @@ TEST_CASE("cli: dataset bhb, bhb train (stages 1-2), sample and report") {
   CHECK_MESSAGE(rc == 0, out);
   CHECK(out.find("| Gamma |") != std::string::npos);
   CHECK(out.find("PCC by subset") != std::string::npos);
+  CHECK(out.find("flow NLL on this set: mean -log q(truth | x) = ") != std::string::npos);
   CHECK(out.find("| kT_disk >= 1 keV |") != std::string::npos);
   CHECK(out.find("(quartile 4) | 5 |") != std::string::npos);  // 20 spectra
   CHECK(std::filesystem::exists(dir / "coverage.svg"));

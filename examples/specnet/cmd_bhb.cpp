@@ -415,6 +415,12 @@ int run_report(const Args& args) {
   }
   std::snprintf(buf, sizeof buf, "\nlargest |coverage - level| %.3f (acceptance: <= 0.05)\n\n", worst);
   md << buf;
+  // The proper score behind training: what `bhb train` reports as the validation loss, here on this set.
+  double nll = 0;
+  for (double lq : post.truth_log_q) nll -= lq;
+  std::snprintf(buf, sizeof buf, "flow NLL on this set: mean -log q(truth | x) = %.4f (scaled parameters, the training's "
+                "validation loss; lower is better)\n\n", nll / double(count));
+  md << buf;
   {
     SvgPlot svg(360, 340);
     const int i = svg.panel(60, 30, 270, 260, 0, 1, 0, 1, "credible level", "coverage", "HPD coverage");
