@@ -68,9 +68,34 @@ TEST_CASE("bhb train: SIGKILL mid-epoch, then --resume gives bitwise the run tha
     check_same_checkpoint((dir / (ref + ".safetensors.last")).string(), last);
   }
   // --time-limit: the call stops after the epoch whose successor would end past the limit, with its checkpoints
-  // written and exit status 0; a resume with another limit (not part of the fingerprint) ends bitwise as the reference.
+  // written and exit status 0; a resume with another limit (not part of the fingerprint) ends bitwise as the
+  // reference. With --ema-decay, whose averages travel in OUT.last.
   {
-    auto limited = args(2, "tl2");
+    auto ema_args = [&](const std::string& tag) {
+      auto a = args(2, tag);
+      a.insert(a.end(), {"--ema-decay", "0.9"});
+      return a;
+    };
+    const int e = test::wait_exit(test::spawn_cli(ema_args("ema2"), (dir / "ema2.log").string(), {{"SPECNET_NUM_THREADS", "2"}}));
+    REQUIRE_MESSAGE((WIFEXITED(e) && WEXITSTATUS(e) == 0), test::slurp((dir / "ema2.log").string()));
+    {
+      // The best checkpoint holds the averages, OUT.last the live weights and the averages ("extra.ema.*").
+      const SafeTensors best = load_safetensors((dir / "ema2.safetensors").string());
+      const SafeTensors last = load_safetensors((dir / "ema2.safetensors.last").string());
+      REQUIRE(best.metadata.at("epoch") == "3");  // seed 4: the averaged network improves every epoch
+      auto tensor = [](const SafeTensors& f, const std::string& name) {
+        for (const auto& [n, t] : f.tensors)
+          if (n == name) return t.to_vector();
+        FAIL("no tensor " << name);
+        return std::vector<double>{};
+      };
+      const std::string w = "model.encoder.embed.weight";
+      CHECK(tensor(best, w) == tensor(last, "extra.ema.module.encoder.embed.weight"));
+      CHECK(tensor(best, w) != tensor(last, w));
+      CHECK(tensor(last, "extra.ema.n_averaged")[0] == 33);  // 11 steps x 3 epochs
+      CHECK(tensor(best, "model.decoder.out.weight") == tensor(last, "model.decoder.out.weight"));  // frozen
+    }
+    auto limited = ema_args("tl2");
     limited.insert(limited.end(), {"--time-limit", "1e-9"});
     const std::string log_path = (dir / "tl2.log").string(), last = (dir / "tl2.safetensors.last").string();
     const int t = test::wait_exit(test::spawn_cli(limited, log_path, {{"SPECNET_NUM_THREADS", "2"}}));
@@ -82,15 +107,24 @@ TEST_CASE("bhb train: SIGKILL mid-epoch, then --resume gives bitwise the run tha
     CHECK(log.find("time limit: continue with the same options and --resume") != std::string::npos);
     REQUIRE(std::filesystem::exists(last));
     CHECK(load_safetensors(last).metadata.at("epoch") == "1");
-    auto resumed = args(2, "tl2");
+    auto resumed = ema_args("tl2");
     resumed.insert(resumed.end(), {"--time-limit", "1e6"});
     const int u = test::wait_exit(test::spawn_cli(resumed, (dir / "tl2_resume.log").string(), {{"SPECNET_NUM_THREADS", "2"}}));
     const std::string log2 = test::slurp((dir / "tl2_resume.log").string());
     REQUIRE_MESSAGE((WIFEXITED(u) && WEXITSTATUS(u) == 0), log2);
     CHECK(log2.find("resumed from " + last + " after epoch 1") != std::string::npos);
     CHECK(log2.find("stage 2 done") != std::string::npos);
-    check_same_checkpoint((dir / "ref2.safetensors").string(), (dir / "tl2.safetensors").string());
-    check_same_checkpoint((dir / "ref2.safetensors.last").string(), last);
+    check_same_checkpoint((dir / "ema2.safetensors").string(), (dir / "tl2.safetensors").string());
+    check_same_checkpoint((dir / "ema2.safetensors.last").string(), last);
+    // The averages are part of the run: resuming without them is refused.
+    std::string cmd;
+    for (const auto& a : args(2, "tl2")) cmd += a + " ";
+    std::tie(rc, out) = test::run_cli(cmd);
+    CHECK(rc == 1);
+    CHECK(out.find("belongs to another run") != std::string::npos);
+    std::tie(rc, out) = test::run_cli("bhb train --data " + set + " --stage 1 --ema-decay 1 --out " + (dir / "x.safetensors").string());
+    CHECK(rc == 1);
+    CHECK(out.find("--ema-decay must be in [0, 1)") != std::string::npos);
     std::tie(rc, out) = test::run_cli("bhb train --data " + set + " --stage 1 --time-limit -1 --out " + (dir / "x.safetensors").string());
     CHECK(rc == 1);
     CHECK(out.find("--time-limit must be >= 0") != std::string::npos);

@@ -9,6 +9,7 @@
 #include "specnet/cuda/runtime.h"
 #include "specnet/ops.h"
 #include "specnet/optim/adam.h"
+#include "specnet/optim/ema.h"
 #include "specnet/optim/sgd.h"
 
 using namespace specnet;
@@ -247,6 +248,34 @@ TEST_CASE("cuda: fused SGD, Adam and AdamW steps match the CPU") {
         return w.detach().to(Device::cpu);
       };
       check_close(run(Device::cpu), run(Device::cuda), tol_for(dt));
+    }
+  }
+}
+
+TEST_CASE("cuda: the parameter EMA (both lerp branches), its swap and state match the CPU") {
+  if (skip_without_gpu()) return;
+  for (DType dt : {DType::f32, DType::f64}) {
+    for (double decay : {0.9, 0.3}) {  // weight 0.1 and 0.7: both sides of torch's lerp formula
+      CAPTURE(decay);
+      auto run = [&](Device dev) {
+        Tensor w = random_input({37, 29}, 43, false, dt).to(dev).set_requires_grad(true);
+        Tensor c = random_input({37, 29}, 44, false, dt).to(dev);
+        optim::Adam opt(optim::NamedTensors{{"w", w}});
+        optim::ParameterEma ema(optim::NamedTensors{{"w", w}}, decay);
+        for (int step = 0; step < 5; ++step) {
+          opt.zero_grad();
+          sum(w * w * c).backward();
+          opt.step();
+          ema.update();
+        }
+        ema.swap();  // w now holds the averages
+        const Tensor averaged = w.detach().to(Device::cpu);
+        const Tensor saved = ema.state_dict().at(1).second.to(Device::cpu);  // the live weights after the swap
+        return std::make_pair(averaged, saved);
+      };
+      const auto cpu = run(Device::cpu), gpu = run(Device::cuda);
+      check_close(cpu.first, gpu.first, tol_for(dt));
+      check_close(cpu.second, gpu.second, tol_for(dt));
     }
   }
 }

@@ -7,6 +7,7 @@
 #include "specnet/context.h"
 #include "specnet/nn/linear.h"
 #include "specnet/optim/adam.h"
+#include "specnet/optim/ema.h"
 #include "specnet/ops/linear.h"
 #include "specnet/optim/sgd.h"
 
@@ -259,4 +260,45 @@ TEST_CASE("optim maximize equals minimising the negated gradient, and parallel c
   q.impl().storage = Tensor::ones({2}, DType::f64).impl().storage;
   set_grad(q, {1.0, 1.0});
   CHECK_THROWS_WITH(sgd.step(), doctest::Contains("convert the module before creating the optimizer"));
+}
+
+TEST_CASE("optim ParameterEma: first update copies, then lerps; swap exchanges; state round trip; bad input") {
+  Tensor p = Tensor::from_vector(std::vector<double>{1.0, -2.0}, {2}, DType::f64).set_requires_grad();
+  ParameterEma ema(NamedTensors{{"w", p}}, 0.9);
+  CHECK_THROWS_WITH_AS(ema.swap(), doctest::Contains("no averages yet"), Error);
+  CHECK(ema.state_dict().size() == 1);  // only n_averaged before the first update
+  ema.update();                         // copies: avg = (1, -2)
+  {
+    NoGradGuard ng;
+    p.copy_(Tensor::from_vector(std::vector<double>{2.0, 0.0}, {2}, DType::f64));
+  }
+  ema.update();  // avg = 0.9 * avg + 0.1 * p = (1.1, -1.8)
+  CHECK(ema.n_averaged() == 2);
+  ema.swap();
+  CHECK(p.to_vector()[0] == doctest::Approx(1.1).epsilon(1e-15));
+  CHECK(p.to_vector()[1] == doctest::Approx(-1.8).epsilon(1e-15));
+  CHECK(p.requires_grad());
+  const NamedTensors state = ema.state_dict();  // holds the live values (2, 0) while swapped
+  CHECK(state[1].second.to_vector() == std::vector<double>{2.0, 0.0});
+  ema.swap();
+  CHECK(p.to_vector() == std::vector<double>{2.0, 0.0});
+  // A fresh average restored from the state continues identically.
+  ParameterEma other(NamedTensors{{"w", p}}, 0.9);
+  other.load_state_dict(ema.state_dict());
+  CHECK(other.n_averaged() == 2);
+  ema.update();
+  other.update();
+  CHECK(ema.state_dict()[1].second.to_vector() == other.state_dict()[1].second.to_vector());
+  // Bad input: decay out of range, a state for other parameters, a broken count; nothing changes on error.
+  CHECK_THROWS_WITH_AS(ParameterEma(NamedTensors{{"w", p}}, 1.0), doctest::Contains("decay must be in [0, 1)"), Error);
+  CHECK_THROWS_AS(ParameterEma(NamedTensors{{"w", p}}, std::nan("")), Error);
+  NamedTensors wrong_shape{{"n_averaged", Tensor::scalar(3.0, DType::f64)},
+                           {"module.w", Tensor::zeros({3}, DType::f64)}};
+  CHECK_THROWS_WITH_AS(other.load_state_dict(wrong_shape), doctest::Contains("average of 'w' has shape (3,) float64"), Error);
+  NamedTensors wrong_name{{"n_averaged", Tensor::scalar(3.0, DType::f64)}, {"module.v", Tensor::zeros({2}, DType::f64)}};
+  CHECK_THROWS_WITH_AS(other.load_state_dict(wrong_name), doctest::Contains("lacks the average of 'w'"), Error);
+  NamedTensors bad_count{{"n_averaged", Tensor::scalar(1.5, DType::f64)}, {"module.w", Tensor::zeros({2}, DType::f64)}};
+  CHECK_THROWS_WITH_AS(other.load_state_dict(bad_count), doctest::Contains("is no count"), Error);
+  CHECK_THROWS_WITH_AS(other.load_state_dict({}), doctest::Contains("lacks a scalar 'n_averaged'"), Error);
+  CHECK(other.n_averaged() == 3);
 }

@@ -12,6 +12,7 @@
 #include "specnet/nn/ic_cae.h"
 #include "specnet/ops.h"
 #include "specnet/optim/adam.h"
+#include "specnet/optim/ema.h"
 #include "specnet/optim/plateau.h"
 #include "specnet/optim/sgd.h"
 
@@ -233,6 +234,33 @@ TEST_CASE("torch parity: SGD, Adam, AdamW trajectories") {
       opt->step();
       check_close(p, fx.get("param_step_" + std::to_string(k + 1)), 1e-12, std::string(n) + " step " + std::to_string(k + 1));
     }
+  }
+}
+
+TEST_CASE("torch parity: parameter EMA (AveragedModel with get_ema_multi_avg_fn), both lerp branches") {
+  Fixture fx("ema");
+  Tensor p = fx.get("param_step_0").set_requires_grad();
+  Tensor curvature = fx.get("curvature"), target = fx.get("target");
+  optim::AdamW opt(nn::NamedTensors{{"p", p}}, [&] {
+    optim::AdamWOptions o;
+    o.lr = fx.num("lr");
+    return o;
+  }());
+  optim::ParameterEma slow(nn::NamedTensors{{"p", p}}, 0.75), fast(nn::NamedTensors{{"p", p}}, 0.25);
+  for (int k = 1; k <= static_cast<int>(fx.num("steps")); ++k) {
+    opt.zero_grad();
+    sum(add(mul(mul(curvature, pow(sub(p, target), 2.0)), 0.5), mul(pow(p, 4.0), 0.025))).backward();
+    opt.step();
+    check_close(p, fx.get("param_step_" + std::to_string(k)), 1e-12, "ema: AdamW step " + std::to_string(k));
+    slow.update();
+    fast.update();
+    // AveragedModel's state_dict names: "module.<name>" and "n_averaged"
+    const auto s = slow.state_dict(), f = fast.state_dict();
+    REQUIRE(s.size() == 2);
+    CHECK(s[1].first == "module.p");
+    CHECK(s[0].second.item() == k);
+    check_close(s[1].second, fx.get("ema75_step_" + std::to_string(k)), 1e-15, "ema decay 0.75 step " + std::to_string(k));
+    check_close(f[1].second, fx.get("ema25_step_" + std::to_string(k)), 1e-15, "ema decay 0.25 step " + std::to_string(k));
   }
 }
 

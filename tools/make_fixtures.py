@@ -304,6 +304,33 @@ def optimizer_cases(steps=5):
                  "are taken at param_step_k", tensors, meta)
 
 
+def ema_case(steps=5):
+    """AdamW steps with two parameter EMAs (torch.optim.swa_utils.AveragedModel + get_ema_multi_avg_fn): decay 0.75
+    and 0.25 take the two sides of torch's lerp formula (weight below / from 0.5)."""
+    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+    case = "ema"
+    gen = generator(case)
+    curvature = uniform(gen, 0.5, 3.0, 2, 3)
+    target = randn(gen, 2, 3)
+    model = torch.nn.Module()
+    model.p = torch.nn.Parameter(randn(gen, 2, 3, scale=1.5))
+    averages = {d: AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(d)) for d in (0.75, 0.25)}
+    opt = torch.optim.AdamW(model.parameters(), lr=0.1)
+    tensors = dict(curvature=curvature, target=target, param_step_0=model.p.detach().clone())
+    for k in range(steps):
+        opt.zero_grad()
+        torch.sum(0.5 * curvature * (model.p - target) ** 2 + 0.025 * model.p ** 4).backward()
+        opt.step()
+        tensors[f"param_step_{k + 1}"] = model.p.detach().clone()
+        for d, avg in averages.items():
+            avg.update_parameters(model)
+            tensors[f"ema{int(d * 100)}_step_{k + 1}"] = avg.module.p.detach().clone()
+    add_case(case, f"AdamW (lr 0.1) trajectory on {OPT_LOSS} with AveragedModel EMAs of decay 0.75 (ema75_step_k) "
+             "and 0.25 (ema25_step_k) updated after each step", tensors,
+             dict(op="torch.optim.swa_utils.AveragedModel(get_ema_multi_avg_fn)", decays="0.75,0.25", steps=steps,
+                  lr=0.1))
+
+
 PLATEAU_METRICS = [1.00, 0.90, 0.85, 0.85, 0.849, 0.86, 0.87, 0.84, 0.84, 0.84,
                    0.839, 0.60, 0.60, 0.61, 0.62, 0.60, 0.595, 0.60, 0.58, 0.58,
                    0.70, 0.75, 0.76, 0.76, 0.755, 0.77, 0.80, 0.80, 0.50, 0.50]
@@ -440,6 +467,7 @@ def main():
     concat_cases()
     loss_cases()
     optimizer_cases()
+    ema_case()
     plateau_cases()
     network_case()
 

@@ -126,6 +126,8 @@ int run_train(const Args& args) {
                      {"plateau-patience", "10|ReduceLROnPlateau: epochs without improvement before the lr is cut"},
                      {"plateau-factor", "0.5|ReduceLROnPlateau: factor of each cut"},
                      {"min-lr", "1e-6|ReduceLROnPlateau: lowest lr (the paper: 1e-6)"},
+                     {"ema-decay", "0|per-step moving average of the trained weights, validated and saved (0: off, the "
+                                   "paper; e.g. 0.999)"},
                      {"time-limit", "0|wall-clock seconds for this call: stop before an epoch that would end later, "
                                     "checkpoints written; --resume continues (0: none)"},
                      {"transforms", "10|flow transforms (stage 1 builds the network)"},
@@ -171,6 +173,8 @@ int run_train(const Args& args) {
   to.min_lr = opt.num("min-lr");
   SPECNET_CHECK(to.plateau_patience >= 1 && to.plateau_factor > 0 && to.plateau_factor < 1 && to.min_lr >= 0,
                 "need --plateau-patience >= 1, --plateau-factor in (0, 1) and --min-lr >= 0");
+  to.ema_decay = opt.num("ema-decay");
+  SPECNET_CHECK(to.ema_decay >= 0 && to.ema_decay < 1, "--ema-decay must be in [0, 1) (0: off)");
   to.time_limit_s = opt.num("time-limit");
   SPECNET_CHECK(to.time_limit_s >= 0, "--time-limit must be >= 0 seconds (0: none)");
   to.seed = static_cast<std::uint64_t>(opt.integer("seed"));

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <numeric>
 #include <sstream>
 
@@ -17,6 +18,7 @@
 #include "specnet/io/train_state.h"
 #include "specnet/io/safetensors.h"
 #include "specnet/optim/adam.h"
+#include "specnet/optim/ema.h"
 #include "specnet/optim/plateau.h"
 #include "specnet/sim/resources.h"
 
@@ -47,7 +49,13 @@ std::string run_fingerprint(const DatasetSource& train, const DatasetSource& val
                 "stop %lld, weights %a/%a/%a, sum %a", o.stage, (long long)train.size(), (long long)val.size(),
                 (long long)o.batch, o.lr, o.min_lr, o.weight_decay, (long long)o.plateau_patience, o.plateau_factor,
                 (long long)o.stop_patience, o.weights.reconstruction, o.weights.latent, o.weights.flow, sum);
-  return o.fingerprint + buf;
+  std::string ema;
+  if (o.ema_decay > 0) {  // appended only when on, so that earlier runs still resume
+    char e[48];
+    std::snprintf(e, sizeof e, ", ema %a", o.ema_decay);
+    ema = e;
+  }
+  return o.fingerprint + buf + ema;
 }
 
 Tensor stage_loss(Network& net, int stage, const Tensor& x, const Tensor& theta, Rng& rng, const LossWeights& w) {
@@ -176,6 +184,15 @@ TrainResult train_stage(Network& net, const Scaling& scaling, const DatasetSourc
   popt.factor = o.plateau_factor;
   popt.min_lr = {o.min_lr};
   optim::ReduceLROnPlateau plateau(adam, popt);
+  SPECNET_CHECK(std::isfinite(o.ema_decay) && o.ema_decay >= 0 && o.ema_decay < 1,
+                "bhb train: the EMA decay must be in [0, 1) (0: off), got ", o.ema_decay);
+  std::unique_ptr<optim::ParameterEma> ema;
+  if (o.ema_decay > 0) {
+    nn::NamedTensors trainable;
+    for (const auto& g : groups)
+      if (!g.frozen) trainable.insert(trainable.end(), g.params.begin(), g.params.end());
+    ema = std::make_unique<optim::ParameterEma>(trainable, o.ema_decay);
+  }
 
   train.spectra.check_batch(o.batch, "bhb train");
   val.spectra.check_batch(kEvalBatch, "bhb evaluation");
@@ -194,6 +211,13 @@ TrainResult train_stage(Network& net, const Scaling& scaling, const DatasetSourc
     best = std::move(st.best);
     SPECNET_CHECK(st.rng_offsets.count("loss_rng"), "bhb train: ", last_path, " lacks the loss RNG position");
     loss_rng.set_offset(st.rng_offsets.at("loss_rng"));
+    if (ema) {
+      nn::NamedTensors es;
+      for (const auto& [k, t] : st.tensors)
+        if (k.rfind("ema.", 0) == 0) es.emplace_back(k.substr(4), t);
+      SPECNET_CHECK(!es.empty(), "bhb train: ", last_path, " lacks the parameter averages of --ema-decay");
+      ema->load_state_dict(es);
+    }
     start = st.epoch + 1;
     res.stopped_on_plateau = st.epoch - res.best_epoch >= o.stop_patience;
     if (o.progress) std::printf("stage %d: resumed from %s after epoch %lld\n", o.stage, last_path.c_str(), (long long)st.epoch);
@@ -221,9 +245,11 @@ TrainResult train_stage(Network& net, const Scaling& scaling, const DatasetSourc
       adam.zero_grad();
       loss.backward();
       adam.step();
+      if (ema) ema->update();
       total += lv;
       ++steps;
     }
+    if (ema) ema->swap();  // validate, schedule and keep the averaged network
     const double v = evaluate_stage(net, scaling, val, o.stage, kEvalBatch, o.seed, o.weights);
     plateau.step(v);
     EpochRecord r;
@@ -246,9 +272,12 @@ TrainResult train_stage(Network& net, const Scaling& scaling, const DatasetSourc
         save_checkpoint(o.checkpoint, net, &adam, &plateau, info);
       }
     }
+    if (ema) ema->swap();  // the live weights go on training and into the resume state
     if (!o.checkpoint.empty()) {  // every epoch, after the best file: a resume needs both
       TrainState st;
       st.epoch = epoch;
+      if (ema)
+        for (auto& [k, t] : ema->state_dict()) st.tensors.emplace_back("ema." + k, t);
       for (const auto& h : res.history) st.history.push_back({double(h.epoch), h.train_loss, h.val_loss, h.lr, h.seconds});
       st.best_epoch = res.best_epoch;
       st.best_val = res.best_val;

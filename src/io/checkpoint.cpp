@@ -60,6 +60,7 @@ void save_checkpoint(const std::string& path, const nn::Module& model, const opt
     for (const auto& [n, t] : scheduler->state_dict()) tensors.emplace_back("scheduler." + n, t);
     meta["scheduler"] = "ReduceLROnPlateau";
   }
+  for (const auto& [n, t] : info.tensors) tensors.emplace_back("extra." + n, t);
   for (const auto& [n, rng] : model.named_rngs())
     meta["module_rng." + n] = str(rng->seed(), ":", rng->stream(), ":", rng->offset());
   for (const auto& [n, off] : info.rng_offsets) meta["rng_offset." + n] = std::to_string(off);
@@ -125,6 +126,7 @@ CheckpointInfo load_checkpoint(const std::string& path, nn::Module& model, optim
     if (scheduler) scheduler->load_state_dict(old_sched);
     throw;
   }
+  info.tensors = section(file, "extra.");
   for (const auto& [n, r] : rngs) {
     const auto& v = module_rngs.at(n);
     *r = Rng(v[0], v[1]);

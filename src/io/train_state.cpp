@@ -61,6 +61,7 @@ void save_train_state(const std::string& path, const nn::Module& model, const op
   info.epoch = st.epoch;
   info.seed = seed;
   info.rng_offsets = st.rng_offsets;
+  info.tensors = st.tensors;
   info.extra = extra;
   info.extra["history"] = encode_history(st.history);
   info.extra["best_epoch"] = std::to_string(st.best_epoch);
@@ -95,6 +96,7 @@ TrainState load_train_state(const std::string& path, const std::string& best_pat
   const CheckpointInfo info = load_checkpoint(path, model, &optimizer, &scheduler);
   st.epoch = info.epoch;
   st.rng_offsets = info.rng_offsets;
+  st.tensors = info.tensors;
   SPECNET_CHECK(std::int64_t(st.history.size()) == st.epoch && st.best_epoch >= 1 && st.best_epoch <= st.epoch, who,
                 ": ", path, " is inconsistent (epoch ", st.epoch, ", ", st.history.size(), " history rows, best epoch ",
                 st.best_epoch, ")");

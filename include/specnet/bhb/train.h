@@ -29,6 +29,9 @@ struct TrainOptions {
   bool resume = false;            // continue from checkpoint + ".last" when it exists (bit for bit)
   std::string fingerprint;        // the caller's description of data and network; a resume refuses another
   bool progress = true;           // one line per epoch with losses, lr and ETA on stdout
+  double ema_decay = 0;           // per-step average of the trainable parameters (optim::ParameterEma; 0: off, as
+                                  // the paper). Validation, the scheduler, the best checkpoint and the returned
+                                  // network use the averages; training goes on with the live weights
   double time_limit_s = 0;        // wall clock of this call: stop before an epoch that would end past it (0: none;
                                   // EpochTimeLimit in specnet/io/train_state.h). Not part of the run's fingerprint
   LossWeights weights;

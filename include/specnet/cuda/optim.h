@@ -1,5 +1,5 @@
-// Fused optimizer updates on the GPU (src/cuda/optim_sgd.cu, src/cuda/optim_adam.cu): one kernel per parameter
-// step with torch.optim's single-tensor formulas, used by optim::SGD / Adam / AdamW when parameters are on cuda.
+// Fused optimizer updates on the GPU (src/cuda/optim_sgd.cu, optim_adam.cu, optim_ema.cu): one kernel per parameter
+// step with torch.optim's single-tensor formulas, used by optim::SGD / Adam / AdamW / ParameterEma on cuda.
 #pragma once
 #include <cstdint>
 
@@ -18,5 +18,9 @@ void sgd_update(T* p, const T* grad, T* buf, bool first, std::int64_t n, const o
 template <typename T>
 void adam_update(T* p, const T* grad, T* m, T* v, T* vmax, std::int64_t n, const optim::AdamOptions& o, double lr,
                  double weight_decay, double step_size, double bias_correction2_sqrt, bool decoupled);
+
+// avg, p (n): avg.lerp_(p, weight), the formula of optim::ema_update (ParameterEma on cuda).
+template <typename T>
+void ema_update(T* avg, const T* p, std::int64_t n, T weight);
 
 }  // namespace specnet::cuda

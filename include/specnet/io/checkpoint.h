@@ -17,6 +17,7 @@ struct CheckpointInfo {
   std::uint64_t seed = 0;
   std::map<std::string, std::uint64_t> rng_offsets;  // caller-owned Rng positions (e.g. the data shuffler)
   std::map<std::string, std::string> extra;          // free-form user metadata
+  nn::NamedTensors tensors;                          // the caller's own state (e.g. parameter averages), "extra.*"
 };
 
 // Writes atomically (see save_safetensors). optimizer / scheduler may be null.

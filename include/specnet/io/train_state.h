@@ -19,6 +19,7 @@ struct TrainState {
   std::int64_t best_epoch = 0;
   double best_val = std::numeric_limits<double>::infinity();
   std::map<std::string, std::uint64_t> rng_offsets;  // the caller's Rng positions
+  nn::NamedTensors tensors;                      // the caller's own state (e.g. ParameterEma::state_dict)
   nn::NamedTensors best;                         // weights of the best epoch (filled by load_train_state)
 };
 
