@@ -43,6 +43,7 @@ TEST_CASE("cli: dataset bhb, bhb train (stages 1-2), sample and report") {
   CHECK(out.find("| Gamma |") != std::string::npos);
   CHECK(out.find("PCC by subset") != std::string::npos);
   CHECK(out.find("flow NLL on this set: mean -log q(truth | x) = ") != std::string::npos);
+  CHECK(out.find("at the network's most probable draw (highest log q of the 64;") != std::string::npos);
   CHECK(out.find("| kT_disk >= 1 keV |") != std::string::npos);
   CHECK(out.find("(quartile 4) | 5 |") != std::string::npos);  // 20 spectra
   CHECK(std::filesystem::exists(dir / "coverage.svg"));

@@ -155,6 +155,19 @@ TEST_CASE("bhb metrics: subsets by true parameters and count quartiles, and thei
   CHECK(cell.substr(cell.size() - 5) == "1.000");  // the medians sit on the truths
   CHECK(std::stod(cell) < 0.95);                   // the draws scatter by +-0.5 around them
   CHECK_THROWS_AS(bhb::pcc_cell(post, 1, {0, 1, 9}), Error);
+  // The most probable draw: spectrum 2's highest log q is draw 7; unscaled (mean + stdev * z, 10^ for logged ones).
+  post.log_q.assign(post.N * post.n, -5.0f);
+  post.log_q[2 * post.n + 7] = 3.0f;
+  post.log_q[2 * post.n + 9] = 3.0f;  // a tie: the first wins
+  bhb::Scaling sc;
+  for (std::int64_t p = 0; p < bhb::kNumParams; ++p) sc.mean[p] = 0.5, sc.stdev[p] = 2.0;
+  const auto best = bhb::posterior_best_draw(post, sc, 2);
+  const double z_gamma = 2 + 1 + 0.5;  // draw 7 of spectrum 2, parameter 1: i + p + 0.5
+  CHECK(best[1] == doctest::Approx(0.5 + 2.0 * z_gamma));
+  CHECK(best[0] == doctest::Approx(std::pow(10.0, 0.5 + 2.0 * (2 + 0 + 0.5))));
+  CHECK_THROWS_AS(bhb::posterior_best_draw(post, sc, 4), Error);
+  post.log_q.pop_back();
+  CHECK_THROWS_WITH_AS(bhb::posterior_best_draw(post, sc, 0), doctest::Contains("log q values for"), Error);
 }
 
 TEST_CASE("bhb SvgPlot: writes a file, rejects bad ranges") {

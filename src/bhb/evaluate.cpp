@@ -103,6 +103,19 @@ std::array<double, kNumParams> posterior_median(const Posterior& post, const Sca
   return m;
 }
 
+std::array<double, kNumParams> posterior_best_draw(const Posterior& post, const Scaling& scaling, std::int64_t i) {
+  SPECNET_CHECK(i >= 0 && i < post.N && post.n > 0, "bhb posterior: spectrum ", i, " out of range or no draws");
+  SPECNET_CHECK(post.log_q.size() == static_cast<std::size_t>(post.N * post.n), "bhb posterior: ", post.log_q.size(),
+                " log q values for ", post.N, " x ", post.n, " draws");
+  std::int64_t best = 0;
+  for (std::int64_t j = 1; j < post.n; ++j)
+    if (post.log_q[i * post.n + j] > post.log_q[i * post.n + best]) best = j;
+  std::array<double, kNumParams> m{};
+  for (std::int64_t p = 0; p < kNumParams; ++p)
+    m[p] = scaling.to_physical(p, post.samples[(i * post.n + best) * kNumParams + p]);
+  return m;
+}
+
 ParameterPcc parameter_pcc(const Posterior& post, std::int64_t p, const std::vector<std::int64_t>& subset) {
   SPECNET_CHECK(p >= 0 && p < kNumParams && post.n > 0, "bhb PCC: parameter ", p, " out of range or no draws");
   std::vector<std::int64_t> rows = subset;

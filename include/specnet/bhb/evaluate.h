@@ -38,6 +38,9 @@ Posterior sample_posterior(Network& net, const Scaling& scaling, const Dataset& 
                            FastFlowSampler::Precision precision = FastFlowSampler::Precision::f32);
 // Per-parameter median of the draws of spectrum i, in physical units.
 std::array<double, kNumParams> posterior_median(const Posterior& post, const Scaling& scaling, std::int64_t i);
+// The draw of spectrum i with the highest log q (the first of ties), in physical units: unlike the marginal
+// medians it lies on the posterior's ridge when the parameters are strongly correlated.
+std::array<double, kNumParams> posterior_best_draw(const Posterior& post, const Scaling& scaling, std::int64_t i);
 // The paper's PCC for parameter p: the first min(50, n) draws of each spectrum against its target, pooled over
 // the spectra in `subset` (all when empty); and the PCC of the posterior medians, which it returns too (scaled
 // space, one per spectrum of the subset). Error for a subset with fewer than 2 spectra or an index out of range.
