@@ -48,6 +48,18 @@ TEST_CASE("cli: dataset bhb, bhb train (stages 1-2), sample and report") {
   CHECK(out.find("(quartile 4) | 5 |") != std::string::npos);  // 20 spectra
   CHECK(std::filesystem::exists(dir / "coverage.svg"));
   CHECK(std::filesystem::exists(dir / "report.md"));
+  {
+    // The PG-stat spectra run in parallel: the same table on 1 and 2 threads.
+    auto pg_table = [&](const char* threads) {
+      auto [code, text] = run_cli("bhb report --model " + s2 + " --data " + set + " --count 20 --samples 64 --pgstat-count 4 "
+                                  "--fit-iterations 5 --corner 0 --out-dir " + dir.string(), std::string("SPECNET_NUM_THREADS=") + threads);
+      REQUIRE_MESSAGE(code == 0, text);
+      const auto at = text.find("| this run |");
+      REQUIRE(at != std::string::npos);
+      return text.substr(at, text.find('\n', at) - at) + text.substr(text.find("most probable draw"), 120);
+    };
+    CHECK(pg_table("1") == pg_table("2"));
+  }
   // Options beyond the paper's network: the shape scaling (3 input channels), other convolution widths, the flow
   // NLL alone; the checkpoint carries them to stage 2 and to the sampler.
   const std::string s1w = (dir / "s1w.safetensors").string(), s2w = (dir / "s2w.safetensors").string();
