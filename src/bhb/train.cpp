@@ -184,10 +184,8 @@ TrainResult train_stage(Network& net, const Scaling& scaling, const DatasetSourc
   popt.factor = o.plateau_factor;
   popt.min_lr = {o.min_lr};
   optim::ReduceLROnPlateau plateau(adam, popt);
-  SPECNET_CHECK(std::isfinite(o.ema_decay) && o.ema_decay >= 0 && o.ema_decay < 1,
-                "bhb train: the EMA decay must be in [0, 1) (0: off), got ", o.ema_decay);
   std::unique_ptr<optim::ParameterEma> ema;
-  if (o.ema_decay > 0) {
+  if (o.ema_decay != 0) {  // ParameterEma refuses a decay outside [0, 1), NaN included
     nn::NamedTensors trainable;
     for (const auto& g : groups)
       if (!g.frozen) trainable.insert(trainable.end(), g.params.begin(), g.params.end());

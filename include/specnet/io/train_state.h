@@ -47,7 +47,6 @@ class EpochTimeLimit {
  public:
   explicit EpochTimeLimit(double limit_s);  // seconds from now; 0: no limit. Negative or NaN: an Error
   bool another_epoch_fits(std::int64_t epochs_done) const;  // epochs_done: finished in this call (>= 1)
-  double limit_s() const { return limit_s_; }
 
  private:
   double limit_s_;

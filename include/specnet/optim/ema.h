@@ -26,7 +26,7 @@ class ParameterEma {
   double decay() const { return decay_; }
   std::int64_t n_averaged() const { return n_averaged_; }
 
-  // "n_averaged" (int64 scalar, AveragedModel's buffer) and "module.<name>" averages: AveragedModel's state_dict
+  // "n_averaged" (float64 scalar, as the optimizers' step; AveragedModel's buffer) and "module.<name>" averages: AveragedModel's state_dict
   // names, so averages import one to one. Empty averages before the first update.
   nn::NamedTensors state_dict() const;
   // Replaces the state; names, shapes and dtypes must match the parameters (Error otherwise, nothing changed).
