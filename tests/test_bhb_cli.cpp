@@ -2,6 +2,7 @@
 // and bad commands -> a clear error and a non-zero exit. Skips when the examples were not built.
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "cli_test_util.h"
@@ -48,6 +49,33 @@ TEST_CASE("cli: dataset bhb, bhb train (stages 1-2), sample and report") {
   CHECK(out.find("(quartile 4) | 5 |") != std::string::npos);  // 20 spectra
   CHECK(std::filesystem::exists(dir / "coverage.svg"));
   CHECK(std::filesystem::exists(dir / "report.md"));
+  {
+    // The exact posterior by importance sampling with the network as proposal: the report's tables beside the
+    // network's, the ESS diagnostics, the same numbers on 1 and 2 threads; and its bad input.
+    const std::string oracle = "bhb oracle --proposal network --model " + s2 + " --data " + set + " --count 3 --samples 64 "
+                               "--network-samples 64 --refine-rounds 2 --pgstat-count 1 --fit-iterations 3 --out-dir " +
+                               dir.string();
+    auto [c1, t1] = run_cli(oracle, "SPECNET_NUM_THREADS=1");
+    REQUIRE_MESSAGE(c1 == 0, t1);
+    CHECK(t1.find("effective sample size of the network's own draws (of 64): median") != std::string::npos);
+    CHECK(t1.find("| Gamma |") != std::string::npos);
+    CHECK(t1.find("network+IS coverage | network coverage |") != std::string::npos);
+    CHECK(t1.find("network+IS / fit = ") != std::string::npos);
+    std::ifstream csv(dir / "oracle_spectra.csv");
+    std::string header;
+    std::getline(csv, header);
+    CHECK(header.find(",hpd_level,ess,network_ess,rounds,") != std::string::npos);
+    auto [c2, t2] = run_cli(oracle, "SPECNET_NUM_THREADS=2");
+    REQUIRE_MESSAGE(c2 == 0, t2);
+    const auto tables = [](const std::string& t) { return t.substr(t.find("| parameter |")); };
+    CHECK(tables(t1) == tables(t2));
+    std::tie(rc, out) = run_cli("bhb oracle --proposal network --data " + set + " --count 3 --out-dir " + dir.string());
+    CHECK(rc != 0);
+    CHECK(out.find("--proposal network needs --model") != std::string::npos);
+    std::tie(rc, out) = run_cli("bhb oracle --proposal magic --data " + set + " --count 3 --out-dir " + dir.string());
+    CHECK(rc != 0);
+    CHECK(out.find("--proposal must be mcmc or network") != std::string::npos);
+  }
   {
     // The PG-stat spectra run in parallel: the same table on 1 and 2 threads.
     auto pg_table = [&](const char* threads) {

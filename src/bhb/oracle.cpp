@@ -131,13 +131,31 @@ OracleChain oracle_chain(const Simulation& s, const Scaling& scaling, const std:
   return out;
 }
 
+void resimulate_record(const Simulation& s, const Dataset& d, std::int64_t i, std::vector<double>& counts,
+                       std::array<double, kNumParams>& truth) {
+  SPECNET_CHECK(d.header.kind == 0 || d.header.kind == 1, "bhb oracle: the set is ", dataset_kind_name(d.header.kind),
+                "; the exact posterior resimulates its spectra, so it needs a synthetic or shifted set");
+  SPECNET_CHECK(i >= 0 && i < d.size(), "bhb oracle: record ", i, " of a set of ", d.size());
+  resimulate(s, d.index[i], counts, truth);
+  for (std::int64_t p = 0; p < kNumParams; ++p) {
+    const double stored = d.params[i * kNumParams + p];
+    SPECNET_CHECK(std::isfinite(stored), "bhb oracle: record ", i, " is unlabelled; the oracle needs targets");
+    SPECNET_CHECK(std::abs(stored - truth[p]) <= 1e-9 * std::abs(truth[p]), "bhb oracle: record ", i, " stores ",
+                  kParamNames[p], " = ", stored, " but its resimulation gives ", truth[p],
+                  " (a set made with another seed or response?)");
+  }
+  double total = 0;
+  for (std::int64_t g = 0; g < s.grouping.size(); ++g)
+    for (std::int64_t c = s.grouping.first[g]; c < s.grouping.end[g]; ++c) total += counts[c];
+  SPECNET_CHECK(total == d.counts[i], "bhb oracle: record ", i, " holds ", d.counts[i], " counts, its resimulation ",
+                total);
+}
+
 OracleRun run_oracle(const Simulation& s, const Scaling& scaling, const Dataset& d, std::int64_t count,
                      const OracleOptions& o, const std::function<void(std::int64_t, const OracleRun&)>& progress) {
   SPECNET_CHECK(count >= 1 && count <= d.size(), "bhb oracle: count ", count, " must be in [1, ", d.size(),
                 "] (the set holds ", d.size(), " records)");
   SPECNET_CHECK(o.samples >= 2, "bhb oracle: samples per spectrum must be >= 2, got ", o.samples);
-  SPECNET_CHECK(d.header.kind == 0 || d.header.kind == 1, "bhb oracle: the set is ", dataset_kind_name(d.header.kind),
-                "; the oracle resimulates its spectra, so it needs a synthetic or shifted set");
   const auto t0 = std::chrono::steady_clock::now();
   const std::int64_t P = kNumParams, n = o.samples;
   OracleRun run;
@@ -149,19 +167,7 @@ OracleRun run_oracle(const Simulation& s, const Scaling& scaling, const Dataset&
   for (std::int64_t i = 0; i < count; ++i) {
     std::vector<double> counts;
     std::array<double, kNumParams> truth{};
-    resimulate(s, d.index[i], counts, truth);
-    for (std::int64_t p = 0; p < P; ++p) {
-      const double stored = d.params[i * P + p];
-      SPECNET_CHECK(std::isfinite(stored), "bhb oracle: record ", i, " is unlabelled; the oracle needs targets");
-      SPECNET_CHECK(std::abs(stored - truth[p]) <= 1e-9 * std::abs(truth[p]), "bhb oracle: record ", i, " stores ",
-                    kParamNames[p], " = ", stored, " but its resimulation gives ", truth[p],
-                    " (a set made with another seed or response?)");
-    }
-    double total = 0;
-    for (std::int64_t g = 0; g < s.grouping.size(); ++g)
-      for (std::int64_t c = s.grouping.first[g]; c < s.grouping.end[g]; ++c) total += counts[c];
-    SPECNET_CHECK(total == d.counts[i], "bhb oracle: record ", i, " holds ", d.counts[i],
-                  " counts, its resimulation ", total);
+    resimulate_record(s, d, i, counts, truth);
     const OracleChain c = oracle_chain(s, scaling, counts, truth, o, o.seed + static_cast<std::uint64_t>(i));
     post.samples.insert(post.samples.end(), c.samples.begin(), c.samples.end());
     post.log_q.insert(post.log_q.end(), c.log_post.begin(), c.log_post.end());

@@ -66,12 +66,19 @@ struct OracleChain {
 OracleChain oracle_chain(const Simulation& s, const Scaling& scaling, const std::vector<double>& counts,
                          const std::array<double, kNumParams>& truth, const OracleOptions& o, std::uint64_t seed);
 
+// Record i of a labelled synthetic or shifted set resimulated from its stored index: its channel counts (H) and true
+// parameters (physical). Errors: a real (kind 2) set, an unlabelled record, stored parameters or counts that differ
+// from the resimulation (a set made with another seed or response).
+void resimulate_record(const Simulation& s, const Dataset& d, std::int64_t i, std::vector<double>& counts,
+                       std::array<double, kNumParams>& truth);
+
 // The oracle on records [0, count) of a labelled synthetic set (each resimulated from its stored index) as a
 // Posterior, so that the report's PCC and HPD coverage apply unchanged (log_q = the exact log posterior).
 struct OracleRun {
   Posterior post;
-  std::vector<double> acceptance;  // (count)
-  std::vector<double> max_tau;     // (count)
+  std::vector<double> acceptance;  // (count) MCMC only
+  std::vector<double> max_tau;     // (count) MCMC only
+  std::vector<double> ess;         // (count) importance sampling only (bhb/importance.h)
   std::vector<std::array<double, kNumParams>> truth;  // (count) physical
   std::vector<std::vector<double>> counts;            // (count, H) channel counts, for PG-stat at the medians
   double seconds = 0;

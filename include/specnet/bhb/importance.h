@@ -1,0 +1,71 @@
+// Neural importance sampling (Dax et al. 2023, "Neural importance sampling for rapid and reliable gravitational-wave
+// inference"): the network's draws as proposals, reweighted by the exact posterior of the BHB simulation. The
+// resampled draws follow the exact posterior as the number of proposals grows; the effective sample size of the
+// weights says, per spectrum, how far the network's posterior is from it (n when equal, ~1 when the network missed).
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "specnet/bhb/oracle.h"
+
+namespace specnet::bhb {
+
+// Self-normalised importance weights w_j ~ exp(log_target_j - log_q_j) of n proposals and n_out draws resampled
+// from them (systematic resampling: one uniform, so each proposal is picked floor or ceil of n_out w_j times).
+// log_target may be -inf (outside the prior); log_q must be finite. Errors: n < 1, n_out < 1, a non-finite
+// log_q, a NaN or +inf log_target, or no proposal with a finite log_target.
+struct ImportanceWeights {
+  std::vector<std::int64_t> pick;  // (n_out) proposal index of each resampled draw, ascending
+  double ess = 0;                  // Kish effective sample size (sum w)^2 / sum w^2, in [1, n]
+  double log_evidence = 0;         // log of the mean raw weight: log of the target's normaliser over q's
+  std::int64_t finite = 0;         // proposals with a finite log_target (inside the prior box)
+};
+ImportanceWeights importance_weights(const double* log_target, const float* log_q, std::int64_t n, std::int64_t n_out,
+                                     std::uint64_t seed);
+
+// Adaptive rounds after the network's (adaptive multiple importance sampling, AMIS: Cornuet et al. 2012, with a
+// cross-entropy start): when the network's posterior is much wider than the exact one (a bright spectrum pins the
+// parameters far more tightly than the encoder's summary does), its n draws give an ESS near 1. Each round fits a
+// multivariate Student-t to the draws so far: while their ESS is below min_ess, to the top `elite` fraction by exact
+// posterior, unweighted (the cross-entropy method, which closes in on the mode), else to their weighted mean and
+// covariance; it draws n fresh proposals from it. The rounds' draws are pooled and each is weighted against the
+// equal mixture of all the rounds' Student-t densities, so a round that missed only dilutes the mixture and the
+// ESS accumulates. It stops after a weighted-moment round whose pooled ESS reaches stop_ess_fraction x n, or after
+// `rounds`. The network's own draws serve only to start: the flow's density at other points is not at hand.
+struct RefineOptions {
+  int rounds = 0;             // 0: the network's draws only (plain importance sampling)
+  double elite = 0.1;         // fraction of draws kept by the cross-entropy step
+  double min_ess = 50;        // below it, the weighted moments are too noisy: cross-entropy step instead
+  double stop_ess_fraction = 0.25;  // stop when ESS >= this fraction of n after a weighted-moment round
+  double dof = 5;             // Student-t degrees of freedom (an integer in [1, 8]): heavier tails than a Gaussian
+};
+
+// One spectrum: n proposals (n, P) in `scaling`'s space with their log q (the flow's density in that space; the
+// scaling's Jacobian is a constant and cancels), evaluated under `post` in parallel (same result on any thread
+// count), refined by up to o.rounds adaptive rounds, resampled to n_out draws (from the pooled rounds when any ran).
+struct ImportanceDraws {
+  std::vector<float> samples;   // (n_out, P) in `scaling`'s space
+  std::vector<float> log_post;  // (n_out) exact log posterior of each draw (ExactPosterior's constant)
+  ImportanceWeights weights;    // of the draws resampled from (the pool of the adaptive rounds, else the network's)
+  double network_ess = 0;       // ESS of the network's own draws (round 0)
+  int rounds = 0;               // adaptive rounds run
+};
+ImportanceDraws importance_resample(const ExactPosterior& post, const Scaling& scaling, const float* draws,
+                                    const float* log_q, std::int64_t n, std::int64_t n_out, std::uint64_t seed,
+                                    const RefineOptions& o = {});
+
+// Records [0, count) of a labelled synthetic set with the network's posterior `proposal` (from sample_posterior on
+// the same records) reweighted to the exact posterior, as an OracleRun (acceptance and max_tau stay empty; ess holds
+// the last round's effective sample sizes). Spectrum i uses seed + i. Errors as run_oracle, and for a proposal with
+// fewer spectra than count. progress(i, run) is called after each spectrum when given.
+struct ImportanceRun {
+  OracleRun run;                     // run.ess: the last round's ESS per spectrum
+  std::vector<double> network_ess;   // (count) ESS of the network's own draws
+  std::vector<int> rounds;           // (count) adaptive rounds run
+};
+ImportanceRun run_importance(const Simulation& s, const Scaling& scaling, const Dataset& d, std::int64_t count,
+                             const Posterior& proposal, std::int64_t n_out, std::uint64_t seed, const RefineOptions& o,
+                             const std::function<void(std::int64_t, const ImportanceRun&)>& progress = nullptr);
+
+}  // namespace specnet::bhb

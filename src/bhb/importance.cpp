@@ -1,0 +1,268 @@
+// Neural importance sampling: the network's posterior draws reweighted by the exact posterior of the simulation
+// (prior box x the Poisson law of the grouped counts, as the oracle) and resampled.
+#include "specnet/bhb/importance.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+
+#include <Eigen/Dense>
+
+#include "specnet/context.h"
+#include "specnet/error.h"
+#include "specnet/rng.h"
+
+namespace specnet::bhb {
+
+ImportanceWeights importance_weights(const double* log_target, const float* log_q, std::int64_t n, std::int64_t n_out,
+                                     std::uint64_t seed) {
+  SPECNET_CHECK(n >= 1 && n_out >= 1, "importance sampling: need >= 1 proposal and >= 1 draw, got ", n, " and ", n_out);
+  ImportanceWeights r;
+  double max_lw = -std::numeric_limits<double>::infinity();
+  std::vector<double> lw(n);  // (n) log raw weights
+  for (std::int64_t j = 0; j < n; ++j) {
+    SPECNET_CHECK(std::isfinite(log_q[j]), "importance sampling: proposal ", j, " has log q = ", log_q[j]);
+    SPECNET_CHECK(!std::isnan(log_target[j]) && log_target[j] != std::numeric_limits<double>::infinity(),
+                  "importance sampling: proposal ", j, " has log target = ", log_target[j]);
+    lw[j] = log_target[j] - static_cast<double>(log_q[j]);
+    if (std::isfinite(lw[j])) {
+      ++r.finite;
+      max_lw = std::max(max_lw, lw[j]);
+    }
+  }
+  SPECNET_CHECK(r.finite > 0, "importance sampling: all ", n, " proposals lie outside the prior (log target -inf)");
+  // Weights relative to the largest, so that exp neither overflows nor underflows to all zeros.
+  std::vector<double> w(n);  // (n)
+  double sum = 0, sum2 = 0;
+  for (std::int64_t j = 0; j < n; ++j) {
+    w[j] = std::isfinite(lw[j]) ? std::exp(lw[j] - max_lw) : 0.0;
+    sum += w[j];
+    sum2 += w[j] * w[j];
+  }
+  r.ess = sum * sum / sum2;
+  r.log_evidence = max_lw + std::log(sum / static_cast<double>(n));
+  // Systematic resampling: draw k takes the proposal whose cumulative weight first exceeds (k + u) / n_out.
+  const double u = Rng::uniform_from(Rng(seed, 0).block(0));
+  r.pick.resize(n_out);
+  std::int64_t j = 0;
+  double cum = w[0];
+  for (std::int64_t k = 0; k < n_out; ++k) {
+    const double target = (static_cast<double>(k) + u) / static_cast<double>(n_out) * sum;
+    while (cum <= target && j + 1 < n) cum += w[++j];
+    while (w[j] == 0.0) --j;  // only when rounding left cum just below the last targets: take the last weighted one
+    r.pick[k] = j;
+  }
+  return r;
+}
+
+namespace {
+
+constexpr std::int64_t P = kNumParams;
+
+// log_target (n) of the proposals (n, P) in `scaling`'s space. Chunks of 32 proposals, each with its own model copy:
+// the values do not depend on how the chunks fall.
+std::vector<double> exact_log_post(const ExactPosterior& post, const Scaling& scaling, const float* draws,
+                                   std::int64_t n) {
+  std::vector<double> log_target(n);  // (n)
+  parallel_for(n, 32, [&](std::int64_t b, std::int64_t e) {
+    ExactPosterior::Scratch sc = post.make_scratch();
+    double u[P];
+    for (std::int64_t j = b; j < e; ++j) {
+      for (std::int64_t p = 0; p < P; ++p)
+        u[p] = static_cast<double>(draws[j * P + p]) * scaling.stdev[p] + scaling.mean[p];
+      log_target[j] = post.log_prob(u, sc);
+    }
+  });
+  return log_target;
+}
+
+using Vec = Eigen::Matrix<double, P, 1>;
+using Mat = Eigen::Matrix<double, P, P>;
+
+// Mean and covariance of the draws (n, P) with weights w (n, >= 0, not all 0).
+void moments(const float* draws, const std::vector<double>& w, Vec& mean, Mat& cov) {
+  const std::int64_t n = static_cast<std::int64_t>(w.size());
+  double sw = 0;
+  mean.setZero();
+  for (std::int64_t j = 0; j < n; ++j) {
+    sw += w[j];
+    for (std::int64_t p = 0; p < P; ++p) mean[p] += w[j] * draws[j * P + p];
+  }
+  mean /= sw;
+  cov.setZero();
+  for (std::int64_t j = 0; j < n; ++j) {
+    if (w[j] == 0) continue;
+    Vec d;
+    for (std::int64_t p = 0; p < P; ++p) d[p] = draws[j * P + p] - mean[p];
+    cov += (w[j] / sw) * d * d.transpose();
+  }
+}
+
+// A multivariate Student-t proposal in the scaled space.
+struct StudentT {
+  Vec mean;
+  Mat chol;  // lower Cholesky factor of the scale matrix
+  double dof = 5, log_norm = 0;
+
+  StudentT(const Vec& m, const Mat& scale, double nu) : mean(m), dof(nu) {
+    // Floor the scale at 1e-12 of the largest variance so that a collapsed elite still gives a proper density.
+    Mat s = scale;
+    const double floor = 1e-12 * std::max(1e-300, s.diagonal().maxCoeff());
+    for (int attempt = 0;; ++attempt) {
+      Eigen::LLT<Mat> llt(s);
+      if (llt.info() == Eigen::Success) {
+        chol = llt.matrixL();
+        break;
+      }
+      SPECNET_CHECK(attempt < 40, "importance sampling: the proposal's covariance is not positive definite");
+      s.diagonal().array() += floor * std::pow(10.0, attempt);
+    }
+    log_norm = std::lgamma(0.5 * (dof + P)) - std::lgamma(0.5 * dof) - 0.5 * P * std::log(dof * M_PI) -
+               chol.diagonal().array().log().sum();
+  }
+  // Draw j of stream (seed, stream): P normals from blocks j * 16 + p, dof chi-square normals from blocks
+  // j * 16 + 8 + k (dof <= 8 as an integer; a fractional dof is not needed).
+  void draw(const Rng& rng, std::int64_t j, float* x) const {
+    Vec z;
+    for (std::int64_t p = 0; p < P; ++p) z[p] = Rng::normal_from(rng.block(static_cast<std::uint64_t>(j * 16 + p)));
+    double chi2 = 0;
+    for (int k = 0; k < static_cast<int>(dof); ++k) {
+      const double g = Rng::normal_from(rng.block(static_cast<std::uint64_t>(j * 16 + 8 + k)));
+      chi2 += g * g;
+    }
+    const Vec v = mean + chol * z * std::sqrt(dof / chi2);
+    for (std::int64_t p = 0; p < P; ++p) x[p] = static_cast<float>(v[p]);
+  }
+  double log_density(const Vec& x) const {
+    const Vec y = chol.triangularView<Eigen::Lower>().solve(x - mean);
+    return log_norm - 0.5 * (dof + P) * std::log1p(y.squaredNorm() / dof);
+  }
+};
+
+}  // namespace
+
+ImportanceDraws importance_resample(const ExactPosterior& post, const Scaling& scaling, const float* draws,
+                                    const float* log_q, std::int64_t n, std::int64_t n_out, std::uint64_t seed,
+                                    const RefineOptions& o) {
+  SPECNET_CHECK(o.rounds >= 0 && o.elite > 0 && o.elite <= 1 && o.min_ess >= 1 && o.stop_ess_fraction > 0 &&
+                    o.dof >= 1 && o.dof <= 8 && o.dof == std::floor(o.dof),
+                "importance sampling: bad refine options (rounds ", o.rounds, ", elite ", o.elite, ", min ESS ",
+                o.min_ess, ", stop fraction ", o.stop_ess_fraction, ", dof ", o.dof, ": an integer in [1, 8])");
+  // Round 0: the network's draws, reweighted on their own (the flow's density is not known at other points).
+  std::vector<double> lt0 = exact_log_post(post, scaling, draws, n);
+  ImportanceDraws out;
+  ImportanceWeights w = importance_weights(lt0.data(), log_q, n, n_out, seed);
+  out.network_ess = w.ess;
+  const std::int64_t n_elite = std::max<std::int64_t>(2 * P + 2, static_cast<std::int64_t>(o.elite * n));
+  // Adaptive rounds pool all their draws (AMIS, Cornuet et al. 2012): each draw is weighted against the equal
+  // mixture of every round's Student-t, so a round that missed only dilutes, and the ESS accumulates over rounds.
+  std::vector<float> x;           // (rounds x n, P) pooled adaptive draws
+  std::vector<double> lt;         // (rounds x n) their exact log posterior
+  std::vector<StudentT> props;    // (rounds)
+  std::vector<float> mix;         // (rounds x n) log of the mixture density at each pooled draw
+  // Moment source of the next round: the network's draws, then the pool.
+  const float* src = draws;
+  const double* src_lt = lt0.data();
+  std::vector<float> src_lq(log_q, log_q + n);
+  std::int64_t m = n;
+  bool may_stop = true;  // the network's draws, when they suffice, need no round
+  for (int r = 1; r <= o.rounds; ++r) {
+    if (may_stop && w.ess >= o.stop_ess_fraction * static_cast<double>(n)) break;
+    std::vector<double> wt(m, 0.0);  // (m) moment weights
+    may_stop = w.ess >= o.min_ess;
+    if (may_stop) {
+      double mx = -std::numeric_limits<double>::infinity();
+      for (std::int64_t j = 0; j < m; ++j) mx = std::max(mx, src_lt[j] - src_lq[j]);
+      for (std::int64_t j = 0; j < m; ++j) wt[j] = std::isfinite(src_lt[j]) ? std::exp(src_lt[j] - src_lq[j] - mx) : 0.0;
+    } else {  // cross-entropy step: the elite by exact posterior, unweighted
+      std::vector<std::int64_t> order(m);
+      for (std::int64_t j = 0; j < m; ++j) order[j] = j;
+      std::stable_sort(order.begin(), order.end(), [&](std::int64_t a, std::int64_t b) { return src_lt[a] > src_lt[b]; });
+      for (std::int64_t k = 0; k < std::min(n_elite, w.finite); ++k) wt[order[k]] = 1.0;
+    }
+    Vec mean;
+    Mat cov;
+    moments(src, wt, mean, cov);
+    props.emplace_back(mean, cov, o.dof);
+    const Rng rng(seed, static_cast<std::uint64_t>(r));
+    const std::int64_t base = static_cast<std::int64_t>(lt.size());
+    x.resize((base + n) * P);
+    for (std::int64_t j = 0; j < n; ++j) props.back().draw(rng, j, &x[(base + j) * P]);
+    const std::vector<double> lt_new = exact_log_post(post, scaling, &x[base * P], n);
+    lt.insert(lt.end(), lt_new.begin(), lt_new.end());
+    // Mixture density of every pooled draw under the rounds so far (log-sum-exp).
+    m = static_cast<std::int64_t>(lt.size());
+    mix.assign(m, 0.0f);
+    for (std::int64_t j = 0; j < m; ++j) {
+      Vec v;
+      for (std::int64_t p = 0; p < P; ++p) v[p] = x[j * P + p];
+      double lmax = -std::numeric_limits<double>::infinity(), acc = 0;
+      std::vector<double> l(props.size());
+      for (std::size_t k = 0; k < props.size(); ++k) lmax = std::max(lmax, l[k] = props[k].log_density(v));
+      for (double lk : l) acc += std::exp(lk - lmax);
+      mix[j] = static_cast<float>(lmax + std::log(acc / static_cast<double>(props.size())));
+    }
+    w = importance_weights(lt.data(), mix.data(), m, n_out, seed + static_cast<std::uint64_t>(r));
+    src = x.data();
+    src_lt = lt.data();
+    src_lq.assign(mix.begin(), mix.end());
+    out.rounds = r;
+  }
+  out.weights = w;
+  const float* xs = out.rounds > 0 ? x.data() : draws;
+  const double* ls = out.rounds > 0 ? lt.data() : lt0.data();
+  out.samples.resize(n_out * P);
+  out.log_post.resize(n_out);
+  for (std::int64_t k = 0; k < n_out; ++k) {
+    const std::int64_t j = w.pick[k];
+    std::copy(xs + j * P, xs + (j + 1) * P, out.samples.begin() + k * P);
+    out.log_post[k] = static_cast<float>(ls[j]);
+  }
+  return out;
+}
+
+ImportanceRun run_importance(const Simulation& s, const Scaling& scaling, const Dataset& d, std::int64_t count,
+                             const Posterior& proposal, std::int64_t n_out, std::uint64_t seed, const RefineOptions& o,
+                             const std::function<void(std::int64_t, const ImportanceRun&)>& progress) {
+  SPECNET_CHECK(count >= 1 && count <= d.size(), "bhb importance: count ", count, " must be in [1, ", d.size(),
+                "] (the set holds ", d.size(), " records)");
+  SPECNET_CHECK(proposal.N >= count && proposal.n >= 1, "bhb importance: the proposal holds ", proposal.N,
+                " spectra x ", proposal.n, " draws, need ", count, " spectra");
+  SPECNET_CHECK(n_out >= 2, "bhb importance: draws per spectrum must be >= 2, got ", n_out);
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::int64_t n = proposal.n;
+  ImportanceRun ir;
+  OracleRun& run = ir.run;
+  Posterior& post = run.post;
+  post.N = count;
+  post.n = n_out;
+  for (std::int64_t i = 0; i < count; ++i) {
+    std::vector<double> counts;
+    std::array<double, kNumParams> truth{};
+    resimulate_record(s, d, i, counts, truth);
+    const ExactPosterior exact(s, counts);
+    const ImportanceDraws r = importance_resample(exact, scaling, &proposal.samples[i * n * P], &proposal.log_q[i * n],
+                                                  n, n_out, seed + static_cast<std::uint64_t>(i), o);
+    post.samples.insert(post.samples.end(), r.samples.begin(), r.samples.end());
+    post.log_q.insert(post.log_q.end(), r.log_post.begin(), r.log_post.end());
+    std::array<double, kNumParams> u{};
+    for (std::int64_t p = 0; p < P; ++p) {
+      u[p] = kParamLog[p] ? std::log10(truth[p]) : truth[p];
+      post.truth.push_back(static_cast<float>(scaling.to_scaled(p, truth[p])));
+    }
+    ExactPosterior::Scratch sc = exact.make_scratch();
+    post.truth_log_q.push_back(exact.log_prob(u.data(), sc));
+    run.ess.push_back(r.weights.ess);
+    ir.network_ess.push_back(r.network_ess);
+    ir.rounds.push_back(r.rounds);
+    run.truth.push_back(truth);
+    run.counts.push_back(std::move(counts));
+    if (progress) progress(i, ir);
+  }
+  run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  post.seconds_sample = run.seconds;
+  return ir;
+}
+
+}  // namespace specnet::bhb
