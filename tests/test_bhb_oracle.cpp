@@ -79,6 +79,25 @@ bhb::OracleOptions chain_options(int walkers, int steps, int burn_in, std::int64
 
 double unscaled(std::int64_t p, double v) { return bhb::kParamLog[p] ? std::log10(v) : v; }
 
+// A labelled set of the simulation's first two spectra (labels from their resimulation).
+bhb::Dataset two_records(const bhb::Simulation& s) {
+  bhb::Dataset d;
+  d.header.kind = 0;
+  for (std::int64_t i = 0; i < 2; ++i) {
+    std::vector<double> c;
+    std::array<double, bhb::kNumParams> theta{};
+    bhb::resimulate(s, i, c, theta);
+    const bhb::GroupedSpectrum g =
+        bhb::group_spectrum(s.grouping, c.data(), s.background_counts.data(), s.bkg_ratio, 1e3, 52);
+    d.index.push_back(i);
+    d.params.insert(d.params.end(), theta.begin(), theta.end());
+    d.counts.push_back(g.source_counts);
+    d.rate.insert(d.rate.end(), g.rate.begin(), g.rate.end());
+    d.sigma.insert(d.sigma.end(), g.sigma.begin(), g.sigma.end());
+  }
+  return d;
+}
+
 }  // namespace
 
 TEST_CASE("bhb oracle: a bright spectrum gives a narrow posterior centred on the truth") {
@@ -147,20 +166,7 @@ TEST_CASE("bhb oracle: bad input gives clear errors") {
   CHECK_THROWS_AS(bhb::oracle_chain(s, identity_scaling(), bad, truth, o, 0), Error);
 
   // Records: two spectra of the simulation (labels from their resimulation), then count / label mismatches.
-  bhb::Dataset d;
-  d.header.kind = 0;
-  for (std::int64_t i = 0; i < 2; ++i) {
-    std::vector<double> c;
-    std::array<double, bhb::kNumParams> theta{};
-    bhb::resimulate(s, i, c, theta);
-    const bhb::GroupedSpectrum g =
-        bhb::group_spectrum(s.grouping, c.data(), s.background_counts.data(), s.bkg_ratio, 1e3, 52);
-    d.index.push_back(i);
-    d.params.insert(d.params.end(), theta.begin(), theta.end());
-    d.counts.push_back(g.source_counts);
-    d.rate.insert(d.rate.end(), g.rate.begin(), g.rate.end());
-    d.sigma.insert(d.sigma.end(), g.sigma.begin(), g.sigma.end());
-  }
+  const bhb::Dataset d = two_records(s);
   CHECK_THROWS_WITH_AS(bhb::run_oracle(s, identity_scaling(), d, 3, o), doctest::Contains("holds 2 records"), Error);
   CHECK_THROWS_WITH_AS(bhb::run_oracle(s, identity_scaling(), d, 0, o), doctest::Contains("count 0"), Error);
   o.samples = 1;
@@ -381,20 +387,7 @@ TEST_CASE("bhb importance: reweighted draws match the MCMC oracle; adaptive roun
 
 TEST_CASE("bhb importance: run_importance over records, and its bad input") {
   const bhb::Simulation s = coarse_simulation(1e3);
-  bhb::Dataset d;
-  d.header.kind = 0;
-  for (std::int64_t i = 0; i < 2; ++i) {
-    std::vector<double> c;
-    std::array<double, bhb::kNumParams> theta{};
-    bhb::resimulate(s, i, c, theta);
-    const bhb::GroupedSpectrum g =
-        bhb::group_spectrum(s.grouping, c.data(), s.background_counts.data(), s.bkg_ratio, 1e3, 52);
-    d.index.push_back(i);
-    d.params.insert(d.params.end(), theta.begin(), theta.end());
-    d.counts.push_back(g.source_counts);
-    d.rate.insert(d.rate.end(), g.rate.begin(), g.rate.end());
-    d.sigma.insert(d.sigma.end(), g.sigma.begin(), g.sigma.end());
-  }
+  const bhb::Dataset d = two_records(s);
   // Proposals: Gaussians of 0.05 around each record's truth (unscaled space).
   bhb::Posterior prop;
   prop.N = 2;

@@ -244,20 +244,13 @@ ImportanceRun run_importance(const Simulation& s, const Scaling& scaling, const 
     const ExactPosterior exact(s, counts);
     const ImportanceDraws r = importance_resample(exact, scaling, &proposal.samples[i * n * P], &proposal.log_q[i * n],
                                                   n, n_out, seed + static_cast<std::uint64_t>(i), o);
-    post.samples.insert(post.samples.end(), r.samples.begin(), r.samples.end());
-    post.log_q.insert(post.log_q.end(), r.log_post.begin(), r.log_post.end());
     std::array<double, kNumParams> u{};
-    for (std::int64_t p = 0; p < P; ++p) {
-      u[p] = kParamLog[p] ? std::log10(truth[p]) : truth[p];
-      post.truth.push_back(static_cast<float>(scaling.to_scaled(p, truth[p])));
-    }
+    for (std::int64_t p = 0; p < P; ++p) u[p] = kParamLog[p] ? std::log10(truth[p]) : truth[p];
     ExactPosterior::Scratch sc = exact.make_scratch();
-    post.truth_log_q.push_back(exact.log_prob(u.data(), sc));
+    run.append(scaling, r.samples, r.log_post, exact.log_prob(u.data(), sc), truth, std::move(counts));
     run.ess.push_back(r.weights.ess);
     ir.network_ess.push_back(r.network_ess);
     ir.rounds.push_back(r.rounds);
-    run.truth.push_back(truth);
-    run.counts.push_back(std::move(counts));
     if (progress) progress(i, ir);
   }
   run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -131,6 +131,16 @@ OracleChain oracle_chain(const Simulation& s, const Scaling& scaling, const std:
   return out;
 }
 
+void OracleRun::append(const Scaling& scaling, const std::vector<float>& draws, const std::vector<float>& log_post,
+                       double truth_log_post, const std::array<double, kNumParams>& t, std::vector<double> c) {
+  post.samples.insert(post.samples.end(), draws.begin(), draws.end());
+  post.log_q.insert(post.log_q.end(), log_post.begin(), log_post.end());
+  for (std::int64_t p = 0; p < kNumParams; ++p) post.truth.push_back(static_cast<float>(scaling.to_scaled(p, t[p])));
+  post.truth_log_q.push_back(truth_log_post);
+  truth.push_back(t);
+  counts.push_back(std::move(c));
+}
+
 void resimulate_record(const Simulation& s, const Dataset& d, std::int64_t i, std::vector<double>& counts,
                        std::array<double, kNumParams>& truth) {
   SPECNET_CHECK(d.header.kind == 0 || d.header.kind == 1, "bhb oracle: the set is ", dataset_kind_name(d.header.kind),
@@ -169,14 +179,9 @@ OracleRun run_oracle(const Simulation& s, const Scaling& scaling, const Dataset&
     std::array<double, kNumParams> truth{};
     resimulate_record(s, d, i, counts, truth);
     const OracleChain c = oracle_chain(s, scaling, counts, truth, o, o.seed + static_cast<std::uint64_t>(i));
-    post.samples.insert(post.samples.end(), c.samples.begin(), c.samples.end());
-    post.log_q.insert(post.log_q.end(), c.log_post.begin(), c.log_post.end());
-    for (std::int64_t p = 0; p < P; ++p) post.truth.push_back(static_cast<float>(scaling.to_scaled(p, truth[p])));
-    post.truth_log_q.push_back(c.truth_log_post);
+    run.append(scaling, c.samples, c.log_post, c.truth_log_post, truth, std::move(counts));
     run.acceptance.push_back(c.acceptance);
     run.max_tau.push_back(c.max_tau);
-    run.truth.push_back(truth);
-    run.counts.push_back(std::move(counts));
     if (progress) progress(i, run);
   }
   run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -82,6 +82,10 @@ struct OracleRun {
   std::vector<std::array<double, kNumParams>> truth;  // (count) physical
   std::vector<std::vector<double>> counts;            // (count, H) channel counts, for PG-stat at the medians
   double seconds = 0;
+  // One more spectrum: its draws (n, P) in `scaling`'s space with their log posterior (n), the log posterior at the
+  // truth (physical), and its counts.
+  void append(const Scaling& scaling, const std::vector<float>& draws, const std::vector<float>& log_post,
+              double truth_log_post, const std::array<double, kNumParams>& truth, std::vector<double> counts);
 };
 // Errors: count < 1 or above the set's size, samples < 2, an unlabelled or real (kind 2) set, a record whose
 // stored parameters or counts differ from its resimulation (another seed or response). Spectrum i uses MCMC seed
