@@ -36,7 +36,7 @@ int run_bhb_oracle(const Args& args) {
                      {"proposal", "mcmc|how the exact posterior is drawn: mcmc (ensemble from the truth) or network "
                                   "(the --model's draws reweighted by importance sampling, --network-samples per spectrum)"},
                      {"count", "200|spectra (the first N of the set)"},
-                     {"refine-rounds", "8|--proposal network: adaptive Student-t rounds after the network's draws (0: plain "
+                     {"refine-rounds", "16|--proposal network: adaptive Student-t rounds after the network's draws (0: plain "
                                        "importance sampling of the network's draws)"},
                      {"samples", "64|posterior draws kept (or resampled) per spectrum (PCC uses the first 50)"},
                      {"walkers", "16|MCMC walkers (even, >= 4)"},

@@ -36,7 +36,7 @@ ImportanceWeights importance_weights(const double* log_target, const float* log_
 struct RefineOptions {
   int rounds = 0;             // 0: the network's draws only (plain importance sampling)
   double elite = 0.1;         // fraction of draws kept by the cross-entropy step
-  double min_ess = 50;        // below it, the weighted moments are too noisy: cross-entropy step instead
+  double min_ess = 20;        // below it, the weighted moments are too noisy: cross-entropy step instead
   double stop_ess_fraction = 0.25;  // stop when ESS >= this fraction of n after a weighted-moment round
   double dof = 5;             // Student-t degrees of freedom (an integer in [1, 8]): heavier tails than a Gaussian
 };
