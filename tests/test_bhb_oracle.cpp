@@ -405,21 +405,21 @@ TEST_CASE("bhb importance: run_importance over records, and its bad input") {
   bhb::RefineOptions o;
   o.rounds = 3;
   std::int64_t calls = 0;
-  const bhb::ImportanceRun ir = bhb::run_importance(s, identity_scaling(), d, 2, prop, 64, 0, o,
-                                                    [&](std::int64_t i, const bhb::ImportanceRun& r) {
-                                                      CHECK(r.run.ess.size() == static_cast<std::size_t>(i + 1));
-                                                      ++calls;
-                                                    });
+  const bhb::OracleRun ir = bhb::run_importance(s, identity_scaling(), d, 2, prop, 64, 0, o,
+                                                [&](std::int64_t i, const bhb::OracleRun& r) {
+                                                  CHECK(r.ess.size() == static_cast<std::size_t>(i + 1));
+                                                  ++calls;
+                                                });
   CHECK(calls == 2);
-  CHECK(ir.run.post.N == 2);
-  CHECK(ir.run.post.n == 64);
-  CHECK(ir.run.post.samples.size() == 2u * 64 * bhb::kNumParams);
-  CHECK(ir.run.post.log_q.size() == 128u);
+  CHECK(ir.post.N == 2);
+  CHECK(ir.post.n == 64);
+  CHECK(ir.post.samples.size() == 2u * 64 * bhb::kNumParams);
+  CHECK(ir.post.log_q.size() == 128u);
   CHECK(ir.network_ess.size() == 2u);
   CHECK(ir.rounds.size() == 2u);
-  CHECK(std::isfinite(ir.run.post.truth_log_q[1]));
-  CHECK(ir.run.acceptance.empty());
-  for (double e : ir.run.ess) CHECK((e >= 1 && e <= 4 * 256));
+  CHECK(std::isfinite(ir.post.truth_log_q[1]));
+  CHECK(ir.acceptance.empty());
+  for (double e : ir.ess) CHECK((e >= 1 && e <= 4 * 256));
   CHECK_THROWS_WITH_AS(bhb::run_importance(s, identity_scaling(), d, 3, prop, 64, 0, o), doctest::Contains("holds 2 records"),
                        Error);
   bhb::Posterior short_prop = prop;

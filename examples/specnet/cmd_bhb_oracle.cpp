@@ -101,7 +101,6 @@ int run_bhb_oracle(const Args& args) {
   for (const char* n : kParamNames) csv << ",median_" << n;
   csv << (by_is ? ",hpd_level,ess,network_ess,rounds" : ",hpd_level,acceptance,max_tau") << ",truth_log_post,max_draw_log_post\n";
   const auto t_start = std::chrono::steady_clock::now();
-  ImportanceRun is_run;  // --proposal network: the diagnostics beside the run
   const auto progress = [&](std::int64_t i, const OracleRun& r) {
     char line[256];
     const double hpd = hpd_levels(std::vector<float>(r.post.log_q.end() - o.samples, r.post.log_q.end()),
@@ -115,7 +114,7 @@ int run_bhb_oracle(const Args& args) {
     for (double v : posterior_median(one, scaling, 0)) csv << ',' << v;
     csv << ',' << hpd;
     if (by_is)
-      csv << ',' << r.ess.back() << ',' << is_run.network_ess.back() << ',' << is_run.rounds.back();
+      csv << ',' << r.ess.back() << ',' << r.network_ess.back() << ',' << r.rounds.back();
     else
       csv << ',' << r.acceptance.back() << ',' << r.max_tau.back();
     csv << ',' << r.post.truth_log_q.back() << ',' << *std::max_element(r.post.log_q.end() - o.samples, r.post.log_q.end())
@@ -124,8 +123,8 @@ int run_bhb_oracle(const Args& args) {
     const double el = seconds_since(t_start);
     if (by_is)
       std::snprintf(line, sizeof line, "%s: %lld/%lld spectra, ESS %.1f (network's draws %.1f, %d rounds), %.0f s, "
-                    "ETA %.0f s\n", who, (long long)i + 1, count, r.ess.back(), is_run.network_ess.back(),
-                    is_run.rounds.back(), el, el / (i + 1) * (count - i - 1));
+                    "ETA %.0f s\n", who, (long long)i + 1, count, r.ess.back(), r.network_ess.back(),
+                    r.rounds.back(), el, el / (i + 1) * (count - i - 1));
     else
       std::snprintf(line, sizeof line, "oracle: %lld/%lld spectra, acceptance %.2f, max tau %.1f steps, %.0f s, ETA %.0f s\n",
                     (long long)i + 1, count, r.acceptance.back(), r.max_tau.back(), el, el / (i + 1) * (count - i - 1));
@@ -136,16 +135,8 @@ int run_bhb_oracle(const Args& args) {
   if (net) net_post = sample_posterior(*net, scaling, d, opt.integer("network-samples"), o.seed + 1);
   RefineOptions ro;
   ro.rounds = static_cast<int>(opt.integer("refine-rounds"));
-  const OracleRun run = [&] {
-    if (!by_is) return run_oracle(sim, scaling, d, count, o, progress);
-    is_run = run_importance(sim, scaling, d, count, net_post, o.samples, o.seed, ro,
-                            [&](std::int64_t i, const ImportanceRun& r) {
-                              is_run.network_ess = r.network_ess;
-                              is_run.rounds = r.rounds;
-                              progress(i, r.run);
-                            });
-    return is_run.run;
-  }();
+  const OracleRun run = by_is ? run_importance(sim, scaling, d, count, net_post, o.samples, o.seed, ro, progress)
+                              : run_oracle(sim, scaling, d, count, o, progress);
   const Posterior& post = run.post;
 
   std::ostringstream md;
@@ -161,7 +152,7 @@ int run_bhb_oracle(const Args& args) {
       return std::string(s);
     };
     double rounds = 0;
-    for (int r : is_run.rounds) rounds += r;
+    for (int r : run.rounds) rounds += r;
     std::snprintf(buf, sizeof buf,
                   "# BHB oracle by importance sampling: the network's draws, refined and reweighted to the exact "
                   "posterior\n\ndata `%s` (%s, first %lld spectra), model `%s`, %lld proposals per round, up to %d "
@@ -172,7 +163,7 @@ int run_bhb_oracle(const Args& args) {
                   run.seconds / count);
     md << buf;
     md << "effective sample size of the network's own draws (of " << net_post.n << "): "
-       << summary(is_run.network_ess) << "\n\neffective sample size of the last round: " << summary(run.ess)
+       << summary(run.network_ess) << "\n\neffective sample size of the last round: " << summary(run.ess)
        << "\n\n(the ESS of the network's draws measures how far its posterior is from the exact one: n when equal, "
           "~1 when much wider or off; a small last-round ESS means the resampled draws repeat a few proposals)\n\n";
   } else {

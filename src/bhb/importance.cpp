@@ -164,7 +164,7 @@ ImportanceDraws importance_resample(const ExactPosterior& post, const Scaling& s
   // Moment source of the next round: the network's draws, then the pool.
   const float* src = draws;
   const double* src_lt = lt0.data();
-  std::vector<float> src_lq(log_q, log_q + n);
+  const float* src_lq = log_q;
   std::int64_t m = n;
   bool may_stop = true;  // the network's draws, when they suffice, need no round
   for (int r = 1; r <= o.rounds; ++r) {
@@ -206,7 +206,7 @@ ImportanceDraws importance_resample(const ExactPosterior& post, const Scaling& s
     w = importance_weights(lt.data(), mix.data(), m, n_out, seed + static_cast<std::uint64_t>(r));
     src = x.data();
     src_lt = lt.data();
-    src_lq.assign(mix.begin(), mix.end());
+    src_lq = mix.data();  // mix is rebuilt only after the next round has read it
     out.rounds = r;
   }
   out.weights = w;
@@ -222,9 +222,9 @@ ImportanceDraws importance_resample(const ExactPosterior& post, const Scaling& s
   return out;
 }
 
-ImportanceRun run_importance(const Simulation& s, const Scaling& scaling, const Dataset& d, std::int64_t count,
-                             const Posterior& proposal, std::int64_t n_out, std::uint64_t seed, const RefineOptions& o,
-                             const std::function<void(std::int64_t, const ImportanceRun&)>& progress) {
+OracleRun run_importance(const Simulation& s, const Scaling& scaling, const Dataset& d, std::int64_t count,
+                         const Posterior& proposal, std::int64_t n_out, std::uint64_t seed, const RefineOptions& o,
+                         const std::function<void(std::int64_t, const OracleRun&)>& progress) {
   SPECNET_CHECK(count >= 1 && count <= d.size(), "bhb importance: count ", count, " must be in [1, ", d.size(),
                 "] (the set holds ", d.size(), " records)");
   SPECNET_CHECK(proposal.N >= count && proposal.n >= 1, "bhb importance: the proposal holds ", proposal.N,
@@ -232,8 +232,7 @@ ImportanceRun run_importance(const Simulation& s, const Scaling& scaling, const 
   SPECNET_CHECK(n_out >= 2, "bhb importance: draws per spectrum must be >= 2, got ", n_out);
   const auto t0 = std::chrono::steady_clock::now();
   const std::int64_t n = proposal.n;
-  ImportanceRun ir;
-  OracleRun& run = ir.run;
+  OracleRun run;
   Posterior& post = run.post;
   post.N = count;
   post.n = n_out;
@@ -249,13 +248,13 @@ ImportanceRun run_importance(const Simulation& s, const Scaling& scaling, const 
     ExactPosterior::Scratch sc = exact.make_scratch();
     run.append(scaling, r.samples, r.log_post, exact.log_prob(u.data(), sc), truth, std::move(counts));
     run.ess.push_back(r.weights.ess);
-    ir.network_ess.push_back(r.network_ess);
-    ir.rounds.push_back(r.rounds);
-    if (progress) progress(i, ir);
+    run.network_ess.push_back(r.network_ess);
+    run.rounds.push_back(r.rounds);
+    if (progress) progress(i, run);
   }
   run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   post.seconds_sample = run.seconds;
-  return ir;
+  return run;
 }
 
 }  // namespace specnet::bhb

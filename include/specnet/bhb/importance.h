@@ -56,16 +56,11 @@ ImportanceDraws importance_resample(const ExactPosterior& post, const Scaling& s
                                     const RefineOptions& o = {});
 
 // Records [0, count) of a labelled synthetic set with the network's posterior `proposal` (from sample_posterior on
-// the same records) reweighted to the exact posterior, as an OracleRun (acceptance and max_tau stay empty; ess holds
-// the last round's effective sample sizes). Spectrum i uses seed + i. Errors as run_oracle, and for a proposal with
-// fewer spectra than count. progress(i, run) is called after each spectrum when given.
-struct ImportanceRun {
-  OracleRun run;                     // run.ess: the last round's ESS per spectrum
-  std::vector<double> network_ess;   // (count) ESS of the network's own draws
-  std::vector<int> rounds;           // (count) adaptive rounds run
-};
-ImportanceRun run_importance(const Simulation& s, const Scaling& scaling, const Dataset& d, std::int64_t count,
-                             const Posterior& proposal, std::int64_t n_out, std::uint64_t seed, const RefineOptions& o,
-                             const std::function<void(std::int64_t, const ImportanceRun&)>& progress = nullptr);
+// the same records) reweighted to the exact posterior, as an OracleRun: acceptance and max_tau stay empty; ess,
+// network_ess and rounds hold the diagnostics. Spectrum i uses seed + i. Errors as run_oracle, and for a proposal
+// with fewer spectra than count. progress(i, run) is called after each spectrum when given.
+OracleRun run_importance(const Simulation& s, const Scaling& scaling, const Dataset& d, std::int64_t count,
+                         const Posterior& proposal, std::int64_t n_out, std::uint64_t seed, const RefineOptions& o,
+                         const std::function<void(std::int64_t, const OracleRun&)>& progress = nullptr);
 
 }  // namespace specnet::bhb

@@ -78,7 +78,9 @@ struct OracleRun {
   Posterior post;
   std::vector<double> acceptance;  // (count) MCMC only
   std::vector<double> max_tau;     // (count) MCMC only
-  std::vector<double> ess;         // (count) importance sampling only (bhb/importance.h)
+  std::vector<double> ess;         // (count) importance sampling only (bhb/importance.h): ESS of the draws resampled
+  std::vector<double> network_ess; // (count) importance sampling only: ESS of the network's own draws
+  std::vector<int> rounds;         // (count) importance sampling only: adaptive rounds run
   std::vector<std::array<double, kNumParams>> truth;  // (count) physical
   std::vector<std::vector<double>> counts;            // (count, H) channel counts, for PG-stat at the medians
   double seconds = 0;
