@@ -1,7 +1,10 @@
-// Helpers shared by the `specnet bhb` subcommand files (cmd_bhb.cpp, cmd_bhb_oracle.cpp): thread option, timing,
-// and the oracle subcommand's entry point.
+// Helpers shared by the `specnet bhb` subcommand files (cmd_bhb.cpp, cmd_bhb_oracle.cpp, cmd_bhb_posterior.cpp):
+// thread option, timing, the --pha list, the corner plot, and the entry points of the subcommands in their own files.
 #pragma once
 #include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
 
 #include "command.h"
 #include "specnet/context.h"
@@ -19,6 +22,21 @@ inline void set_threads(const Options& opt) {
   SPECNET_CHECK(t >= 0, "--threads must be >= 0, got ", t);
   if (t > 0) set_num_threads(static_cast<int>(t));
 }
+
+// --pha SRC.pha[:BKG.pha],... or @FILE with one such item per line.
+struct PhaPair {
+  std::string source, background;  // background empty when not given
+};
+std::vector<PhaPair> parse_pha_list(const std::string& spec);
+
+// Corner plot (SVG) of network draws (n_net, P) against another posterior's (n_other, P), both in the network's
+// scaled space, with the truth (P) when known (else null).
+void corner_plot(const std::string& path, const std::vector<float>& net, std::int64_t n_net, const std::vector<float>& other,
+                 std::int64_t n_other, const float* truth, const std::string& title, const std::string& other_label);
+
+// `specnet bhb posterior`: the network's posterior of real PHA spectra, checked and refined by importance sampling
+// against the fit posterior (cmd_bhb_posterior.cpp).
+int run_bhb_posterior(const Args& args);
 
 // `specnet bhb oracle`: the exact posterior's PCC, coverage and PG-stat on a synthetic set (cmd_bhb_oracle.cpp).
 int run_bhb_oracle(const Args& args);

@@ -46,17 +46,7 @@ int run_dataset(const Args& all) {
   set_threads(opt);
   const std::string out = opt.str("out");
   if (!opt.str("pha").empty()) {
-    std::vector<std::string> items;
-    std::string spec = opt.str("pha");
-    if (spec[0] == '@') {
-      std::ifstream f(spec.substr(1));
-      SPECNET_CHECK(f.good(), "--pha: cannot read list ", spec.substr(1));
-      for (std::string line; std::getline(f, line);)
-        if (!line.empty()) items.push_back(line);
-    } else {
-      std::stringstream ss(spec);
-      for (std::string it; std::getline(ss, it, ',');) items.push_back(it);
-    }
+    const std::vector<PhaPair> items = parse_pha_list(opt.str("pha"));
     std::vector<std::array<double, kNumParams>> labels;
     if (!opt.str("labels").empty()) {
       std::ifstream f(opt.str("labels"));
@@ -83,12 +73,10 @@ int run_dataset(const Args& all) {
     h.exposure_s = 0;
     DatasetWriter w(out, h);
     for (std::size_t i = 0; i < items.size(); ++i) {
-      const auto colon = items[i].find(':');
-      const std::string src = items[i].substr(0, colon), bkg = colon == std::string::npos ? "" : items[i].substr(colon + 1);
       std::array<double, kNumParams> theta;
       theta.fill(std::nan(""));
       if (!labels.empty()) theta = labels[i];
-      w.append(-1, theta.data(), spectrum_from_pha(g, src, bkg, h.n_det));
+      w.append(-1, theta.data(), spectrum_from_pha(g, items[i].source, items[i].background, h.n_det));
     }
     w.close();
     std::printf("wrote %s: %lld real spectra, %lld bins\n", out.c_str(), (long long)w.count(), (long long)h.bins);
@@ -271,44 +259,6 @@ int run_sample(const Args& args) {
 // ---- specnet bhb report ----
 std::string param_axis(std::int64_t p) {
   return std::string(kParamLog[p] ? "log10 " : "") + kParamNames[p] + " (z-scored)";
-}
-
-void corner_plot(const std::string& path, const std::vector<float>& net, std::int64_t n_net, const std::vector<float>& mc,
-                 std::int64_t n_mc, const float* truth, const std::string& title) {
-  const double cell = 120, pad = 50;
-  SvgPlot svg(pad + kNumParams * cell + 20, pad + kNumParams * cell + 30);
-  svg.text(pad, 20, title + " (blue: network, orange: MCMC, line: truth)", 12);
-  std::array<double, kNumParams> lo{}, hi{};
-  for (std::int64_t p = 0; p < kNumParams; ++p) {
-    lo[p] = hi[p] = truth[p];
-    for (std::int64_t j = 0; j < n_net; ++j) lo[p] = std::min<double>(lo[p], net[j * kNumParams + p]), hi[p] = std::max<double>(hi[p], net[j * kNumParams + p]);
-    for (std::int64_t j = 0; j < n_mc; ++j) lo[p] = std::min<double>(lo[p], mc[j * kNumParams + p]), hi[p] = std::max<double>(hi[p], mc[j * kNumParams + p]);
-    const double m = 0.05 * (hi[p] - lo[p]) + 1e-3;
-    lo[p] -= m;
-    hi[p] += m;
-  }
-  auto column = [&](const std::vector<float>& v, std::int64_t n, std::int64_t p, std::int64_t cap) {
-    std::vector<double> c;
-    for (std::int64_t j = 0; j < std::min(n, cap); ++j) c.push_back(v[j * kNumParams + p]);
-    return c;
-  };
-  for (std::int64_t r = 0; r < kNumParams; ++r)
-    for (std::int64_t c = 0; c <= r; ++c) {
-      const double x = pad + c * cell, y = 30 + r * cell;
-      const std::string xl = r == kNumParams - 1 ? kParamNames[c] : "", yl = c == 0 && r > 0 ? kParamNames[r] : "";
-      if (r == c) {
-        const int i = svg.panel(x, y, cell - 8, cell - 8, lo[c], hi[c], 0, 1.05, xl, "", "", false);
-        svg.histogram(i, column(net, n_net, c, n_net), lo[c], hi[c], 30, "#1f77b4");
-        svg.histogram(i, column(mc, n_mc, c, n_mc), lo[c], hi[c], 30, "#ff7f0e");
-        svg.line(i, {double(truth[c]), double(truth[c])}, {0, 1.05}, "black", 1, true);
-      } else {
-        const int i = svg.panel(x, y, cell - 8, cell - 8, lo[c], hi[c], lo[r], hi[r], xl, yl, "", false);
-        svg.points(i, column(mc, n_mc, c, 400), column(mc, n_mc, r, 400), "#ff7f0e", 1.0, 0.4);
-        svg.points(i, column(net, n_net, c, 400), column(net, n_net, r, 400), "#1f77b4", 1.0, 0.4);
-        svg.points(i, {double(truth[c])}, {double(truth[r])}, "black", 3, 1);
-      }
-    }
-  svg.save(path);
 }
 
 int run_report(const Args& args) {
@@ -502,7 +452,7 @@ int run_report(const Args& args) {
       const double t_mc = seconds_since(t0);
       const std::string path = dir + "/corner_" + std::to_string(i) + ".svg";
       corner_plot(path, net_draws, n, mc, static_cast<std::int64_t>(mc.size()) / kNumParams, &post.truth[i * kNumParams],
-                  "spectrum " + std::to_string(i));
+                  "spectrum " + std::to_string(i), "MCMC");
       std::snprintf(buf, sizeof buf, "corner plot `%s`: %lld network draws vs %zu MCMC draws (%.1f s)\n\n", path.c_str(),
                     (long long)n, mc.size() / kNumParams, t_mc);
       md << buf;
@@ -520,7 +470,7 @@ int run_report(const Args& args) {
 
 int run_bhb(const Args& args) {
   const std::string usage =
-      "specnet bhb train|sample|report|oracle [--help]: the spectral-posterior network (build data with `specnet dataset bhb`)\n";
+      "specnet bhb train|sample|report|oracle|posterior [--help]: the spectral-posterior network (build data with `specnet dataset bhb`)\n";
   if (args.empty() || args[0] == "-h" || args[0] == "--help") {
     std::printf("%s", usage.c_str());
     return args.empty() ? 2 : 0;
@@ -530,11 +480,12 @@ int run_bhb(const Args& args) {
   if (args[0] == "sample") return run_sample(rest);
   if (args[0] == "report") return run_report(rest);
   if (args[0] == "oracle") return run_bhb_oracle(rest);
+  if (args[0] == "posterior") return run_bhb_posterior(rest);
   throw Error(str("specnet bhb: unknown subcommand '", args[0], "'\n", usage));
 }
 
 RegisterDatasetKind reg_dataset{{"bhb", "NICER black-hole-binary spectra for the flow posterior network", run_dataset}};
-RegisterCommand reg_bhb{{"bhb", "spectral posteriors: train (3 stages), sample (timed), report (PCC, coverage, PG-stat), oracle (exact posterior)",
+RegisterCommand reg_bhb{{"bhb", "spectral posteriors: train (3 stages), sample (timed), report (PCC, coverage, PG-stat), oracle (exact posterior), posterior (real PHA spectra, refined)",
                          run_bhb}};
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include "specnet/autograd.h"
 #include "specnet/bhb/fast_sampler.h"
+#include "specnet/bhb/spectrum_posterior.h"
 #include "specnet/bhb/train.h"
 #include "specnet/fit/mcmc.h"
 
@@ -77,11 +78,17 @@ Posterior sample_posterior(Network& net, const Scaling& scaling, const Dataset& 
   p.truth.resize(p.N * P);
   std::vector<float> x(p.N * scaling.channels() * data.header.bins);
   scaling.spectra(data, 0, p.N, x.data(), p.truth.data());
+  // Unlabelled records (real spectra: NaN parameters) get a NaN log q(truth); the density pass sees 0 there.
+  std::vector<float> at = p.truth;  // (N, P)
+  std::vector<bool> labelled(p.N, true);
+  for (std::int64_t i = 0; i < p.N; ++i)
+    for (std::int64_t k = 0; k < P; ++k)
+      if (!std::isfinite(at[i * P + k])) labelled[i] = false, at[i * P + k] = 0;
   NoGradGuard ng;
   net.eval();
-  const auto lq = net.flow->log_prob(Tensor::from_vector(p.truth, {p.N, P}), Tensor::from_vector(ctx, {p.N, C}))
-                      .to_vector();
-  p.truth_log_q.assign(lq.begin(), lq.end());
+  const auto lq = net.flow->log_prob(Tensor::from_vector(at, {p.N, P}), Tensor::from_vector(ctx, {p.N, C})).to_vector();
+  p.truth_log_q.resize(p.N);
+  for (std::int64_t i = 0; i < p.N; ++i) p.truth_log_q[i] = labelled[i] ? lq[i] : std::nan("");
   return p;
 }
 
@@ -198,45 +205,13 @@ std::vector<double> credible_levels() {
   return levels;
 }
 
-namespace {
-std::unique_ptr<fit::FitProblem> make_problem(const Simulation& s, const std::vector<double>& counts) {
-  fit::SpectrumOptions o;
-  o.statistic = fit::Statistic::pgstat;
-  o.e_min_kev = 0.3;
-  o.e_max_kev = 10.0;
-  o.background_counts = s.background_counts;
-  o.background_exposure_s = s.fakeit.exposure_s / s.bkg_ratio;
-  auto matrix = std::make_shared<const io::SparseResponse>(s.fakeit.matrix);
-  return std::make_unique<fit::FitProblem>(s.model, matrix, counts, s.fakeit.exposure_s, o);
-}
-
-std::vector<double> free_values_of(const fit::FitProblem& prob, const std::array<double, kNumParams>& theta) {
-  const auto fp = prob.free_parameters();
-  std::vector<double> v(fp.size());
-  for (std::int64_t p = 0; p < kNumParams; ++p) {
-    const int k = prob.free_index(kModelParams[p]);
-    v[k] = std::clamp(theta[p], fp[k].hard_min, fp[k].hard_max);
-  }
-  return v;
-}
-}  // namespace
-
 double reduced_pgstat(const Simulation& s, const std::vector<double>& counts, const std::array<double, kNumParams>& theta) {
-  auto prob = make_problem(s, counts);
-  const double stat = prob->statistic(free_values_of(*prob, theta));
-  return fit::reduced_statistic(stat, fit::degrees_of_freedom(prob->data(), prob->num_free()));
+  return reduced_statistic(*simulation_problem(s, counts), theta);
 }
 
 fit::FitResult fit_baseline(const Simulation& s, const std::vector<double>& counts, int max_iterations,
                             std::array<double, kNumParams>& theta, const std::array<double, kNumParams>* start) {
-  auto prob = make_problem(s, counts);
-  if (start) prob->set_free_values(free_values_of(*prob, *start));
-  fit::FitOptions fo;
-  fo.max_iterations = max_iterations;
-  fo.errors = false;
-  fit::FitResult r = fit::fit_model(*prob, fo);
-  for (std::int64_t p = 0; p < kNumParams; ++p) theta[p] = r.values[prob->free_index(kModelParams[p])];
-  return r;
+  return fit_problem(*simulation_problem(s, counts), max_iterations, theta, start);
 }
 
 PriorBox prior_box(const Simulation& s) {
@@ -255,24 +230,12 @@ std::vector<float> mcmc_posterior(const Simulation& s, const Scaling& scaling, c
                                   std::uint64_t seed) {
   SPECNET_CHECK(static_cast<int>(start.size()) >= walkers * kNumParams, "bhb mcmc: need ", walkers,
                 " starting draws");
-  auto prob = make_problem(s, counts);
-  std::vector<fit::FitProblem::Scratch> scratch;
-  for (int w = 0; w < walkers; ++w) scratch.push_back(prob->make_scratch());
-  const PriorBox box = prior_box(s);
-  const auto& lo = box.lo;
-  const auto& hi = box.hi;
-  auto log_prob = [&](const double* u, int w) {
-    std::array<double, kNumParams> theta{};
-    for (std::int64_t p = 0; p < kNumParams; ++p) {
-      if (u[p] < lo[p] || u[p] > hi[p]) return -std::numeric_limits<double>::infinity();
-      theta[p] = kParamLog[p] ? std::pow(10.0, u[p]) : u[p];
-    }
-    try {
-      return -0.5 * prob->statistic(scratch[w], free_values_of(*prob, theta));
-    } catch (const Error&) {
-      return -std::numeric_limits<double>::infinity();
-    }
-  };
+  const SpectrumPosterior target(simulation_problem(s, counts), prior_box(s));
+  std::vector<SpectrumPosterior::Scratch> scratch;
+  for (int w = 0; w < walkers; ++w) scratch.push_back(target.make_scratch());
+  const auto& lo = target.box().lo;
+  const auto& hi = target.box().hi;
+  auto log_prob = [&](const double* u, int w) { return target.log_prob(u, scratch[w]); };
   std::vector<double> init(walkers * kNumParams);
   for (int w = 0; w < walkers; ++w)
     for (std::int64_t p = 0; p < kNumParams; ++p) {

@@ -1,5 +1,5 @@
 // Neural importance sampling: the network's posterior draws reweighted by the exact posterior of the simulation
-// (prior box x the Poisson law of the grouped counts, as the oracle) and resampled.
+// (prior box x the Poisson law of the grouped counts, as the oracle) or by a spectrum's fit posterior, and resampled.
 #include "specnet/bhb/importance.h"
 
 #include <algorithm>
@@ -60,13 +60,13 @@ namespace {
 
 constexpr std::int64_t P = kNumParams;
 
-// log_target (n) of the proposals (n, P) in `scaling`'s space. Chunks of 32 proposals, each with its own model copy:
-// the values do not depend on how the chunks fall.
-std::vector<double> exact_log_post(const ExactPosterior& post, const Scaling& scaling, const float* draws,
-                                   std::int64_t n) {
+// log_target (n) of the proposals (n, P) in `scaling`'s space under ExactPosterior or SpectrumPosterior. Chunks of 32
+// proposals, each with its own model copy: the values do not depend on how the chunks fall.
+template <class Target>
+std::vector<double> target_log_post(const Target& post, const Scaling& scaling, const float* draws, std::int64_t n) {
   std::vector<double> log_target(n);  // (n)
   parallel_for(n, 32, [&](std::int64_t b, std::int64_t e) {
-    ExactPosterior::Scratch sc = post.make_scratch();
+    typename Target::Scratch sc = post.make_scratch();
     double u[P];
     for (std::int64_t j = b; j < e; ++j) {
       for (std::int64_t p = 0; p < P; ++p)
@@ -140,20 +140,40 @@ struct StudentT {
   }
 };
 
-}  // namespace
-
-ImportanceDraws importance_resample(const ExactPosterior& post, const Scaling& scaling, const float* draws,
-                                    const float* log_q, std::int64_t n, std::int64_t n_out, std::uint64_t seed,
-                                    const RefineOptions& o) {
+template <class Target>
+ImportanceDraws resample(const Target& post, const Scaling& scaling, const float* draws, const float* log_q,
+                         std::int64_t n, std::int64_t n_out, std::uint64_t seed, const RefineOptions& o) {
   SPECNET_CHECK(o.rounds >= 0 && o.elite > 0 && o.elite <= 1 && o.min_ess >= 1 && o.stop_ess_fraction > 0 &&
                     o.dof >= 1 && o.dof <= 8 && o.dof == std::floor(o.dof),
                 "importance sampling: bad refine options (rounds ", o.rounds, ", elite ", o.elite, ", min ESS ",
                 o.min_ess, ", stop fraction ", o.stop_ess_fraction, ", dof ", o.dof, ": an integer in [1, 8])");
   // Round 0: the network's draws, reweighted on their own (the flow's density is not known at other points).
-  std::vector<double> lt0 = exact_log_post(post, scaling, draws, n);
+  std::vector<double> lt0 = target_log_post(post, scaling, draws, n);
   ImportanceDraws out;
+  // A spectrum far from the training set can put every draw outside the prior box (the flow's tails are not
+  // bounded). The rounds then start from the draws with each coordinate outside the box redrawn uniformly inside it:
+  // the network's other coordinates still guide the first cross-entropy step.
+  std::vector<float> repaired;  // (n, P)
+  const bool search = std::none_of(lt0.begin(), lt0.end(), [](double v) { return std::isfinite(v); });
+  if (search) {
+    SPECNET_CHECK(o.rounds > 0, "importance sampling: all ", n, " network draws lie outside the prior box or where "
+                  "the model fails (a spectrum far from the training set); adaptive rounds can search from them");
+    const PriorBox& box = post.box();
+    const Rng rng(seed, std::uint64_t{1} << 32);
+    repaired.assign(draws, draws + n * P);
+    for (std::int64_t j = 0; j < n; ++j)
+      for (std::int64_t p = 0; p < P; ++p) {
+        const double lo = (box.lo[p] - scaling.mean[p]) / scaling.stdev[p], hi = (box.hi[p] - scaling.mean[p]) / scaling.stdev[p];
+        float& v = repaired[j * P + p];
+        if (!(v >= lo && v <= hi))
+          v = static_cast<float>(lo + (hi - lo) * Rng::uniform_from(rng.block(static_cast<std::uint64_t>(j * P + p))));
+      }
+    draws = repaired.data();
+    lt0 = target_log_post(post, scaling, draws, n);
+  }
   ImportanceWeights w = importance_weights(lt0.data(), log_q, n, n_out, seed);
-  out.network_ess = w.ess;
+  out.network_ess = search ? 0.0 : w.ess;
+  if (search) w.ess = 0;  // no weights to trust: the first round is a cross-entropy step
   const std::int64_t n_elite = std::max<std::int64_t>(2 * P + 2, static_cast<std::int64_t>(o.elite * n));
   // Adaptive rounds pool all their draws (AMIS, Cornuet et al. 2012): each draw is weighted against the equal
   // mixture of every round's Student-t, so a round that missed only dilutes, and the ESS accumulates over rounds.
@@ -189,7 +209,7 @@ ImportanceDraws importance_resample(const ExactPosterior& post, const Scaling& s
     const std::int64_t base = static_cast<std::int64_t>(lt.size());
     x.resize((base + n) * P);
     for (std::int64_t j = 0; j < n; ++j) props.back().draw(rng, j, &x[(base + j) * P]);
-    const std::vector<double> lt_new = exact_log_post(post, scaling, &x[base * P], n);
+    const std::vector<double> lt_new = target_log_post(post, scaling, &x[base * P], n);
     lt.insert(lt.end(), lt_new.begin(), lt_new.end());
     // Mixture density of every pooled draw under the rounds so far (log-sum-exp).
     m = static_cast<std::int64_t>(lt.size());
@@ -220,6 +240,20 @@ ImportanceDraws importance_resample(const ExactPosterior& post, const Scaling& s
     out.log_post[k] = static_cast<float>(ls[j]);
   }
   return out;
+}
+
+}  // namespace
+
+ImportanceDraws importance_resample(const ExactPosterior& post, const Scaling& scaling, const float* draws,
+                                    const float* log_q, std::int64_t n, std::int64_t n_out, std::uint64_t seed,
+                                    const RefineOptions& o) {
+  return resample(post, scaling, draws, log_q, n, n_out, seed, o);
+}
+
+ImportanceDraws importance_resample(const SpectrumPosterior& post, const Scaling& scaling, const float* draws,
+                                    const float* log_q, std::int64_t n, std::int64_t n_out, std::uint64_t seed,
+                                    const RefineOptions& o) {
+  return resample(post, scaling, draws, log_q, n, n_out, seed, o);
 }
 
 OracleRun run_importance(const Simulation& s, const Scaling& scaling, const Dataset& d, std::int64_t count,

@@ -28,7 +28,7 @@ struct Posterior {
   std::vector<float> samples;       // (N, n, P)
   std::vector<float> log_q;         // (N, n)
   std::vector<float> truth;         // (N, P) scaled targets
-  std::vector<double> truth_log_q;  // (N) log q(truth | x), from the flow's density pass
+  std::vector<double> truth_log_q;  // (N) log q(truth | x), from the flow's density pass; NaN when unlabelled
   double seconds_encode = 0, seconds_sample = 0;
 };
 // Encodes the set, draws n samples per spectrum with FastFlowSampler (at `precision`), and evaluates log q at the

@@ -2,12 +2,15 @@
 // inference"): the network's draws as proposals, reweighted by the exact posterior of the BHB simulation. The
 // resampled draws follow the exact posterior as the number of proposals grows; the effective sample size of the
 // weights says, per spectrum, how far the network's posterior is from it (n when equal, ~1 when the network missed).
+// The target is the simulation's exact posterior (ExactPosterior) or, for real spectra, the fit posterior of the
+// observed source and background files (SpectrumPosterior).
 #pragma once
 #include <cstdint>
 #include <functional>
 #include <vector>
 
 #include "specnet/bhb/oracle.h"
+#include "specnet/bhb/spectrum_posterior.h"
 
 namespace specnet::bhb {
 
@@ -44,14 +47,21 @@ struct RefineOptions {
 // One spectrum: n proposals (n, P) in `scaling`'s space with their log q (the flow's density in that space; the
 // scaling's Jacobian is a constant and cancels), evaluated under `post` in parallel (same result on any thread
 // count), refined by up to o.rounds adaptive rounds, resampled to n_out draws (from the pooled rounds when any ran).
+// When every draw lies outside the prior box (a spectrum far from the training set), the rounds start from them with
+// the offending coordinates redrawn uniformly in the box; without rounds that is an error.
 struct ImportanceDraws {
   std::vector<float> samples;   // (n_out, P) in `scaling`'s space
-  std::vector<float> log_post;  // (n_out) exact log posterior of each draw (ExactPosterior's constant)
+  std::vector<float> log_post;  // (n_out) target log posterior of each draw (up to the target's constant)
   ImportanceWeights weights;    // of the draws resampled from (the pool of the adaptive rounds, else the network's)
-  double network_ess = 0;       // ESS of the network's own draws (round 0)
+  double network_ess = 0;       // ESS of the network's own draws (round 0); 0 when all lie outside the prior box
   int rounds = 0;               // adaptive rounds run
 };
 ImportanceDraws importance_resample(const ExactPosterior& post, const Scaling& scaling, const float* draws,
+                                    const float* log_q, std::int64_t n, std::int64_t n_out, std::uint64_t seed,
+                                    const RefineOptions& o = {});
+// The same against a spectrum's fit posterior (PG-stat or C-stat under the training prior): the path for real
+// spectra, whose exact likelihood is not known; log_post then holds SpectrumPosterior's log posterior.
+ImportanceDraws importance_resample(const SpectrumPosterior& post, const Scaling& scaling, const float* draws,
                                     const float* log_q, std::int64_t n, std::int64_t n_out, std::uint64_t seed,
                                     const RefineOptions& o = {});
 

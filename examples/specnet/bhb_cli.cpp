@@ -1,0 +1,77 @@
+// Helpers of the `specnet dataset bhb` / `specnet bhb` subcommands: the --pha list and the corner plot.
+#include <algorithm>
+#include <array>
+#include <fstream>
+#include <sstream>
+
+#include "bhb_cli.h"
+#include "specnet/bhb/dataset.h"
+#include "specnet/bhb/svg.h"
+
+namespace specnet::cli {
+
+using namespace specnet::bhb;
+
+std::vector<PhaPair> parse_pha_list(const std::string& spec) {
+  SPECNET_CHECK(!spec.empty(), "--pha: no spectra given");
+  std::vector<std::string> items;
+  if (spec[0] == '@') {
+    std::ifstream f(spec.substr(1));
+    SPECNET_CHECK(f.good(), "--pha: cannot read list ", spec.substr(1));
+    for (std::string line; std::getline(f, line);)
+      if (!line.empty()) items.push_back(line);
+  } else {
+    std::stringstream ss(spec);
+    for (std::string it; std::getline(ss, it, ',');) items.push_back(it);
+  }
+  std::vector<PhaPair> out;
+  for (const std::string& it : items) {
+    const auto colon = it.find(':');
+    PhaPair p{it.substr(0, colon), colon == std::string::npos ? "" : it.substr(colon + 1)};
+    SPECNET_CHECK(!p.source.empty(), "--pha: an item '", it, "' without a source file");
+    out.push_back(std::move(p));
+  }
+  SPECNET_CHECK(!out.empty(), "--pha: no spectra in '", spec, "'");
+  return out;
+}
+
+void corner_plot(const std::string& path, const std::vector<float>& net, std::int64_t n_net, const std::vector<float>& other,
+                 std::int64_t n_other, const float* truth, const std::string& title, const std::string& other_label) {
+  const double cell = 120, pad = 50;
+  SvgPlot svg(pad + kNumParams * cell + 20, pad + kNumParams * cell + 30);
+  svg.text(pad, 20, title + " (blue: network, orange: " + other_label + (truth ? ", line: truth)" : ")"), 12);
+  std::array<double, kNumParams> lo{}, hi{};
+  for (std::int64_t p = 0; p < kNumParams; ++p) {
+    lo[p] = truth ? truth[p] : net[p];
+    hi[p] = lo[p];
+    for (std::int64_t j = 0; j < n_net; ++j) lo[p] = std::min<double>(lo[p], net[j * kNumParams + p]), hi[p] = std::max<double>(hi[p], net[j * kNumParams + p]);
+    for (std::int64_t j = 0; j < n_other; ++j) lo[p] = std::min<double>(lo[p], other[j * kNumParams + p]), hi[p] = std::max<double>(hi[p], other[j * kNumParams + p]);
+    const double m = 0.05 * (hi[p] - lo[p]) + 1e-3;
+    lo[p] -= m;
+    hi[p] += m;
+  }
+  auto column = [&](const std::vector<float>& v, std::int64_t n, std::int64_t p, std::int64_t cap) {
+    std::vector<double> c;
+    for (std::int64_t j = 0; j < std::min(n, cap); ++j) c.push_back(v[j * kNumParams + p]);
+    return c;
+  };
+  for (std::int64_t r = 0; r < kNumParams; ++r)
+    for (std::int64_t c = 0; c <= r; ++c) {
+      const double x = pad + c * cell, y = 30 + r * cell;
+      const std::string xl = r == kNumParams - 1 ? kParamNames[c] : "", yl = c == 0 && r > 0 ? kParamNames[r] : "";
+      if (r == c) {
+        const int i = svg.panel(x, y, cell - 8, cell - 8, lo[c], hi[c], 0, 1.05, xl, "", "", false);
+        svg.histogram(i, column(net, n_net, c, n_net), lo[c], hi[c], 30, "#1f77b4");
+        svg.histogram(i, column(other, n_other, c, n_other), lo[c], hi[c], 30, "#ff7f0e");
+        if (truth) svg.line(i, {double(truth[c]), double(truth[c])}, {0, 1.05}, "black", 1, true);
+      } else {
+        const int i = svg.panel(x, y, cell - 8, cell - 8, lo[c], hi[c], lo[r], hi[r], xl, yl, "", false);
+        svg.points(i, column(other, n_other, c, 400), column(other, n_other, r, 400), "#ff7f0e", 1.0, 0.4);
+        svg.points(i, column(net, n_net, c, 400), column(net, n_net, r, 400), "#1f77b4", 1.0, 0.4);
+        if (truth) svg.points(i, {double(truth[c])}, {double(truth[r])}, "black", 3, 1);
+      }
+    }
+  svg.save(path);
+}
+
+}  // namespace specnet::cli
