@@ -225,6 +225,15 @@ PriorBox prior_box(const Simulation& s) {
   return b;
 }
 
+bool box_to_free(const PriorBox& box, const std::array<std::int64_t, kNumParams>& slot, const double* u,
+                 std::vector<double>& free) {
+  for (std::int64_t p = 0; p < kNumParams; ++p) {
+    if (!(u[p] >= box.lo[p] && u[p] <= box.hi[p])) return false;
+    free[slot[p]] = kParamLog[p] ? std::pow(10.0, u[p]) : u[p];
+  }
+  return true;
+}
+
 std::vector<float> mcmc_posterior(const Simulation& s, const Scaling& scaling, const std::vector<double>& counts,
                                   const std::vector<float>& start, int walkers, int steps, int burn_in,
                                   std::uint64_t seed) {

@@ -52,10 +52,7 @@ ExactPosterior::Scratch ExactPosterior::make_scratch() const {
 
 double ExactPosterior::log_prob(const double* u, Scratch& sc) const {
   constexpr double kMinusInf = -std::numeric_limits<double>::infinity();
-  for (std::int64_t p = 0; p < kNumParams; ++p) {
-    if (!(u[p] >= box_.lo[p] && u[p] <= box_.hi[p])) return kMinusInf;
-    sc.free[free_slot_[p]] = kParamLog[p] ? std::pow(10.0, u[p]) : u[p];
-  }
+  if (!box_to_free(box_, free_slot_, u, sc.free)) return kMinusInf;
   try {
     sc.model.set_free_values(sc.free);
     // Energies above edges_kev_ stay 0: they reach no group and simplcut moves no photon down to the band.

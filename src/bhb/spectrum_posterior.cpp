@@ -98,10 +98,7 @@ SpectrumPosterior::Scratch SpectrumPosterior::make_scratch() const {
 
 double SpectrumPosterior::log_prob(const double* u, Scratch& sc) const {
   constexpr double kMinusInf = -std::numeric_limits<double>::infinity();
-  for (std::int64_t p = 0; p < kNumParams; ++p) {
-    if (!(u[p] >= box_.lo[p] && u[p] <= box_.hi[p])) return kMinusInf;
-    sc.free[free_slot_[p]] = kParamLog[p] ? std::pow(10.0, u[p]) : u[p];
-  }
+  if (!box_to_free(box_, free_slot_, u, sc.free)) return kMinusInf;
   try {
     const double stat = problem_->statistic(sc.fit, sc.free);
     return std::isfinite(stat) ? -0.5 * stat : kMinusInf;

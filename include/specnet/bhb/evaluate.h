@@ -76,6 +76,10 @@ struct PriorBox {
   std::array<double, kNumParams> lo{}, hi{};
 };
 PriorBox prior_box(const Simulation& s);
+// A point u of the unscaled space (P) as physical values at free-value positions slot[p] of `free`; false (free
+// partly set) when u lies outside the box or is NaN. The prior-and-parameter step of the exact and fit posteriors.
+bool box_to_free(const PriorBox& box, const std::array<std::int64_t, kNumParams>& slot, const double* u,
+                 std::vector<double>& free);
 // Ensemble MCMC of the PG-stat likelihood with the paper's (log-)uniform priors, in the network's log10 space;
 // walkers start at network draws. Returns (kept, P) draws in scaled units (comparable with Posterior::samples).
 std::vector<float> mcmc_posterior(const Simulation& s, const Scaling& scaling, const std::vector<double>& counts,
