@@ -1,5 +1,6 @@
 // bhb::Network (paper 002's flow-autoencoder): section-B shapes and state_dict names, the three losses, stage
 // freezing in train_stage, and a small end-to-end training that recovers a 5-parameter toy posterior (PCC > 0.9).
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -234,6 +235,12 @@ TEST_CASE("bhb encode_all: batches encoded in parallel equal one thread and a di
   set_num_threads(0);
   CHECK(one == two);
   CHECK(net.is_training());  // training mode restored
+  // A spectrum's context does not depend on how many are encoded with it (the last batch is padded to the full
+  // shape): the first 3 records alone give the first 3 contexts bit for bit, and so do records 256-299 (ragged).
+  const auto three = bhb::encode_all(net, sc, d.slice(0, 3), 64);
+  CHECK(std::equal(three.begin(), three.end(), one.begin()));
+  const auto tail = bhb::encode_all(net, sc, d.slice(256, 300), 64);
+  CHECK(std::equal(tail.begin(), tail.end(), one.begin() + 256 * net.config.context));
   NoGradGuard ng;
   net.eval();
   std::vector<float> x(d.size() * 2 * 40);

@@ -154,13 +154,22 @@ std::vector<std::vector<float>> FastFlowSampler::context_projection(const float*
   const std::int64_t T = static_cast<std::int64_t>(transforms_.size()), H0 = opt_.hidden[0];
   std::vector<std::vector<float>> ctx_h(T);
   if (C_ == 0) return ctx_h;
-  RowMapF cm(context, B, C_);
+  // Chunks of a fixed 32 contexts (the last padded with zeros): one GEMM shape whatever B, so a spectrum's
+  // projection, and its draws, do not depend on how many spectra are sampled together.
+  constexpr std::int64_t kChunk = 32;
+  const std::int64_t chunks = (B + kChunk - 1) / kChunk;
+  std::vector<float> padded(chunks * kChunk * C_, 0.0f);  // (chunks x 32, C)
+  std::copy(context, context + B * C_, padded.begin());
+  MatF m(H0, kChunk);
   for (std::int64_t t = 0; t < T; ++t) {
     const auto& tr = transforms_[t];
     ctx_h[t].resize(H0 * B);
-    Eigen::Map<MatF> m(ctx_h[t].data(), H0, B);
-    m.noalias() = RowMapF(tr.context_weight.data(), H0, C_) * cm.transpose();
-    m.colwise() += Eigen::Map<const Eigen::VectorXf>(tr.context_bias.data(), H0);
+    for (std::int64_t c = 0; c < chunks; ++c) {
+      m.noalias() = RowMapF(tr.context_weight.data(), H0, C_) * RowMapF(padded.data() + c * kChunk * C_, kChunk, C_).transpose();
+      m.colwise() += Eigen::Map<const Eigen::VectorXf>(tr.context_bias.data(), H0);
+      const std::int64_t cols = std::min(kChunk, B - c * kChunk);
+      Eigen::Map<MatF>(ctx_h[t].data() + c * kChunk * H0, H0, cols) = m.leftCols(cols);
+    }
   }
   return ctx_h;
 }
@@ -217,12 +226,16 @@ void FastFlowSampler::run_f32(const float* context, std::int64_t B, std::int64_t
     std::vector<double> ld(kBlock);
     std::vector<std::int64_t> ctx_of(kBlock);
     for (std::int64_t blk = b0; blk < b1; ++blk) {
-      const std::int64_t c0 = blk * kBlock, N = std::min(kBlock, total - c0);
-      for (std::int64_t j = 0; j < N; ++j) ctx_of[j] = (c0 + j) / n;
-      // Noise, (N, D).
+      // N draws of this block are kept; every block computes the full kBlock columns (the last one padded with
+      // zero noise and the last context), so that the GEMMs treat a draw's column alike whatever the set's size and
+      // a spectrum's draws do not depend on how many spectra are sampled.
+      const std::int64_t c0 = blk * kBlock, N = std::min(kBlock, total - c0), Nc = kBlock;
+      for (std::int64_t j = 0; j < Nc; ++j) ctx_of[j] = (c0 + std::min(j, N - 1)) / n;
+      // Noise, (N, D), then zeros.
       if (z_in) std::copy(z_in + c0 * D, z_in + (c0 + N) * D, z.begin());
       else detail::block_noise(seed, n, c0, N, D, z.data());
-      for (std::int64_t j = 0; j < N; ++j)
+      std::fill(z.begin() + N * D, z.end(), 0.f);
+      for (std::int64_t j = 0; j < Nc; ++j)
         for (std::int64_t k = 0; k < D; ++k) X(k, j) = z[j * D + k];
       std::fill(ld.begin(), ld.end(), 0.0);
       for (std::int64_t t = T; t-- > 0;) {
@@ -235,19 +248,19 @@ void FastFlowSampler::run_f32(const float* context, std::int64_t B, std::int64_t
             const std::int64_t r0 = d > 0 ? L.group_end[d - 1] : 0, rows = L.group_end[d] - r0;
             if (rows == 0) continue;
             const std::int64_t in = l == 0 ? d : tr.hidden[l - 1].group_end[d];
-            auto out = h[l].block(r0, 0, rows, N);
+            auto out = h[l].block(r0, 0, rows, Nc);
             const RowMapF W(L.weight.data() + r0 * L.cols, rows, L.cols);
             if (in > 0) {
-              if (l == 0) out.noalias() = W.leftCols(in) * U.topLeftCorner(in, N);
-              else out.noalias() = W.leftCols(in) * h[l - 1].topLeftCorner(in, N);
+              if (l == 0) out.noalias() = W.leftCols(in) * U.topLeftCorner(in, Nc);
+              else out.noalias() = W.leftCols(in) * h[l - 1].topLeftCorner(in, Nc);
             } else {
               out.setZero();
             }
             if (l == 0) {
               if (C_ > 0)
-                for (std::int64_t j = 0; j < N;) {  // runs of draws sharing a context
+                for (std::int64_t j = 0; j < Nc;) {  // runs of draws sharing a context
                   std::int64_t run = 1;
-                  while (j + run < N && ctx_of[j + run] == ctx_of[j]) ++run;
+                  while (j + run < Nc && ctx_of[j + run] == ctx_of[j]) ++run;
                   out.middleCols(j, run).colwise() +=
                       Eigen::Map<const Eigen::VectorXf>(ctx_data[t].data() + ctx_of[j] * H0 + r0, rows);
                   j += run;
@@ -262,23 +275,23 @@ void FastFlowSampler::run_f32(const float* context, std::int64_t B, std::int64_t
           // Spline parameters of feature d from the last layer's units of degree <= d.
           const Layer& F = tr.final_layer;
           const std::int64_t in = tr.hidden.back().group_end[d];
-          P.resize(M, N);  // row-major (M, N): the spline reads contiguous rows
-          auto pd = P.leftCols(N);
+          P.resize(M, Nc);  // row-major (M, Nc): the spline reads contiguous rows
+          auto pd = P.leftCols(Nc);
           if (in > 0)
             pd.noalias() = RowMapF(F.weight.data() + d * M * F.cols, M, F.cols).leftCols(in) *
-                           h.back().topLeftCorner(in, N);
+                           h.back().topLeftCorner(in, Nc);
           else
             pd.setZero();
           pd.colwise() += Eigen::Map<const Eigen::VectorXf>(F.bias.data() + d * M, M);
-          for (std::int64_t j = 0; j < N; ++j) yrow[j] = X(d, j);
-          detail::spline_inverse_block(opt_, yrow.data(), P.data(), P.cols(), N, xrow.data(), log_q ? ld.data() : nullptr);
-          for (std::int64_t j = 0; j < N; ++j) U(d, j) = xrow[j];
+          for (std::int64_t j = 0; j < Nc; ++j) yrow[j] = X(d, j);
+          detail::spline_inverse_block(opt_, yrow.data(), P.data(), P.cols(), Nc, xrow.data(), log_q ? ld.data() : nullptr);
+          for (std::int64_t j = 0; j < Nc; ++j) U(d, j) = xrow[j];
         }
         // Reverse the variables between transforms (nflows' ReversePermutation).
         if (t > 0)
-          for (std::int64_t k = 0; k < D; ++k) X.row(k).leftCols(N) = U.row(D - 1 - k).leftCols(N);
+          for (std::int64_t k = 0; k < D; ++k) X.row(k) = U.row(D - 1 - k);
         else
-          X.leftCols(N) = U.leftCols(N);
+          X = U;
       }
       detail::block_output(X.data(), D, 1, z.data(), ld.data(), c0, N, D, samples, log_q);
     }

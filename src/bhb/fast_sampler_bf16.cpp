@@ -118,7 +118,7 @@ void FastFlowSampler::run_bf16(const float* context, std::int64_t B, std::int64_
     std::vector<std::int64_t> ctx_of(kBlock);         // context of each draw
     std::vector<float> panel(rows_max * 16);          // first-layer context values of a panel spanning contexts
     for (std::int64_t blk = b0; blk < b1; ++blk) {
-      const std::int64_t c0 = blk * kBlock, N = std::min(kBlock, total - c0), Nr = round_up(N, 16);
+      const std::int64_t c0 = blk * kBlock, N = std::min(kBlock, total - c0), Nr = kBlock;  // full width: draws independent of the set size
       if (z_in) std::copy(z_in + c0 * D, z_in + (c0 + N) * D, z.begin());
       else detail::block_noise(seed, n, c0, N, D, z.data());
       std::fill(X.begin(), X.end(), 0.f);  // columns [N, Nr) stay 0: they only feed their own (unused) GEMM columns

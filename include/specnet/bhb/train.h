@@ -73,7 +73,8 @@ double evaluate_stage(Network& net, const Scaling& scaling, const Dataset& data,
 double evaluate_stage(Network& net, const Scaling& scaling, const DatasetSource& data, int stage, std::int64_t batch,
                       std::uint64_t seed, const LossWeights& w = {});
 
-// Context vectors (N, C) of a set, batched without a graph.
+// Context vectors (N, C) of a set, batched without a graph. Every batch has the full `batch` shape (the last one
+// padded), so a spectrum's context is the same bit for bit whatever the set's size and the thread count.
 std::vector<float> encode_all(Network& net, const Scaling& scaling, const Dataset& data, std::int64_t batch = 256);
 
 // Network config and scaling to / from checkpoint metadata.
