@@ -15,7 +15,6 @@
 #include "specnet/bhb/train.h"
 #include "specnet/context.h"
 #include "specnet/ic/io_util.h"
-#include "specnet/rng.h"
 
 namespace specnet::cli {
 namespace {
@@ -38,26 +37,6 @@ std::array<double, P> medians(const Scaling& scaling, const float* draws, std::i
   return m;
 }
 
-// n Gaussian proposals (n, P) in `scaling`'s space around u (unscaled), each coordinate with a standard deviation of
-// 2% of the prior box's width (the adaptive rounds narrow it), and their log density (n).
-void box_gaussian(const Scaling& scaling, const PriorBox& box, const std::array<double, P>& u, std::int64_t n,
-                  std::uint64_t seed, std::vector<float>& x, std::vector<float>& log_q) {
-  const Rng rng(seed, std::uint64_t{1} << 33);
-  x.resize(n * P);
-  log_q.assign(n, 0.0f);
-  for (std::int64_t j = 0; j < n; ++j) {
-    double lq = 0;
-    for (std::int64_t p = 0; p < P; ++p) {
-      const double sd = 0.02 * (box.hi[p] - box.lo[p]) / scaling.stdev[p];
-      const double z = Rng::normal_from(rng.block(static_cast<std::uint64_t>(j * P + p)));
-      x[j * P + p] = static_cast<float>((u[p] - scaling.mean[p]) / scaling.stdev[p] + sd * z);
-      const double zf = (x[j * P + p] - (u[p] - scaling.mean[p]) / scaling.stdev[p]) / sd;  // the stored draw's
-      lq += -0.5 * zf * zf - std::log(sd) - 0.5 * std::log(2 * M_PI);
-    }
-    log_q[j] = static_cast<float>(lq);
-  }
-}
-
 // What the ESS says about one spectrum, for the report.
 const char* verdict(double network_ess, double ess) {
   if (network_ess >= 100) return "network posterior agrees with the fit posterior";
@@ -78,7 +57,8 @@ int run_bhb_posterior(const Args& args) {
                      {"draws", "1024|refined draws kept per spectrum (resampled)"},
                      {"refine-rounds", "16|adaptive Student-t rounds after the network's draws (0: reweight the "
                                        "network's draws only)"},
-                     {"fit-iterations", "130|Levenberg-Marquardt iterations of a fit from the refined median (0: none)"},
+                     {"fit-iterations", "130|Levenberg-Marquardt iterations of a fit from the refined median, which restarts the "
+                                        "rounds from the fit when it beats every refined draw (0: no fit)"},
                      {"corner", "4|spectra with a corner plot of network vs refined draws (the first N)"},
                      {"seed", "0|random seed (spectrum i: seed + i)"},
                      {"out-dir", "bhb_posterior|directory for posterior.md, posterior.csv, draws_<i>.csv and the plots "
@@ -100,6 +80,7 @@ int run_bhb_posterior(const Args& args) {
   SPECNET_CHECK(ro.rounds >= 0, "--refine-rounds must be >= 0, got ", ro.rounds);
   const int fit_iterations = static_cast<int>(opt.integer("fit-iterations"));
   SPECNET_CHECK(fit_iterations >= 0, "--fit-iterations must be >= 0");
+  ro.fit_iterations = fit_iterations;
   const std::uint64_t seed = static_cast<std::uint64_t>(opt.integer("seed"));
   const std::string dir = opt.str("out-dir");
   ic::write_text_file(dir + "/posterior.md", "");  // fails early when --out-dir does not exist
@@ -144,40 +125,13 @@ int run_bhb_posterior(const Args& args) {
     const auto ts = std::chrono::steady_clock::now();
     const SpectrumPosterior target(pha_problem(sim, items[i].source, items[i].background), box);
     const float* proposals = &net.samples[i * n * P];
-    ImportanceDraws r =
+    const ImportanceDraws r =
         importance_resample(target, scaling, proposals, &net.log_q[i * n], n, n_out, seed + static_cast<std::uint64_t>(i), ro);
-    const std::array<double, P> m_net = medians(scaling, proposals, n);
-    std::array<double, P> m_ref = medians(scaling, r.samples.data(), n_out);
-    double stat_fit = std::nan(""), fit_gain = std::nan("");
-    std::array<double, P> theta_fit{};
-    int restart = 0;  // 0 none, 1 tried and not kept, 2 kept
-    if (fit_iterations > 0) {
-      fit::FitProblem prob = target.problem();  // a copy: the fit sets its model
-      const fit::FitResult f = fit_problem(prob, fit_iterations, theta_fit, &m_ref);
-      stat_fit = fit::reduced_statistic(f.statistic, fit::degrees_of_freedom(prob.data(), prob.num_free()));
-      // The fit checks the search: a point of clearly higher posterior than every refined draw means the rounds
-      // missed the mode. They then restart from the fit (clamped into the prior box), and the run that found more
-      // posterior mass (the higher evidence estimate) is kept.
-      std::array<double, P> u_fit{};
-      for (std::int64_t p = 0; p < P; ++p)
-        u_fit[p] = std::clamp(kParamLog[p] ? std::log10(std::max(theta_fit[p], 1e-300)) : theta_fit[p], box.lo[p], box.hi[p]);
-      auto sc = target.make_scratch();
-      fit_gain = target.log_prob(u_fit.data(), sc) - *std::max_element(r.log_post.begin(), r.log_post.end());
-      if (fit_gain > 1 && ro.rounds > 0) {
-        std::vector<float> fit_start, fit_log_q;
-        box_gaussian(scaling, box, u_fit, n, seed + static_cast<std::uint64_t>(i), fit_start, fit_log_q);
-        const ImportanceDraws r2 = importance_resample(target, scaling, fit_start.data(), fit_log_q.data(), n, n_out,
-                                                       seed + static_cast<std::uint64_t>(i), ro);
-        restart = 1;
-        if (r2.weights.log_evidence > r.weights.log_evidence) {
-          const double network_ess = r.network_ess;
-          r = r2;
-          r.network_ess = network_ess;
-          m_ref = medians(scaling, r.samples.data(), n_out);
-          restart = 2;
-        }
-      }
-    }
+    const std::array<double, P> m_net = medians(scaling, proposals, n), m_ref = medians(scaling, r.samples.data(), n_out);
+    const FitCheck& fc = r.fit;
+    const double stat_fit = fc.ran ? fc.reduced_statistic : std::nan(""), fit_gain = fc.ran ? fc.log_post_gain : std::nan("");
+    const std::array<double, P>& theta_fit = fc.theta;
+    const int restart = fc.restart;
     const double stat_net = reduced_statistic(target.problem(), m_net), stat_ref = reduced_statistic(target.problem(), m_ref);
     const double sec = seconds_since(ts);
     const char* stat_name = items[i].background.empty() ? "cstat" : "pgstat";

@@ -6,10 +6,12 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <memory>
 
 #include <Eigen/Dense>
 
 #include "specnet/context.h"
+#include "specnet/fit/statistic.h"
 #include "specnet/error.h"
 #include "specnet/rng.h"
 
@@ -141,8 +143,8 @@ struct StudentT {
 };
 
 template <class Target>
-ImportanceDraws resample(const Target& post, const Scaling& scaling, const float* draws, const float* log_q,
-                         std::int64_t n, std::int64_t n_out, std::uint64_t seed, const RefineOptions& o) {
+ImportanceDraws resample_rounds(const Target& post, const Scaling& scaling, const float* draws, const float* log_q,
+                                std::int64_t n, std::int64_t n_out, std::uint64_t seed, const RefineOptions& o) {
   SPECNET_CHECK(o.rounds >= 0 && o.elite > 0 && o.elite <= 1 && o.min_ess >= 1 && o.stop_ess_fraction > 0 &&
                     o.dof >= 1 && o.dof <= 8 && o.dof == std::floor(o.dof),
                 "importance sampling: bad refine options (rounds ", o.rounds, ", elite ", o.elite, ", min ESS ",
@@ -242,6 +244,80 @@ ImportanceDraws resample(const Target& post, const Scaling& scaling, const float
   return out;
 }
 
+// n Gaussian proposals (n, P) in `scaling`'s space around u (unscaled), each coordinate with a standard deviation of
+// 2% of the prior box's width, and their log density (n).
+void box_gaussian(const Scaling& scaling, const PriorBox& box, const std::array<double, P>& u, std::int64_t n,
+                  std::uint64_t seed, std::vector<float>& x, std::vector<float>& log_q) {
+  const Rng rng(seed, std::uint64_t{1} << 33);
+  x.resize(n * P);
+  log_q.assign(n, 0.0f);
+  for (std::int64_t j = 0; j < n; ++j) {
+    double lq = 0;
+    for (std::int64_t p = 0; p < P; ++p) {
+      const double sd = 0.02 * (box.hi[p] - box.lo[p]) / scaling.stdev[p], centre = (u[p] - scaling.mean[p]) / scaling.stdev[p];
+      x[j * P + p] = static_cast<float>(centre + sd * Rng::normal_from(rng.block(static_cast<std::uint64_t>(j * P + p))));
+      const double z = (x[j * P + p] - centre) / sd;  // of the stored (float) draw
+      lq += -0.5 * z * z - std::log(sd) - 0.5 * std::log(2 * M_PI);
+    }
+    log_q[j] = static_cast<float>(lq);
+  }
+}
+
+std::unique_ptr<fit::FitProblem> fit_problem_for(const ExactPosterior& post) {
+  return simulation_problem(post.simulation(), post.counts());
+}
+std::unique_ptr<fit::FitProblem> fit_problem_for(const SpectrumPosterior& post) {
+  return std::make_unique<fit::FitProblem>(post.problem());
+}
+
+template <class Target>
+ImportanceDraws resample(const Target& post, const Scaling& scaling, const float* draws, const float* log_q,
+                         std::int64_t n, std::int64_t n_out, std::uint64_t seed, const RefineOptions& o) {
+  SPECNET_CHECK(o.fit_iterations >= 0, "importance sampling: fit iterations must be >= 0, got ", o.fit_iterations);
+  ImportanceDraws r = resample_rounds(post, scaling, draws, log_q, n, n_out, seed, o);
+  if (o.fit_iterations == 0) return r;
+  FitCheck& fc = r.fit;
+  const auto prob = fit_problem_for(post);
+  // Fits from the median of resampled draws (n_out, P); returns the statistic.
+  const auto fit_from = [&](const std::vector<float>& samples, std::array<double, P>& theta) {
+    std::array<double, P> start{};  // physical
+    std::vector<float> v(n_out);
+    for (std::int64_t p = 0; p < P; ++p) {
+      for (std::int64_t k = 0; k < n_out; ++k) v[k] = samples[k * P + p];
+      std::nth_element(v.begin(), v.begin() + n_out / 2, v.end());
+      start[p] = scaling.to_physical(p, v[n_out / 2]);
+    }
+    return fit_problem(*prob, o.fit_iterations, theta, &start).statistic;
+  };
+  const std::int64_t dof = fit::degrees_of_freedom(prob->data(), prob->num_free());
+  fc.ran = true;
+  fc.reduced_statistic = fit::reduced_statistic(fit_from(r.samples, fc.theta), dof);
+  const PriorBox& box = post.box();
+  std::array<double, P> u{};
+  for (std::int64_t p = 0; p < P; ++p)
+    u[p] = std::clamp(kParamLog[p] ? std::log10(std::max(fc.theta[p], 1e-300)) : fc.theta[p], box.lo[p], box.hi[p]);
+  typename Target::Scratch sc = post.make_scratch();
+  fc.log_post_gain = post.log_prob(u.data(), sc) - *std::max_element(r.log_post.begin(), r.log_post.end());
+  if (fc.log_post_gain > 1 && o.rounds > 0) {
+    std::vector<float> x, lq;
+    box_gaussian(scaling, box, u, n, seed, x, lq);
+    ImportanceDraws again = resample_rounds(post, scaling, x.data(), lq.data(), n, n_out, seed, o);
+    fc.restart = 1;
+    if (again.weights.log_evidence > r.weights.log_evidence) {
+      again.network_ess = r.network_ess;
+      again.fit = fc;
+      again.fit.restart = 2;
+      // The restarted draws may sit in a better basin than the fit that triggered them: fit again from their
+      // median and keep the better fit.
+      std::array<double, P> theta{};
+      const double stat = fit::reduced_statistic(fit_from(again.samples, theta), dof);
+      if (stat < fc.reduced_statistic) again.fit.theta = theta, again.fit.reduced_statistic = stat;
+      return again;
+    }
+  }
+  return r;
+}
+
 }  // namespace
 
 ImportanceDraws importance_resample(const ExactPosterior& post, const Scaling& scaling, const float* draws,
@@ -284,6 +360,7 @@ OracleRun run_importance(const Simulation& s, const Scaling& scaling, const Data
     run.ess.push_back(r.weights.ess);
     run.network_ess.push_back(r.network_ess);
     run.rounds.push_back(r.rounds);
+    run.restart.push_back(r.fit.restart);
     if (progress) progress(i, run);
   }
   run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -14,7 +14,8 @@
 
 namespace specnet::bhb {
 
-ExactPosterior::ExactPosterior(const Simulation& s, const std::vector<double>& counts) : sim_(s), box_(prior_box(s)) {
+ExactPosterior::ExactPosterior(const Simulation& s, const std::vector<double>& counts)
+    : sim_(s), box_(prior_box(s)), counts_(counts) {
   const io::SparseResponse& m = s.fakeit.matrix;
   const std::int64_t H = static_cast<std::int64_t>(m.num_outputs());
   SPECNET_CHECK(static_cast<std::int64_t>(counts.size()) == H, "bhb oracle: ", counts.size(),

@@ -5,6 +5,7 @@
 // The target is the simulation's exact posterior (ExactPosterior) or, for real spectra, the fit posterior of the
 // observed source and background files (SpectrumPosterior).
 #pragma once
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -42,6 +43,21 @@ struct RefineOptions {
   double min_ess = 20;        // below it, the weighted moments are too noisy: cross-entropy step instead
   double stop_ess_fraction = 0.25;  // stop when ESS >= this fraction of n after a weighted-moment round
   double dof = 5;             // Student-t degrees of freedom (an integer in [1, 8]): heavier tails than a Gaussian
+  int fit_iterations = 0;     // > 0: the fit check below, with this many Levenberg-Marquardt iterations
+};
+
+// The fit as a check on the search (RefineOptions::fit_iterations > 0). After the rounds, a bounded Levenberg-Marquardt
+// fit (PG-stat of the simulation's channels for ExactPosterior, the spectrum's own statistic for SpectrumPosterior)
+// from the median of the resampled draws. When the fit, clamped into the prior box, has a log posterior more than 1
+// above every resampled draw, the rounds missed the mode: they restart from Gaussian proposals around it (2% of the
+// box's width per parameter; the rounds narrow them) and the run with the higher evidence estimate is kept. When the
+// restarted run is kept, a second fit from its median replaces the first if it reaches a lower statistic.
+struct FitCheck {
+  bool ran = false;
+  std::array<double, kNumParams> theta{};  // fitted parameters (physical; within the model's limits, not the box)
+  double reduced_statistic = 0;            // of the fit
+  double log_post_gain = 0;                // target log posterior at the clamped fit minus the best resampled draw's
+  int restart = 0;                         // 0 none, 1 tried and not kept, 2 kept
 };
 
 // One spectrum: n proposals (n, P) in `scaling`'s space with their log q (the flow's density in that space; the
@@ -54,7 +70,8 @@ struct ImportanceDraws {
   std::vector<float> log_post;  // (n_out) target log posterior of each draw (up to the target's constant)
   ImportanceWeights weights;    // of the draws resampled from (the pool of the adaptive rounds, else the network's)
   double network_ess = 0;       // ESS of the network's own draws (round 0); 0 when all lie outside the prior box
-  int rounds = 0;               // adaptive rounds run
+  int rounds = 0;               // adaptive rounds run (of the run kept)
+  FitCheck fit;
 };
 ImportanceDraws importance_resample(const ExactPosterior& post, const Scaling& scaling, const float* draws,
                                     const float* log_q, std::int64_t n, std::int64_t n_out, std::uint64_t seed,

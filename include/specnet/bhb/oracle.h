@@ -34,10 +34,13 @@ class ExactPosterior {
   double log_prob(const double* u, Scratch& scratch) const;
   const PriorBox& box() const { return box_; }
   std::int64_t num_groups() const { return static_cast<std::int64_t>(group_counts_.size()); }
+  const Simulation& simulation() const { return sim_; }
+  const std::vector<double>& counts() const { return counts_; }  // (H)
 
  private:
   const Simulation& sim_;
   PriorBox box_;
+  std::vector<double> counts_;              // (H) channel counts
   std::vector<double> edges_kev_;           // (E_used + 1)
   std::vector<double> group_counts_;        // (L) S_g
   std::array<std::int64_t, kNumParams> free_slot_{};  // position of each kParamNames parameter among the free ones
@@ -81,6 +84,7 @@ struct OracleRun {
   std::vector<double> ess;         // (count) importance sampling only (bhb/importance.h): ESS of the draws resampled
   std::vector<double> network_ess; // (count) importance sampling only: ESS of the network's own draws
   std::vector<int> rounds;         // (count) importance sampling only: adaptive rounds run
+  std::vector<int> restart;        // (count) importance sampling only: FitCheck::restart (0 also without the check)
   std::vector<std::array<double, kNumParams>> truth;  // (count) physical
   std::vector<std::vector<double>> counts;            // (count, H) channel counts, for PG-stat at the medians
   double seconds = 0;
