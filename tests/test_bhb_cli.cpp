@@ -53,7 +53,7 @@ TEST_CASE("cli: dataset bhb, bhb train (stages 1-2), sample and report") {
     // The exact posterior by importance sampling with the network as proposal: the report's tables beside the
     // network's, the ESS diagnostics, the same numbers on 1 and 2 threads; and its bad input.
     const std::string oracle = "bhb oracle --proposal network --model " + s2 + " --data " + set + " --count 3 --samples 64 "
-                               "--network-samples 64 --refine-rounds 2 --pgstat-count 1 --fit-iterations 3 --out-dir " +
+                               "--network-samples 64 --refine-rounds 2 --fit-check 3 --pgstat-count 1 --fit-iterations 3 --out-dir " +
                                dir.string();
     auto [c1, t1] = run_cli(oracle, "SPECNET_NUM_THREADS=1");
     REQUIRE_MESSAGE(c1 == 0, t1);
@@ -61,10 +61,11 @@ TEST_CASE("cli: dataset bhb, bhb train (stages 1-2), sample and report") {
     CHECK(t1.find("| Gamma |") != std::string::npos);
     CHECK(t1.find("network+IS coverage | network coverage |") != std::string::npos);
     CHECK(t1.find("network+IS / fit = ") != std::string::npos);
+    CHECK(t1.find("fit check (3 LM iterations from the refined median): ") != std::string::npos);
     std::ifstream csv(dir / "oracle_spectra.csv");
     std::string header;
     std::getline(csv, header);
-    CHECK(header.find(",hpd_level,ess,network_ess,rounds,") != std::string::npos);
+    CHECK(header.find(",hpd_level,ess,network_ess,rounds,restart,") != std::string::npos);
     auto [c2, t2] = run_cli(oracle, "SPECNET_NUM_THREADS=2");
     REQUIRE_MESSAGE(c2 == 0, t2);
     const auto tables = [](const std::string& t) { return t.substr(t.find("| parameter |")); };
