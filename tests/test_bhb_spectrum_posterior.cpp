@@ -2,6 +2,7 @@
 // simulation's counts and from PHA files written from them, importance sampling against it matching the exact
 // posterior, the search when every network draw lies outside the prior, the fit check that restarts a search which
 // missed the mode, `specnet bhb posterior` end to end, and bad input.
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -246,6 +247,23 @@ TEST_CASE("cli: bhb posterior on PHA files, and its bad input") {
     return r;
   };
   CHECK(tables(t1) == tables(t2));
+  // A spectrum that cannot be fitted (no counts) is reported as failed, the others still are, and the exit status
+  // says so.
+  const std::string empty = (dir / "empty.pha").string();
+  write_counts_pha(empty, std::vector<double>(counts.size(), 0.0), s.fakeit.exposure_s);
+  std::tie(rc, out) = run_cli("bhb posterior --model " + s2 + " --pha " + empty + "," + src + " --samples 64 --draws 64 "
+                              "--refine-rounds 1 --fit-iterations 0 --corner 0 --out-dir " + dir.string());
+  CHECK(rc == 3);
+  CHECK(out.find("## spectrum 0: `" + empty + "`\n\n**failed**: ") != std::string::npos);
+  CHECK(out.find("## spectrum 1: `" + src + "`") != std::string::npos);
+  {
+    std::ifstream csv(dir / "posterior.csv");
+    std::string header, row0;
+    std::getline(csv, header);
+    std::getline(csv, row0);
+    CHECK(row0.rfind("0," + empty + ",,failed,nan", 0) == 0);
+    CHECK(std::count(row0.begin(), row0.end(), ',') == std::count(header.begin(), header.end(), ','));
+  }
   // Bad input.
   std::tie(rc, out) = run_cli("bhb posterior --pha " + src + " --out-dir " + dir.string());
   CHECK(rc != 0);

@@ -121,91 +121,112 @@ int run_bhb_posterior(const Args& args) {
     for (const char* name : kParamNames) csv << ',' << what << "_" << name << "_q05," << what << "_" << name << "_q50,"
                                               << what << "_" << name << "_q95";
   csv << ",reduced_stat_network_median,reduced_stat_refined_median,reduced_stat_fit\n";
-  for (std::int64_t i = 0; i < d.size(); ++i) {
-    const auto ts = std::chrono::steady_clock::now();
-    const SpectrumPosterior target(pha_problem(sim, items[i].source, items[i].background), box);
-    const float* proposals = &net.samples[i * n * P];
-    const ImportanceDraws r =
-        importance_resample(target, scaling, proposals, &net.log_q[i * n], n, n_out, seed + static_cast<std::uint64_t>(i), ro);
-    const std::array<double, P> m_net = medians(scaling, proposals, n), m_ref = medians(scaling, r.samples.data(), n_out);
-    const FitCheck& fc = r.fit;
-    const double stat_fit = fc.ran ? fc.reduced_statistic : std::nan(""), fit_gain = fc.ran ? fc.log_post_gain : std::nan("");
-    const std::array<double, P>& theta_fit = fc.theta;
-    const int restart = fc.restart;
-    const double stat_net = reduced_statistic(target.problem(), m_net), stat_ref = reduced_statistic(target.problem(), m_ref);
-    const double sec = seconds_since(ts);
-    const char* stat_name = items[i].background.empty() ? "cstat" : "pgstat";
-    // Draws: the network's then the refined, physical units, with the target's log posterior of the refined ones.
-    {
-      std::ostringstream dr;
-      dr << "source";
-      for (const char* name : kParamNames) dr << ',' << name;
-      dr << ",log_post\n";
-      const auto rows = [&](const char* what, const float* x, std::int64_t k, const float* lp) {
-        for (std::int64_t j = 0; j < k; ++j) {
-          dr << what;
-          for (std::int64_t p = 0; p < P; ++p) dr << ',' << scaling.to_physical(p, x[j * P + p]);
-          dr << ',';
-          if (lp) dr << lp[j];
-          dr << '\n';
-        }
-      };
-      rows("network", proposals, n, nullptr);
-      rows("refined", r.samples.data(), n_out, r.log_post.data());
-      ic::write_text_file(dir + "/draws_" + std::to_string(i) + ".csv", dr.str());
-    }
-    std::snprintf(buf, sizeof buf,
-                  "## spectrum %lld: `%s`%s%s\n\n%.0f source counts in the 240 groups; %s; ESS of the network's draws "
-                  "%.1f of %lld, after %d refinement rounds %.1f: **%s** (%.1f s)\n\n",
-                  (long long)i, items[i].source.c_str(), items[i].background.empty() ? "" : ", background `",
-                  items[i].background.empty() ? "" : (items[i].background + "`").c_str(), d.counts[i], stat_name,
-                  r.network_ess, (long long)n, r.rounds, r.weights.ess, verdict(r.network_ess, r.weights.ess), sec);
-    md << buf << "| parameter | network median [5%, 95%] | refined median [5%, 95%] |" << (fit_iterations ? " fit |" : "")
-       << "\n|---|---|---|" << (fit_iterations ? "---|" : "") << "\n";
-    csv << i << ',' << items[i].source << ',' << items[i].background << ',' << stat_name << ',' << d.counts[i] << ','
-        << r.network_ess << ',' << r.weights.ess << ',' << r.rounds << ',' << fit_gain << ',' << restart << ',' << sec;
-    std::ostringstream qcsv;
-    for (std::int64_t p = 0; p < P; ++p) {
-      const auto qn = quantiles(scaling, proposals, n, p), qr = quantiles(scaling, r.samples.data(), n_out, p);
-      std::snprintf(buf, sizeof buf, "| %s | %.4g [%.4g, %.4g] | %.4g [%.4g, %.4g] |", kParamNames[p], qn[1], qn[0],
-                    qn[2], qr[1], qr[0], qr[2]);
-      md << buf;
-      if (fit_iterations) {
-        std::snprintf(buf, sizeof buf, " %.4g |", theta_fit[p]);
-        md << buf;
+  // One spectrum's section of posterior.md (sm) and row of posterior.csv (sc).
+  const auto report_one = [&](std::int64_t i, std::ostringstream& sm, std::ostringstream& sc) {
+      const auto ts = std::chrono::steady_clock::now();
+      const SpectrumPosterior target(pha_problem(sim, items[i].source, items[i].background), box);
+      const float* proposals = &net.samples[i * n * P];
+      const ImportanceDraws r =
+          importance_resample(target, scaling, proposals, &net.log_q[i * n], n, n_out, seed + static_cast<std::uint64_t>(i), ro);
+      const std::array<double, P> m_net = medians(scaling, proposals, n), m_ref = medians(scaling, r.samples.data(), n_out);
+      const FitCheck& fc = r.fit;
+      const double stat_fit = fc.ran ? fc.reduced_statistic : std::nan(""), fit_gain = fc.ran ? fc.log_post_gain : std::nan("");
+      const std::array<double, P>& theta_fit = fc.theta;
+      const int restart = fc.restart;
+      const double stat_net = reduced_statistic(target.problem(), m_net), stat_ref = reduced_statistic(target.problem(), m_ref);
+      const double sec = seconds_since(ts);
+      const char* stat_name = items[i].background.empty() ? "cstat" : "pgstat";
+      // Draws: the network's then the refined, physical units, with the target's log posterior of the refined ones.
+      {
+        std::ostringstream dr;
+        dr << "source";
+        for (const char* name : kParamNames) dr << ',' << name;
+        dr << ",log_post\n";
+        const auto rows = [&](const char* what, const float* x, std::int64_t k, const float* lp) {
+          for (std::int64_t j = 0; j < k; ++j) {
+            dr << what;
+            for (std::int64_t p = 0; p < P; ++p) dr << ',' << scaling.to_physical(p, x[j * P + p]);
+            dr << ',';
+            if (lp) dr << lp[j];
+            dr << '\n';
+          }
+        };
+        rows("network", proposals, n, nullptr);
+        rows("refined", r.samples.data(), n_out, r.log_post.data());
+        ic::write_text_file(dir + "/draws_" + std::to_string(i) + ".csv", dr.str());
       }
-      md << '\n';
-    }
-    for (int which = 0; which < 2; ++which)
+      std::snprintf(buf, sizeof buf,
+                    "## spectrum %lld: `%s`%s%s\n\n%.0f source counts in the 240 groups; %s; ESS of the network's draws "
+                    "%.1f of %lld, after %d refinement rounds %.1f: **%s** (%.1f s)\n\n",
+                    (long long)i, items[i].source.c_str(), items[i].background.empty() ? "" : ", background `",
+                    items[i].background.empty() ? "" : (items[i].background + "`").c_str(), d.counts[i], stat_name,
+                    r.network_ess, (long long)n, r.rounds, r.weights.ess, verdict(r.network_ess, r.weights.ess), sec);
+      sm << buf << "| parameter | network median [5%, 95%] | refined median [5%, 95%] |" << (fit_iterations ? " fit |" : "")
+         << "\n|---|---|---|" << (fit_iterations ? "---|" : "") << "\n";
+      sc << i << ',' << items[i].source << ',' << items[i].background << ',' << stat_name << ',' << d.counts[i] << ','
+          << r.network_ess << ',' << r.weights.ess << ',' << r.rounds << ',' << fit_gain << ',' << restart << ',' << sec;
+      std::ostringstream qcsv;
       for (std::int64_t p = 0; p < P; ++p) {
-        const auto q = which == 0 ? quantiles(scaling, proposals, n, p) : quantiles(scaling, r.samples.data(), n_out, p);
-        qcsv << ',' << q[0] << ',' << q[1] << ',' << q[2];
+        const auto qn = quantiles(scaling, proposals, n, p), qr = quantiles(scaling, r.samples.data(), n_out, p);
+        std::snprintf(buf, sizeof buf, "| %s | %.4g [%.4g, %.4g] | %.4g [%.4g, %.4g] |", kParamNames[p], qn[1], qn[0],
+                      qn[2], qr[1], qr[0], qr[2]);
+        sm << buf;
+        if (fit_iterations) {
+          std::snprintf(buf, sizeof buf, " %.4g |", theta_fit[p]);
+          sm << buf;
+        }
+        sm << '\n';
       }
-    csv << qcsv.str() << ',' << stat_net << ',' << stat_ref << ',' << stat_fit << '\n';
-    std::snprintf(buf, sizeof buf, "\nreduced %s at the network median %.4g, at the refined median %.4g", stat_name,
-                  stat_net, stat_ref);
-    md << buf;
-    if (fit_iterations) {
-      std::snprintf(buf, sizeof buf, ", fit (%d LM iterations from the refined median, model limits) %.4g; the fit "
-                    "clamped into the prior box has a log posterior %+.1f against the best refined draw", fit_iterations,
-                    stat_fit, fit_gain);
-      md << buf;
-      if (restart)
-        md << (restart == 2 ? " (the search missed it: restarted from the fit, and that run is kept)"
-                            : " (restarted from the fit; the first run found more posterior mass and is kept)");
+      for (int which = 0; which < 2; ++which)
+        for (std::int64_t p = 0; p < P; ++p) {
+          const auto q = which == 0 ? quantiles(scaling, proposals, n, p) : quantiles(scaling, r.samples.data(), n_out, p);
+          qcsv << ',' << q[0] << ',' << q[1] << ',' << q[2];
+        }
+      sc << qcsv.str() << ',' << stat_net << ',' << stat_ref << ',' << stat_fit << '\n';
+      std::snprintf(buf, sizeof buf, "\nreduced %s at the network median %.4g, at the refined median %.4g", stat_name,
+                    stat_net, stat_ref);
+      sm << buf;
+      if (fit_iterations) {
+        std::snprintf(buf, sizeof buf, ", fit (%d LM iterations from the refined median, model limits) %.4g; the fit "
+                      "clamped into the prior box has a log posterior %+.1f against the best refined draw", fit_iterations,
+                      stat_fit, fit_gain);
+        sm << buf;
+        if (restart)
+          sm << (restart == 2 ? " (the search missed it: restarted from the fit, and that run is kept)"
+                              : " (restarted from the fit; the first run found more posterior mass and is kept)");
+      }
+      sm << "; draws in `draws_" << i << ".csv`";
+      if (i < opt.integer("corner")) {
+        const std::string path = dir + "/corner_" + std::to_string(i) + ".svg";
+        corner_plot(path, std::vector<float>(proposals, proposals + n * P), n, r.samples, n_out, nullptr, "spectrum " + std::to_string(i) + " (z-scored)",
+                    "refined");
+        sm << ", corner plot `corner_" << i << ".svg`";
+      }
+      sm << "\n\n";
+      const double el = seconds_since(t0);
+      std::fprintf(stderr, "bhb posterior: %lld/%zu spectra, network ESS %.1f, refined ESS %.1f (%d rounds), %.0f s, ETA %.0f s\n",
+                   (long long)i + 1, items.size(), r.network_ess, r.weights.ess, r.rounds, el,
+                   el / double(i + 1) * double(d.size() - i - 1));
+  };
+  // A spectrum that fails (a bad file, no draw in the prior without rounds) gets a line and a row saying so; the
+  // others are still reported, and the exit status is 3.
+  int failed = 0;
+  for (std::int64_t i = 0; i < d.size(); ++i) {
+    std::ostringstream sm, sc;
+    try {
+      report_one(i, sm, sc);
+    } catch (const Error& e) {
+      ++failed;
+      sm.str("");
+      sc.str("");
+      sm << "## spectrum " << i << ": `" << items[i].source << "`\n\n**failed**: " << e.what() << "\n\n";
+      sc << i << ',' << items[i].source << ',' << items[i].background << ",failed";
+      for (int k = 0; k < 40; ++k) sc << ",nan";
+      sc << '\n';
+      std::fprintf(stderr, "bhb posterior: spectrum %lld failed: %s\n", (long long)i, e.what());
     }
-    md << "; draws in `draws_" << i << ".csv`";
-    if (i < opt.integer("corner")) {
-      const std::string path = dir + "/corner_" + std::to_string(i) + ".svg";
-      corner_plot(path, std::vector<float>(proposals, proposals + n * P), n, r.samples, n_out, nullptr, "spectrum " + std::to_string(i) + " (z-scored)",
-                  "refined");
-      md << ", corner plot `corner_" << i << ".svg`";
-    }
-    md << "\n\n";
-    const double el = seconds_since(t0);
-    std::fprintf(stderr, "bhb posterior: %lld/%zu spectra, network ESS %.1f, refined ESS %.1f (%d rounds), %.0f s, ETA %.0f s\n",
-                 (long long)i + 1, items.size(), r.network_ess, r.weights.ess, r.rounds, el,
-                 el / double(i + 1) * double(d.size() - i - 1));
+    md << sm.str();
+    csv << sc.str();
   }
   md << "ESS: Kish effective sample size of the importance weights. Near the number of draws when the network's "
         "posterior equals the fit posterior, near 1 when it is much wider or elsewhere (then the adaptive rounds search "
@@ -214,7 +235,7 @@ int run_bhb_posterior(const Args& args) {
   ic::write_text_file(dir + "/posterior.csv", csv.str());
   ic::write_text_file(dir + "/posterior.md", md.str());
   std::printf("%s", md.str().c_str());
-  return 0;
+  return failed ? 3 : 0;
 }
 
 }  // namespace specnet::cli
