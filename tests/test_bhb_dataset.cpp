@@ -106,7 +106,7 @@ TEST_CASE("bhb metrics: PCC, HPD levels and coverage") {
   const auto c = bhb::coverage(h, {0.1, 0.5, 0.9});
   CHECK(c[0] == doctest::Approx(0.1).scale(0).epsilon(0.3));
   CHECK(c[1] == doctest::Approx(0.5).scale(0).epsilon(0.08));
-  CHECK(c[2] == doctest::Approx(0.9).epsilon(0.04));
+  CHECK(c[2] == doctest::Approx(0.9).scale(0).epsilon(0.04));
   CHECK_THROWS_AS(bhb::hpd_levels(lq, tq, N, n + 1), Error);
 }
 

@@ -16,7 +16,7 @@ TEST_CASE("model tbabs: cross section per H atom matches XSPEC's tbabs within 2%
   const double ref[] = {1.74, 0.29, 0.014, 0.0071};
   for (int i = 0; i < 4; ++i) {
     CAPTURE(e_kev[i]);
-    CHECK(tbabs_sigma_1e22(e_kev[i]) == doctest::Approx(ref[i]).epsilon(0.02));
+    CHECK(tbabs_sigma_1e22(e_kev[i]) == doctest::Approx(ref[i]).scale(0).epsilon(0.02));
   }
   // Oxygen K edge (0.538 keV in Verner's neutral O): sigma jumps up across it.
   CHECK(tbabs_sigma_1e22(0.545) > 1.2 * tbabs_sigma_1e22(0.530));
