@@ -38,7 +38,7 @@ int run_bhb_oracle(const Args& args) {
                      {"count", "200|spectra (the first N of the set)"},
                      {"refine-rounds", "16|--proposal network: adaptive Student-t rounds after the network's draws (0: plain "
                                        "importance sampling of the network's draws)"},
-                     {"fit-check", "0|--proposal network: Levenberg-Marquardt iterations of a fit from the refined "
+                     {"fit-check", "130|--proposal network: Levenberg-Marquardt iterations of a fit from the refined "
                                    "median that restarts the rounds when it beats every draw (0: off)"},
                      {"samples", "64|posterior draws kept (or resampled) per spectrum (PCC uses the first 50)"},
                      {"walkers", "16|MCMC walkers (even, >= 4)"},
