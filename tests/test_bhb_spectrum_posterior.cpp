@@ -130,6 +130,42 @@ TEST_CASE("bhb spectrum posterior: importance sampling against it matches the ex
     CHECK(std::abs(ma.mean - mb.mean) < 0.5 * ma.sd);
     CHECK(std::abs(mb.sd / ma.sd - 1) < 0.1);
   }
+  // Resample-move: 20 Metropolis steps on the resampled draws keep the posterior's moments and widths, and spread
+  // the duplicates of the resampling.
+  {
+    bhb::RefineOptions m = o;
+    m.move_steps = 20;
+    const bhb::ImportanceDraws moved = bhb::importance_resample(exact, identity_scaling(), draws.data(), log_q.data(), 2048, 2048, 3, m);
+    const auto distinct = [](const std::vector<float>& v) {
+      std::vector<std::vector<float>> rows;
+      for (std::size_t k = 0; k < v.size(); k += P) rows.emplace_back(v.begin() + k, v.begin() + k + P);
+      std::sort(rows.begin(), rows.end());
+      return std::unique(rows.begin(), rows.end()) - rows.begin();
+    };
+    // Four rounds from the broad proposals leave an ESS near 1: the resampled draws repeat a handful of proposals.
+    bhb::RefineOptions plain_o;
+    plain_o.rounds = 4;
+    const bhb::ImportanceDraws plain = bhb::importance_resample(exact, identity_scaling(), draws.data(), log_q.data(), 2048, 2048, 3, plain_o);
+    plain_o.move_steps = 20;
+    const bhb::ImportanceDraws plain_moved = bhb::importance_resample(exact, identity_scaling(), draws.data(), log_q.data(), 2048, 2048, 3, plain_o);
+    MESSAGE("resample-move: acceptance ", moved.move_acceptance, "; distinct draws of plain IS (ESS ", plain.weights.ess,
+            ") ", distinct(plain.samples), " -> ", distinct(plain_moved.samples), " of 2048");
+    CHECK(moved.move_acceptance > 0.1);
+    CHECK(moved.move_acceptance < 0.6);
+    CHECK(distinct(plain_moved.samples) > 2 * distinct(plain.samples));
+    auto msc = exact.make_scratch();
+    const double mu[P] = {moved.samples[0], moved.samples[1], moved.samples[2], moved.samples[3], moved.samples[4]};
+    CHECK(moved.log_post[0] == doctest::Approx(exact.log_prob(mu, msc)).epsilon(1e-6));
+    for (std::int64_t p = 0; p < P; ++p) {
+      const Moments ma = moments(a.samples, p), mm = moments(moved.samples, p);
+      MESSAGE(std::string(bhb::kParamNames[p]), ": IS ", ma.mean, " +- ", ma.sd, ", moved ", mm.mean, " +- ", mm.sd);
+      CHECK(std::abs(mm.mean - ma.mean) < 0.15 * ma.sd);
+      CHECK(std::abs(mm.sd / ma.sd - 1) < 0.1);
+    }
+    m.move_steps = -1;
+    CHECK_THROWS_WITH_AS(bhb::importance_resample(exact, identity_scaling(), draws.data(), log_q.data(), 2048, 16, 3, m),
+                         doctest::Contains("move steps"), Error);
+  }
   // The resampled draws carry the fit posterior's log density.
   auto sc = fitpost.make_scratch();
   const double u0[P] = {b.samples[0], b.samples[1], b.samples[2], b.samples[3], b.samples[4]};

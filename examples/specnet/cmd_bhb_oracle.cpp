@@ -40,6 +40,8 @@ int run_bhb_oracle(const Args& args) {
                                        "importance sampling of the network's draws)"},
                      {"fit-check", "130|--proposal network: Levenberg-Marquardt iterations of a fit from the refined "
                                    "median that restarts the rounds when it beats every draw (0: off)"},
+                     {"move-steps", "0|--proposal network: random-walk Metropolis steps on every resampled draw "
+                                    "(resample-move; 0: off)"},
                      {"samples", "64|posterior draws kept (or resampled) per spectrum (PCC uses the first 50)"},
                      {"walkers", "16|MCMC walkers (even, >= 4)"},
                      {"steps", "1200|MCMC steps per walker, burn-in included"},
@@ -139,6 +141,8 @@ int run_bhb_oracle(const Args& args) {
   ro.rounds = static_cast<int>(opt.integer("refine-rounds"));
   ro.fit_iterations = static_cast<int>(opt.integer("fit-check"));
   SPECNET_CHECK(ro.fit_iterations >= 0, "--fit-check must be >= 0, got ", ro.fit_iterations);
+  ro.move_steps = static_cast<int>(opt.integer("move-steps"));
+  SPECNET_CHECK(ro.move_steps >= 0, "--move-steps must be >= 0, got ", ro.move_steps);
   const OracleRun run = by_is ? run_importance(sim, scaling, d, count, net_post, o.samples, o.seed, ro, progress)
                               : run_oracle(sim, scaling, d, count, o, progress);
   const Posterior& post = run.post;

@@ -59,6 +59,7 @@ int run_bhb_posterior(const Args& args) {
                                        "network's draws only)"},
                      {"fit-iterations", "130|Levenberg-Marquardt iterations of a fit from the refined median, which restarts the "
                                         "rounds from the fit when it beats every refined draw (0: no fit)"},
+                     {"move-steps", "0|random-walk Metropolis steps on every refined draw (resample-move; 0: off)"},
                      {"corner", "4|spectra with a corner plot of network vs refined draws (the first N)"},
                      {"seed", "0|random seed (spectrum i: seed + i)"},
                      {"out-dir", "bhb_posterior|directory for posterior.md, posterior.csv, draws_<i>.csv and the plots "
@@ -81,6 +82,8 @@ int run_bhb_posterior(const Args& args) {
   const int fit_iterations = static_cast<int>(opt.integer("fit-iterations"));
   SPECNET_CHECK(fit_iterations >= 0, "--fit-iterations must be >= 0");
   ro.fit_iterations = fit_iterations;
+  ro.move_steps = static_cast<int>(opt.integer("move-steps"));
+  SPECNET_CHECK(ro.move_steps >= 0, "--move-steps must be >= 0, got ", ro.move_steps);
   const std::uint64_t seed = static_cast<std::uint64_t>(opt.integer("seed"));
   const std::string dir = opt.str("out-dir");
   ic::write_text_file(dir + "/posterior.md", "");  // fails early when --out-dir does not exist

@@ -271,9 +271,9 @@ std::unique_ptr<fit::FitProblem> fit_problem_for(const SpectrumPosterior& post) 
 }
 
 template <class Target>
-ImportanceDraws resample(const Target& post, const Scaling& scaling, const float* draws, const float* log_q,
-                         std::int64_t n, std::int64_t n_out, std::uint64_t seed, const RefineOptions& o) {
-  SPECNET_CHECK(o.fit_iterations >= 0, "importance sampling: fit iterations must be >= 0, got ", o.fit_iterations);
+ImportanceDraws rounds_and_fit_check(const Target& post, const Scaling& scaling, const float* draws,
+                                     const float* log_q, std::int64_t n, std::int64_t n_out, std::uint64_t seed,
+                                     const RefineOptions& o) {
   ImportanceDraws r = resample_rounds(post, scaling, draws, log_q, n, n_out, seed, o);
   if (o.fit_iterations == 0) return r;
   FitCheck& fc = r.fit;
@@ -315,6 +315,50 @@ ImportanceDraws resample(const Target& post, const Scaling& scaling, const float
       return again;
     }
   }
+  return r;
+}
+
+// Resample-move (Gilks and Berzuini 2001): o.move_steps random-walk Metropolis steps on every resampled draw,
+// with the draws' covariance scaled by 2.38^2 / P. Each step leaves the target invariant, so the draws keep
+// following it while the duplicates of systematic resampling spread out and reach tails (curved or cut posteriors)
+// that the Student-t proposals under-sample. Draw k's step s uses Philox stream (seed, 2^34 + s), block k.
+template <class Target>
+void move_draws(const Target& post, const Scaling& scaling, ImportanceDraws& r, int steps, std::uint64_t seed) {
+  const std::int64_t m = static_cast<std::int64_t>(r.log_post.size());
+  Vec mean;
+  Mat cov;
+  moments(r.samples.data(), std::vector<double>(m, 1.0), mean, cov);
+  const StudentT shape(mean, cov * (2.38 * 2.38 / P), 8);  // only its Cholesky factor is used
+  std::vector<float> x(m * P);  // (m, P) proposed
+  std::int64_t accepted = 0;
+  for (int st = 0; st < steps; ++st) {
+    const Rng rng(seed, (std::uint64_t{1} << 34) + static_cast<std::uint64_t>(st));
+    for (std::int64_t k = 0; k < m; ++k) {
+      Vec z;
+      for (std::int64_t p = 0; p < P; ++p) z[p] = Rng::normal_from(rng.block(static_cast<std::uint64_t>(k * 8 + p)));
+      const Vec d = shape.chol * z;
+      for (std::int64_t p = 0; p < P; ++p) x[k * P + p] = static_cast<float>(r.samples[k * P + p] + d[p]);
+    }
+    const std::vector<double> lp = target_log_post(post, scaling, x.data(), m);
+    for (std::int64_t k = 0; k < m; ++k) {
+      const double u = Rng::uniform_from(rng.block(static_cast<std::uint64_t>(k * 8 + 7)));
+      if (std::isfinite(lp[k]) && std::log(u) < lp[k] - static_cast<double>(r.log_post[k])) {
+        std::copy(&x[k * P], &x[(k + 1) * P], &r.samples[k * P]);
+        r.log_post[k] = static_cast<float>(lp[k]);
+        ++accepted;
+      }
+    }
+  }
+  r.move_acceptance = static_cast<double>(accepted) / static_cast<double>(std::max<std::int64_t>(1, m * steps));
+}
+
+template <class Target>
+ImportanceDraws resample(const Target& post, const Scaling& scaling, const float* draws, const float* log_q,
+                         std::int64_t n, std::int64_t n_out, std::uint64_t seed, const RefineOptions& o) {
+  SPECNET_CHECK(o.fit_iterations >= 0 && o.move_steps >= 0, "importance sampling: fit iterations and move steps must "
+                "be >= 0, got ", o.fit_iterations, " and ", o.move_steps);
+  ImportanceDraws r = rounds_and_fit_check(post, scaling, draws, log_q, n, n_out, seed, o);
+  if (o.move_steps > 0) move_draws(post, scaling, r, o.move_steps, seed);
   return r;
 }
 

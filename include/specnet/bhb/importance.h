@@ -44,6 +44,8 @@ struct RefineOptions {
   double stop_ess_fraction = 0.25;  // stop when ESS >= this fraction of n after a weighted-moment round
   double dof = 5;             // Student-t degrees of freedom (an integer in [1, 8]): heavier tails than a Gaussian
   int fit_iterations = 0;     // > 0: the fit check below, with this many Levenberg-Marquardt iterations
+  int move_steps = 0;         // > 0: random-walk Metropolis steps on every resampled draw (resample-move), which
+                              // spread the resampling's duplicates into tails the proposals under-sample
 };
 
 // The fit as a check on the search (RefineOptions::fit_iterations > 0). After the rounds, a bounded Levenberg-Marquardt
@@ -72,6 +74,7 @@ struct ImportanceDraws {
   double network_ess = 0;       // ESS of the network's own draws (round 0); 0 when all lie outside the prior box
   int rounds = 0;               // adaptive rounds run (of the run kept)
   FitCheck fit;
+  double move_acceptance = 0;   // of the resample-move steps (RefineOptions::move_steps)
 };
 ImportanceDraws importance_resample(const ExactPosterior& post, const Scaling& scaling, const float* draws,
                                     const float* log_q, std::int64_t n, std::int64_t n_out, std::uint64_t seed,
