@@ -79,6 +79,11 @@ TEST_CASE("bhb spectrum posterior: -stat/2 in the prior box, the same from PHA f
   const auto from_files = bhb::pha_problem(s, src, bkg);
   CHECK(from_files->data().statistic == fit::Statistic::pgstat);
   CHECK(from_files->statistic(bhb::free_values_of(*from_files, truth)) == doctest::Approx(stat).epsilon(1e-12));
+  // W-stat (a Poisson background spectrum) on the same files, and no other statistic.
+  const auto wstat = bhb::pha_problem(s, src, bkg, fit::Statistic::wstat);
+  CHECK(wstat->data().statistic == fit::Statistic::wstat);
+  CHECK(wstat->statistic(bhb::free_values_of(*wstat, truth)) != doctest::Approx(stat));
+  CHECK_THROWS_WITH_AS(bhb::pha_problem(s, src, bkg, fit::Statistic::chi2), doctest::Contains("pgstat or wstat"), Error);
   const auto no_bkg = bhb::pha_problem(s, src, "");
   CHECK(no_bkg->data().statistic == fit::Statistic::cstat);
   CHECK(no_bkg->statistic(bhb::free_values_of(*no_bkg, truth)) != doctest::Approx(stat));
@@ -283,6 +288,15 @@ TEST_CASE("cli: bhb posterior on PHA files, and its bad input") {
     return r;
   };
   CHECK(tables(t1) == tables(t2));
+  // W-stat instead of PG-stat for the background file; a bad statistic.
+  std::tie(rc, out) = run_cli("bhb posterior --model " + s2 + " --pha " + src + ":" + bkg + " --statistic wstat "
+                              "--samples 64 --draws 64 --refine-rounds 1 --fit-iterations 0 --corner 0 --out-dir " + dir.string());
+  CHECK_MESSAGE(rc == 0, out);
+  CHECK(out.find("; wstat; ESS of the network's draws") != std::string::npos);
+  std::tie(rc, out) = run_cli("bhb posterior --model " + s2 + " --pha " + src + ":" + bkg + " --statistic chi --out-dir " +
+                              dir.string());
+  CHECK(rc != 0);
+  CHECK(out.find("--statistic must be pgstat or wstat") != std::string::npos);
   // A spectrum that cannot be fitted (no counts) is reported as failed, the others still are, and the exit status
   // says so.
   const std::string empty = (dir / "empty.pha").string();

@@ -59,6 +59,8 @@ int run_bhb_posterior(const Args& args) {
                                        "network's draws only)"},
                      {"fit-iterations", "130|Levenberg-Marquardt iterations of a fit from the refined median, which restarts the "
                                         "rounds from the fit when it beats every refined draw (0: no fit)"},
+                     {"statistic", "pgstat|with a background file: pgstat (Gaussian background; biased with ~1 "
+                                   "background count per channel or fewer) or wstat (Poisson background spectrum)"},
                      {"move-steps", "0|random-walk Metropolis steps on every refined draw (resample-move; 0: off)"},
                      {"corner", "4|spectra with a corner plot of network vs refined draws (the first N)"},
                      {"seed", "0|random seed (spectrum i: seed + i)"},
@@ -85,6 +87,9 @@ int run_bhb_posterior(const Args& args) {
   ro.move_steps = static_cast<int>(opt.integer("move-steps"));
   SPECNET_CHECK(ro.move_steps >= 0, "--move-steps must be >= 0, got ", ro.move_steps);
   const std::uint64_t seed = static_cast<std::uint64_t>(opt.integer("seed"));
+  SPECNET_CHECK(opt.str("statistic") == "pgstat" || opt.str("statistic") == "wstat",
+                "--statistic must be pgstat or wstat, got '", opt.str("statistic"), "'");
+  const fit::Statistic bkg_statistic = opt.str("statistic") == "wstat" ? fit::Statistic::wstat : fit::Statistic::pgstat;
   const std::string dir = opt.str("out-dir");
   ic::write_text_file(dir + "/posterior.md", "");  // fails early when --out-dir does not exist
 
@@ -127,7 +132,7 @@ int run_bhb_posterior(const Args& args) {
   // One spectrum's section of posterior.md (sm) and row of posterior.csv (sc).
   const auto report_one = [&](std::int64_t i, std::ostringstream& sm, std::ostringstream& sc) {
       const auto ts = std::chrono::steady_clock::now();
-      const SpectrumPosterior target(pha_problem(sim, items[i].source, items[i].background), box);
+      const SpectrumPosterior target(pha_problem(sim, items[i].source, items[i].background, bkg_statistic), box);
       const float* proposals = &net.samples[i * n * P];
       const ImportanceDraws r =
           importance_resample(target, scaling, proposals, &net.log_q[i * n], n, n_out, seed + static_cast<std::uint64_t>(i), ro);
@@ -138,7 +143,7 @@ int run_bhb_posterior(const Args& args) {
       const int restart = fc.restart;
       const double stat_net = reduced_statistic(target.problem(), m_net), stat_ref = reduced_statistic(target.problem(), m_ref);
       const double sec = seconds_since(ts);
-      const char* stat_name = items[i].background.empty() ? "cstat" : "pgstat";
+      const char* stat_name = items[i].background.empty() ? "cstat" : bkg_statistic == fit::Statistic::wstat ? "wstat" : "pgstat";
       // Draws: the network's then the refined, physical units, with the target's log posterior of the refined ones.
       {
         std::ostringstream dr;

@@ -44,10 +44,12 @@ std::unique_ptr<fit::FitProblem> simulation_problem(const Simulation& s, const s
 }
 
 std::unique_ptr<fit::FitProblem> pha_problem(const Simulation& s, const std::string& source_path,
-                                             const std::string& background_path) {
+                                             const std::string& background_path, fit::Statistic background_statistic) {
+  SPECNET_CHECK(background_statistic == fit::Statistic::pgstat || background_statistic == fit::Statistic::wstat,
+                "bhb: the statistic with a background file must be pgstat or wstat");
   const std::size_t H = s.fakeit.matrix.num_outputs();
   const io::Spectrum src = read_counts(source_path, H, "source");
-  fit::SpectrumOptions o = band_options(background_path.empty() ? fit::Statistic::cstat : fit::Statistic::pgstat);
+  fit::SpectrumOptions o = band_options(background_path.empty() ? fit::Statistic::cstat : background_statistic);
   o.quality = src.quality;
   if (!background_path.empty()) {
     const io::Spectrum b = read_counts(background_path, H, "background");

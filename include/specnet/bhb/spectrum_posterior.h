@@ -20,10 +20,13 @@ namespace specnet::bhb {
 std::unique_ptr<fit::FitProblem> simulation_problem(const Simulation& s, const std::vector<double>& counts);
 // The fit of a real spectrum with the simulation's model and response (make_simulation's `response`) over 0.3-10 keV:
 // source PHA (COUNTS; EXPOSURE x AREASCAL, QUALITY), and with a background PHA (COUNTS; its exposure, AREASCAL,
-// BACKSCAL against the source's, STAT_ERR when present) PG-stat, without one C-stat. Errors: unreadable or rate
-// files, channel counts other than the response's.
+// BACKSCAL against the source's, STAT_ERR when present) `background_statistic`, without one C-stat.
+// background_statistic: pgstat (a Gaussian background, as NICER's model backgrounds; biased when the background
+// file has ~1 count per channel or fewer) or wstat (a Poisson background spectrum, profiled per channel).
+// Errors: unreadable or rate files, channel counts other than the response's, another statistic.
 std::unique_ptr<fit::FitProblem> pha_problem(const Simulation& s, const std::string& source_path,
-                                             const std::string& background_path);
+                                             const std::string& background_path,
+                                             fit::Statistic background_statistic = fit::Statistic::pgstat);
 
 // Physical parameters (kParamNames order) -> the problem's free values, clamped into the model's hard limits.
 std::vector<double> free_values_of(const fit::FitProblem& prob, const std::array<double, kNumParams>& theta);
