@@ -22,19 +22,25 @@ namespace {
 using namespace specnet::bhb;
 constexpr std::int64_t P = kNumParams;
 
-// 5%, 50%, 95% quantiles of parameter p of draws (n, P) in `scaling`'s space, in physical units.
-std::array<double, 3> quantiles(const Scaling& scaling, const float* draws, std::int64_t n, std::int64_t p) {
+// 5%, 50%, 95% quantiles of every parameter of draws (n, P) in `scaling`'s space, in physical units.
+struct Quantiles {
+  std::array<std::array<double, 3>, P> q{};  // (P, 3)
+  std::array<double, P> median() const {
+    std::array<double, P> m{};
+    for (std::int64_t p = 0; p < P; ++p) m[p] = q[p][1];
+    return m;
+  }
+};
+Quantiles quantiles(const Scaling& scaling, const float* draws, std::int64_t n) {
+  Quantiles out;
   std::vector<double> v(n);
-  for (std::int64_t j = 0; j < n; ++j) v[j] = scaling.to_physical(p, draws[j * P + p]);
-  std::sort(v.begin(), v.end());
-  const auto at = [&](double q) { return v[std::min<std::int64_t>(n - 1, static_cast<std::int64_t>(q * n))]; };
-  return {at(0.05), at(0.5), at(0.95)};
-}
-
-std::array<double, P> medians(const Scaling& scaling, const float* draws, std::int64_t n) {
-  std::array<double, P> m{};
-  for (std::int64_t p = 0; p < P; ++p) m[p] = quantiles(scaling, draws, n, p)[1];
-  return m;
+  for (std::int64_t p = 0; p < P; ++p) {
+    for (std::int64_t j = 0; j < n; ++j) v[j] = scaling.to_physical(p, draws[j * P + p]);
+    std::sort(v.begin(), v.end());
+    const auto at = [&](double q) { return v[std::min<std::int64_t>(n - 1, static_cast<std::int64_t>(q * n))]; };
+    out.q[p] = {at(0.05), at(0.5), at(0.95)};
+  }
+  return out;
 }
 
 // What the ESS says about one spectrum, for the report.
@@ -129,6 +135,8 @@ int run_bhb_posterior(const Args& args) {
     for (const char* name : kParamNames) csv << ',' << what << "_" << name << "_q05," << what << "_" << name << "_q50,"
                                               << what << "_" << name << "_q95";
   csv << ",reduced_stat_network_median,reduced_stat_refined_median,reduced_stat_fit\n";
+  const std::string header = csv.str();
+  const std::int64_t columns = std::count(header.begin(), header.end(), ',') + 1;
   // One spectrum's section of posterior.md (sm) and row of posterior.csv (sc).
   const auto report_one = [&](std::int64_t i, std::ostringstream& sm, std::ostringstream& sc) {
       const auto ts = std::chrono::steady_clock::now();
@@ -136,7 +144,8 @@ int run_bhb_posterior(const Args& args) {
       const float* proposals = &net.samples[i * n * P];
       const ImportanceDraws r =
           importance_resample(target, scaling, proposals, &net.log_q[i * n], n, n_out, seed + static_cast<std::uint64_t>(i), ro);
-      const std::array<double, P> m_net = medians(scaling, proposals, n), m_ref = medians(scaling, r.samples.data(), n_out);
+      const Quantiles q_net = quantiles(scaling, proposals, n), q_ref = quantiles(scaling, r.samples.data(), n_out);
+      const std::array<double, P> m_net = q_net.median(), m_ref = q_ref.median();
       const FitCheck& fc = r.fit;
       const double stat_fit = fc.ran ? fc.reduced_statistic : std::nan(""), fit_gain = fc.ran ? fc.log_post_gain : std::nan("");
       const std::array<double, P>& theta_fit = fc.theta;
@@ -175,7 +184,7 @@ int run_bhb_posterior(const Args& args) {
           << r.network_ess << ',' << r.weights.ess << ',' << r.rounds << ',' << fit_gain << ',' << restart << ',' << sec;
       std::ostringstream qcsv;
       for (std::int64_t p = 0; p < P; ++p) {
-        const auto qn = quantiles(scaling, proposals, n, p), qr = quantiles(scaling, r.samples.data(), n_out, p);
+        const auto &qn = q_net.q[p], &qr = q_ref.q[p];
         std::snprintf(buf, sizeof buf, "| %s | %.4g [%.4g, %.4g] | %.4g [%.4g, %.4g] |", kParamNames[p], qn[1], qn[0],
                       qn[2], qr[1], qr[0], qr[2]);
         sm << buf;
@@ -185,11 +194,8 @@ int run_bhb_posterior(const Args& args) {
         }
         sm << '\n';
       }
-      for (int which = 0; which < 2; ++which)
-        for (std::int64_t p = 0; p < P; ++p) {
-          const auto q = which == 0 ? quantiles(scaling, proposals, n, p) : quantiles(scaling, r.samples.data(), n_out, p);
-          qcsv << ',' << q[0] << ',' << q[1] << ',' << q[2];
-        }
+      for (const Quantiles* w : {&q_net, &q_ref})
+        for (const auto& q : w->q) qcsv << ',' << q[0] << ',' << q[1] << ',' << q[2];
       sc << qcsv.str() << ',' << stat_net << ',' << stat_ref << ',' << stat_fit << '\n';
       std::snprintf(buf, sizeof buf, "\nreduced %s at the network median %.4g, at the refined median %.4g", stat_name,
                     stat_net, stat_ref);
@@ -229,7 +235,7 @@ int run_bhb_posterior(const Args& args) {
       sc.str("");
       sm << "## spectrum " << i << ": `" << items[i].source << "`\n\n**failed**: " << e.what() << "\n\n";
       sc << i << ',' << items[i].source << ',' << items[i].background << ",failed";
-      for (int k = 0; k < 40; ++k) sc << ",nan";
+      for (std::int64_t k = 4; k < columns; ++k) sc << ",nan";
       sc << '\n';
       std::fprintf(stderr, "bhb posterior: spectrum %lld failed: %s\n", (long long)i, e.what());
     }

@@ -355,18 +355,22 @@ void simulate_to_file(const Simulation& s, const SimulateOptions& o, const std::
   w.close();
 }
 
+io::Spectrum read_counts_pha(const std::string& path, std::size_t channels, const char* what) {
+  io::Spectrum sp = io::read_pha(path);
+  SPECNET_CHECK(!sp.header.is_rate, "bhb: ", what, " ", path, " holds rates; a COUNTS spectrum is needed");
+  SPECNET_CHECK(sp.num_channels() == channels, "bhb: ", what, " ", path, " has ", sp.num_channels(),
+                " channels, the response has ", channels);
+  return sp;
+}
+
 GroupedSpectrum spectrum_from_pha(const BinGrouping& g, const std::string& source_path,
                                   const std::string& background_path, double n_det) {
-  const io::Spectrum src = io::read_pha(source_path);
-  SPECNET_CHECK(!src.header.is_rate, "bhb: ", source_path, " holds rates; a COUNTS spectrum is needed");
-  SPECNET_CHECK(static_cast<std::int64_t>(src.num_channels()) == g.num_channels, "bhb: ", source_path, " has ",
-                src.num_channels(), " channels, the grouping needs ", g.num_channels);
+  const std::size_t H = static_cast<std::size_t>(g.num_channels);
+  const io::Spectrum src = read_counts_pha(source_path, H, "source");
   std::vector<double> bkg;
   double ratio = 0;
   if (!background_path.empty()) {
-    const io::Spectrum b = io::read_pha(background_path);
-    SPECNET_CHECK(!b.header.is_rate && b.num_channels() == src.num_channels(), "bhb: background ", background_path,
-                  " must be a COUNTS spectrum with ", src.num_channels(), " channels");
+    const io::Spectrum b = read_counts_pha(background_path, H, "background");
     bkg = b.counts;
     ratio = (src.exposure_s * src.backscal * src.areascal) / (b.exposure_s * b.backscal * b.areascal);
   }

@@ -229,13 +229,13 @@ void FastFlowSampler::run_f32(const float* context, std::int64_t B, std::int64_t
       // N draws of this block are kept; every block computes the full kBlock columns (the last one padded with
       // zero noise and the last context), so that the GEMMs treat a draw's column alike whatever the set's size and
       // a spectrum's draws do not depend on how many spectra are sampled.
-      const std::int64_t c0 = blk * kBlock, N = std::min(kBlock, total - c0), Nc = kBlock;
-      for (std::int64_t j = 0; j < Nc; ++j) ctx_of[j] = (c0 + std::min(j, N - 1)) / n;
+      const std::int64_t c0 = blk * kBlock, N = std::min(kBlock, total - c0);
+      for (std::int64_t j = 0; j < kBlock; ++j) ctx_of[j] = (c0 + std::min(j, N - 1)) / n;
       // Noise, (N, D), then zeros.
       if (z_in) std::copy(z_in + c0 * D, z_in + (c0 + N) * D, z.begin());
       else detail::block_noise(seed, n, c0, N, D, z.data());
       std::fill(z.begin() + N * D, z.end(), 0.f);
-      for (std::int64_t j = 0; j < Nc; ++j)
+      for (std::int64_t j = 0; j < kBlock; ++j)
         for (std::int64_t k = 0; k < D; ++k) X(k, j) = z[j * D + k];
       std::fill(ld.begin(), ld.end(), 0.0);
       for (std::int64_t t = T; t-- > 0;) {
@@ -248,19 +248,19 @@ void FastFlowSampler::run_f32(const float* context, std::int64_t B, std::int64_t
             const std::int64_t r0 = d > 0 ? L.group_end[d - 1] : 0, rows = L.group_end[d] - r0;
             if (rows == 0) continue;
             const std::int64_t in = l == 0 ? d : tr.hidden[l - 1].group_end[d];
-            auto out = h[l].block(r0, 0, rows, Nc);
+            auto out = h[l].middleRows(r0, rows);
             const RowMapF W(L.weight.data() + r0 * L.cols, rows, L.cols);
             if (in > 0) {
-              if (l == 0) out.noalias() = W.leftCols(in) * U.topLeftCorner(in, Nc);
-              else out.noalias() = W.leftCols(in) * h[l - 1].topLeftCorner(in, Nc);
+              if (l == 0) out.noalias() = W.leftCols(in) * U.topRows(in);
+              else out.noalias() = W.leftCols(in) * h[l - 1].topRows(in);
             } else {
               out.setZero();
             }
             if (l == 0) {
               if (C_ > 0)
-                for (std::int64_t j = 0; j < Nc;) {  // runs of draws sharing a context
+                for (std::int64_t j = 0; j < kBlock;) {  // runs of draws sharing a context
                   std::int64_t run = 1;
-                  while (j + run < Nc && ctx_of[j + run] == ctx_of[j]) ++run;
+                  while (j + run < kBlock && ctx_of[j + run] == ctx_of[j]) ++run;
                   out.middleCols(j, run).colwise() +=
                       Eigen::Map<const Eigen::VectorXf>(ctx_data[t].data() + ctx_of[j] * H0 + r0, rows);
                   j += run;
@@ -275,17 +275,15 @@ void FastFlowSampler::run_f32(const float* context, std::int64_t B, std::int64_t
           // Spline parameters of feature d from the last layer's units of degree <= d.
           const Layer& F = tr.final_layer;
           const std::int64_t in = tr.hidden.back().group_end[d];
-          P.resize(M, Nc);  // row-major (M, Nc): the spline reads contiguous rows
-          auto pd = P.leftCols(Nc);
+          // P is row-major (M, kBlock): the spline reads contiguous rows.
           if (in > 0)
-            pd.noalias() = RowMapF(F.weight.data() + d * M * F.cols, M, F.cols).leftCols(in) *
-                           h.back().topLeftCorner(in, Nc);
+            P.noalias() = RowMapF(F.weight.data() + d * M * F.cols, M, F.cols).leftCols(in) * h.back().topRows(in);
           else
-            pd.setZero();
-          pd.colwise() += Eigen::Map<const Eigen::VectorXf>(F.bias.data() + d * M, M);
-          for (std::int64_t j = 0; j < Nc; ++j) yrow[j] = X(d, j);
-          detail::spline_inverse_block(opt_, yrow.data(), P.data(), P.cols(), Nc, xrow.data(), log_q ? ld.data() : nullptr);
-          for (std::int64_t j = 0; j < Nc; ++j) U(d, j) = xrow[j];
+            P.setZero();
+          P.colwise() += Eigen::Map<const Eigen::VectorXf>(F.bias.data() + d * M, M);
+          for (std::int64_t j = 0; j < kBlock; ++j) yrow[j] = X(d, j);
+          detail::spline_inverse_block(opt_, yrow.data(), P.data(), P.cols(), kBlock, xrow.data(), log_q ? ld.data() : nullptr);
+          for (std::int64_t j = 0; j < kBlock; ++j) U(d, j) = xrow[j];
         }
         // Reverse the variables between transforms (nflows' ReversePermutation).
         if (t > 0)

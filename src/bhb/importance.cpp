@@ -101,25 +101,25 @@ void moments(const float* draws, const std::vector<double>& w, Vec& mean, Mat& c
   }
 }
 
+// Lower Cholesky factor of a covariance, its diagonal floored from 1e-12 of the largest variance upwards until it
+// factors, so that a collapsed set of draws still gives a proper density.
+Mat floored_cholesky(Mat s) {
+  const double floor = 1e-12 * std::max(1e-300, s.diagonal().maxCoeff());
+  for (int attempt = 0;; ++attempt) {
+    Eigen::LLT<Mat> llt(s);
+    if (llt.info() == Eigen::Success) return llt.matrixL();
+    SPECNET_CHECK(attempt < 40, "importance sampling: the proposal's covariance is not positive definite");
+    s.diagonal().array() += floor * std::pow(10.0, attempt);
+  }
+}
+
 // A multivariate Student-t proposal in the scaled space.
 struct StudentT {
   Vec mean;
   Mat chol;  // lower Cholesky factor of the scale matrix
   double dof = 5, log_norm = 0;
 
-  StudentT(const Vec& m, const Mat& scale, double nu) : mean(m), dof(nu) {
-    // Floor the scale at 1e-12 of the largest variance so that a collapsed elite still gives a proper density.
-    Mat s = scale;
-    const double floor = 1e-12 * std::max(1e-300, s.diagonal().maxCoeff());
-    for (int attempt = 0;; ++attempt) {
-      Eigen::LLT<Mat> llt(s);
-      if (llt.info() == Eigen::Success) {
-        chol = llt.matrixL();
-        break;
-      }
-      SPECNET_CHECK(attempt < 40, "importance sampling: the proposal's covariance is not positive definite");
-      s.diagonal().array() += floor * std::pow(10.0, attempt);
-    }
+  StudentT(const Vec& m, const Mat& scale, double nu) : mean(m), chol(floored_cholesky(scale)), dof(nu) {
     log_norm = std::lgamma(0.5 * (dof + P)) - std::lgamma(0.5 * dof) - 0.5 * P * std::log(dof * M_PI) -
                chol.diagonal().array().log().sum();
   }
@@ -328,7 +328,7 @@ void move_draws(const Target& post, const Scaling& scaling, ImportanceDraws& r, 
   Vec mean;
   Mat cov;
   moments(r.samples.data(), std::vector<double>(m, 1.0), mean, cov);
-  const StudentT shape(mean, cov * (2.38 * 2.38 / P), 8);  // only its Cholesky factor is used
+  const Mat chol = floored_cholesky(cov * (2.38 * 2.38 / P));
   std::vector<float> x(m * P);  // (m, P) proposed
   std::int64_t accepted = 0;
   for (int st = 0; st < steps; ++st) {
@@ -336,7 +336,7 @@ void move_draws(const Target& post, const Scaling& scaling, ImportanceDraws& r, 
     for (std::int64_t k = 0; k < m; ++k) {
       Vec z;
       for (std::int64_t p = 0; p < P; ++p) z[p] = Rng::normal_from(rng.block(static_cast<std::uint64_t>(k * 8 + p)));
-      const Vec d = shape.chol * z;
+      const Vec d = chol * z;
       for (std::int64_t p = 0; p < P; ++p) x[k * P + p] = static_cast<float>(r.samples[k * P + p] + d[p]);
     }
     const std::vector<double> lp = target_log_post(post, scaling, x.data(), m);

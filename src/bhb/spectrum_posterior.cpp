@@ -26,14 +26,6 @@ std::unique_ptr<fit::FitProblem> make(const Simulation& s, const std::vector<dou
   return std::make_unique<fit::FitProblem>(s.model, matrix, counts, exposure_s, o);
 }
 
-// COUNTS of a PHA file with the response's channel count.
-io::Spectrum read_counts(const std::string& path, std::size_t channels, const char* what) {
-  io::Spectrum sp = io::read_pha(path);
-  SPECNET_CHECK(!sp.header.is_rate, "bhb: ", what, " ", path, " holds rates; a COUNTS spectrum is needed");
-  SPECNET_CHECK(sp.num_channels() == channels, "bhb: ", what, " ", path, " has ", sp.num_channels(),
-                " channels, the response has ", channels);
-  return sp;
-}
 }  // namespace
 
 std::unique_ptr<fit::FitProblem> simulation_problem(const Simulation& s, const std::vector<double>& counts) {
@@ -48,11 +40,11 @@ std::unique_ptr<fit::FitProblem> pha_problem(const Simulation& s, const std::str
   SPECNET_CHECK(background_statistic == fit::Statistic::pgstat || background_statistic == fit::Statistic::wstat,
                 "bhb: the statistic with a background file must be pgstat or wstat");
   const std::size_t H = s.fakeit.matrix.num_outputs();
-  const io::Spectrum src = read_counts(source_path, H, "source");
+  const io::Spectrum src = read_counts_pha(source_path, H, "source");
   fit::SpectrumOptions o = band_options(background_path.empty() ? fit::Statistic::cstat : background_statistic);
   o.quality = src.quality;
   if (!background_path.empty()) {
-    const io::Spectrum b = read_counts(background_path, H, "background");
+    const io::Spectrum b = read_counts_pha(background_path, H, "background");
     o.background_counts = b.counts;
     o.background_err = b.stat_err;  // empty: the fit takes sqrt(B)
     o.background_exposure_s = b.exposure_s * b.areascal * b.backscal / src.backscal;

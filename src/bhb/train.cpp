@@ -127,10 +127,10 @@ std::vector<float> encode_all(Network& net, const Scaling& scaling, const Datase
     for (std::int64_t i = i0; i < i1; ++i) {
       // The last batch is padded with zeros to the full batch shape: the GEMMs then block the sums the same way
       // whatever the set's size, so a spectrum's context (and its draws) do not depend on how many are encoded.
-      const std::int64_t b0 = i * batch, B = std::min(batch, N - b0), Bp = batch;
-      x.assign(Bp * K * L, 0.0f);
+      const std::int64_t b0 = i * batch, B = std::min(batch, N - b0);
+      x.assign(batch * K * L, 0.0f);
       scaling.spectra(data, b0, B, x.data(), nullptr);
-      const auto ctx = net.encoder->forward(Tensor::from_vector(x, {Bp, K, L})).to_vector();
+      const auto ctx = net.encoder->forward(Tensor::from_vector(x, {batch, K, L})).to_vector();
       std::copy(ctx.begin(), ctx.begin() + B * C, out.begin() + b0 * C);
     }
   });

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "specnet/io/pha.h"
 #include "specnet/io/record_source.h"
 #include "specnet/sim/composite_model.h"
 #include "specnet/sim/fakeit.h"
@@ -127,6 +128,10 @@ struct SimulateOptions {
 void simulate_to_file(const Simulation& s, const SimulateOptions& o, const std::string& path);
 // Source channel counts (H) and physical parameters (P) of spectrum `index` of a simulation.
 void resimulate(const Simulation& s, std::int64_t index, std::vector<double>& counts, std::array<double, kNumParams>& params);
+
+// A PHA file's COUNTS spectrum with `channels` channels; `what` ("source", "background") names it in the errors:
+// an unreadable file, a RATE spectrum, another channel count.
+io::Spectrum read_counts_pha(const std::string& path, std::size_t channels, const char* what);
 
 // A real spectrum: source PHA (+ background PHA) through the grouping, exposure and BACKSCAL from the files.
 GroupedSpectrum spectrum_from_pha(const BinGrouping& g, const std::string& source_path,
