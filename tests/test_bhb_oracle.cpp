@@ -24,15 +24,16 @@ namespace {
 double unscaled(std::int64_t p, double v) { return bhb::kParamLog[p] ? std::log10(v) : v; }
 
 // A labelled set of the simulation's first two spectra (labels from their resimulation).
-bhb::Dataset two_records(const bhb::Simulation& s) {
+// Records of simulation indices as the dataset writer makes them.
+bhb::Dataset records(const bhb::Simulation& s, const std::vector<std::int64_t>& indices) {
   bhb::Dataset d;
   d.header.kind = 0;
-  for (std::int64_t i = 0; i < 2; ++i) {
+  for (const std::int64_t i : indices) {
     std::vector<double> c;
     std::array<double, bhb::kNumParams> theta{};
     bhb::resimulate(s, i, c, theta);
     const bhb::GroupedSpectrum g =
-        bhb::group_spectrum(s.grouping, c.data(), s.background_counts.data(), s.bkg_ratio, 1e3, 52);
+        bhb::group_spectrum(s.grouping, c.data(), s.background_counts.data(), s.bkg_ratio, s.fakeit.exposure_s, 52);
     d.index.push_back(i);
     d.params.insert(d.params.end(), theta.begin(), theta.end());
     d.counts.push_back(g.source_counts);
@@ -42,7 +43,29 @@ bhb::Dataset two_records(const bhb::Simulation& s) {
   return d;
 }
 
+bhb::Dataset two_records(const bhb::Simulation& s) { return records(s, {0, 1}); }
+
 }  // namespace
+
+TEST_CASE("bhb oracle: records brighter than 2^53 counts resimulate (the count check sums as the writer does)") {
+  // Simulation index 886 of the built-in synthetic set with seed 2 (record 569 of val.bhb): 1.05e16 counts, where
+  // summing the channels in another order than group_spectrum's rounds to another double.
+  const bhb::Simulation s = bhb::make_simulation(0, 2);
+  const bhb::Dataset d = records(s, {886});
+  REQUIRE(d.counts[0] > 9007199254740992.0);
+  std::vector<double> counts;
+  std::array<double, bhb::kNumParams> truth{};
+  bhb::resimulate_record(s, d, 0, counts, truth);
+  CHECK(truth[4] == d.params[4]);
+  double flat = 0;  // the channels summed in one run: another double than the record's
+  for (std::int64_t g = 0; g < s.grouping.size(); ++g)
+    for (std::int64_t c = s.grouping.first[g]; c < s.grouping.end[g]; ++c) flat += counts[c];
+  MESSAGE("record counts ", d.counts[0], ", channels summed in one run ", flat);
+  CHECK(flat != d.counts[0]);
+  bhb::Dataset other = d;
+  other.counts[0] *= 1 + 1e-12;
+  CHECK_THROWS_WITH_AS(bhb::resimulate_record(s, other, 0, counts, truth), doctest::Contains("its resimulation"), Error);
+}
 
 TEST_CASE("bhb oracle: a bright spectrum gives a narrow posterior centred on the truth") {
   const bhb::Simulation s = coarse_simulation(1e3);
