@@ -93,6 +93,26 @@ TEST_CASE("bhb spectrum posterior: -stat/2 in the prior box, the same from PHA f
   const fit::FitResult f = bhb::fit_problem(copy, 30, fitted, &truth);
   CHECK(f.statistic <= stat + 1e-6);
 
+  // The source file's GROUPING column is used as XSPEC uses it (groups of 4 channels here), unless another
+  // grouping is asked for; bmin:N groups to >= N background counts per bin.
+  {
+    io::Spectrum grouped = io::read_pha(src);
+    grouped.grouping.resize(counts.size());
+    for (std::size_t c = 0; c < counts.size(); ++c) grouped.grouping[c] = c % 4 == 0 ? 1 : -1;
+    const std::string gsrc = (dir / "grouped.pha").string();
+    io::write_pha(gsrc, grouped);
+    const auto by_file = bhb::pha_problem(s, gsrc, bkg);
+    const auto channels = bhb::pha_problem(s, gsrc, bkg, fit::Statistic::pgstat, fit::parse_grouping("none"));
+    CHECK(channels->num_bins() == from_files->num_bins());
+    CHECK(by_file->num_bins() <= channels->num_bins() / 4);
+    CHECK(by_file->num_bins() >= channels->num_bins() / 4 - 2);
+    const auto bmin = bhb::pha_problem(s, gsrc, bkg, fit::Statistic::pgstat, fit::parse_grouping("bmin:5"));
+    for (double b : bmin->data().background_counts) CHECK(b >= 5);
+    CHECK(bmin->num_bins() < by_file->num_bins());
+    CHECK_THROWS_WITH_AS(bhb::pha_problem(s, gsrc, "", fit::Statistic::pgstat, fit::parse_grouping("bmin:5")),
+                         doctest::Contains("no background"), Error);
+  }
+
   // Bad input: a missing file, another channel count, a rate spectrum.
   CHECK_THROWS_AS(bhb::pha_problem(s, (dir / "missing.pha").string(), ""), Error);
   write_counts_pha((dir / "short.pha").string(), std::vector<double>(1000, 1.0), 100);
@@ -259,8 +279,10 @@ TEST_CASE("cli: bhb posterior on PHA files, and its bad input") {
   auto [c1, t1] = run_cli(cmd, "SPECNET_NUM_THREADS=1");
   REQUIRE_MESSAGE(c1 == 0, t1);
   CHECK(t1.find("# BHB posteriors of 2 spectra") != std::string::npos);
-  CHECK(t1.find("; pgstat; ESS of the network's draws") != std::string::npos);
-  CHECK(t1.find("; cstat; ESS of the network's draws") != std::string::npos);
+  CHECK(t1.find("; pgstat over 0") == std::string::npos);
+  CHECK(t1.find(" bins (grouping file); ESS of the network's draws") != std::string::npos);
+  CHECK(t1.find("; pgstat over ") != std::string::npos);
+  CHECK(t1.find("; cstat over ") != std::string::npos);
   CHECK(t1.find("| Gamma |") != std::string::npos);
   CHECK(t1.find("reduced pgstat at the network median") != std::string::npos);
   CHECK(std::filesystem::exists(dir / "corner_0.svg"));
@@ -269,7 +291,7 @@ TEST_CASE("cli: bhb posterior on PHA files, and its bad input") {
     std::ifstream csv(dir / "posterior.csv");
     std::string header, row;
     std::getline(csv, header);
-    CHECK(header.find("spectrum,source,background,statistic,source_counts,network_ess,ess,rounds") == 0);
+    CHECK(header.find("spectrum,source,background,statistic,fit_bins,source_counts,network_ess,ess,rounds") == 0);
     int rows = 0;
     while (std::getline(csv, row)) rows += !row.empty();
     CHECK(rows == 2);
@@ -292,7 +314,21 @@ TEST_CASE("cli: bhb posterior on PHA files, and its bad input") {
   std::tie(rc, out) = run_cli("bhb posterior --model " + s2 + " --pha " + src + ":" + bkg + " --statistic wstat "
                               "--samples 64 --draws 64 --refine-rounds 1 --fit-iterations 0 --corner 0 --out-dir " + dir.string());
   CHECK_MESSAGE(rc == 0, out);
-  CHECK(out.find("; wstat; ESS of the network's draws") != std::string::npos);
+  CHECK(out.find("; wstat over ") != std::string::npos);
+  // Grouping to >= 5 background counts per bin (the background here has ~0.5 per channel), and a bad grouping.
+  std::tie(rc, out) = run_cli("bhb posterior --model " + s2 + " --pha " + src + ":" + bkg + " --group bmin:5 "
+                              "--samples 64 --draws 64 --refine-rounds 1 --fit-iterations 0 --corner 0 --out-dir " + dir.string());
+  CHECK_MESSAGE(rc == 0, out);
+  const std::size_t at = out.find("; pgstat over ");
+  REQUIRE(at != std::string::npos);
+  const long bins = std::stol(out.substr(at + 14));
+  CHECK(bins > 10);
+  CHECK(bins < 400);
+  CHECK(out.find(" bins (grouping bmin:5); ESS") != std::string::npos);
+  std::tie(rc, out) = run_cli("bhb posterior --model " + s2 + " --pha " + src + ":" + bkg + " --group bmin:x --out-dir " +
+                              dir.string());
+  CHECK(rc != 0);
+  CHECK(out.find("file, none, N, min:N, bmin:N") != std::string::npos);
   std::tie(rc, out) = run_cli("bhb posterior --model " + s2 + " --pha " + src + ":" + bkg + " --statistic chi --out-dir " +
                               dir.string());
   CHECK(rc != 0);

@@ -67,6 +67,9 @@ int run_bhb_posterior(const Args& args) {
                                         "rounds from the fit when it beats every refined draw (0: no fit)"},
                      {"statistic", "pgstat|with a background file: pgstat (Gaussian background; biased with ~1 "
                                    "background count per channel or fewer) or wstat (Poisson background spectrum)"},
+                     {"group", "file|bins of the fit statistic: file (the source's GROUPING column, as XSPEC), none, "
+                               "min:N (>= N source counts per bin), bmin:N (>= N background counts per bin: for pgstat "
+                               "with a sparse background file)"},
                      {"move-steps", "0|random-walk Metropolis steps on every refined draw (resample-move; 0: off)"},
                      {"corner", "4|spectra with a corner plot of network vs refined draws (the first N)"},
                      {"seed", "0|random seed (spectrum i: seed + i)"},
@@ -96,6 +99,7 @@ int run_bhb_posterior(const Args& args) {
   SPECNET_CHECK(opt.str("statistic") == "pgstat" || opt.str("statistic") == "wstat",
                 "--statistic must be pgstat or wstat, got '", opt.str("statistic"), "'");
   const fit::Statistic bkg_statistic = opt.str("statistic") == "wstat" ? fit::Statistic::wstat : fit::Statistic::pgstat;
+  const fit::GroupingChoice grouping = fit::parse_grouping(opt.str("group"));
   const std::string dir = opt.str("out-dir");
   ic::write_text_file(dir + "/posterior.md", "");  // fails early when --out-dir does not exist
 
@@ -130,7 +134,7 @@ int run_bhb_posterior(const Args& args) {
                 items.size(), opt.str("model").c_str(), kModelExpression, opt.str("response").c_str(), (long long)n,
                 t_net, ro.rounds, (long long)n, (long long)n_out, num_threads());
   md << buf;
-  csv << "spectrum,source,background,statistic,source_counts,network_ess,ess,rounds,fit_log_post_gain,restart,seconds";
+  csv << "spectrum,source,background,statistic,fit_bins,source_counts,network_ess,ess,rounds,fit_log_post_gain,restart,seconds";
   for (const char* what : {"network", "refined"})
     for (const char* name : kParamNames) csv << ',' << what << "_" << name << "_q05," << what << "_" << name << "_q50,"
                                               << what << "_" << name << "_q95";
@@ -140,7 +144,7 @@ int run_bhb_posterior(const Args& args) {
   // One spectrum's section of posterior.md (sm) and row of posterior.csv (sc).
   const auto report_one = [&](std::int64_t i, std::ostringstream& sm, std::ostringstream& sc) {
       const auto ts = std::chrono::steady_clock::now();
-      const SpectrumPosterior target(pha_problem(sim, items[i].source, items[i].background, bkg_statistic), box);
+      const SpectrumPosterior target(pha_problem(sim, items[i].source, items[i].background, bkg_statistic, grouping), box);
       const float* proposals = &net.samples[i * n * P];
       const ImportanceDraws r =
           importance_resample(target, scaling, proposals, &net.log_q[i * n], n, n_out, seed + static_cast<std::uint64_t>(i), ro);
@@ -173,14 +177,14 @@ int run_bhb_posterior(const Args& args) {
         ic::write_text_file(dir + "/draws_" + std::to_string(i) + ".csv", dr.str());
       }
       std::snprintf(buf, sizeof buf,
-                    "## spectrum %lld: `%s`%s%s\n\n%.0f source counts in the 240 groups; %s; ESS of the network's draws "
+                    "## spectrum %lld: `%s`%s%s\n\n%.0f source counts in the 240 groups; %s over %lld bins (grouping %s); ESS of the network's draws "
                     "%.1f of %lld, after %d refinement rounds %.1f: **%s** (%.1f s)\n\n",
                     (long long)i, items[i].source.c_str(), items[i].background.empty() ? "" : ", background `",
                     items[i].background.empty() ? "" : (items[i].background + "`").c_str(), d.counts[i], stat_name,
-                    r.network_ess, (long long)n, r.rounds, r.weights.ess, verdict(r.network_ess, r.weights.ess), sec);
+                    (long long)target.problem().num_bins(), fit::grouping_name(grouping).c_str(), r.network_ess, (long long)n, r.rounds, r.weights.ess, verdict(r.network_ess, r.weights.ess), sec);
       sm << buf << "| parameter | network median [5%, 95%] | refined median [5%, 95%] |" << (fit_iterations ? " fit |" : "")
          << "\n|---|---|---|" << (fit_iterations ? "---|" : "") << "\n";
-      sc << i << ',' << items[i].source << ',' << items[i].background << ',' << stat_name << ',' << d.counts[i] << ','
+      sc << i << ',' << items[i].source << ',' << items[i].background << ',' << stat_name << ',' << target.problem().num_bins() << ',' << d.counts[i] << ','
           << r.network_ess << ',' << r.weights.ess << ',' << r.rounds << ',' << fit_gain << ',' << restart << ',' << sec;
       std::ostringstream qcsv;
       for (std::int64_t p = 0; p < P; ++p) {

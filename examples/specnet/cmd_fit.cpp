@@ -44,7 +44,9 @@ int run_fit(const Args& args) {
                      {"stat", "cstat|cstat, wstat, pgstat or chi2"},
                      {"emin", "3|lowest energy fitted (keV)"},
                      {"emax", "79|highest energy fitted (keV)"},
-                     {"group", "0|group to at least this many counts per bin (0: no grouping)"},
+                     {"group", "file|fitted bins: file (the PHA's GROUPING column, as XSPEC; channels without one), none, N or "
+                               "min:N (>= N source counts per bin, grppha), bmin:N (>= N background counts per bin, "
+                               "ftgrouppha bmin: for pgstat / wstat with a sparse background)"},
                      {"errors", "*|parameters for 90% intervals, comma separated ('*' all free, 'none')"},
                      {"restarts", "0|extra random starts within the soft limits"},
                      {"seed", "0|seed of the random starts"},
@@ -77,7 +79,7 @@ int run_fit(const Args& args) {
   so.statistic = fit::parse_statistic(opt.str("stat"));
   so.e_min_kev = opt.num("emin");
   so.e_max_kev = opt.num("emax");
-  so.min_counts = opt.num("group");
+  const fit::GroupingChoice grouping = fit::parse_grouping(opt.str("group"));
   fit::FitOptions fo;
   fo.restarts = static_cast<int>(restarts);
   fo.seed = static_cast<std::uint64_t>(seed);
@@ -87,6 +89,7 @@ int run_fit(const Args& args) {
     SPECNET_CHECK(opt.str("background").empty(), "--background is not supported with --type2 (fit with cstat)");
     SPECNET_CHECK(opt.str("json").empty(), "--json is for a Type I fit; --type2 writes its results to --out (CSV)");
     const io::SpectrumSet set = io::read_pha2(opt.str("data"));
+    fit::apply_grouping(grouping, {}, so);  // a Type II file's rows carry no GROUPING here: file means channels
     fit::BatchOptions bo;
     bo.progress = !opt.flag("quiet");
     const auto results = fit::fit_dataset(set, model, matrix, so, fo, bo);
@@ -117,10 +120,12 @@ int run_fit(const Args& args) {
       for (double& c : so.background_counts) c *= bkg.exposure_s;
     so.background_exposure_s = bkg.exposure_s * bkg.areascal * bkg.backscal / src.backscal;
   }
+  fit::apply_grouping(grouping, src.grouping, so);
   fit::FitProblem problem(model, matrix, counts, ts, so);
   const fit::FitResult r = fit::fit_model(problem, fo);
-  std::printf("model %s, %lld bins in %g-%g keV\n%s", model.expression().c_str(),
+  std::printf("model %s, %lld bins in %g-%g keV (grouping %s)\n%s", model.expression().c_str(),
               static_cast<long long>(problem.num_bins()), so.e_min_kev, so.e_max_kev,
+              fit::grouping_name(grouping).c_str(),
               fit::format_fit(r, so.statistic).c_str());
   if (mcmc_steps > 0) {
     SPECNET_CHECK(mcmc_steps >= 20, "--mcmc needs at least 20 steps (a quarter is burn-in)");

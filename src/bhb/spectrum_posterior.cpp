@@ -36,7 +36,8 @@ std::unique_ptr<fit::FitProblem> simulation_problem(const Simulation& s, const s
 }
 
 std::unique_ptr<fit::FitProblem> pha_problem(const Simulation& s, const std::string& source_path,
-                                             const std::string& background_path, fit::Statistic background_statistic) {
+                                             const std::string& background_path, fit::Statistic background_statistic,
+                                             const fit::GroupingChoice& grouping) {
   SPECNET_CHECK(background_statistic == fit::Statistic::pgstat || background_statistic == fit::Statistic::wstat,
                 "bhb: the statistic with a background file must be pgstat or wstat");
   const std::size_t H = s.fakeit.matrix.num_outputs();
@@ -49,6 +50,7 @@ std::unique_ptr<fit::FitProblem> pha_problem(const Simulation& s, const std::str
     o.background_err = b.stat_err;  // empty: the fit takes sqrt(B)
     o.background_exposure_s = b.exposure_s * b.areascal * b.backscal / src.backscal;
   }
+  fit::apply_grouping(grouping, src.grouping, o);
   return make(s, src.counts, src.exposure_s * src.areascal, o);
 }
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 
 #include "specnet/error.h"
 #include "specnet/sim/model.h"
@@ -26,6 +27,46 @@ void check_channel_vector(const std::vector<double>& v, std::size_t H, const cha
 
 }  // namespace
 
+GroupingChoice parse_grouping(const std::string& text) {
+  GroupingChoice c;
+  const auto number = [&](const std::string& v) {
+    char* end = nullptr;
+    const double n = std::strtod(v.c_str(), &end);
+    SPECNET_CHECK(!v.empty() && end == v.c_str() + v.size() && std::isfinite(n) && n > 0, "grouping '", text,
+                  "': the minimum must be a number > 0 (forms: file, none, N, min:N, bmin:N)");
+    return n;
+  };
+  if (text == "file") return c;
+  if (text == "none" || text == "0") {
+    c.kind = GroupingChoice::Kind::none;
+  } else if (text.rfind("bmin:", 0) == 0) {
+    c.kind = GroupingChoice::Kind::bmin;
+    c.n = number(text.substr(5));
+  } else {
+    c.kind = GroupingChoice::Kind::min;
+    c.n = number(text.rfind("min:", 0) == 0 ? text.substr(4) : text);
+  }
+  return c;
+}
+
+void apply_grouping(const GroupingChoice& choice, const std::vector<int>& file_grouping, SpectrumOptions& options) {
+  options.min_counts = choice.kind == GroupingChoice::Kind::min ? choice.n : 0;
+  options.background_min_counts = choice.kind == GroupingChoice::Kind::bmin ? choice.n : 0;
+  options.grouping = choice.kind == GroupingChoice::Kind::file ? file_grouping : std::vector<int>{};
+  SPECNET_CHECK(choice.kind != GroupingChoice::Kind::bmin || !options.background_counts.empty(),
+                "grouping bmin:", choice.n, " groups by background counts, but there is no background spectrum");
+}
+
+std::string grouping_name(const GroupingChoice& choice) {
+  switch (choice.kind) {
+    case GroupingChoice::Kind::file: return "file";
+    case GroupingChoice::Kind::none: return "none";
+    case GroupingChoice::Kind::min: return str("min:", choice.n);
+    case GroupingChoice::Kind::bmin: return str("bmin:", choice.n);
+  }
+  return "";
+}
+
 FitProblem::FitProblem(sim::CompositeModel model, std::shared_ptr<const io::SparseResponse> matrix,
                        const std::vector<double>& counts, double exposure_s, const SpectrumOptions& opt)
     : model_(std::move(model)), matrix_(std::move(matrix)) {
@@ -39,6 +80,15 @@ FitProblem::FitProblem(sim::CompositeModel model, std::shared_ptr<const io::Spar
                 "fit: bad energy range [", opt.e_min_kev, ", ", opt.e_max_kev, "] keV");
   SPECNET_CHECK(std::isfinite(opt.min_counts) && opt.min_counts >= 0, "fit: min_counts must be >= 0, got ",
                 opt.min_counts);
+  SPECNET_CHECK(std::isfinite(opt.background_min_counts) && opt.background_min_counts >= 0,
+                "fit: background_min_counts must be >= 0, got ", opt.background_min_counts);
+  SPECNET_CHECK(opt.min_counts == 0 || opt.background_min_counts == 0, "fit: group by source counts (min_counts ",
+                opt.min_counts, ") or by background counts (background_min_counts ", opt.background_min_counts,
+                "), not both");
+  SPECNET_CHECK(opt.background_min_counts == 0 || !opt.background_counts.empty(),
+                "fit: grouping by background counts needs background_counts");
+  SPECNET_CHECK(opt.grouping.empty() || opt.grouping.size() == H, "fit: grouping has ", opt.grouping.size(),
+                " channels, the response has ", H);
   SPECNET_CHECK(opt.quality.empty() || opt.quality.size() == H, "fit: quality has ", opt.quality.size(),
                 " channels, the response has ", H);
   check_channel_vector(opt.stat_err, H, "stat_err");
@@ -84,8 +134,10 @@ FitProblem::FitProblem(sim::CompositeModel model, std::shared_ptr<const io::Spar
   io::Grouping g;
   if (opt.min_counts > 0) {
     g = io::group_min_counts(counts, opt.min_counts, quality);
+  } else if (opt.background_min_counts > 0) {
+    g = io::group_min_counts(opt.background_counts, opt.background_min_counts, quality);
   } else {
-    g = io::grouping_from_columns(std::vector<int>(H, 1), quality);
+    g = io::grouping_from_columns(opt.grouping.empty() ? std::vector<int>(H, 1) : opt.grouping, quality);
   }
   bin_of_channel_.assign(g.group_of_channel.begin(), g.group_of_channel.end());
   const std::size_t N = g.num_groups;

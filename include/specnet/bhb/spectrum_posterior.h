@@ -22,11 +22,15 @@ std::unique_ptr<fit::FitProblem> simulation_problem(const Simulation& s, const s
 // source PHA (COUNTS; EXPOSURE x AREASCAL, QUALITY), and with a background PHA (COUNTS; its exposure, AREASCAL,
 // BACKSCAL against the source's, STAT_ERR when present) `background_statistic`, without one C-stat.
 // background_statistic: pgstat (a Gaussian background, as NICER's model backgrounds; biased when the background
-// file has ~1 count per channel or fewer) or wstat (a Poisson background spectrum, profiled per channel).
-// Errors: unreadable or rate files, channel counts other than the response's, another statistic.
+// file has ~1 count per channel or fewer) or wstat (a Poisson background spectrum, profiled per bin).
+// grouping: the fitted bins (fit::GroupingChoice): by default the source file's GROUPING column, as XSPEC fits it;
+// bmin:N groups to >= N background counts per bin, which removes most of PG-stat's bias on a sparse background.
+// Errors: unreadable or rate files, channel counts other than the response's, another statistic, bmin without a
+// background file.
 std::unique_ptr<fit::FitProblem> pha_problem(const Simulation& s, const std::string& source_path,
                                              const std::string& background_path,
-                                             fit::Statistic background_statistic = fit::Statistic::pgstat);
+                                             fit::Statistic background_statistic = fit::Statistic::pgstat,
+                                             const fit::GroupingChoice& grouping = {});
 
 // Physical parameters (kParamNames order) -> the problem's free values, clamped into the model's hard limits.
 std::vector<double> free_values_of(const fit::FitProblem& prob, const std::array<double, kNumParams>& theta);

@@ -19,7 +19,14 @@ struct SpectrumOptions {
   Statistic statistic = Statistic::cstat;
   double e_min_kev = 0;  // keep channels whose nominal [E_min, E_max) lies inside [e_min, e_max] (XSPEC `ignore`)
   double e_max_kev = std::numeric_limits<double>::infinity();
-  double min_counts = 0;                  // > 0: group kept channels to >= min_counts source counts (grppha)
+  // Grouping of the kept channels into fitted bins. min_counts or background_min_counts (at most one > 0) regroup as
+  // grppha / ftgrouppha do; otherwise `grouping`, the file's OGIP GROUPING column, is used as XSPEC uses it, and
+  // without it every channel is a bin. A group is fitted only when all its channels are kept (QUALITY 0, inside the
+  // energy range): a file's group that straddles e_min_kev or e_max_kev is dropped whole.
+  double min_counts = 0;             // > 0: >= min_counts source counts per bin (grppha `group min`)
+  double background_min_counts = 0;  // > 0: >= this many background_counts per bin (ftgrouppha grouptype=bmin): the
+                                     // grouping PG-stat and W-stat need when the background file is sparse
+  std::vector<int> grouping;         // (H) or empty: OGIP GROUPING (+1 starts a group, -1 continues, 0 alone)
   std::vector<int> quality;               // (H) OGIP QUALITY, != 0 excluded
   std::vector<double> stat_err;           // (H) chi2 source errors (counts)
   std::vector<double> background_counts;  // (H) background spectrum counts (wstat, pgstat, optional for chi2)
@@ -40,6 +47,21 @@ struct FreeParameter {
   double hard_min = 0, hard_max = 0, soft_min = 0, soft_max = 0;
   bool is_norm = false;  // an additive model norm (scaled by XSPEC's renorm)
 };
+
+// How a command line asks for the grouping: "file" (the PHA's GROUPING column, as XSPEC; channels when it has
+// none), "none", "N" or "min:N" (>= N source counts per bin), "bmin:N" (>= N background counts per bin).
+struct GroupingChoice {
+  enum class Kind { file, none, min, bmin };
+  Kind kind = Kind::file;
+  double n = 0;  // the minimum of min / bmin
+};
+// Errors name the accepted forms. "0" reads as "none" (the old `--group 0`).
+GroupingChoice parse_grouping(const std::string& text);
+// Sets options' min_counts, background_min_counts and grouping from the choice; file_grouping is the PHA's GROUPING
+// column (H, or empty when the file has none). bmin without options.background_counts is an error.
+void apply_grouping(const GroupingChoice& choice, const std::vector<int>& file_grouping, SpectrumOptions& options);
+// "file", "none", "min:N" or "bmin:N", for reports.
+std::string grouping_name(const GroupingChoice& choice);
 
 class FitProblem {
  public:
