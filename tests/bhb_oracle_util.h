@@ -35,13 +35,14 @@ inline bhb::Simulation coarse_simulation(double exposure_s) {
 }
 
 // Poisson channel counts (H) of the simulation's model at `truth` (physical, kParamNames order).
-inline std::vector<double> counts_at(const bhb::Simulation& s, const std::array<double, bhb::kNumParams>& truth) {
+inline std::vector<double> counts_at(const bhb::Simulation& s, const std::array<double, bhb::kNumParams>& truth,
+                                     std::uint64_t seed = 11) {
   sim::CompositeModel m = s.model;
   for (std::int64_t p = 0; p < bhb::kNumParams; ++p) m.set(bhb::kModelParams[p], truth[p]);
   const std::vector<double> edges = s.fakeit.response.energy_edges_kev();
   std::vector<double> photons(edges.size() - 1);  // (E)
   m.evaluate(edges.data(), static_cast<std::int64_t>(photons.size()), photons.data());
-  return sim::fake_counts(s.fakeit, photons.data(), 11, 0);
+  return sim::fake_counts(s.fakeit, photons.data(), seed, 0);
 }
 
 // Identity scaling: the draws come back in the unscaled space (log10 of N_H, f_sc, kT_disk, N; Gamma).

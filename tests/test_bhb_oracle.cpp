@@ -111,6 +111,64 @@ TEST_CASE("bhb oracle: a parameter the data cannot see keeps its prior spread") 
   // ... while the bright spectrum above pins it to < 0.05: the oracle tells the two apart.
 }
 
+TEST_CASE("bhb oracle: the truth's likelihood ratio follows chi-square with 5 degrees of freedom (Wilks)") {
+  const bhb::Simulation s = coarse_simulation(1e3);
+  const std::array<double, bhb::kNumParams> truth = {0.5, 2.2, 0.2, 0.8, 1e4};
+  std::array<double, bhb::kNumParams> u{};
+  for (std::int64_t p = 0; p < bhb::kNumParams; ++p) u[p] = bhb::kParamLog[p] ? std::log10(truth[p]) : truth[p];
+  const int K = 60;
+  double mean = 0;
+  int above90 = 0, below50 = 0;
+  for (int k = 0; k < K; ++k) {
+    const bhb::ExactPosterior post(s, counts_at(s, truth, 100 + k));
+    const double lr = bhb::truth_likelihood_ratio(post, u);
+    CHECK(lr >= 0);
+    mean += lr / K;
+    above90 += bhb::chi2_cdf(lr, bhb::kNumParams) > 0.9;
+    below50 += bhb::chi2_cdf(lr, bhb::kNumParams) <= 0.5;
+  }
+  MESSAGE("likelihood ratio of the truth over ", K, " realisations: mean ", mean, " (chi2_5: 5), above its 90% point ",
+          above90, ", below its median ", below50);
+  CHECK(std::abs(mean - 5) < 1.5);  // the mean of 60 chi2_5 has sd 0.41
+  CHECK(above90 <= 14);             // expected 6 (binomial sd 2.3)
+  CHECK(below50 >= 18);             // expected 30 (sd 3.9)
+  CHECK(below50 <= 42);
+  // A truth 2% off in N: the maximum is at least as high as the true point's log posterior.
+  const bhb::ExactPosterior post(s, counts_at(s, truth));
+  bhb::ExactPosterior::Scratch sc = post.make_scratch();
+  std::array<double, bhb::kNumParams> off = u;
+  off[4] += std::log10(1.02);
+  const double drop = post.log_prob(u.data(), sc) - post.log_prob(off.data(), sc);
+  REQUIRE(drop > 5);
+  CHECK(bhb::truth_likelihood_ratio(post, off) >= 2 * drop);
+  off[1] = 4.5;  // Gamma outside the box
+  CHECK_THROWS_WITH_AS(bhb::truth_likelihood_ratio(post, off), doctest::Contains("outside the prior box"), Error);
+}
+
+TEST_CASE("bhb oracle: chi2_cdf against closed forms") {
+  for (double x : {0.01, 0.5, 1.0, 2.0, 4.351, 7.0, 9.236, 15.0, 40.0}) {
+    CHECK(bhb::chi2_cdf(x, 1) == doctest::Approx(std::erf(std::sqrt(x / 2))).scale(0).epsilon(1e-12));
+    CHECK(bhb::chi2_cdf(x, 2) == doctest::Approx(1 - std::exp(-x / 2)).scale(0).epsilon(1e-12));
+    const double five = std::erf(std::sqrt(x / 2)) - std::sqrt(2 * x / M_PI) * std::exp(-x / 2) * (1 + x / 3);
+    CHECK(bhb::chi2_cdf(x, 5) == doctest::Approx(five).scale(0).epsilon(1e-10));
+  }
+  CHECK(bhb::chi2_cdf(9.236357, 5) == doctest::Approx(0.9).epsilon(1e-6));
+  // Even dof 2m: the Poisson tail sum_{j>=m} e^-z z^j / j! (z = x / 2), in both branches (series below z = m + 1,
+  // continued fraction above).
+  for (double x : {150.0, 200.0, 240.0, 268.0, 330.0}) {
+    const double z = x / 2;
+    double tail = 0;
+    for (int j = 120; j < 2000; ++j) tail += std::exp(-z + j * std::log(z) - std::lgamma(j + 1.0));
+    CHECK(bhb::chi2_cdf(x, 240) == doctest::Approx(tail).scale(0).epsilon(1e-10));
+  }
+  CHECK(bhb::chi2_cdf(0, 5) == 0);
+  CHECK(bhb::chi2_cdf(-1, 5) == 0);
+  CHECK(bhb::chi2_cdf(INFINITY, 5) == 1);
+  CHECK(bhb::chi2_cdf(1e4, 5) == 1);
+  CHECK_THROWS_AS(bhb::chi2_cdf(1, 0), Error);
+  CHECK_THROWS_AS(bhb::chi2_cdf(std::nan(""), 5), Error);
+}
+
 TEST_CASE("bhb oracle: bad input gives clear errors") {
   const bhb::Simulation s = coarse_simulation(1e3);
   const std::array<double, bhb::kNumParams> truth = {0.5, 2.2, 0.2, 0.8, 1e4};
@@ -170,11 +228,21 @@ TEST_CASE("cli: bhb oracle on a tiny set, and its bad input") {
   REQUIRE_MESSAGE(rc == 0, out);
   CHECK(out.find("| Gamma |") != std::string::npos);
   CHECK(out.find("f_sc < 0.03") != std::string::npos);
+  CHECK(out.find("exact posterior, asymptotic (truth's likelihood ratio)") != std::string::npos);
   CHECK(std::filesystem::exists(dir / "oracle.md"));
   std::ifstream csv(dir / "oracle_spectra.csv");
   std::string line;
   int rows = 0;
-  while (std::getline(csv, line)) ++rows;
+  while (std::getline(csv, line)) {
+    if (rows++ == 0) {
+      CHECK(line.size() > 9);
+      CHECK(line.substr(line.size() - 9) == ",truth_lr");
+    } else {  // the last column: a finite, non-negative likelihood ratio
+      const double lr = std::stod(line.substr(line.rfind(',') + 1));
+      CHECK(lr >= 0);
+      CHECK(std::isfinite(lr));
+    }
+  }
   CHECK(rows == 4);  // header + 3 spectra
   std::tie(rc, out) = test::run_cli("bhb oracle --data " + set + " --count 4 --out-dir " + dir.string());
   CHECK(rc != 0);

@@ -205,6 +205,35 @@ std::vector<double> credible_levels() {
   return levels;
 }
 
+double chi2_cdf(double x, int dof) {
+  SPECNET_CHECK(dof >= 1 && !std::isnan(x), "chi2_cdf: need dof >= 1 and a number, got dof ", dof, " and x ", x);
+  if (x <= 0) return 0;
+  if (std::isinf(x)) return 1;
+  const double a = 0.5 * dof, z = 0.5 * x;
+  const double log_front = -z + a * std::log(z) - std::lgamma(a);
+  if (z < a + 1) {  // series: P = e^-z z^a / Gamma(a) sum_n z^n / (a (a+1) ... (a+n))
+    double term = 1 / a, sum = term;
+    for (int n = 1; n < 1000 && term > 1e-17 * sum; ++n) sum += term *= z / (a + n);
+    return std::min(1.0, sum * std::exp(log_front));
+  }
+  // Q = e^-z z^a / Gamma(a) x 1 / (z + 1 - a - 1 (1 - a) / (z + 3 - a - ...)) (modified Lentz).
+  constexpr double tiny = 1e-300;
+  double b = z + 1 - a, c = 1 / tiny, d = 1 / b, h = d;
+  for (int i = 1; i < 1000; ++i) {
+    const double an = -i * (i - a);
+    b += 2;
+    d = an * d + b;
+    d = std::abs(d) < tiny ? tiny : d;
+    c = b + an / c;
+    c = std::abs(c) < tiny ? tiny : c;
+    d = 1 / d;
+    const double delta = d * c;
+    h *= delta;
+    if (std::abs(delta - 1) < 1e-16) break;
+  }
+  return std::max(0.0, 1 - std::exp(log_front) * h);
+}
+
 double reduced_pgstat(const Simulation& s, const std::vector<double>& counts, const std::array<double, kNumParams>& theta) {
   return reduced_statistic(*simulation_problem(s, counts), theta);
 }

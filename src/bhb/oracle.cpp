@@ -7,6 +7,8 @@
 #include <cmath>
 #include <limits>
 
+#include <Eigen/Dense>
+
 #include "specnet/error.h"
 #include "specnet/fit/mcmc.h"
 #include "specnet/fit/statistic.h"
@@ -48,7 +50,8 @@ ExactPosterior::ExactPosterior(const Simulation& s, const std::vector<double>& c
 
 ExactPosterior::Scratch ExactPosterior::make_scratch() const {
   return Scratch{sim_.model, std::vector<double>(sim_.fakeit.matrix.num_energies(), 0.0),
-                 std::vector<double>(sim_.fakeit.matrix.num_outputs()), std::vector<double>(kNumParams)};
+                 std::vector<double>(sim_.fakeit.matrix.num_outputs()), std::vector<double>(kNumParams),
+                 std::vector<double>(group_counts_.size())};
 }
 
 double ExactPosterior::log_prob(const double* u, Scratch& sc) const {
@@ -69,8 +72,70 @@ double ExactPosterior::log_prob(const double* u, Scratch& sc) const {
     for (std::int64_t c = g.first[k]; c < g.end[k]; ++c) mean += sc.mean[c];
     if (!std::isfinite(mean)) return kMinusInf;
     stat += fit::cstat_bin(group_counts_[k], mean);
+    sc.group_mean[k] = mean;
   }
   return -0.5 * stat;
+}
+
+double truth_likelihood_ratio(const ExactPosterior& post, const std::array<double, kNumParams>& u_truth,
+                              int max_iterations) {
+  constexpr std::int64_t P = kNumParams;
+  using Vec = Eigen::Matrix<double, P, 1>;
+  using Mat = Eigen::Matrix<double, P, P>;
+  ExactPosterior::Scratch sc = post.make_scratch();
+  const std::int64_t L = post.num_groups();
+  const std::vector<double>& S = post.group_counts();
+  std::array<double, P> u = u_truth;
+  const double at_truth = post.log_prob(u.data(), sc);
+  SPECNET_CHECK(std::isfinite(at_truth), "bhb likelihood ratio: the truth lies outside the prior box");
+  double best = at_truth, damping = 1e-3;
+  std::vector<double> mu(L), mu_h(L);  // (L) group means at u and at a shifted u
+  Eigen::Matrix<double, Eigen::Dynamic, P> jac(L, P);  // (L, P) d mean / d u
+  for (int it = 0; it < max_iterations; ++it) {
+    post.log_prob(u.data(), sc);
+    mu = sc.group_mean;
+    bool ok = true;
+    for (std::int64_t p = 0; p < P && ok; ++p) {
+      double h = 1e-6 * (post.box().hi[p] - post.box().lo[p]);
+      std::array<double, P> v = u;
+      v[p] += h;
+      if (!std::isfinite(post.log_prob(v.data(), sc))) {  // at the box's upper edge: step down instead
+        v[p] = u[p] - h;
+        h = -h;
+        ok = std::isfinite(post.log_prob(v.data(), sc));
+      }
+      mu_h = sc.group_mean;
+      for (std::int64_t k = 0; k < L; ++k) jac(k, p) = (mu_h[k] - mu[k]) / h;
+    }
+    if (!ok) break;
+    Vec grad = Vec::Zero();  // d log L / d u = sum (S / mu - 1) d mu / d u
+    Mat fisher = Mat::Zero();
+    for (std::int64_t k = 0; k < L; ++k) {
+      if (!(mu[k] > 0)) continue;
+      grad += (S[k] / mu[k] - 1) * jac.row(k).transpose();
+      fisher += (1 / mu[k]) * jac.row(k).transpose() * jac.row(k);
+    }
+    bool improved = false;
+    for (int t = 0; t < 12 && !improved; ++t) {
+      Mat a = fisher;
+      a.diagonal() *= 1 + damping;
+      const Vec step = a.ldlt().solve(grad);
+      std::array<double, P> v{};
+      for (std::int64_t p = 0; p < P; ++p) v[p] = u[p] + step[p];
+      const double lp = step.allFinite() ? post.log_prob(v.data(), sc) : -std::numeric_limits<double>::infinity();
+      if (std::isfinite(lp) && lp >= best) {
+        u = v;
+        improved = lp > best;
+        best = lp;
+        damping = std::max(damping / 10, 1e-9);
+        if (!improved) t = 12;  // converged: the step no longer raises the log posterior
+      } else {
+        damping *= 10;
+      }
+    }
+    if (!improved) break;
+  }
+  return 2 * (best - at_truth);
 }
 
 OracleChain oracle_chain(const Simulation& s, const Scaling& scaling, const std::vector<double>& counts,

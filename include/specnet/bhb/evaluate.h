@@ -62,6 +62,10 @@ std::vector<SpectrumSubset> spectrum_subsets(const double* params, std::int64_t 
 std::string pcc_cell(const Posterior& post, std::int64_t p, const std::vector<std::int64_t>& rows);
 // Credible levels of the coverage curve: 0.05, 0.10, ..., 0.95 and 0.99.
 std::vector<double> credible_levels();
+// Chi-square distribution function with dof degrees of freedom (the regularized lower incomplete gamma function
+// P(dof / 2, x / 2): series below dof / 2 + 1, Lentz's continued fraction above). 0 for x <= 0; Error for dof < 1
+// or a NaN x.
+double chi2_cdf(double x, int dof);
 
 // Reduced PG-stat of spectrum `index` of a simulation over 0.3-10 keV (channels; the simulation's background) at
 // the given physical parameters, clamped into the model's hard limits.
