@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <utility>
 
@@ -12,6 +13,15 @@
 namespace specnet::test {
 
 inline const std::string kCli = SPECNET_BINARY_DIR "/examples/specnet";
+
+// Ends the calling test case with a message when the command-line tool was not built.
+#define SPECNET_SKIP_WITHOUT_CLI()                                                                  \
+  do {                                                                                              \
+    if (!std::filesystem::exists(::specnet::test::kCli)) {                                          \
+      MESSAGE("skipped: ", ::specnet::test::kCli, " not built (SPECNET_BUILD_EXAMPLES=OFF)");       \
+      return;                                                                                       \
+    }                                                                                               \
+  } while (0)
 
 // Runs `[env] specnet <args>` through the shell (env: "NAME=value ..." assignments, or empty); returns
 // (exit code, combined output).

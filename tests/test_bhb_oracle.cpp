@@ -214,10 +214,7 @@ TEST_CASE("bhb oracle: bad input gives clear errors") {
 }
 
 TEST_CASE("cli: bhb oracle on a tiny set, and its bad input") {
-  if (!std::filesystem::exists(test::kCli)) {
-    MESSAGE("skipped: ", test::kCli, " not built");
-    return;
-  }
+  SPECNET_SKIP_WITHOUT_CLI();
   const auto dir = std::filesystem::temp_directory_path() / "specnet_test_bhb_oracle";
   std::filesystem::create_directories(dir);
   const std::string set = (dir / "set.bhb").string();

@@ -30,10 +30,7 @@ void check_same_checkpoint(const std::string& a, const std::string& b) {
 }  // namespace
 
 TEST_CASE("bhb train: SIGKILL mid-epoch, then --resume gives bitwise the run that was never interrupted") {
-  if (!std::filesystem::exists(test::kCli)) {
-    MESSAGE("skipped: ", test::kCli, " not built");
-    return;
-  }
+  SPECNET_SKIP_WITHOUT_CLI();
   const auto dir = test::fresh_temp_dir("specnet_test_bhb_resume");
   const std::string set = (dir / "set.bhb").string();
   auto [rc, out] = test::run_cli("dataset bhb --count 150 --seed 3 --quiet --out " + set, "SPECNET_NUM_THREADS=2");

@@ -251,10 +251,7 @@ TEST_CASE("bhb spectrum posterior: importance sampling against it matches the ex
 }
 
 TEST_CASE("cli: bhb posterior on PHA files, and its bad input") {
-  if (!std::filesystem::exists(kCli)) {
-    MESSAGE("skipped: ", kCli, " not built");
-    return;
-  }
+  SPECNET_SKIP_WITHOUT_CLI();
   const auto dir = scratch_dir();
   const std::string set = (dir / "set.bhb").string(), s1 = (dir / "s1.safetensors").string(),
                     s2 = (dir / "s2.safetensors").string();

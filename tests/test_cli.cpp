@@ -12,10 +12,7 @@ using specnet::test::kCli;
 using specnet::test::run_cli;
 
 TEST_CASE("cli: simulate, then fit with a link and MCMC") {
-  if (!std::filesystem::exists(kCli)) {
-    MESSAGE("skipped: ", kCli, " not built (SPECNET_BUILD_EXAMPLES=OFF)");
-    return;
-  }
+  SPECNET_SKIP_WITHOUT_CLI();
   const auto dir = std::filesystem::temp_directory_path() / "specnet_test_cli";
   std::filesystem::create_directories(dir);
   const std::string pha = (dir / "two_pl.pha").string();
@@ -40,10 +37,7 @@ TEST_CASE("cli: simulate, then fit with a link and MCMC") {
 }
 
 TEST_CASE("cli: fit bins a PHA by its GROUPING column (as XSPEC), unless --group says otherwise") {
-  if (!std::filesystem::exists(kCli)) {
-    MESSAGE("skipped: ", kCli, " not built (SPECNET_BUILD_EXAMPLES=OFF)");
-    return;
-  }
+  SPECNET_SKIP_WITHOUT_CLI();
   const auto dir = std::filesystem::temp_directory_path() / "specnet_test_cli_group";
   std::filesystem::create_directories(dir);
   const std::string pha = (dir / "pl.pha").string(), grouped = (dir / "pl_grouped.pha").string();
@@ -84,10 +78,7 @@ TEST_CASE("cli: fit bins a PHA by its GROUPING column (as XSPEC), unless --group
 }
 
 TEST_CASE("cli: a malformed SPECNET_NUM_THREADS is a clear error, not 'all cores'") {
-  if (!std::filesystem::exists(kCli)) {
-    MESSAGE("skipped: ", kCli, " not built (SPECNET_BUILD_EXAMPLES=OFF)");
-    return;
-  }
+  SPECNET_SKIP_WITHOUT_CLI();
   const auto out_path = (std::filesystem::temp_directory_path() / "specnet_test_threads.pha").string();
   for (const char* bad : {"abc", "4x", "1000000", "-2"}) {
     CAPTURE(std::string(bad));

@@ -28,6 +28,18 @@ std::vector<double> sparse_background(std::size_t H) {
   return b;
 }
 
+// A simulated 20 ks NuSTAR power law (3-30 keV fits) and the response it was folded through.
+struct PowerLaw {
+  sim::CompositeModel truth = test::absorbed_powerlaw(2.0, 1.8, 5e-3);
+  std::vector<double> counts;  // (H)
+  std::shared_ptr<const io::SparseResponse> matrix = test::nustar_matrix();
+};
+PowerLaw power_law(std::uint64_t seed) {
+  PowerLaw s;
+  s.counts = test::fake_spectrum(test::nustar_setup(2e4), s.truth, seed, 0);
+  return s;
+}
+
 // Sum of a per-channel vector over each fitted bin (N), through the problem's own channel map.
 std::vector<double> per_bin(const FitProblem& p, const std::vector<double>& per_channel) {
   std::vector<double> out(p.num_bins(), 0.0);
@@ -42,10 +54,7 @@ std::vector<double> per_bin(const FitProblem& p, const std::vector<double>& per_
 }  // namespace
 
 TEST_CASE("fit grouping: a GROUPING column gives the bins and statistic of the grouping it was written from") {
-  const auto setup = test::nustar_setup(2e4);
-  const auto truth = test::absorbed_powerlaw(2.0, 1.8, 5e-3);
-  const auto counts = test::fake_spectrum(setup, truth, 3, 0);
-  const auto matrix = test::nustar_matrix();
+  const auto [truth, counts, matrix] = power_law(3);
   SpectrumOptions by_min = band(Statistic::cstat);
   by_min.min_counts = 100;
   const FitProblem grouped(truth, matrix, counts, 2e4, by_min);
@@ -73,10 +82,7 @@ TEST_CASE("fit grouping: a GROUPING column gives the bins and statistic of the g
 }
 
 TEST_CASE("fit grouping: a file's group that straddles the energy range is dropped whole") {
-  const auto setup = test::nustar_setup(2e4);
-  const auto truth = test::absorbed_powerlaw(2.0, 1.8, 5e-3);
-  const auto counts = test::fake_spectrum(setup, truth, 4, 0);
-  const auto matrix = test::nustar_matrix();
+  const auto [truth, counts, matrix] = power_law(4);
   const std::size_t H = counts.size();
   std::size_t first = H;  // first channel inside [3, 30] keV
   for (std::size_t c = 0; c < H && first == H; ++c)
@@ -102,10 +108,7 @@ TEST_CASE("fit grouping: a file's group that straddles the energy range is dropp
 }
 
 TEST_CASE("fit grouping: bmin groups to a minimum of background counts, for pgstat and wstat") {
-  const auto setup = test::nustar_setup(2e4);
-  const auto truth = test::absorbed_powerlaw(2.0, 1.8, 5e-3);
-  const auto counts = test::fake_spectrum(setup, truth, 5, 0);
-  const auto matrix = test::nustar_matrix();
+  const auto [truth, counts, matrix] = power_law(5);
   const std::vector<double> bkg = sparse_background(counts.size());
   for (Statistic st : {Statistic::pgstat, Statistic::wstat}) {
     SpectrumOptions o = band(st);
@@ -151,10 +154,7 @@ TEST_CASE("fit grouping: the command-line forms and their errors") {
 }
 
 TEST_CASE("fit grouping: bad grouping options are clear errors") {
-  const auto setup = test::nustar_setup(2e4);
-  const auto truth = test::absorbed_powerlaw(2.0, 1.8, 5e-3);
-  const auto counts = test::fake_spectrum(setup, truth, 6, 0);
-  const auto matrix = test::nustar_matrix();
+  const auto [truth, counts, matrix] = power_law(6);
   SpectrumOptions o = band(Statistic::cstat);
   o.grouping.assign(counts.size() - 1, 1);
   CHECK_THROWS_WITH_AS(FitProblem(truth, matrix, counts, 2e4, o), doctest::Contains("grouping has"), Error);

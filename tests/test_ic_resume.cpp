@@ -26,10 +26,7 @@ pid_t spawn(const std::vector<std::string>& args, const std::string& log, const 
 }  // namespace
 
 TEST_CASE("ic train: SIGKILL mid-epoch, then --resume gives bitwise the weights of an uninterrupted run") {
-  if (!std::filesystem::exists(kCli)) {
-    MESSAGE("skipped: ", kCli, " not built (SPECNET_BUILD_EXAMPLES=OFF)");
-    return;
-  }
+  SPECNET_SKIP_WITHOUT_CLI();
   using namespace specnet::ic;
   // Per-process directory: /tmp is shared with other test runs on the machine.
   const auto dir = specnet::test::fresh_temp_dir("specnet_test_ic_resume");

@@ -26,10 +26,7 @@ double reported_peak_mib(const std::string& out) {
 }  // namespace
 
 TEST_CASE("simulate: peak RSS stays bounded for a dataset far above the memory budget") {
-  if (!std::filesystem::exists(kCli)) {
-    MESSAGE("skipped: ", kCli, " not built (SPECNET_BUILD_EXAMPLES=OFF)");
-    return;
-  }
+  SPECNET_SKIP_WITHOUT_CLI();
   const auto dir = std::filesystem::temp_directory_path() / ("specnet_test_sim_memory_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   auto simulate = [&](long long count) {

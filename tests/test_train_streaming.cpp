@@ -216,10 +216,7 @@ TEST_CASE("bhb training: stages 1 and 2 give bitwise the same weights streamed o
 }
 
 TEST_CASE("cli: ic train and bhb train stream a file 11x the budget with flat peak RSS") {
-  if (!std::filesystem::exists(test::kCli)) {
-    MESSAGE("skipped: ", test::kCli, " not built");
-    return;
-  }
+  SPECNET_SKIP_WITHOUT_CLI();
   const auto dir = test::fresh_temp_dir("specnet_test_stream_rss");
   // IC: 600 spectra (1.5 MiB of counts) and 4,800 (12.4 MiB) under a 1 MiB budget, half of each validating (both
   // evaluate in full batches of 256), with a narrow CAE: its activations are the noise floor of peak RSS.
