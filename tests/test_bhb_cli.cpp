@@ -39,9 +39,13 @@ TEST_CASE("cli: dataset bhb, bhb train (stages 1-2), sample and report") {
   CHECK(rc != 0);
   CHECK(out.find("unknown sampler precision") != std::string::npos);
   std::tie(rc, out) = run_cli("bhb report --model " + s2 + " --data " + set + " --count 20 --samples 64 "
-                                  "--pgstat-count 1 --fit-iterations 5 --corner 0 --precision auto --out-dir " + dir.string());
+                                  "--pgstat-count 1 --fit-iterations 5 --corner 0 --precision auto --coverage-reference 4 --out-dir " +
+                                  dir.string());
   CHECK_MESSAGE(rc == 0, out);
   CHECK(out.find("| Gamma |") != std::string::npos);
+  CHECK(out.find("| credible level | coverage | network, first 4 | exact posterior, first 4 (asymptotic) |") !=
+        std::string::npos);
+  CHECK(out.find("on the first 4 spectra: network ") != std::string::npos);
   CHECK(out.find("PCC by subset") != std::string::npos);
   CHECK(out.find("flow NLL on this set: mean -log q(truth | x) = ") != std::string::npos);
   CHECK(out.find("at the network's most probable draw (highest log q of the 64;") != std::string::npos);
@@ -59,7 +63,8 @@ TEST_CASE("cli: dataset bhb, bhb train (stages 1-2), sample and report") {
     REQUIRE_MESSAGE(c1 == 0, t1);
     CHECK(t1.find("effective sample size of the network's own draws (of 64): median") != std::string::npos);
     CHECK(t1.find("| Gamma |") != std::string::npos);
-    CHECK(t1.find("network+IS coverage | network coverage |") != std::string::npos);
+    CHECK(t1.find("network+IS coverage | exact posterior, asymptotic (truth's likelihood ratio) | network coverage |") !=
+          std::string::npos);
     CHECK(t1.find("network+IS / fit = ") != std::string::npos);
     CHECK(t1.find("fit check (3 LM iterations from the refined median): ") != std::string::npos);
     std::ifstream csv(dir / "oracle_spectra.csv");
@@ -118,5 +123,9 @@ TEST_CASE("cli: dataset bhb, bhb train (stages 1-2), sample and report") {
   CHECK(out.find("--init") != std::string::npos);
   std::tie(rc, out) = run_cli("bhb report --model " + set + " --data " + set);
   CHECK(rc != 0);
+  std::tie(rc, out) = run_cli("bhb report --model " + s2 + " --data " + set + " --count 4 --samples 64 --pgstat-count 0 "
+                              "--corner 0 --coverage-reference -1 --out-dir " + dir.string());
+  CHECK(rc != 0);
+  CHECK(out.find("--coverage-reference must be >= 0") != std::string::npos);
   std::filesystem::remove_all(dir);
 }

@@ -125,9 +125,7 @@ int run_bhb_oracle(const Args& args) {
       csv << ',' << r.ess.back() << ',' << r.network_ess.back() << ',' << r.rounds.back() << ',' << r.restart.back();
     else
       csv << ',' << r.acceptance.back() << ',' << r.max_tau.back();
-    std::array<double, kNumParams> u{};
-    for (std::int64_t p = 0; p < kNumParams; ++p) u[p] = kParamLog[p] ? std::log10(r.truth.back()[p]) : r.truth.back()[p];
-    const double lr = truth_likelihood_ratio(ExactPosterior(sim, r.counts.back()), u);
+    const double lr = truth_likelihood_ratio(sim, r.counts.back(), r.truth.back());
     lr_levels.push_back(chi2_cdf(lr, kNumParams));
     csv << ',' << r.post.truth_log_q.back() << ',' << *std::max_element(r.post.log_q.end() - o.samples, r.post.log_q.end())
         << ',' << lr << '\n';

@@ -138,6 +138,13 @@ double truth_likelihood_ratio(const ExactPosterior& post, const std::array<doubl
   return 2 * (best - at_truth);
 }
 
+double truth_likelihood_ratio(const Simulation& s, const std::vector<double>& counts,
+                              const std::array<double, kNumParams>& truth) {
+  std::array<double, kNumParams> u{};
+  for (std::int64_t p = 0; p < kNumParams; ++p) u[p] = kParamLog[p] ? std::log10(truth[p]) : truth[p];
+  return truth_likelihood_ratio(ExactPosterior(s, counts), u);
+}
+
 OracleChain oracle_chain(const Simulation& s, const Scaling& scaling, const std::vector<double>& counts,
                          const std::array<double, kNumParams>& truth, const OracleOptions& o, std::uint64_t seed) {
   SPECNET_CHECK(o.samples >= 2, "bhb oracle: samples per spectrum must be >= 2, got ", o.samples);

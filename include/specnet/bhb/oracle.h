@@ -58,6 +58,9 @@ class ExactPosterior {
 // outside the box.
 double truth_likelihood_ratio(const ExactPosterior& post, const std::array<double, kNumParams>& u_truth,
                               int max_iterations = 60);
+// The same for a spectrum of a simulation: its channel counts (H) and the physical truth (kParamNames order).
+double truth_likelihood_ratio(const Simulation& s, const std::vector<double>& counts,
+                              const std::array<double, kNumParams>& truth);
 
 struct OracleOptions {
   int walkers = 16;              // even, >= 4
