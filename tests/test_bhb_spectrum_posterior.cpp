@@ -282,6 +282,7 @@ TEST_CASE("cli: bhb posterior on PHA files, and its bad input") {
   CHECK(t1.find("; cstat over ") != std::string::npos);
   CHECK(t1.find("| Gamma |") != std::string::npos);
   CHECK(t1.find("reduced pgstat at the network median") != std::string::npos);
+  CHECK(t1.find("bins hold fewer than 5 background counts") != std::string::npos);  // ~0.5 per channel
   CHECK(std::filesystem::exists(dir / "corner_0.svg"));
   CHECK(!std::filesystem::exists(dir / "corner_1.svg"));
   {
@@ -322,6 +323,7 @@ TEST_CASE("cli: bhb posterior on PHA files, and its bad input") {
   CHECK(bins > 10);
   CHECK(bins < 400);
   CHECK(out.find(" bins (grouping bmin:5); ESS") != std::string::npos);
+  CHECK(out.find("bins hold fewer than 5 background counts") == std::string::npos);
   std::tie(rc, out) = run_cli("bhb posterior --model " + s2 + " --pha " + src + ":" + bkg + " --group bmin:x --out-dir " +
                               dir.string());
   CHECK(rc != 0);

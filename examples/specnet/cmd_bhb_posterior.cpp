@@ -181,11 +181,14 @@ int run_bhb_posterior(const Args& args) {
                     "%.1f of %lld, after %d refinement rounds %.1f: **%s** (%.1f s)\n\n",
                     (long long)i, items[i].source.c_str(), items[i].background.empty() ? "" : ", background `",
                     items[i].background.empty() ? "" : (items[i].background + "`").c_str(), d.counts[i], stat_name,
-                    (long long)target.problem().num_bins(), fit::grouping_name(grouping).c_str(), r.network_ess, (long long)n, r.rounds, r.weights.ess, verdict(r.network_ess, r.weights.ess), sec);
+                    (long long)target.problem().num_bins(), fit::grouping_name(grouping).c_str(), r.network_ess,
+                    (long long)n, r.rounds, r.weights.ess,
+                    verdict(r.network_ess, r.weights.ess), sec);
       sm << buf << "| parameter | network median [5%, 95%] | refined median [5%, 95%] |" << (fit_iterations ? " fit |" : "")
          << "\n|---|---|---|" << (fit_iterations ? "---|" : "") << "\n";
       sc << i << ',' << items[i].source << ',' << items[i].background << ',' << stat_name << ',' << target.problem().num_bins() << ',' << d.counts[i] << ','
-          << r.network_ess << ',' << r.weights.ess << ',' << r.rounds << ',' << fit_gain << ',' << restart << ',' << sec;
+          << r.network_ess << ',' << r.weights.ess << ',' << r.rounds << ',' << fit_gain << ',' << restart
+          << ',' << sec;
       std::ostringstream qcsv;
       for (std::int64_t p = 0; p < P; ++p) {
         const auto &qn = q_net.q[p], &qr = q_ref.q[p];
@@ -221,6 +224,16 @@ int run_bhb_posterior(const Args& args) {
         sm << ", corner plot `corner_" << i << ".svg`";
       }
       sm << "\n\n";
+      // PG-stat profiles a Gaussian background per bin, which is biased where the background spectrum holds a few
+      // counts per bin or fewer (docs/results-bhb.md, ninth session): say so when most bins are that sparse.
+      const std::vector<double>& bkg_bins = target.problem().data().background_counts;
+      if (bkg_statistic == fit::Statistic::pgstat && !bkg_bins.empty()) {
+        const auto sparse = std::count_if(bkg_bins.begin(), bkg_bins.end(), [](double b) { return b < 5; });
+        if (2 * sparse > static_cast<std::int64_t>(bkg_bins.size()))
+          sm << "**note**: " << sparse << " of " << bkg_bins.size() << " bins hold fewer than 5 background counts; "
+             << "PG-stat is biased there and can move the refined posterior off the truth (`--group bmin:5` groups "
+                "to >= 5 background counts per bin, or `--statistic wstat` for a Poisson background spectrum)\n\n";
+      }
       const double el = seconds_since(t0);
       std::fprintf(stderr, "bhb posterior: %lld/%zu spectra, network ESS %.1f, refined ESS %.1f (%d rounds), %.0f s, ETA %.0f s\n",
                    (long long)i + 1, items.size(), r.network_ess, r.weights.ess, r.rounds, el,
