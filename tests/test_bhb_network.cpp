@@ -223,6 +223,33 @@ TEST_CASE("bhb end to end: a small flow-autoencoder learns a 5-parameter toy pos
   }
 }
 
+TEST_CASE("bhb sample_posterior: unlabelled records get a NaN log q at the truth, the others theirs; draws unchanged") {
+  const bhb::Dataset d = toy_set(12, 23);
+  const bhb::Scaling sc = bhb::Scaling::fit(d);
+  Rng rng(24);
+  bhb::Network net(toy_config(), rng);
+  const bhb::Posterior all = bhb::sample_posterior(net, sc, d, 16, 5);
+  for (double v : all.truth_log_q) CHECK(std::isfinite(v));
+  bhb::Dataset some = d;  // records 2 and 7 unlabelled, as real spectra are
+  for (std::int64_t k = 0; k < bhb::kNumParams; ++k) some.params[2 * bhb::kNumParams + k] = std::nan("");
+  some.params[7 * bhb::kNumParams + 1] = std::nan("");
+  const bhb::Posterior mixed = bhb::sample_posterior(net, sc, some, 16, 5);
+  CHECK(mixed.samples == all.samples);
+  CHECK(mixed.log_q == all.log_q);
+  for (std::int64_t i = 0; i < d.size(); ++i) {
+    CAPTURE(i);
+    if (i == 2 || i == 7)
+      CHECK(std::isnan(mixed.truth_log_q[i]));
+    else
+      CHECK(mixed.truth_log_q[i] == all.truth_log_q[i]);
+  }
+  bhb::Dataset none = d;
+  std::fill(none.params.begin(), none.params.end(), std::nan(""));
+  const bhb::Posterior real = bhb::sample_posterior(net, sc, none, 16, 5);
+  CHECK(real.samples == all.samples);
+  for (double v : real.truth_log_q) CHECK(std::isnan(v));
+}
+
 TEST_CASE("bhb encode_all: batches encoded in parallel equal one thread and a direct forward") {
   const bhb::Dataset d = toy_set(300, 21);
   const bhb::Scaling sc = bhb::Scaling::fit(d);

@@ -84,11 +84,13 @@ Posterior sample_posterior(Network& net, const Scaling& scaling, const Dataset& 
   for (std::int64_t i = 0; i < p.N; ++i)
     for (std::int64_t k = 0; k < P; ++k)
       if (!std::isfinite(at[i * P + k])) labelled[i] = false, at[i * P + k] = 0;
+  p.truth_log_q.assign(p.N, std::nan(""));
+  if (std::none_of(labelled.begin(), labelled.end(), [](bool b) { return b; })) return p;  // real spectra only
   NoGradGuard ng;
   net.eval();
   const auto lq = net.flow->log_prob(Tensor::from_vector(at, {p.N, P}), Tensor::from_vector(ctx, {p.N, C})).to_vector();
-  p.truth_log_q.resize(p.N);
-  for (std::int64_t i = 0; i < p.N; ++i) p.truth_log_q[i] = labelled[i] ? lq[i] : std::nan("");
+  for (std::int64_t i = 0; i < p.N; ++i)
+    if (labelled[i]) p.truth_log_q[i] = lq[i];
   return p;
 }
 
