@@ -407,8 +407,9 @@ int run_report(const Args& args) {
   if (nref > 0) {
     std::snprintf(buf, sizeof buf, "on the first %lld spectra: network %.3f, exact posterior %.3f. The exact posterior's "
                   "column takes chi2_cdf(2 (max log posterior - at the truth), %d) as each truth's HPD level (Wilks); it "
-                  "strays from the diagonal only by the sampling error of the spectra drawn, so it is the line to compare "
-                  "the network with on those spectra\n\n", nref, net_ref_worst, ref_worst, (int)kNumParams);
+                  "strays from the diagonal by the sampling error of the spectra drawn, and over-covers in the centre "
+                  "where posteriors are cut by the prior box (docs/bhb.md): compare the network with it at the upper "
+                  "levels\n\n", nref, net_ref_worst, ref_worst, (int)kNumParams);
     md << buf;
   }
   // The proper score behind training: what `bhb train` reports as the validation loss, here on this set.

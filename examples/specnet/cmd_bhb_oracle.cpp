@@ -252,7 +252,9 @@ int run_bhb_oracle(const Args& args) {
      << "The asymptotic column takes chi2_cdf(2 (max log posterior - log posterior at the truth), " << kNumParams
      << ") as each truth's HPD level (Wilks: exact for a Gaussian posterior under the flat prior). It is what an exact "
         "posterior scores on these same spectra, so a method's shortfall is its distance from that column, not from "
-        "the diagonal; the column itself strays from the diagonal by the sampling error of the spectra drawn.\n\n";
+        "the diagonal; the column itself strays from the diagonal by the sampling error of the spectra drawn, and "
+        "over-covers in the centre where posteriors are cut by the prior box (docs/bhb.md): read it at the upper "
+        "levels.\n\n";
 
   md << "PCC by subset of the true parameters (" << who << ", 50 draws / median" << (net ? "; network in the second row" : "")
      << "):\n\n| subset | spectra |";
