@@ -156,7 +156,7 @@ int run_bhb_posterior(const Args& args) {
       const int restart = fc.restart;
       const double stat_net = reduced_statistic(target.problem(), m_net), stat_ref = reduced_statistic(target.problem(), m_ref);
       const double sec = seconds_since(ts);
-      const char* stat_name = items[i].background.empty() ? "cstat" : bkg_statistic == fit::Statistic::wstat ? "wstat" : "pgstat";
+      const char* stat_name = fit::statistic_name(target.problem().data().statistic);
       // Draws: the network's then the refined, physical units, with the target's log posterior of the refined ones.
       {
         std::ostringstream dr;

@@ -89,11 +89,9 @@ double truth_likelihood_ratio(const ExactPosterior& post, const std::array<doubl
   const double at_truth = post.log_prob(u.data(), sc);
   SPECNET_CHECK(std::isfinite(at_truth), "bhb likelihood ratio: the truth lies outside the prior box");
   double best = at_truth, damping = 1e-3;
-  std::vector<double> mu(L), mu_h(L);  // (L) group means at u and at a shifted u
+  std::vector<double> mu = sc.group_mean, mu_h(L);  // (L) group means at u and at a shifted u
   Eigen::Matrix<double, Eigen::Dynamic, P> jac(L, P);  // (L, P) d mean / d u
   for (int it = 0; it < max_iterations; ++it) {
-    post.log_prob(u.data(), sc);
-    mu = sc.group_mean;
     bool ok = true;
     for (std::int64_t p = 0; p < P && ok; ++p) {
       double h = 1e-6 * (post.box().hi[p] - post.box().lo[p]);
@@ -125,6 +123,7 @@ double truth_likelihood_ratio(const ExactPosterior& post, const std::array<doubl
       const double lp = step.allFinite() ? post.log_prob(v.data(), sc) : -std::numeric_limits<double>::infinity();
       if (std::isfinite(lp) && lp >= best) {
         u = v;
+        mu = sc.group_mean;  // the means at the new u, for the next Jacobian
         improved = lp > best;
         best = lp;
         damping = std::max(damping / 10, 1e-9);
@@ -224,14 +223,9 @@ void resimulate_record(const Simulation& s, const Dataset& d, std::int64_t i, st
                   kParamNames[p], " = ", stored, " but its resimulation gives ", truth[p],
                   " (a set made with another seed or response?)");
   }
-  // Summed as group_spectrum sums it (each group, then the groups): above 2^53 counts (the brightest spectra of the
-  // prior reach 1.4e16) another order rounds differently.
-  double total = 0;
-  for (std::int64_t g = 0; g < s.grouping.size(); ++g) {
-    double S = 0;
-    for (std::int64_t c = s.grouping.first[g]; c < s.grouping.end[g]; ++c) S += counts[c];
-    total += S;
-  }
+  // The writer's own sum (group_spectrum): above 2^53 counts (the brightest spectra of the prior reach 1.4e16) a sum
+  // in another order rounds to another double.
+  const double total = group_spectrum(s.grouping, counts.data(), nullptr, 0, s.fakeit.exposure_s, s.n_det).source_counts;
   SPECNET_CHECK(total == d.counts[i], "bhb oracle: record ", i, " holds ", d.counts[i], " counts, its resimulation ",
                 total, " (", total - d.counts[i], " more): a set made with another seed or response?");
 }
