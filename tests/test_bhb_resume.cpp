@@ -152,3 +152,51 @@ TEST_CASE("bhb train: SIGKILL mid-epoch, then --resume gives bitwise the run tha
   check_same_checkpoint((dir / "ref1.safetensors.last").string(), (dir / "run1.safetensors.last").string());
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("bhb train --lr-schedule cosine: the lr follows the cosine per epoch, and a time-limited run resumes bitwise") {
+  SPECNET_SKIP_WITHOUT_CLI();
+  const auto dir = test::fresh_temp_dir("specnet_test_bhb_cosine");
+  const std::string set = (dir / "set.bhb").string();
+  auto [rc, out] = test::run_cli("dataset bhb --count 150 --seed 3 --quiet --out " + set, "SPECNET_NUM_THREADS=2");
+  REQUIRE_MESSAGE(rc == 0, out);
+  const std::string net = "--transforms 2 --flow-hidden 16,16 --context 16 --batch 12 --seed 4 ";
+  std::tie(rc, out) = test::run_cli("bhb train --data " + set + " --stage 1 --epochs 1 " + net + "--out " +
+                                    (dir / "s1.safetensors").string());
+  REQUIRE_MESSAGE(rc == 0, out);
+  auto args = [&](const std::string& tag, const std::string& extra) {
+    return "bhb train --data " + set + " --stage 2 --init " + (dir / "s1.safetensors").string() + " --epochs 3 " + net +
+           "--lr 2e-3 --min-lr 1e-4 --lr-schedule cosine --resume --out " + (dir / (tag + ".safetensors")).string() +
+           " " + extra;
+  };
+  auto lr_of = [](const std::string& path) {
+    for (const auto& [n, t] : load_safetensors(path).tensors)
+      if (n == "optimizer.param_groups.0.lr") return t.to_vector()[0];
+    FAIL("no lr in " << path);
+    return 0.0;
+  };
+  std::tie(rc, out) = test::run_cli(args("ref", ""));
+  REQUIRE_MESSAGE(rc == 0, out);
+  CHECK(out.find("lr 1.5e-03") != std::string::npos);  // after epoch 1: 1e-4 + 1.9e-3 (1 + cos(pi / 3)) / 2
+  CHECK(lr_of((dir / "ref.safetensors.last").string()) == 1e-4);  // after the last epoch: the floor
+  // Stopped after epoch 1 by the time limit, then resumed: the lr after epoch 1 is the cosine's, and the end is the
+  // uninterrupted run's, bit for bit.
+  std::tie(rc, out) = test::run_cli(args("tl", "--time-limit 1e-9"));
+  REQUIRE_MESSAGE(rc == 0, out);
+  const std::string last = (dir / "tl.safetensors.last").string();
+  CHECK(lr_of(last) == doctest::Approx(1e-4 + 1.9e-3 * 0.75).epsilon(1e-12));
+  std::tie(rc, out) = test::run_cli(args("tl", ""));
+  REQUIRE_MESSAGE(rc == 0, out);
+  CHECK(out.find("resumed from " + last + " after epoch 1") != std::string::npos);
+  check_same_checkpoint((dir / "ref.safetensors").string(), (dir / "tl.safetensors").string());
+  check_same_checkpoint((dir / "ref.safetensors.last").string(), last);
+  // The schedule is part of the run: the plateau schedule does not resume it; unknown names are refused.
+  std::string plateau = args("tl", "");
+  plateau.replace(plateau.find("--lr-schedule cosine"), 20, "--lr-schedule plateau");
+  std::tie(rc, out) = test::run_cli(plateau);
+  CHECK(rc == 1);
+  CHECK(out.find("belongs to another run") != std::string::npos);
+  std::tie(rc, out) = test::run_cli("bhb train --data " + set + " --stage 1 --lr-schedule step --out " +
+                                    (dir / "x.safetensors").string());
+  CHECK(rc == 1);
+  CHECK(out.find("unknown learning-rate schedule 'step'") != std::string::npos);
+}

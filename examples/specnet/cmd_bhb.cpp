@@ -114,7 +114,9 @@ int run_train(const Args& args) {
                      {"batch", "120|batch size"},
                      {"plateau-patience", "10|ReduceLROnPlateau: epochs without improvement before the lr is cut"},
                      {"plateau-factor", "0.5|ReduceLROnPlateau: factor of each cut"},
-                     {"min-lr", "1e-6|ReduceLROnPlateau: lowest lr (the paper: 1e-6)"},
+                     {"min-lr", "1e-6|lowest lr: ReduceLROnPlateau's floor, the cosine's end (the paper: 1e-6)"},
+                     {"lr-schedule", "plateau|plateau (the paper's ReduceLROnPlateau) or cosine (--lr down to --min-lr "
+                                     "over --epochs; not the paper's)"},
                      {"ema-decay", "0|per-step moving average of the trained weights, validated and saved (0: off, the "
                                    "paper; e.g. 0.999)"},
                      {"time-limit", "0|wall-clock seconds for this call: stop before an epoch that would end later, "
@@ -162,6 +164,7 @@ int run_train(const Args& args) {
   to.min_lr = opt.num("min-lr");
   SPECNET_CHECK(to.plateau_patience >= 1 && to.plateau_factor > 0 && to.plateau_factor < 1 && to.min_lr >= 0,
                 "need --plateau-patience >= 1, --plateau-factor in (0, 1) and --min-lr >= 0");
+  to.lr_schedule = parse_lr_schedule(opt.str("lr-schedule"));
   to.ema_decay = opt.num("ema-decay");
   SPECNET_CHECK(to.ema_decay >= 0 && to.ema_decay < 1, "--ema-decay must be in [0, 1) (0: off)");
   to.time_limit_s = opt.num("time-limit");

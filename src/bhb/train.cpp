@@ -19,6 +19,7 @@
 #include "specnet/io/safetensors.h"
 #include "specnet/optim/adam.h"
 #include "specnet/optim/ema.h"
+#include "specnet/optim/cosine.h"
 #include "specnet/optim/plateau.h"
 #include "specnet/sim/resources.h"
 
@@ -49,13 +50,14 @@ std::string run_fingerprint(const DatasetSource& train, const DatasetSource& val
                 "stop %lld, weights %a/%a/%a, sum %a", o.stage, (long long)train.size(), (long long)val.size(),
                 (long long)o.batch, o.lr, o.min_lr, o.weight_decay, (long long)o.plateau_patience, o.plateau_factor,
                 (long long)o.stop_patience, o.weights.reconstruction, o.weights.latent, o.weights.flow, sum);
-  std::string ema;
-  if (o.ema_decay > 0) {  // appended only when on, so that earlier runs still resume
+  std::string extra;  // each appended only when on, so that earlier runs still resume
+  if (o.ema_decay > 0) {
     char e[48];
     std::snprintf(e, sizeof e, ", ema %a", o.ema_decay);
-    ema = e;
+    extra = e;
   }
-  return o.fingerprint + buf + ema;
+  if (o.lr_schedule == LrSchedule::cosine) extra += ", cosine over " + std::to_string(o.max_epochs) + " epochs";
+  return o.fingerprint + buf + extra;
 }
 
 Tensor stage_loss(Network& net, int stage, const Tensor& x, const Tensor& theta, Rng& rng, const LossWeights& w) {
@@ -138,6 +140,12 @@ std::vector<float> encode_all(Network& net, const Scaling& scaling, const Datase
   return out;
 }
 
+LrSchedule parse_lr_schedule(const std::string& name) {
+  if (name == "plateau") return LrSchedule::plateau;
+  if (name == "cosine") return LrSchedule::cosine;
+  throw Error(str("bhb: unknown learning-rate schedule '", name, "' (plateau or cosine)"));
+}
+
 std::vector<optim::ParamGroup> stage_param_groups(Network& net, int stage) {
   std::vector<optim::ParamGroup> groups;
   for (const char* part : {"encoder", "flow", "decoder"}) {
@@ -185,7 +193,9 @@ TrainResult train_stage(Network& net, const Scaling& scaling, const DatasetSourc
   popt.patience = o.plateau_patience;
   popt.factor = o.plateau_factor;
   popt.min_lr = {o.min_lr};
-  optim::ReduceLROnPlateau plateau(adam, popt);
+  optim::ReduceLROnPlateau plateau(adam, popt);  // also with the cosine: it keeps the resume state's layout
+  std::unique_ptr<optim::CosineAnnealingLR> cosine;
+  if (o.lr_schedule == LrSchedule::cosine) cosine = std::make_unique<optim::CosineAnnealingLR>(adam, o.max_epochs, o.min_lr);
   std::unique_ptr<optim::ParameterEma> ema;
   if (o.ema_decay != 0) {  // ParameterEma refuses a decay outside [0, 1), NaN included
     nn::NamedTensors trainable;
@@ -219,6 +229,7 @@ TrainResult train_stage(Network& net, const Scaling& scaling, const DatasetSourc
       ema->load_state_dict(es);
     }
     start = st.epoch + 1;
+    if (cosine) cosine->set_last_epoch(st.epoch);
     res.stopped_on_plateau = st.epoch - res.best_epoch >= o.stop_patience;
     if (o.progress) std::printf("stage %d: resumed from %s after epoch %lld\n", o.stage, last_path.c_str(), (long long)st.epoch);
   }
@@ -251,7 +262,10 @@ TrainResult train_stage(Network& net, const Scaling& scaling, const DatasetSourc
     }
     if (ema) ema->swap();  // validate, schedule and keep the averaged network
     const double v = evaluate_stage(net, scaling, val, o.stage, kEvalBatch, o.seed, o.weights);
-    plateau.step(v);
+    if (cosine)
+      cosine->step();
+    else
+      plateau.step(v);
     EpochRecord r;
     r.epoch = epoch;
     r.train_loss = total / std::max<std::int64_t>(steps, 1);

@@ -13,6 +13,12 @@
 
 namespace specnet::bhb {
 
+// How the learning rate moves between epochs: the paper's ReduceLROnPlateau on the validation loss, or a cosine
+// from lr down to min_lr over max_epochs (optim::CosineAnnealingLR; not the paper's), which suits a run with a
+// fixed epoch budget and one with --ema-decay, whose smooth validation loss rarely triggers a plateau cut.
+enum class LrSchedule { plateau, cosine };
+LrSchedule parse_lr_schedule(const std::string& name);  // "plateau" or "cosine" (Error otherwise)
+
 struct TrainOptions {
   int stage = 1;                  // 1 decoder, 2 encoder + flow (decoder frozen), 3 fine-tune encoder + flow
   std::int64_t max_epochs = 400;  // cap
@@ -22,6 +28,7 @@ struct TrainOptions {
   double weight_decay = 1e-2;     // AdamW default
   std::int64_t plateau_patience = 10;
   double plateau_factor = 0.5;
+  LrSchedule lr_schedule = LrSchedule::plateau;
   std::int64_t batch = 120;
   std::uint64_t seed = 0;         // shuffling, the flow draws of the latent/reconstruction losses
   std::string checkpoint;         // best epoch so far, written atomically; every epoch also to checkpoint + ".last"
