@@ -87,6 +87,17 @@ TEST_CASE("bhb spectrum posterior: -stat/2 in the prior box, the same from PHA f
   const auto no_bkg = bhb::pha_problem(s, src, "");
   CHECK(no_bkg->data().statistic == fit::Statistic::cstat);
   CHECK(no_bkg->statistic(bhb::free_values_of(*no_bkg, truth)) != doctest::Approx(stat));
+  // The files read once, as bhb posterior does: the same statistic and the same network input as from the paths.
+  const bhb::PhaSpectra read = bhb::read_pha_spectra(src, bkg, counts.size());
+  CHECK(bhb::pha_problem(s, read)->statistic(bhb::free_values_of(*from_files, truth)) ==
+        from_files->statistic(bhb::free_values_of(*from_files, truth)));
+  CHECK(bhb::spectrum_from_pha(s.grouping, read, 52).rate == bhb::spectrum_from_pha(s.grouping, src, bkg, 52).rate);
+  CHECK(bhb::read_pha_spectra(src, "", counts.size()).background == std::nullopt);
+  bhb::PhaSpectra cut = read;
+  cut.background->counts.pop_back();
+  CHECK_THROWS_WITH_AS(bhb::pha_problem(s, cut), doctest::Contains("background spectrum has"), Error);
+  CHECK_THROWS_WITH_AS(bhb::spectrum_from_pha(s.grouping, cut, 52), doctest::Contains("background spectrum has"), Error);
+  CHECK_THROWS_WITH_AS(bhb::read_pha_spectra(src, bkg, counts.size() + 1), doctest::Contains("channels"), Error);
   // A fit from the truth does not get worse.
   std::array<double, P> fitted{};
   fit::FitProblem copy = *from_files;

@@ -113,8 +113,10 @@ int run_bhb_posterior(const Args& args) {
   d.header.bins = sim.grouping.size();
   d.header.n_det = opt.num("n-det");
   d.header.exposure_s = 0;
+  std::vector<PhaSpectra> files;  // each file read once: the network's input and the fit statistic come from it
   for (const PhaPair& it : items) {
-    const GroupedSpectrum g = spectrum_from_pha(sim.grouping, it.source, it.background, d.header.n_det);
+    files.push_back(read_pha_spectra(it.source, it.background, sim.fakeit.matrix.num_outputs()));
+    const GroupedSpectrum g = spectrum_from_pha(sim.grouping, files.back(), d.header.n_det);
     d.index.push_back(-1);
     d.params.insert(d.params.end(), P, std::nan(""));
     d.counts.push_back(g.source_counts);
@@ -144,7 +146,7 @@ int run_bhb_posterior(const Args& args) {
   // One spectrum's section of posterior.md (sm) and row of posterior.csv (sc).
   const auto report_one = [&](std::int64_t i, std::ostringstream& sm, std::ostringstream& sc) {
       const auto ts = std::chrono::steady_clock::now();
-      const SpectrumPosterior target(pha_problem(sim, items[i].source, items[i].background, bkg_statistic, grouping), box);
+      const SpectrumPosterior target(pha_problem(sim, files[i], bkg_statistic, grouping), box);
       const float* proposals = &net.samples[i * n * P];
       const ImportanceDraws r =
           importance_resample(target, scaling, proposals, &net.log_q[i * n], n, n_out, seed + static_cast<std::uint64_t>(i), ro);

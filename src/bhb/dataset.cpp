@@ -363,18 +363,32 @@ io::Spectrum read_counts_pha(const std::string& path, std::size_t channels, cons
   return sp;
 }
 
-GroupedSpectrum spectrum_from_pha(const BinGrouping& g, const std::string& source_path,
-                                  const std::string& background_path, double n_det) {
-  const std::size_t H = static_cast<std::size_t>(g.num_channels);
-  const io::Spectrum src = read_counts_pha(source_path, H, "source");
+PhaSpectra read_pha_spectra(const std::string& source_path, const std::string& background_path, std::size_t channels) {
+  PhaSpectra f{read_counts_pha(source_path, channels, "source"), std::nullopt};
+  if (!background_path.empty()) f.background = read_counts_pha(background_path, channels, "background");
+  return f;
+}
+
+GroupedSpectrum spectrum_from_pha(const BinGrouping& g, const PhaSpectra& files, double n_det) {
+  const io::Spectrum& src = files.source;
+  SPECNET_CHECK(src.num_channels() == static_cast<std::size_t>(g.num_channels), "bhb: the source spectrum has ",
+                src.num_channels(), " channels, the grouping ", g.num_channels);
   std::vector<double> bkg;
   double ratio = 0;
-  if (!background_path.empty()) {
-    const io::Spectrum b = read_counts_pha(background_path, H, "background");
+  if (files.background) {
+    const io::Spectrum& b = *files.background;
+    SPECNET_CHECK(b.num_channels() == src.num_channels(), "bhb: the background spectrum has ", b.num_channels(),
+                  " channels, the source ", src.num_channels());
     bkg = b.counts;
     ratio = (src.exposure_s * src.backscal * src.areascal) / (b.exposure_s * b.backscal * b.areascal);
   }
   return group_spectrum(g, src.counts.data(), bkg.empty() ? nullptr : bkg.data(), ratio, src.exposure_s, n_det);
+}
+
+GroupedSpectrum spectrum_from_pha(const BinGrouping& g, const std::string& source_path,
+                                  const std::string& background_path, double n_det) {
+  return spectrum_from_pha(g, read_pha_spectra(source_path, background_path, static_cast<std::size_t>(g.num_channels)),
+                           n_det);
 }
 
 namespace {

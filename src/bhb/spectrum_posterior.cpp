@@ -35,23 +35,33 @@ std::unique_ptr<fit::FitProblem> simulation_problem(const Simulation& s, const s
   return make(s, counts, s.fakeit.exposure_s, o);
 }
 
-std::unique_ptr<fit::FitProblem> pha_problem(const Simulation& s, const std::string& source_path,
-                                             const std::string& background_path, fit::Statistic background_statistic,
-                                             const fit::GroupingChoice& grouping) {
+std::unique_ptr<fit::FitProblem> pha_problem(const Simulation& s, const PhaSpectra& files,
+                                             fit::Statistic background_statistic, const fit::GroupingChoice& grouping) {
   SPECNET_CHECK(background_statistic == fit::Statistic::pgstat || background_statistic == fit::Statistic::wstat,
                 "bhb: the statistic with a background file must be pgstat or wstat");
   const std::size_t H = s.fakeit.matrix.num_outputs();
-  const io::Spectrum src = read_counts_pha(source_path, H, "source");
-  fit::SpectrumOptions o = band_options(background_path.empty() ? fit::Statistic::cstat : background_statistic);
+  const io::Spectrum& src = files.source;
+  SPECNET_CHECK(src.num_channels() == H, "bhb: the source spectrum has ", src.num_channels(), " channels, the response ",
+                H);
+  fit::SpectrumOptions o = band_options(files.background ? background_statistic : fit::Statistic::cstat);
   o.quality = src.quality;
-  if (!background_path.empty()) {
-    const io::Spectrum b = read_counts_pha(background_path, H, "background");
+  if (files.background) {
+    const io::Spectrum& b = *files.background;
+    SPECNET_CHECK(b.num_channels() == H, "bhb: the background spectrum has ", b.num_channels(), " channels, the "
+                  "response ", H);
     o.background_counts = b.counts;
     o.background_err = b.stat_err;  // empty: the fit takes sqrt(B)
     o.background_exposure_s = b.exposure_s * b.areascal * b.backscal / src.backscal;
   }
   fit::apply_grouping(grouping, src.grouping, o);
   return make(s, src.counts, src.exposure_s * src.areascal, o);
+}
+
+std::unique_ptr<fit::FitProblem> pha_problem(const Simulation& s, const std::string& source_path,
+                                             const std::string& background_path, fit::Statistic background_statistic,
+                                             const fit::GroupingChoice& grouping) {
+  return pha_problem(s, read_pha_spectra(source_path, background_path, s.fakeit.matrix.num_outputs()),
+                     background_statistic, grouping);
 }
 
 std::vector<double> free_values_of(const fit::FitProblem& prob, const std::array<double, kNumParams>& theta) {

@@ -2,6 +2,7 @@
 // paper's priors, the 240-bin grouping, rates and uncertainties per detector and keV, and a streamed record file.
 #pragma once
 #include <array>
+#include <optional>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -133,7 +134,16 @@ void resimulate(const Simulation& s, std::int64_t index, std::vector<double>& co
 // an unreadable file, a RATE spectrum, another channel count.
 io::Spectrum read_counts_pha(const std::string& path, std::size_t channels, const char* what);
 
+// An observation's files read once: the source PHA and, when background_path is not empty, the background PHA
+// (read_counts_pha's checks on both).
+struct PhaSpectra {
+  io::Spectrum source;
+  std::optional<io::Spectrum> background;
+};
+PhaSpectra read_pha_spectra(const std::string& source_path, const std::string& background_path, std::size_t channels);
+
 // A real spectrum: source PHA (+ background PHA) through the grouping, exposure and BACKSCAL from the files.
+GroupedSpectrum spectrum_from_pha(const BinGrouping& g, const PhaSpectra& files, double n_det);
 GroupedSpectrum spectrum_from_pha(const BinGrouping& g, const std::string& source_path,
                                   const std::string& background_path, double n_det);
 

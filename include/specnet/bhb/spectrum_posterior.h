@@ -27,6 +27,9 @@ std::unique_ptr<fit::FitProblem> simulation_problem(const Simulation& s, const s
 // bmin:N groups to >= N background counts per bin, which removes most of PG-stat's bias on a sparse background.
 // Errors: unreadable or rate files, channel counts other than the response's, another statistic, bmin without a
 // background file.
+std::unique_ptr<fit::FitProblem> pha_problem(const Simulation& s, const PhaSpectra& files,
+                                             fit::Statistic background_statistic = fit::Statistic::pgstat,
+                                             const fit::GroupingChoice& grouping = {});
 std::unique_ptr<fit::FitProblem> pha_problem(const Simulation& s, const std::string& source_path,
                                              const std::string& background_path,
                                              fit::Statistic background_statistic = fit::Statistic::pgstat,
