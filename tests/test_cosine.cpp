@@ -4,29 +4,14 @@
 
 #include "harness.h"
 #include "specnet/optim/cosine.h"
-#include "specnet/optim/sgd.h"
+#include "scheduler_test_util.h"
 
 using namespace specnet;
 using namespace specnet::optim;
 
 namespace {
 
-struct Fixture {
-  std::vector<Tensor> params;
-  std::unique_ptr<SGD> opt;
-  Fixture(const std::vector<double>& lrs, const std::vector<bool>& frozen = {}) {
-    std::vector<ParamGroup> groups;
-    for (std::size_t i = 0; i < lrs.size(); ++i) {
-      params.push_back(Tensor::zeros({1}).set_requires_grad());
-      ParamGroup g;
-      g.params = {{str("p", i), params.back()}};
-      g.lr = lrs[i];
-      g.frozen = i < frozen.size() && frozen[i];
-      groups.push_back(g);
-    }
-    opt = std::make_unique<SGD>(groups);
-  }
-};
+using Fixture = test::SchedulerFixture;
 
 // torch 2.x CosineAnnealingLR.get_lr for last_epoch in 1..t_max (no restarts reached), from the previous lr.
 double torch_recursive_lr(double prev_lr, double base_lr, double eta_min, std::int64_t e, std::int64_t t_max) {

@@ -2,7 +2,7 @@
 // torch 1.13 for the same metrics (case A is also traced by hand below), plus state save/restore and errors.
 #include "harness.h"
 #include "specnet/optim/plateau.h"
-#include "specnet/optim/sgd.h"
+#include "scheduler_test_util.h"
 
 using namespace specnet;
 using namespace specnet::optim;
@@ -10,21 +10,7 @@ using PO = PlateauOptions;
 
 namespace {
 
-struct Fixture {
-  std::vector<Tensor> params;
-  std::unique_ptr<SGD> opt;
-  explicit Fixture(const std::vector<double>& lrs) {
-    std::vector<ParamGroup> groups;
-    for (std::size_t i = 0; i < lrs.size(); ++i) {
-      params.push_back(Tensor::zeros({1}).set_requires_grad());
-      ParamGroup g;
-      g.params = {{str("p", i), params.back()}};
-      g.lr = lrs[i];
-      groups.push_back(g);
-    }
-    opt = std::make_unique<SGD>(groups);
-  }
-};
+using Fixture = test::SchedulerFixture;
 
 // Steps the scheduler through `metrics`, checking every group's lr after each step.
 void check_schedule(const PO& o, const std::vector<double>& metrics, const std::vector<std::vector<double>>& lrs,
