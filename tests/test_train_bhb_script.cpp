@@ -1,0 +1,50 @@
+// tools/train_bhb.sh, the one-command recipe of the posterior network, on a toy-sized set: a call stopped by its
+// time limit says so and writes no report, a second call resumes the same run, ends it and writes the report, and a
+// third skips every finished step.
+#include <filesystem>
+#include <string>
+
+#include "cli_test_util.h"
+#include "harness.h"
+#include "ic_test_util.h"
+#include "specnet/io/safetensors.h"
+
+using namespace specnet;
+
+TEST_CASE("tools/train_bhb.sh: time-limited call, resumed call with the report, then nothing left to do") {
+  SPECNET_SKIP_WITHOUT_CLI();
+  const auto dir = test::fresh_temp_dir("specnet_test_train_bhb_script");
+  const std::string script = std::string(SPECNET_SOURCE_DIR) + "/tools/train_bhb.sh";
+  const std::string env = "SPECNET=" + test::kCli +
+                          " SPECNET_NUM_THREADS=2 TRAIN_COUNT=300 VAL_COUNT=40 EPOCHS=2 PGSTAT_COUNT=2 CORNER=0 ";
+  auto run = [&](const std::string& extra_env) {
+    std::string out;
+    FILE* p = popen((env + extra_env + " bash " + script + " " + dir.string() + " 2>&1").c_str(), "r");
+    REQUIRE(p != nullptr);
+    char buf[4096];
+    while (std::fgets(buf, sizeof buf, p)) out += buf;
+    const int status = pclose(p);
+    return std::make_pair(WEXITSTATUS(status), out);
+  };
+  auto [rc, out] = run("TIME_LIMIT=1e-9");
+  REQUIRE_MESSAGE(rc == 0, out);
+  CHECK(out.find("stopped on the time limit; run the same command again") != std::string::npos);
+  CHECK(out.find("epoch   1/2") != std::string::npos);
+  CHECK(out.find("epoch   2/2") == std::string::npos);
+  CHECK(!std::filesystem::exists(dir / "report"));
+  std::tie(rc, out) = run("");
+  REQUIRE_MESSAGE(rc == 0, out);
+  CHECK(out.find("after epoch 1") != std::string::npos);
+  CHECK(out.find("epoch   2/2") != std::string::npos);
+  CHECK(out.find("dataset bhb") == std::string::npos);  // the sets and stage 1 were kept
+  CHECK(load_safetensors((dir / "cos.safetensors.last").string()).metadata.at("epoch") == "2");
+  CHECK(std::filesystem::exists(dir / "report" / "report.md"));
+  // Everything done: no epoch runs again.
+  std::tie(rc, out) = run("REPORT=0");
+  REQUIRE_MESSAGE(rc == 0, out);
+  CHECK(out.find("epoch   ") == std::string::npos);
+  // Without the CLI: a clear error.
+  std::tie(rc, out) = run("SPECNET=/nonexistent/specnet");
+  CHECK(rc == 1);
+  CHECK(out.find("no CLI at /nonexistent/specnet") != std::string::npos);
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The posterior network of paper 002 as docs/results-bhb.md's tenth session trained it, in one command:
+#   tools/train_bhb.sh OUT_DIR
+# writes OUT_DIR/{val.bhb, train.bhb, s1_wide.safetensors, cos.safetensors, report/}. Each step is skipped when
+# its output exists, and stage 2 runs with --resume, so calling it again (after a crash, or after a --time-limit
+# stop) continues the same run bit for bit. Settings (environment):
+#   SPECNET      the CLI (default build/examples/specnet)
+#   EPOCHS       stage-2 epochs, the length of the cosine (default 280: ~100 min on 2 AVX-512 cores, 21 s/epoch)
+#   DEVICE       cpu or cuda (default cpu)
+#   TIME_LIMIT   seconds for this call's stage-2 epochs, 0 for none (default 0); resume with the same command
+#   REPORT       1: bhb report on the validation spectra once stage 2 has ended (default 1)
+#   TRAIN_COUNT, VAL_COUNT, PGSTAT_COUNT, CORNER   sizes (default 100000, 2160, 400, 2; smaller for a smoke test)
+# Recipe (docs/results-bhb.md, "Tenth session"): the encoder twice as wide as section B's, the flow NLL alone
+# (--recon-weight 0 --latent-weight 0), AdamW from lr 1e-3 down a cosine to 1e-6, and a per-step average of the
+# weights (--ema-decay 0.9995), which is what is validated and saved.
+set -euo pipefail
+out=${1:?usage: tools/train_bhb.sh OUT_DIR}
+specnet=${SPECNET:-build/examples/specnet}
+epochs=${EPOCHS:-280}
+device=${DEVICE:-cpu}
+time_limit=${TIME_LIMIT:-0}
+train_count=${TRAIN_COUNT:-100000}
+val_count=${VAL_COUNT:-2160}
+[ -x "$specnet" ] || { echo "train_bhb.sh: no CLI at $specnet (build first, or set SPECNET)" >&2; exit 1; }
+mkdir -p "$out"
+run() { echo "+ $*"; "$@"; }
+[ -f "$out/val.bhb" ] || run "$specnet" dataset bhb --count "$val_count" --seed 2 --out "$out/val.bhb"
+[ -f "$out/train.bhb" ] || run "$specnet" dataset bhb --count "$train_count" --seed 11 --out "$out/train.bhb"
+# Stage 1 only builds the network (widths and input scaling travel in the checkpoint): with the reconstruction
+# weight 0 the decoder plays no part in stage 2.
+[ -f "$out/s1_wide.safetensors" ] ||
+  run "$specnet" bhb train --data "$out/train.bhb" --stage 1 --epochs 1 --seed 21 \
+    --conv-channels 32,64,64,64,64,64 --device "$device" --out "$out/s1_wide.safetensors"
+log=$(mktemp)
+run "$specnet" bhb train --data "$out/train.bhb" --stage 2 --init "$out/s1_wide.safetensors" --epochs "$epochs" \
+  --patience 1000 --lr 1e-3 --min-lr 1e-6 --lr-schedule cosine --recon-weight 0 --latent-weight 0 \
+  --ema-decay 0.9995 --seed 7 --device "$device" --time-limit "$time_limit" --resume \
+  --out "$out/cos.safetensors" | tee "$log"
+if grep -q "time limit: continue" "$log"; then
+  rm -f "$log"
+  echo "train_bhb.sh: stopped on the time limit; run the same command again to continue"
+  exit 0
+fi
+rm -f "$log"
+if [ "${REPORT:-1}" = 1 ]; then
+  mkdir -p "$out/report"
+  run "$specnet" bhb report --model "$out/cos.safetensors" --data "$out/val.bhb" --count "$val_count" --samples 1024 \
+    --pgstat-count "${PGSTAT_COUNT:-400}" --corner "${CORNER:-2}" --out-dir "$out/report"
+fi
