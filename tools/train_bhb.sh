@@ -32,16 +32,15 @@ run() { echo "+ $*"; "$@"; }
   run "$specnet" bhb train --data "$out/train.bhb" --stage 1 --epochs 1 --seed 21 \
     --conv-channels 32,64,64,64,64,64 --device "$device" --out "$out/s1_wide.safetensors"
 log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 run "$specnet" bhb train --data "$out/train.bhb" --stage 2 --init "$out/s1_wide.safetensors" --epochs "$epochs" \
   --patience 1000 --lr 1e-3 --min-lr 1e-6 --lr-schedule cosine --recon-weight 0 --latent-weight 0 \
   --ema-decay 0.9995 --seed 7 --device "$device" --time-limit "$time_limit" --resume \
   --out "$out/cos.safetensors" | tee "$log"
 if grep -q "time limit: continue" "$log"; then
-  rm -f "$log"
   echo "train_bhb.sh: stopped on the time limit; run the same command again to continue"
   exit 0
 fi
-rm -f "$log"
 if [ "${REPORT:-1}" = 1 ]; then
   mkdir -p "$out/report"
   run "$specnet" bhb report --model "$out/cos.safetensors" --data "$out/val.bhb" --count "$val_count" --samples 1024 \

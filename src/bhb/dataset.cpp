@@ -369,16 +369,20 @@ PhaSpectra read_pha_spectra(const std::string& source_path, const std::string& b
   return f;
 }
 
+void check_pha_channels(const PhaSpectra& files, std::size_t channels) {
+  SPECNET_CHECK(files.source.num_channels() == channels, "bhb: the source spectrum has ", files.source.num_channels(),
+                " channels, the response has ", channels);
+  SPECNET_CHECK(!files.background || files.background->num_channels() == channels, "bhb: the background spectrum has ",
+                files.background ? files.background->num_channels() : 0, " channels, the response has ", channels);
+}
+
 GroupedSpectrum spectrum_from_pha(const BinGrouping& g, const PhaSpectra& files, double n_det) {
+  check_pha_channels(files, static_cast<std::size_t>(g.num_channels));
   const io::Spectrum& src = files.source;
-  SPECNET_CHECK(src.num_channels() == static_cast<std::size_t>(g.num_channels), "bhb: the source spectrum has ",
-                src.num_channels(), " channels, the grouping ", g.num_channels);
   std::vector<double> bkg;
   double ratio = 0;
   if (files.background) {
     const io::Spectrum& b = *files.background;
-    SPECNET_CHECK(b.num_channels() == src.num_channels(), "bhb: the background spectrum has ", b.num_channels(),
-                  " channels, the source ", src.num_channels());
     bkg = b.counts;
     ratio = (src.exposure_s * src.backscal * src.areascal) / (b.exposure_s * b.backscal * b.areascal);
   }

@@ -39,16 +39,12 @@ std::unique_ptr<fit::FitProblem> pha_problem(const Simulation& s, const PhaSpect
                                              fit::Statistic background_statistic, const fit::GroupingChoice& grouping) {
   SPECNET_CHECK(background_statistic == fit::Statistic::pgstat || background_statistic == fit::Statistic::wstat,
                 "bhb: the statistic with a background file must be pgstat or wstat");
-  const std::size_t H = s.fakeit.matrix.num_outputs();
+  check_pha_channels(files, s.fakeit.matrix.num_outputs());
   const io::Spectrum& src = files.source;
-  SPECNET_CHECK(src.num_channels() == H, "bhb: the source spectrum has ", src.num_channels(), " channels, the response ",
-                H);
   fit::SpectrumOptions o = band_options(files.background ? background_statistic : fit::Statistic::cstat);
   o.quality = src.quality;
   if (files.background) {
     const io::Spectrum& b = *files.background;
-    SPECNET_CHECK(b.num_channels() == H, "bhb: the background spectrum has ", b.num_channels(), " channels, the "
-                  "response ", H);
     o.background_counts = b.counts;
     o.background_err = b.stat_err;  // empty: the fit takes sqrt(B)
     o.background_exposure_s = b.exposure_s * b.areascal * b.backscal / src.backscal;

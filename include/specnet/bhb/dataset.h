@@ -141,6 +141,8 @@ struct PhaSpectra {
   std::optional<io::Spectrum> background;
 };
 PhaSpectra read_pha_spectra(const std::string& source_path, const std::string& background_path, std::size_t channels);
+// Files read elsewhere (or edited since): both spectra must have the response's `channels` channels (Error otherwise).
+void check_pha_channels(const PhaSpectra& files, std::size_t channels);
 
 // A real spectrum: source PHA (+ background PHA) through the grouping, exposure and BACKSCAL from the files.
 GroupedSpectrum spectrum_from_pha(const BinGrouping& g, const PhaSpectra& files, double n_det);
