@@ -29,9 +29,17 @@ std::unique_ptr<nn::SplineFlow> noisy_flow(std::int64_t D, std::int64_t C, std::
 }  // namespace
 
 TEST_CASE("bhb FastFlowSampler: draws invert to their noise and carry log q(theta | context)") {
+  struct Base {
+    double scale, df;
+  };
+  for (const Base base : {Base{1, 0}, Base{1.5, 0}, Base{0.7, 5}})
   for (std::int64_t D : {1, 2, 5}) {
     CAPTURE(D);
+    CAPTURE(base.scale);
+    CAPTURE(base.df);
     auto flow = noisy_flow(D, 7, 3, {15, 15, 15}, 60 + D);
+    flow->options.base_scale = base.scale;  // the sampler takes the base from the flow, as log_prob below
+    flow->options.base_df = base.df;
     bhb::FastFlowSampler fast(*flow);
     const std::int64_t B = 3, n = 300;  // 900 draws: more than one 512-draw block, blocks spanning contexts
     Tensor ctx = test::random_input({B, 7}, 5, false, DType::f32);
@@ -40,7 +48,7 @@ TEST_CASE("bhb FastFlowSampler: draws invert to their noise and carry log q(thet
     const auto cd = ctx.to_vector();
     std::vector<float> cv(cd.begin(), cd.end()), zv, s(B * n * D), lq(B * n);
     for (double v : z.to_vector()) zv.push_back(static_cast<float>(v));
-    fast.sample_from_noise(cv.data(), B, n, zv.data(), s.data(), lq.data());
+    fast.sample_from_noise(cv.data(), B, n, zv.data(), s.data(), lq.data(), 11);
     std::vector<double> sd(s.begin(), s.end());
     Tensor theta = Tensor::from_vector(sd, {B, n, D});
     NoGradGuard ng;
@@ -48,10 +56,22 @@ TEST_CASE("bhb FastFlowSampler: draws invert to their noise and carry log q(thet
     const auto zb = z_back.to_vector();
     const auto lp = flow->log_prob(theta, ctx.unsqueeze(1)).to_vector();
     double max_dz = 0, max_dl = 0;
-    for (std::size_t i = 0; i < zb.size(); ++i) max_dz = std::max(max_dz, std::abs(zb[i] - zv[i]));
+    // The base noise is the given normal times one factor per draw: the scale, times the t's radial factor.
+    double mean_inv_sq = 0;
+    for (std::int64_t j = 0; j < B * n; ++j) {
+      std::int64_t k0 = 0;  // the feature with the largest |noise| gives the best-conditioned ratio
+      for (std::int64_t k = 1; k < D; ++k)
+        if (std::abs(zv[j * D + k]) > std::abs(zv[j * D + k0])) k0 = k;
+      const double f = zb[j * D + k0] / zv[j * D + k0];
+      for (std::int64_t k = 0; k < D; ++k) max_dz = std::max(max_dz, std::abs(zb[j * D + k] - f * zv[j * D + k]));
+      if (base.df == 0) max_dz = std::max(max_dz, std::abs(f - base.scale) * std::abs(zv[j * D + k0]));
+      mean_inv_sq += base.scale * base.scale / (f * f);
+    }
     for (std::size_t i = 0; i < lp.size(); ++i) max_dl = std::max(max_dl, std::abs(lp[i] - lq[i]));
     CHECK(max_dz < 2e-4);
     CHECK(max_dl < 2e-3);
+    // t: (s / factor)^2 = W / nu with W ~ chi^2_nu, mean 1 and variance 2 / nu (4 standard errors).
+    if (base.df > 0) CHECK(std::abs(mean_inv_sq / double(B * n) - 1) < 4 * std::sqrt(2 / base.df / double(B * n)));
   }
 }
 
@@ -75,6 +95,20 @@ TEST_CASE("bhb FastFlowSampler: paper-size flow, same draws for 1 and 2 threads,
   set_num_threads(0);
   CHECK(a == b);
   CHECK(la == lb);
+  {  // the same with a Student-t base, whose radial factors come from their own Philox blocks
+    bhb::FastFlowSampler ft(flow);
+    ft.set_base(0.9, 7);
+    set_num_threads(1);
+    ft.sample(ctx.data(), B, n, 77, a.data(), la.data());
+    set_num_threads(2);
+    ft.sample(ctx.data(), B, n, 77, b.data(), lb.data());
+    set_num_threads(0);
+    CHECK(a == b);
+    CHECK(la == lb);
+    fast.sample(ctx.data(), B, n, 77, b.data(), lb.data());  // and the draws differ from the normal base's
+    CHECK(a != b);
+    fast.sample(ctx.data(), B, n, 77, a.data(), la.data());
+  }
   // The first context's draws do not depend on how many contexts are sampled together, bit for bit, in either
   // precision: the context projection runs in fixed chunks and every draw block at full width, so the GEMM shapes
   // do not change with B (700 draws: the second block is partial alone and shared with the next context in a batch).
@@ -110,4 +144,7 @@ TEST_CASE("bhb FastFlowSampler: bad input") {
   ctx[2] = std::nanf("");
   CHECK_THROWS_AS(fast.sample(ctx.data(), 1, 1, 0, out.data()), Error);
   CHECK_THROWS_AS(fast.sample_from_noise(ctx.data(), 1, 1, nullptr, out.data()), Error);
+  CHECK_THROWS_WITH(fast.set_base(0), doctest::Contains("base_scale"));
+  CHECK_THROWS_WITH(fast.set_base(1, -1), doctest::Contains("base_df"));
+  CHECK_THROWS_WITH(fast.set_base(std::nan(""), 0), doctest::Contains("base_scale"));
 }

@@ -38,6 +38,9 @@ void corner_plot(const std::string& path, const std::vector<float>& net, std::in
 // against the fit posterior (cmd_bhb_posterior.cpp).
 int run_bhb_posterior(const Args& args);
 
+// `specnet bhb calibrate`: the flow's base scale fitted on a labelled calibration set (cmd_bhb_calibrate.cpp).
+int run_bhb_calibrate(const Args& args);
+
 // `specnet bhb oracle`: the exact posterior's PCC, coverage and PG-stat on a synthetic set (cmd_bhb_oracle.cpp).
 int run_bhb_oracle(const Args& args);
 

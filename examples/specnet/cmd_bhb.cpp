@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "bhb_cli.h"
+#include "specnet/bhb/calibrate.h"
 #include "specnet/bhb/evaluate.h"
 #include "specnet/bhb/fast_sampler.h"
 #include "specnet/bhb/oracle.h"
@@ -196,6 +197,12 @@ int run_train(const Args& args) {
     LoadedNetwork l = load_network(opt.str("init"));
     net = std::move(l.net);
     scaling = l.scaling;  // always the synthetic set's scaling, also when fine-tuning on another set
+    if (net->flow->options.base_scale != 1 || net->flow->options.base_df != 0) {  // it belongs to the weights it was fitted on
+      std::printf("bhb train: --init was calibrated (flow base scale %.4g, df %.4g); training starts from the standard "
+                  "normal base, calibrate again afterwards (specnet bhb calibrate)\n",
+                  net->flow->options.base_scale, net->flow->options.base_df);
+      set_base(*net, {});
+    }
   }
   to.fingerprint = "bhb train " + opt.str("data") + " (" + dataset_kind_name(all.header.kind) + ", seed " +
                    std::to_string(all.header.seed) + ") init '" + opt.str("init") + "' net " +
@@ -302,9 +309,9 @@ int run_report(const Args& args) {
   const char* path = FastFlowSampler::precision_name(FastFlowSampler(*net.flow, precision).precision());
   std::ostringstream md;
   char buf[512];
-  std::snprintf(buf, sizeof buf, "# BHB posterior report\n\nmodel `%s` (stage %d, epoch %lld), data `%s` (%s, %lld spectra), %d threads, %s sampler\n\n",
+  std::snprintf(buf, sizeof buf, "# BHB posterior report\n\nmodel `%s` (stage %d, epoch %lld), data `%s` (%s, %lld spectra), %d threads, %s sampler, %s\n\n",
                 opt.str("model").c_str(), l.stage, (long long)l.epoch, opt.str("data").c_str(),
-                dataset_kind_name(d.header.kind), count, num_threads(), path);
+                dataset_kind_name(d.header.kind), count, num_threads(), path, base_description(net.flow->options).c_str());
   md << buf;
 
   // Timing: 1 and 1000 draws per spectrum, encoder included.
@@ -521,7 +528,7 @@ int run_report(const Args& args) {
 
 int run_bhb(const Args& args) {
   const std::string usage =
-      "specnet bhb train|sample|report|oracle|posterior [--help]: the spectral-posterior network (build data with `specnet dataset bhb`)\n";
+      "specnet bhb train|sample|report|calibrate|oracle|posterior [--help]: the spectral-posterior network (build data with `specnet dataset bhb`)\n";
   if (args.empty() || args[0] == "-h" || args[0] == "--help") {
     std::printf("%s", usage.c_str());
     return args.empty() ? 2 : 0;
@@ -530,13 +537,14 @@ int run_bhb(const Args& args) {
   if (args[0] == "train") return run_train(rest);
   if (args[0] == "sample") return run_sample(rest);
   if (args[0] == "report") return run_report(rest);
+  if (args[0] == "calibrate") return run_bhb_calibrate(rest);
   if (args[0] == "oracle") return run_bhb_oracle(rest);
   if (args[0] == "posterior") return run_bhb_posterior(rest);
   throw Error(str("specnet bhb: unknown subcommand '", args[0], "'\n", usage));
 }
 
 RegisterDatasetKind reg_dataset{{"bhb", "NICER black-hole-binary spectra for the flow posterior network", run_dataset}};
-RegisterCommand reg_bhb{{"bhb", "spectral posteriors: train (3 stages), sample (timed), report (PCC, coverage, PG-stat), oracle (exact posterior), posterior (real PHA spectra, refined)",
+RegisterCommand reg_bhb{{"bhb", "spectral posteriors: train (3 stages), sample (timed), report (PCC, coverage, PG-stat), calibrate (temperature), oracle (exact posterior), posterior (real PHA spectra, refined)",
                          run_bhb}};
 
 }  // namespace

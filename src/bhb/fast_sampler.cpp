@@ -64,6 +64,7 @@ FastFlowSampler::FastFlowSampler(const nn::SplineFlow& flow, Precision precision
   SPECNET_CHECK(precision != Precision::bf16 || fits, "FastFlowSampler: the bf16 path supports up to ",
                 detail::kMaxSplineBins, " bins and at least one hidden layer (", opt_.bins, " bins)");
   precision_ = precision == Precision::automatic ? (amx && fits ? Precision::bf16 : Precision::f32) : precision;
+  set_base(opt_.base_scale, opt_.base_df);
   D_ = opt_.features;
   M_ = 3 * opt_.bins - 1;
   C_ = opt_.context_features;
@@ -196,9 +197,15 @@ void FastFlowSampler::sample(const float* context, std::int64_t B, std::int64_t 
 }
 
 void FastFlowSampler::sample_from_noise(const float* context, std::int64_t B, std::int64_t n, const float* z,
-                                        float* samples, float* log_q) const {
+                                        float* samples, float* log_q, std::uint64_t seed) const {
   SPECNET_CHECK(z, "FastFlowSampler: noise pointer is null");
-  run(context, B, n, z, 0, samples, log_q);
+  run(context, B, n, z, seed, samples, log_q);
+}
+
+void FastFlowSampler::set_base(double s, double df) {
+  nn::check_base(s, df);
+  opt_.base_scale = s;
+  opt_.base_df = df;
 }
 
 void FastFlowSampler::run(const float* context, std::int64_t B, std::int64_t n, const float* z_in, std::uint64_t seed,
@@ -232,8 +239,7 @@ void FastFlowSampler::run_f32(const float* context, std::int64_t B, std::int64_t
       const std::int64_t c0 = blk * kBlock, N = std::min(kBlock, total - c0);
       for (std::int64_t j = 0; j < kBlock; ++j) ctx_of[j] = (c0 + std::min(j, N - 1)) / n;
       // Noise, (N, D), then zeros.
-      if (z_in) std::copy(z_in + c0 * D, z_in + (c0 + N) * D, z.begin());
-      else detail::block_noise(seed, n, c0, N, D, z.data());
+      detail::block_base_noise(z_in, seed, n, c0, N, D, opt_, z.data());
       std::fill(z.begin() + N * D, z.end(), 0.f);
       for (std::int64_t j = 0; j < kBlock; ++j)
         for (std::int64_t k = 0; k < D; ++k) X(k, j) = z[j * D + k];
@@ -291,7 +297,7 @@ void FastFlowSampler::run_f32(const float* context, std::int64_t B, std::int64_t
         else
           X = U;
       }
-      detail::block_output(X.data(), D, 1, z.data(), ld.data(), c0, N, D, samples, log_q);
+      detail::block_output(X.data(), D, 1, z.data(), ld.data(), c0, N, D, opt_, samples, log_q);
     }
   });
 }

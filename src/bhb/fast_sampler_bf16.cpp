@@ -119,8 +119,7 @@ void FastFlowSampler::run_bf16(const float* context, std::int64_t B, std::int64_
     std::vector<float> panel(rows_max * 16);          // first-layer context values of a panel spanning contexts
     for (std::int64_t blk = b0; blk < b1; ++blk) {
       const std::int64_t c0 = blk * kBlock, N = std::min(kBlock, total - c0), Nr = kBlock;  // full width: draws independent of the set size
-      if (z_in) std::copy(z_in + c0 * D, z_in + (c0 + N) * D, z.begin());
-      else detail::block_noise(seed, n, c0, N, D, z.data());
+      detail::block_base_noise(z_in, seed, n, c0, N, D, opt_, z.data());
       std::fill(X.begin(), X.end(), 0.f);  // columns [N, Nr) stay 0: they only feed their own (unused) GEMM columns
       std::fill(U.begin(), U.end(), 0.f);
       for (std::int64_t j = 0; j < N; ++j)
@@ -173,7 +172,7 @@ void FastFlowSampler::run_bf16(const float* context, std::int64_t B, std::int64_
           std::copy(U.begin() + (t > 0 ? D - 1 - k : k) * kBlock, U.begin() + ((t > 0 ? D - 1 - k : k) + 1) * kBlock,
                     X.begin() + k * kBlock);
       }
-      detail::block_output(X.data(), 1, kBlock, z.data(), ld.data(), c0, N, D, samples, log_q);
+      detail::block_output(X.data(), 1, kBlock, z.data(), ld.data(), c0, N, D, opt_, samples, log_q);
     }
   });
 }

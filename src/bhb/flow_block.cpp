@@ -115,16 +115,33 @@ void block_noise(std::uint64_t seed, std::int64_t n, std::int64_t c0, std::int64
   }
 }
 
+void block_base_noise(const float* z_in, std::uint64_t seed, std::int64_t n, std::int64_t c0, std::int64_t N,
+                      std::int64_t D, const nn::SplineFlowOptions& o, float* z) {
+  if (z_in) std::copy(z_in + c0 * D, z_in + (c0 + N) * D, z);
+  else block_noise(seed, n, c0, N, D, z);
+  const double s = o.base_scale;
+  if (o.base_df > 0) {
+    for (std::int64_t j = 0; j < N; ++j) {
+      const std::int64_t b = (c0 + j) / n, jj = (c0 + j) % n;
+      const double f = s * nn::student_t_factor(Rng(seed, static_cast<std::uint64_t>(b)),
+                                                kStudentTFirstBlock + static_cast<std::uint64_t>(jj) * nn::kStudentTBlocks,
+                                                o.base_df);
+      for (std::int64_t k = 0; k < D; ++k) z[j * D + k] = static_cast<float>(z[j * D + k] * f);
+    }
+  } else if (s != 1) {
+    for (std::int64_t i = 0; i < N * D; ++i) z[i] = static_cast<float>(z[i] * s);
+  }
+}
+
 void block_output(const float* x, std::int64_t sj, std::int64_t sk, const float* z, const double* ld, std::int64_t c0,
-                  std::int64_t N, std::int64_t D, float* samples, float* log_q) {
-  constexpr double kLogSqrt2Pi = 0.91893853320467274178;
+                  std::int64_t N, std::int64_t D, const nn::SplineFlowOptions& o, float* samples, float* log_q) {
   for (std::int64_t j = 0; j < N; ++j) {
     double zz = 0;
     for (std::int64_t k = 0; k < D; ++k) {
       samples[(c0 + j) * D + k] = x[j * sj + k * sk];
       zz += double(z[j * D + k]) * z[j * D + k];
     }
-    if (log_q) log_q[c0 + j] = static_cast<float>(-0.5 * zz - D * kLogSqrt2Pi - ld[j]);
+    if (log_q) log_q[c0 + j] = static_cast<float>(nn::base_log_density(zz, D, o.base_scale, o.base_df) - ld[j]);
   }
 }
 

@@ -30,9 +30,17 @@ void noise_block(std::uint64_t seed, std::int64_t b, std::int64_t j0, std::int64
 // run of draws sharing a context.
 void block_noise(std::uint64_t seed, std::int64_t n, std::int64_t c0, std::int64_t N, std::int64_t D, float* z);
 
+// The base noise z (N, D) of that block: the caller's standard normals z_in (B * n, D) when not null, else
+// block_noise's; times the flow's base_scale s and, for a Student-t base (o.base_df > 0), each draw's radial factor
+// from blocks kStudentTFirstBlock + j * nn::kStudentTBlocks of Philox stream (seed, b) (the normals use the blocks
+// from 0, so the two never overlap, and the factors do not depend on z_in).
+constexpr std::uint64_t kStudentTFirstBlock = std::uint64_t(1) << 62;
+void block_base_noise(const float* z_in, std::uint64_t seed, std::int64_t n, std::int64_t c0, std::int64_t N,
+                      std::int64_t D, const nn::SplineFlowOptions& o, float* z);
+
 // Writes the block's outputs: samples (c0 + j, k) = x[j * sj + k * sk], and log_q (c0 + j) (if not null) from the
-// noise z (N, D) and the accumulated log|dx/dy| ld (N): log N(z; 0, I) - ld.
+// base noise z (N, D) and the accumulated log|dx/dy| ld (N): the base's log density (nn::base_log_density) - ld.
 void block_output(const float* x, std::int64_t sj, std::int64_t sk, const float* z, const double* ld, std::int64_t c0,
-                  std::int64_t N, std::int64_t D, float* samples, float* log_q);
+                  std::int64_t N, std::int64_t D, const nn::SplineFlowOptions& o, float* samples, float* log_q);
 
 }  // namespace specnet::bhb::detail

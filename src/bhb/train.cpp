@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <iomanip>
 #include <memory>
 #include <numeric>
 #include <sstream>
@@ -334,8 +335,14 @@ std::map<std::string, std::string> network_metadata(const NetworkConfig& c, cons
   m["net.flow_hidden"] = join(c.flow.hidden);
   m["net.flow_bins"] = std::to_string(c.flow.bins);
   m["net.flow_tail_bound"] = std::to_string(c.flow.tail_bound);
+  if (c.flow.base_scale != 1 || c.flow.base_df != 0)  // a calibrated base (bhb calibrate)
+    for (auto& kv : base_metadata(c.flow.base_scale, c.flow.base_df)) m.insert(kv);
   m["stage"] = std::to_string(stage);
   return m;
+}
+
+std::map<std::string, std::string> base_metadata(double scale, double df) {
+  return {{"net.flow_base_scale", str(std::setprecision(17), scale)}, {"net.flow_base_df", str(std::setprecision(17), df)}};
 }
 
 NetworkConfig network_config_from(const std::map<std::string, std::string>& m) {
@@ -358,6 +365,10 @@ NetworkConfig network_config_from(const std::map<std::string, std::string>& m) {
   c.flow.hidden = split(get("net.flow_hidden"));
   c.flow.bins = std::stoll(get("net.flow_bins"));
   c.flow.tail_bound = std::stod(get("net.flow_tail_bound"));
+  // Written by a calibration (bhb calibrate); absent: the standard normal the network was trained with.
+  if (m.count("net.flow_base_scale")) c.flow.base_scale = std::stod(m.at("net.flow_base_scale"));
+  if (m.count("net.flow_base_df")) c.flow.base_df = std::stod(m.at("net.flow_base_df"));
+  nn::check_base(c.flow.base_scale, c.flow.base_df);
   return c;
 }
 

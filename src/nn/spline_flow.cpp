@@ -6,13 +6,12 @@
 
 #include "specnet/ops/arith.h"
 #include "specnet/ops/concat.h"
+#include "specnet/ops/math.h"
 #include "specnet/ops/reduce.h"
 #include "specnet/ops/spline.h"
 
 namespace specnet::nn {
 namespace {
-
-constexpr double kLogSqrt2Pi = 0.91893853320467274178;
 
 // Reverses the last dimension (nflows' ReversePermutation); its own inverse.
 Tensor reverse_features(const Tensor& x) {
@@ -23,10 +22,52 @@ Tensor reverse_features(const Tensor& x) {
   return concat(parts, last);
 }
 
-// log N(z; 0, I) summed over the last dimension.
-Tensor standard_normal_log_prob(const Tensor& z) {
-  return sum(z * z, {z.dim() - 1}) * -0.5 - double(z.size(-1)) * kLogSqrt2Pi;
+// The base's log density summed over the last dimension (base_log_density on tensors, differentiable in z).
+Tensor base_log_prob(const Tensor& z, double s, double df) {
+  check_base(s, df);
+  const Tensor r2 = sum(z * z, {z.dim() - 1});
+  const double at_0 = base_log_density(0, z.size(-1), s, df);
+  if (df == 0) return r2 * (-0.5 / (s * s)) + at_0;
+  return log(r2 * (1 / (df * s * s)) + 1.0) * (-0.5 * (df + double(z.size(-1)))) + at_0;
 }
+
+}  // namespace
+
+double base_log_density(double z_squared, std::int64_t D, double s, double df) {
+  constexpr double kLogSqrt2Pi = 0.91893853320467274178, kLogPi = 1.14472988584940017414;
+  if (df == 0) return -0.5 * z_squared / (s * s) - double(D) * (std::log(s) + kLogSqrt2Pi);
+  const double h = 0.5 * (df + double(D));
+  return std::lgamma(h) - std::lgamma(0.5 * df) - 0.5 * double(D) * (std::log(df) + kLogPi) - double(D) * std::log(s) -
+         h * std::log1p(z_squared / (df * s * s));
+}
+
+void check_base(double s, double df) {
+  SPECNET_CHECK(s > 0 && std::isfinite(s), "SplineFlow: base_scale must be finite and > 0, got ", s);
+  SPECNET_CHECK(df == 0 || (df > 0 && std::isfinite(df)),
+                "SplineFlow: base_df must be 0 (normal base) or finite and > 0, got ", df);
+}
+
+double student_t_factor(const Rng& rng, std::uint64_t first_block, double df) {
+  // W = 2 G, G ~ Gamma(a = nu / 2) by Marsaglia and Tsang (2000); for a < 1, G = Gamma(a + 1) * U^(1 / a). Attempt k
+  // uses block first + 1 + 2k for its normal and first + 2 + 2k for its uniform: 16 attempts, each accepted with
+  // probability > 0.95 for a + 1 >= 1, so the fallback (the gamma's mean) is never reached in practice.
+  const double a = 0.5 * df, shape = a < 1 ? a + 1 : a, d = shape - 1.0 / 3.0, c = 1 / std::sqrt(9 * d);
+  double g = shape;
+  for (std::uint64_t k = 0; k < (kStudentTBlocks - 1) / 2; ++k) {
+    const double x = Rng::normal_from(rng.block(first_block + 1 + 2 * k));
+    const double t = 1 + c * x;
+    if (t <= 0) continue;
+    const double v = t * t * t, u = Rng::uniform_from(rng.block(first_block + 2 + 2 * k));
+    if (u > 0 && std::log(u) < 0.5 * x * x + d - d * v + d * std::log(v)) {
+      g = d * v;
+      break;
+    }
+  }
+  if (a < 1) g *= std::pow(std::max(Rng::uniform_from(rng.block(first_block)), 1e-300), 1 / a);
+  return std::sqrt(df / (2 * std::max(g, 1e-300)));
+}
+
+namespace {
 
 }  // namespace
 
@@ -39,6 +80,7 @@ SplineFlow::SplineFlow(const SplineFlowOptions& opt, Rng& rng, DType dtype) : op
                     opt.min_derivative > 0 && opt.min_derivative < 1,
                 "SplineFlow: invalid spline settings (tail_bound ", opt.tail_bound, ", min sizes ", opt.min_bin_width,
                 "/", opt.min_bin_height, " for ", opt.bins, " bins, min_derivative ", opt.min_derivative, ")");
+  check_base(opt.base_scale, opt.base_df);
   MadeOptions m;
   m.features = opt.features;
   m.hidden = opt.hidden;
@@ -101,7 +143,7 @@ std::pair<Tensor, Tensor> SplineFlow::to_noise(const Tensor& theta, const Tensor
 
 Tensor SplineFlow::log_prob(const Tensor& theta, const Tensor& context) {
   auto [z, logdet] = to_noise(theta, context);
-  return standard_normal_log_prob(z) + logdet;
+  return base_log_prob(z, options.base_scale, options.base_df) + logdet;
 }
 
 Tensor SplineFlow::forward(const Tensor& theta) { return log_prob(theta, Tensor()); }
@@ -126,7 +168,17 @@ FlowSample SplineFlow::rsample(std::int64_t n, const Tensor& context, Rng& rng, 
   }
   const std::int64_t D = options.features;
   // (B, n, D), drawn on the host so that both devices sample the same noise for one Rng
-  Tensor z = Tensor::randn({B, n, D}, rng, dtype).to(device);
+  Tensor z = Tensor::randn({B, n, D}, rng, dtype);
+  check_base(options.base_scale, options.base_df);
+  if (options.base_df > 0) {  // each draw's normal times its radial factor (blocks reserved after the normals)
+    const std::uint64_t first = rng.reserve(static_cast<std::uint64_t>(B * n) * kStudentTBlocks);
+    std::vector<double> f(B * n);  // (B, n)
+    for (std::int64_t i = 0; i < B * n; ++i) f[i] = options.base_scale * student_t_factor(rng, first + i * kStudentTBlocks, options.base_df);
+    z = z * Tensor::from_vector(f, {B, n, 1}, dtype);
+  } else if (options.base_scale != 1) {
+    z = z * options.base_scale;
+  }
+  z = z.to(device);
   FlowSample out;
   Tensor logdet;  // log|d theta / d z| summed
   Tensor x = z;
@@ -147,7 +199,7 @@ FlowSample SplineFlow::rsample(std::int64_t n, const Tensor& context, Rng& rng, 
     if (t > 0) x = reverse_features(x);
   }
   out.samples = x;
-  if (with_log_prob) out.log_prob = standard_normal_log_prob(z) - logdet;
+  if (with_log_prob) out.log_prob = base_log_prob(z, options.base_scale, options.base_df) - logdet;
   return out;
 }
 

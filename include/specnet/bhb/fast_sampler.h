@@ -34,9 +34,15 @@ class FastFlowSampler {
   // 512-draw blocks) and, up to float rounding in the GEMMs, of B.
   void sample(const float* context, std::int64_t B, std::int64_t n, std::uint64_t seed, float* samples,
               float* log_q = nullptr) const;
-  // The same map from given standard-normal noise z (B, n, D).
+  // The same map from given standard-normal noise z (B, n, D), which is scaled (and, for a Student-t base, given
+  // its radial factors from `seed`) as the Philox noise is.
   void sample_from_noise(const float* context, std::int64_t B, std::int64_t n, const float* z, float* samples,
-                         float* log_q = nullptr) const;
+                         float* log_q = nullptr, std::uint64_t seed = 0) const;
+  // The base distribution of the draws and of log q (SplineFlowOptions::base_scale and base_df): the flow's when the
+  // sampler was built; set here to try others on one snapshot (bhb::fit_base_scale). Error as nn::check_base.
+  void set_base(double scale, double df = 0);
+  double base_scale() const { return opt_.base_scale; }
+  double base_df() const { return opt_.base_df; }
   // Multiply-adds per draw in the conditioner GEMMs (the sampler's dominant cost).
   double macs_per_draw() const;
 

@@ -87,6 +87,8 @@ std::vector<float> encode_all(Network& net, const Scaling& scaling, const Datase
 // Network config and scaling to / from checkpoint metadata.
 std::map<std::string, std::string> network_metadata(const NetworkConfig& cfg, const Scaling& s, int stage);
 NetworkConfig network_config_from(const std::map<std::string, std::string>& m);
+// The flow base's entries of that metadata (exact decimal text), written when the base is not the standard normal.
+std::map<std::string, std::string> base_metadata(double scale, double df);
 // A network saved by train_stage: its config and scaling from the checkpoint metadata, then the weights.
 struct LoadedNetwork {
   std::unique_ptr<Network> net;
