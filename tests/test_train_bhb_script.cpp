@@ -1,6 +1,6 @@
 // tools/train_bhb.sh, the one-command recipe of the posterior network, on a toy-sized set: a call stopped by its
-// time limit says so and writes no report, a second call resumes the same run, ends it and writes the report, and a
-// third skips every finished step.
+// time limit says so and writes no report, a second call resumes the same run, ends it, calibrates the flow's base
+// and writes the report, and a third skips every finished step.
 #include <filesystem>
 #include <string>
 
@@ -36,13 +36,20 @@ TEST_CASE("tools/train_bhb.sh: time-limited call, resumed call with the report, 
   REQUIRE_MESSAGE(rc == 0, out);
   CHECK(out.find("after epoch 1") != std::string::npos);
   CHECK(out.find("epoch   2/2") != std::string::npos);
-  CHECK(out.find("dataset bhb") == std::string::npos);  // the sets and stage 1 were kept
+  CHECK(out.find("--seed 11 --out") == std::string::npos);  // the training and validation sets and stage 1 were kept
+  CHECK(out.find("--seed 2 --out") == std::string::npos);
+  CHECK(out.find("--stage 1") == std::string::npos);
   CHECK(load_safetensors((dir / "cos.safetensors.last").string()).metadata.at("epoch") == "2");
   CHECK(std::filesystem::exists(dir / "report" / "report.md"));
-  // Everything done: no epoch runs again.
+  // The flow's base was calibrated on a third set, and the report is the calibrated network's.
+  CHECK(out.find("bhb calibrate --model " + (dir / "cos.safetensors").string()) != std::string::npos);
+  CHECK(std::filesystem::exists(dir / "calibration" / "calibration.md"));
+  CHECK(out.find("(calibrated)") != std::string::npos);
+  // Everything done: no epoch runs again, no calibration either.
   std::tie(rc, out) = run("REPORT=0");
   REQUIRE_MESSAGE(rc == 0, out);
   CHECK(out.find("epoch   ") == std::string::npos);
+  CHECK(out.find("bhb calibrate") == std::string::npos);
   // Without the CLI: a clear error.
   std::tie(rc, out) = run("SPECNET=/nonexistent/specnet");
   CHECK(rc == 1);

@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # The posterior network of paper 002 as docs/results-bhb.md's tenth session trained it, in one command:
 #   tools/train_bhb.sh OUT_DIR
-# writes OUT_DIR/{val.bhb, train.bhb, s1_wide.safetensors, cos.safetensors, report/}. Each step is skipped when
-# its output exists, and stage 2 runs with --resume, so calling it again (after a crash, or after a --time-limit
-# stop) continues the same run bit for bit. Settings (environment):
+# writes OUT_DIR/{val.bhb, train.bhb, calib.bhb, s1_wide.safetensors, cos.safetensors, cos_cal.safetensors,
+# calibration/, report/}. Each step is skipped when its output exists, and stage 2 runs with --resume, so calling it
+# again (after a crash, or after a --time-limit stop) continues the same run bit for bit. Settings (environment):
 #   SPECNET      the CLI (default build/examples/specnet)
 #   EPOCHS       stage-2 epochs, the length of the cosine (default 280: ~100 min on 2 AVX-512 cores, 21 s/epoch)
 #   DEVICE       cpu or cuda (default cpu)
 #   TIME_LIMIT   seconds for this call's stage-2 epochs, 0 for none (default 0); resume with the same command
+#   CALIBRATE    1: fit a Student-t base on calib.bhb (bhb calibrate) and report on the calibrated network (default 1)
 #   REPORT       1: bhb report on the validation spectra once stage 2 has ended (default 1)
-#   TRAIN_COUNT, VAL_COUNT, PGSTAT_COUNT, CORNER   sizes (default 100000, 2160, 400, 2; smaller for a smoke test)
+#   TRAIN_COUNT, VAL_COUNT, PGSTAT_COUNT, CORNER   sizes (default 100000, 2160, 400, 2; smaller for a smoke test);
+#   the calibration set has VAL_COUNT spectra
 # Recipe (docs/results-bhb.md, "Tenth session"): the encoder twice as wide as section B's, the flow NLL alone
 # (--recon-weight 0 --latent-weight 0), AdamW from lr 1e-3 down a cosine to 1e-6, and a per-step average of the
-# weights (--ema-decay 0.9995), which is what is validated and saved.
+# weights (--ema-decay 0.9995), which is what is validated and saved; then (eleventh session) the flow's base fitted
+# by maximum likelihood on a third set, which the network never saw and the report does not use.
 set -euo pipefail
 out=${1:?usage: tools/train_bhb.sh OUT_DIR}
 specnet=${SPECNET:-build/examples/specnet}
@@ -41,8 +44,18 @@ if grep -q "time limit: continue" "$log"; then
   echo "train_bhb.sh: stopped on the time limit; run the same command again to continue"
   exit 0
 fi
+model="$out/cos.safetensors"
+if [ "${CALIBRATE:-1}" = 1 ]; then
+  [ -f "$out/calib.bhb" ] || run "$specnet" dataset bhb --count "$val_count" --seed 4 --out "$out/calib.bhb"
+  if [ ! -f "$out/cos_cal.safetensors" ] || [ "$model" -nt "$out/cos_cal.safetensors" ]; then
+    mkdir -p "$out/calibration"
+    run "$specnet" bhb calibrate --model "$model" --data "$out/calib.bhb" --count "$val_count" \
+      --out "$out/cos_cal.safetensors" --out-dir "$out/calibration"
+  fi
+  model="$out/cos_cal.safetensors"
+fi
 if [ "${REPORT:-1}" = 1 ]; then
   mkdir -p "$out/report"
-  run "$specnet" bhb report --model "$out/cos.safetensors" --data "$out/val.bhb" --count "$val_count" --samples 1024 \
+  run "$specnet" bhb report --model "$model" --data "$out/val.bhb" --count "$val_count" --samples 1024 \
     --pgstat-count "${PGSTAT_COUNT:-400}" --corner "${CORNER:-2}" --out-dir "$out/report"
 fi
