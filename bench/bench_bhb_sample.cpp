@@ -2,6 +2,8 @@
 // is 1,000 draws for each of 2,160 spectra in < 5 s on 2 cores. FastFlowSampler (f32 and AMX bf16) vs SplineFlow::rsample.
 #include <benchmark/benchmark.h>
 
+#include <string>
+
 #include "specnet/autograd.h"
 #include "specnet/bhb/fast_sampler.h"
 #include "specnet/cpu/gemm_amx_bf16.h"
@@ -20,7 +22,7 @@ std::vector<float> contexts(std::int64_t B) {
 // Arguments: spectra B, draws per spectrum n, precision (0: f32, 1: AMX bf16). Items = draws.
 static void BM_BhbFastSample(benchmark::State& state) {
   const std::int64_t B = state.range(0), n = state.range(1);
-  const bool bf16 = state.range(2) == 1;
+  const bool bf16 = state.range(2) == 1, student_t = state.range(3) == 1;
   if (bf16 && !cpu::amx_bf16_available()) {
     state.SkipWithError("AMX-BF16 not available");
     return;
@@ -29,7 +31,8 @@ static void BM_BhbFastSample(benchmark::State& state) {
   Rng rng(1);
   nn::SplineFlow flow(o, rng);
   bhb::FastFlowSampler fast(flow, bf16 ? bhb::FastFlowSampler::Precision::bf16 : bhb::FastFlowSampler::Precision::f32);
-  state.SetLabel(bhb::FastFlowSampler::precision_name(fast.precision()));
+  if (student_t) fast.set_base(0.99, 14);  // a calibrated base (docs/bhb.md): one radial factor per draw
+  state.SetLabel(std::string(bhb::FastFlowSampler::precision_name(fast.precision())) + (student_t ? ", t base" : ""));
   const auto ctx = contexts(B);
   std::vector<float> out(B * n * 5);
   std::uint64_t seed = 0;
@@ -42,8 +45,9 @@ static void BM_BhbFastSample(benchmark::State& state) {
                                                  benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
 }
 BENCHMARK(BM_BhbFastSample)
-    ->Args({2160, 1, 0})->Args({216, 1000, 0})->Args({2160, 1000, 0})
-    ->Args({2160, 1, 1})->Args({216, 1000, 1})->Args({2160, 1000, 1})
+    ->Args({2160, 1, 0, 0})->Args({216, 1000, 0, 0})->Args({2160, 1000, 0, 0})
+    ->Args({2160, 1, 1, 0})->Args({216, 1000, 1, 0})->Args({2160, 1000, 1, 0})
+    ->Args({216, 1000, 0, 1})->Args({216, 1000, 1, 1})->Args({2160, 1000, 1, 1})
     ->Unit(benchmark::kMillisecond)->UseRealTime();
 
 static void BM_BhbReferenceRsample(benchmark::State& state) {
