@@ -26,7 +26,7 @@ int run_bhb_calibrate(const Args& args) {
                      {"min-scale", "0.25|smallest base scale of the coverage scan"},
                      {"max-scale", "4|largest base scale of the coverage scan"},
                      {"seed", "0|random seed of the draws (common to every scale tried)"},
-                     {"out", "|write the calibrated checkpoint here (weights unchanged, base scale in its metadata)"},
+                     {"out", "|write the calibrated checkpoint here (weights unchanged, the base scale and degrees of freedom in its metadata)"},
                      {"out-dir", "|also write calibration.md and calibration.svg here (must exist)"},
                      {"precision", "auto|sampler GEMMs: auto (bf16 on AMX, else f32), f32 or bf16"},
                      {"threads", "0|threads (0: SPECNET_NUM_THREADS or all cores)"}});
