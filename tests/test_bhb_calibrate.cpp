@@ -120,9 +120,7 @@ TEST_CASE("bhb calibrate: a network whose truths are its own draws at a known ba
   CHECK(net.config.flow.base_df == c.after.df);
   const bhb::Posterior post = bhb::sample_posterior(net, scaling, d, 128, 0, bhb::FastFlowSampler::Precision::f32);
   const auto cov = bhb::coverage(bhb::hpd_levels(post.log_q, post.truth_log_q, post.N, post.n), bhb::credible_levels());
-  double dev = 0;
-  for (std::size_t k = 0; k < cov.size(); ++k) dev = std::max(dev, std::abs(cov[k] - bhb::credible_levels()[k]));
-  CHECK(dev == doctest::Approx(c.deviation));
+  CHECK(bhb::coverage_deviation(cov, bhb::credible_levels()) == doctest::Approx(c.deviation));
   // Bad input: too few draws, a bad scan range, unlabelled spectra.
   o.samples = 8;
   CHECK_THROWS_WITH(bhb::fit_base_scale(net, scaling, d, o), doctest::Contains("16 draws"));

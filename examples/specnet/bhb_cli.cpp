@@ -12,6 +12,16 @@ namespace specnet::cli {
 
 using namespace specnet::bhb;
 
+void coverage_line(SvgPlot& svg, int panel, const std::vector<double>& levels, const std::vector<double>& coverage,
+                   const std::string& color, bool dashed) {
+  std::vector<double> xs = {0}, ys = {0};
+  xs.insert(xs.end(), levels.begin(), levels.end());
+  ys.insert(ys.end(), coverage.begin(), coverage.end());
+  xs.push_back(1);
+  ys.push_back(1);
+  svg.line(panel, xs, ys, color, 2, dashed);
+}
+
 std::vector<PhaPair> parse_pha_list(const std::string& spec) {
   SPECNET_CHECK(!spec.empty(), "--pha: no spectra given");
   std::vector<std::string> items;

@@ -8,6 +8,7 @@
 
 #include "command.h"
 #include "specnet/context.h"
+#include "specnet/bhb/svg.h"
 #include "specnet/error.h"
 
 namespace specnet::cli {
@@ -34,11 +35,15 @@ std::vector<PhaPair> parse_pha_list(const std::string& spec);
 void corner_plot(const std::string& path, const std::vector<float>& net, std::int64_t n_net, const std::vector<float>& other,
                  std::int64_t n_other, const float* truth, const std::string& title, const std::string& other_label);
 
+// A coverage curve (coverage at each credible level, from (0, 0) to (1, 1)) on a panel of `svg`.
+void coverage_line(bhb::SvgPlot& svg, int panel, const std::vector<double>& levels, const std::vector<double>& coverage,
+                   const std::string& color, bool dashed = false);
+
 // `specnet bhb posterior`: the network's posterior of real PHA spectra, checked and refined by importance sampling
 // against the fit posterior (cmd_bhb_posterior.cpp).
 int run_bhb_posterior(const Args& args);
 
-// `specnet bhb calibrate`: the flow's base scale fitted on a labelled calibration set (cmd_bhb_calibrate.cpp).
+// `specnet bhb calibrate`: the flow's base (scale, degrees of freedom) fitted on a labelled calibration set (cmd_bhb_calibrate.cpp).
 int run_bhb_calibrate(const Args& args);
 
 // `specnet bhb oracle`: the exact posterior's PCC, coverage and PG-stat on a synthetic set (cmd_bhb_oracle.cpp).

@@ -392,16 +392,13 @@ int run_report(const Args& args) {
     ref_cov = coverage(ref_level, levels);
     net_ref_cov = coverage(std::vector<double>(hpd.begin(), hpd.begin() + nref), levels);
   }
-  double worst = 0, ref_worst = 0, net_ref_worst = 0;
+  const double worst = coverage_deviation(cov, levels);
+  const double ref_worst = nref > 0 ? coverage_deviation(ref_cov, levels) : 0;
+  const double net_ref_worst = nref > 0 ? coverage_deviation(net_ref_cov, levels) : 0;
   md << "| credible level | coverage |";
   if (nref > 0) md << " network, first " << nref << " | exact posterior, first " << nref << " (asymptotic) |";
   md << "\n|---|---|" << (nref > 0 ? "---|---|" : "") << "\n";
   for (std::size_t k = 0; k < levels.size(); ++k) {
-    worst = std::max(worst, std::abs(cov[k] - levels[k]));
-    if (nref > 0) {
-      ref_worst = std::max(ref_worst, std::abs(ref_cov[k] - levels[k]));
-      net_ref_worst = std::max(net_ref_worst, std::abs(net_ref_cov[k] - levels[k]));
-    }
     if (k % 2 == 1 || k + 1 == levels.size()) {
       std::snprintf(buf, sizeof buf, "| %.2f | %.3f |", levels[k], cov[k]);
       md << buf;
@@ -431,19 +428,9 @@ int run_report(const Args& args) {
   {
     SvgPlot svg(360, 340);
     const int i = svg.panel(60, 30, 270, 260, 0, 1, 0, 1, "credible level", "coverage", "HPD coverage");
-    std::vector<double> xs = {0}, ys = {0};
-    xs.insert(xs.end(), levels.begin(), levels.end());
-    ys.insert(ys.end(), cov.begin(), cov.end());
-    xs.push_back(1);
-    ys.push_back(1);
     svg.line(i, {0, 1}, {0, 1}, "black", 1, true);
-    svg.line(i, xs, ys, "#1f77b4", 2);
-    if (nref > 0) {  // the exact posterior's asymptotic coverage on the first nref spectra
-      std::vector<double> yr = {0};
-      yr.insert(yr.end(), ref_cov.begin(), ref_cov.end());
-      yr.push_back(1);
-      svg.line(i, xs, yr, "#ff7f0e", 2, true);
-    }
+    coverage_line(svg, i, levels, cov, "#1f77b4");
+    if (nref > 0) coverage_line(svg, i, levels, ref_cov, "#ff7f0e", true);  // the exact posterior's, first nref spectra
     svg.save(dir + "/coverage.svg");
   }
 

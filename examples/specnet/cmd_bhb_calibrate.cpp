@@ -95,17 +95,9 @@ int run_bhb_calibrate(const Args& args) {
   if (!dir.empty()) {
     SvgPlot svg(360, 340);
     const int i = svg.panel(60, 30, 270, 260, 0, 1, 0, 1, "credible level", "coverage", "HPD coverage");
-    auto curve = [&](const std::vector<double>& c, const std::string& color) {
-      std::vector<double> xs = {0}, ys = {0};
-      xs.insert(xs.end(), r.levels.begin(), r.levels.end());
-      ys.insert(ys.end(), c.begin(), c.end());
-      xs.push_back(1);
-      ys.push_back(1);
-      svg.line(i, xs, ys, color, 2);
-    };
     svg.line(i, {0, 1}, {0, 1}, "black", 1, true);
-    curve(r.coverage_before, "#ff7f0e");
-    curve(r.coverage, "#1f77b4");
+    coverage_line(svg, i, r.levels, r.coverage_before, "#ff7f0e");
+    coverage_line(svg, i, r.levels, r.coverage, "#1f77b4");
     std::snprintf(buf, sizeof buf, "orange: before, blue: after (%s)", base_family_name(r.family));
     svg.text(65, 48, buf, 11);
     svg.save(dir + "/calibration.svg");

@@ -224,13 +224,11 @@ int run_bhb_oracle(const Args& args) {
   const std::vector<double> levels = credible_levels(), cov = coverage_of(post);
   const std::vector<double> net_cov = net ? coverage_of(net_post) : std::vector<double>();
   const std::vector<double> ref_cov = coverage(lr_levels, levels);
-  double worst = 0, net_worst = 0, ref_worst = 0;
+  const double worst = coverage_deviation(cov, levels), ref_worst = coverage_deviation(ref_cov, levels);
+  const double net_worst = net ? coverage_deviation(net_cov, levels) : 0;
   md << "\n| credible level | " << who << " coverage | exact posterior, asymptotic (truth's likelihood ratio) |"
      << (net ? " network coverage |" : "") << "\n|---|---|---|" << (net ? "---|" : "") << "\n";
   for (std::size_t k = 0; k < levels.size(); ++k) {
-    worst = std::max(worst, std::abs(cov[k] - levels[k]));
-    ref_worst = std::max(ref_worst, std::abs(ref_cov[k] - levels[k]));
-    if (net) net_worst = std::max(net_worst, std::abs(net_cov[k] - levels[k]));
     if (k % 2 == 1 || k + 1 == levels.size()) {
       std::snprintf(buf, sizeof buf, "| %.2f | %.3f | %.3f |", levels[k], cov[k], ref_cov[k]);
       md << buf;

@@ -137,7 +137,7 @@ CoverageAt coverage_at(FastFlowSampler& fast, const std::vector<float>& context,
     truth[i] = nn::base_log_density(t.z_squared[i], t.D, base.scale, base.df) + t.logdet[i];
   CoverageAt r;
   r.coverage = coverage(hpd_levels(lq, truth, N, n), levels);
-  for (std::size_t k = 0; k < levels.size(); ++k) r.deviation = std::max(r.deviation, std::abs(r.coverage[k] - levels[k]));
+  r.deviation = coverage_deviation(r.coverage, levels);
   return r;
 }
 

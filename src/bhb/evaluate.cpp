@@ -58,6 +58,14 @@ std::vector<double> coverage(const std::vector<double>& hpd, const std::vector<d
   return c;
 }
 
+double coverage_deviation(const std::vector<double>& cov, const std::vector<double>& levels) {
+  SPECNET_CHECK(cov.size() == levels.size(), "coverage_deviation: ", cov.size(), " coverage values for ", levels.size(),
+                " levels");
+  double worst = 0;
+  for (std::size_t k = 0; k < levels.size(); ++k) worst = std::max(worst, std::abs(cov[k] - levels[k]));
+  return worst;
+}
+
 Posterior sample_posterior(Network& net, const Scaling& scaling, const Dataset& data, std::int64_t n,
                            std::uint64_t seed, FastFlowSampler::Precision precision) {
   SPECNET_CHECK(n > 0 && data.size() > 0, "bhb posterior: need n > 0 draws and a non-empty set");

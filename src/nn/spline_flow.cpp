@@ -67,10 +67,6 @@ double student_t_factor(const Rng& rng, std::uint64_t first_block, double df) {
   return std::sqrt(df / (2 * std::max(g, 1e-300)));
 }
 
-namespace {
-
-}  // namespace
-
 SplineFlow::SplineFlow(const SplineFlowOptions& opt, Rng& rng, DType dtype) : options(opt) {
   SPECNET_CHECK(opt.features > 0 && opt.transforms > 0 && opt.bins >= 2 && opt.context_features >= 0,
                 "SplineFlow: need features > 0, transforms > 0, bins >= 2, context_features >= 0 (got ", opt.features,
@@ -173,7 +169,8 @@ FlowSample SplineFlow::rsample(std::int64_t n, const Tensor& context, Rng& rng, 
   if (options.base_df > 0) {  // each draw's normal times its radial factor (blocks reserved after the normals)
     const std::uint64_t first = rng.reserve(static_cast<std::uint64_t>(B * n) * kStudentTBlocks);
     std::vector<double> f(B * n);  // (B, n)
-    for (std::int64_t i = 0; i < B * n; ++i) f[i] = options.base_scale * student_t_factor(rng, first + i * kStudentTBlocks, options.base_df);
+    for (std::int64_t i = 0; i < B * n; ++i)
+      f[i] = options.base_scale * student_t_factor(rng, first + i * kStudentTBlocks, options.base_df);
     z = z * Tensor::from_vector(f, {B, n, 1}, dtype);
   } else if (options.base_scale != 1) {
     z = z * options.base_scale;

@@ -21,6 +21,8 @@ std::vector<double> hpd_levels(const std::vector<float>& sample_log_q, const std
                                std::int64_t N, std::int64_t n);
 // Fraction of levels <= each credible level in `levels` (the coverage curve; the diagonal when calibrated).
 std::vector<double> coverage(const std::vector<double>& hpd, const std::vector<double>& levels);
+// Largest |coverage - level| of such a curve (the calibration criterion). Error for unequal lengths.
+double coverage_deviation(const std::vector<double>& coverage, const std::vector<double>& levels);
 
 // Posterior draws of a set, in the network's scaled parameter space.
 struct Posterior {

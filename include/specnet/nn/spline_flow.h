@@ -1,7 +1,7 @@
 // nn::SplineFlow: conditional neural spline flow (Durkan et al. 2019) as built with nflows: T masked
 // autoregressive rational-quadratic spline transforms (MaskedPiecewiseRationalQuadraticAutoregressiveTransform,
-// tails="linear") with a variable-order reversal between consecutive transforms, normal base (standard unless
-// SplineFlowOptions::base_scale / base_df say otherwise).
+// tails="linear") with a variable-order reversal between consecutive transforms; standard-normal base unless
+// SplineFlowOptions::base_scale / base_df set a scaled normal or a Student t.
 #pragma once
 #include <vector>
 
@@ -53,7 +53,7 @@ class SplineFlow : public Module {
   // log q(theta | context): theta (..., D), context (..., C) with leading dims broadcastable to theta's
   // (e.g. theta (B, n, D) with context (B, 1, C)) -> (...). context undefined when context_features == 0.
   Tensor log_prob(const Tensor& theta, const Tensor& context);
-  // Data -> noise: z (..., D) and the summed log|dz/dtheta| (...). Independent of base_scale.
+  // Data -> noise: z (..., D) and the summed log|dz/dtheta| (...). Independent of the base.
   std::pair<Tensor, Tensor> to_noise(const Tensor& theta, const Tensor& context);
   // n reparameterised draws per context row: context (B, C) -> (B, n, D) (inverse pass, D MADE passes per
   // transform); with_log_prob also returns log q of each draw from the same pass. Without a context
