@@ -1,16 +1,20 @@
 // BHB training on the GPU: `bhb train --device cuda` must follow the CPU run to float32 round-off (stage 1 and a
 // stage 2 with all three loss terms), save checkpoints that load on the CPU, resume on the device, and be refused
-// clearly, before any data work, where no GPU is usable. The GPU cases skip with a message without one.
+// clearly, before any data work, where no GPU is usable; the flow's calibrated bases (scaled normal, Student t) give
+// the CPU's densities and draws on the device. The GPU cases skip with a message without one.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bhb_test_util.h"
 #include "cli_test_util.h"
 #include "harness.h"
+#include "specnet/autograd.h"
 #include "specnet/bhb/train.h"
 
 using namespace specnet;
@@ -130,5 +134,40 @@ TEST_CASE("bhb device: cuda without a usable GPU is refused before any data work
     const auto [rc, out] = test::run_cli("bhb train --data /nonexistent.bhb --device cuda");
     CHECK(rc == 1);
     CHECK_MESSAGE(out.find(expected) != std::string::npos, out);
+  }
+}
+
+TEST_CASE("bhb flow base on cuda: log_prob and rsample with a scaled normal and a Student-t base follow the CPU") {
+  if (test::available_devices().size() < 2) {
+    MESSAGE("bhb flow base on cuda: ", test::cuda_skip_reason());
+    return;
+  }
+  for (const auto& [scale, df] : {std::pair<double, double>{1.3, 0}, std::pair<double, double>{0.85, 6}}) {
+    CAPTURE(scale);
+    CAPTURE(df);
+    Rng init(3);
+    bhb::Network cpu(test::toy_bhb_config(), init), gpu(test::toy_bhb_config(), init);
+    gpu.load_state_dict(cpu.state_dict());
+    for (bhb::Network* n : {&cpu, &gpu}) n->flow->options.base_scale = scale, n->flow->options.base_df = df;
+    gpu.to(Device::cuda);
+    Rng data(4);
+    const Tensor theta = Tensor::randn({16, 5}, data), ctx = Tensor::randn({16, 24}, data);
+    NoGradGuard ng;
+    const auto lp_cpu = cpu.flow->log_prob(theta, ctx).to_vector();
+    const auto lp_gpu = gpu.flow->log_prob(theta.to(Device::cuda), ctx.to(Device::cuda)).to_vector();
+    double worst = 0;
+    for (std::size_t i = 0; i < lp_cpu.size(); ++i) worst = std::max(worst, std::abs(lp_cpu[i] - lp_gpu[i]));
+    CHECK(worst < 1e-3);
+    // The same Rng draws the same noise and radial factors on the host for either device.
+    Rng a(5), b(5);
+    const nn::FlowSample sc = cpu.flow->rsample(8, ctx, a, true), sg = gpu.flow->rsample(8, ctx.to(Device::cuda), b, true);
+    const auto xc = sc.samples.to_vector(), xg = sg.samples.to_vector();
+    const auto qc = sc.log_prob.to_vector(), qg = sg.log_prob.to_vector();
+    worst = 0;
+    for (std::size_t i = 0; i < xc.size(); ++i) worst = std::max(worst, std::abs(xc[i] - xg[i]));
+    CHECK(worst < 1e-3);
+    worst = 0;
+    for (std::size_t i = 0; i < qc.size(); ++i) worst = std::max(worst, std::abs(qc[i] - qg[i]));
+    CHECK(worst < 1e-2);
   }
 }
