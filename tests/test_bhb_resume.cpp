@@ -200,3 +200,50 @@ TEST_CASE("bhb train --lr-schedule cosine: the lr follows the cosine per epoch, 
   CHECK(rc == 1);
   CHECK(out.find("unknown learning-rate schedule 'step'") != std::string::npos);
 }
+
+TEST_CASE("bhb train --init-optimizer: AdamW's moments and step counts go on from --init, at this run's lr") {
+  SPECNET_SKIP_WITHOUT_CLI();
+  const auto dir = test::fresh_temp_dir("specnet_test_bhb_init_optimizer");
+  const std::string set = (dir / "set.bhb").string();
+  auto [rc, out] = test::run_cli("dataset bhb --count 150 --seed 3 --quiet --out " + set, "SPECNET_NUM_THREADS=2");
+  REQUIRE_MESSAGE(rc == 0, out);
+  const std::string net = "--transforms 2 --flow-hidden 16,16 --context 16 --batch 12 --seed 4 ";
+  auto path = [&](const std::string& tag) { return (dir / (tag + ".safetensors")).string(); };
+  std::tie(rc, out) = test::run_cli("bhb train --data " + set + " --stage 1 --epochs 1 " + net + "--out " + path("s1"));
+  REQUIRE_MESSAGE(rc == 0, out);
+  std::tie(rc, out) = test::run_cli("bhb train --data " + set + " --stage 2 --init " + path("s1") + " --epochs 2 " + net +
+                                    "--lr 2e-3 --out " + path("a"));
+  REQUIRE_MESSAGE(rc == 0, out);
+  // AdamW's per-parameter step count and the lr of a checkpoint (one flow parameter stands for all).
+  auto state = [](const std::string& file) {
+    double step = -1, lr = -1;
+    for (const auto& [n, t] : load_safetensors(file).tensors) {
+      if (n == "optimizer.param_groups.0.lr") lr = t.to_vector()[0];
+      if (step < 0 && n.rfind("optimizer.state.flow.", 0) == 0 && n.size() > 5 && n.compare(n.size() - 5, 5, ".step") == 0)
+        step = t.to_vector()[0];
+    }
+    return std::make_pair(step, lr);
+  };
+  const auto [step_a, lr_a] = state(path("a"));
+  REQUIRE(step_a > 0);  // 11 batches an epoch (135 training spectra): 11 or 22, as the best epoch was 1 or 2
+  CHECK(lr_a == 2e-3);
+  auto cont = [&](const std::string& tag, const std::string& extra) {
+    return test::run_cli("bhb train --data " + set + " --stage 2 --init " + path("a") + " --epochs 1 " + net +
+                         "--lr 5e-4 --out " + path(tag) + " " + extra);
+  };
+  std::tie(rc, out) = cont("b", "--init-optimizer");
+  REQUIRE_MESSAGE(rc == 0, out);
+  CHECK(state(path("b")) == std::make_pair(step_a + 11, 5e-4));
+  std::tie(rc, out) = cont("c", "");  // fresh moments
+  REQUIRE_MESSAGE(rc == 0, out);
+  CHECK(state(path("c")) == std::make_pair(11.0, 5e-4));
+  // A stage-1 checkpoint holds no moments for the encoder and flow; stage 1 has no --init to take them from.
+  std::tie(rc, out) = test::run_cli("bhb train --data " + set + " --stage 2 --init " + path("s1") + " --epochs 1 " + net +
+                                    "--init-optimizer --out " + path("d"));
+  CHECK(rc == 1);
+  CHECK(out.find("holds no moments for the trainable parameter(s) 'encoder.") != std::string::npos);
+  std::tie(rc, out) = test::run_cli("bhb train --data " + set + " --stage 1 --epochs 1 " + net + "--init-optimizer --out " +
+                                    path("e"));
+  CHECK(rc == 1);
+  CHECK(out.find("--init-optimizer needs --init: stages 2 and 3") != std::string::npos);
+}

@@ -171,3 +171,64 @@ TEST_CASE("checkpoint load errors leave everything unchanged") {
     CHECK_THROWS_WITH(load_checkpoint(plain, b), doctest::Contains("missing 'noise'"));
   }
 }
+
+TEST_CASE("load_optimizer_moments: moments and step counts from the file, learning rate and weight decay kept") {
+  Rng rng(3);
+  Tensor x = Tensor::randn({8, 3}, rng), y = Tensor::randn({8, 2}, rng);
+  Model a(1);
+  optim::AdamW opt_a(a.named_parameters());
+  for (int s = 0; s < 3; ++s) train_step(a, opt_a, x, y);
+  const std::string path = scratch("moments.safetensors");
+  save_checkpoint(path, a, &opt_a, nullptr, {});
+
+  Model b(7);  // other weights: only the optimizer's state is taken
+  optim::AdamWOptions ob;
+  ob.lr = 5e-4;
+  ob.weight_decay = 0.3;
+  optim::AdamW opt_b(b.named_parameters(), ob);
+  load_optimizer_moments(path, opt_b);
+  CHECK(opt_b.group(0).lr == 5e-4);
+  CHECK(opt_b.group(0).weight_decay == 0.3);
+  const auto sa = opt_a.state_dict(), sb = opt_b.state_dict();
+  REQUIRE(sa.size() == sb.size());
+  for (std::size_t i = 0; i < sa.size(); ++i) {
+    CHECK(sa[i].first == sb[i].first);
+    if (sa[i].first.rfind("param_groups.", 0) != 0) CHECK_MESSAGE(test::max_abs_diff(sa[i].second, sb[i].second) == 0.0, sa[i].first);
+  }
+  // The next step is AdamW's 4th (bias correction of step 4) on b's weights with b's lr, and a second copy loaded
+  // the same way stays bitwise in step.
+  Model c(7);
+  optim::AdamW opt_c(c.named_parameters(), ob);
+  load_optimizer_moments(path, opt_c);
+  train_step(b, opt_b, x, y);
+  train_step(c, opt_c, x, y);
+  check_same(b.state_dict(), c.state_dict());
+  for (const auto& [n, t] : opt_b.state_dict())
+    if (n.size() > 5 && n.compare(n.size() - 5, 5, ".step") == 0) CHECK_MESSAGE(t.item() == 4.0, n);
+
+  SUBCASE("a trainable parameter without moments in the file is refused; a frozen one is not asked for") {
+    Model d(5);
+    const auto params = d.named_parameters();
+    optim::ParamGroup known, extra;
+    known.params = params;
+    Tensor w = Tensor::randn({4}, rng).set_requires_grad();
+    extra.params.emplace_back("head.weight", w);
+    optim::AdamW two({known, extra});
+    const auto before = two.state_dict();
+    CHECK_THROWS_WITH(load_optimizer_moments(path, two),
+                      doctest::Contains("holds no moments for the trainable parameter(s) 'head.weight'"));
+    check_same(before, two.state_dict());
+    extra.frozen = true;
+    optim::AdamW frozen({known, extra});
+    CHECK_NOTHROW(load_optimizer_moments(path, frozen));
+  }
+  SUBCASE("another optimizer, no optimizer state, not a checkpoint") {
+    optim::SGD sgd(b.named_parameters());
+    CHECK_THROWS_WITH(load_optimizer_moments(path, sgd), doctest::Contains("holds AdamW state, given SGD"));
+    const std::string bare = scratch("bare.safetensors");
+    save_checkpoint(bare, a, nullptr, nullptr, {});
+    CHECK_THROWS_WITH(load_optimizer_moments(bare, opt_b), doctest::Contains("holds no optimizer state"));
+    save_safetensors(bare, a.state_dict());
+    CHECK_THROWS_WITH(load_optimizer_moments(bare, opt_b), doctest::Contains("is not a specnet checkpoint"));
+  }
+}

@@ -108,6 +108,8 @@ int run_train(const Args& args) {
                      {"limit", "0|use only the first N spectra (0: all)"},
                      {"stage", "1|1 decoder, 2 encoder+flow (decoder frozen), 3 fine-tune encoder+flow"},
                      {"init", "|checkpoint of the previous stage (stages 2 and 3)"},
+                     {"init-optimizer", "0|stages 2-3: also start AdamW's moments from --init (going on with new "
+                                        "spectra or another lr without the setback of fresh moments)"},
                      {"out", "bhb_net.safetensors|best-epoch checkpoint (the latest epoch goes to OUT.last)"},
                      {"epochs", "400|epoch cap"},
                      {"patience", "30|stop after this many epochs without improvement"},
@@ -173,6 +175,7 @@ int run_train(const Args& args) {
   to.seed = static_cast<std::uint64_t>(opt.integer("seed"));
   to.checkpoint = opt.str("out");
   to.resume = opt.flag("resume");
+  SPECNET_CHECK(!opt.flag("init-optimizer") || to.stage != 1, "--init-optimizer needs --init: stages 2 and 3");
   to.device = device;
   to.weights.reconstruction = opt.num("recon-weight");
   to.weights.latent = opt.num("latent-weight");
@@ -196,6 +199,7 @@ int run_train(const Args& args) {
     SPECNET_CHECK(!opt.str("init").empty(), "--init (the previous stage's checkpoint) is required for stage ", to.stage);
     LoadedNetwork l = load_network(opt.str("init"));
     net = std::move(l.net);
+    if (opt.flag("init-optimizer")) to.init_optimizer = opt.str("init");
     scaling = l.scaling;  // always the synthetic set's scaling, also when fine-tuning on another set
     if (net->flow->options.base_scale != 1 || net->flow->options.base_df != 0) {  // it belongs to the weights it was fitted on
       std::printf("bhb train: --init was calibrated (flow base scale %.4g, df %.4g); training starts from the standard "

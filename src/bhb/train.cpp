@@ -58,6 +58,7 @@ std::string run_fingerprint(const DatasetSource& train, const DatasetSource& val
     extra = e;
   }
   if (o.lr_schedule == LrSchedule::cosine) extra += ", cosine over " + std::to_string(o.max_epochs) + " epochs";
+  if (!o.init_optimizer.empty()) extra += ", moments from " + o.init_optimizer;
   return o.fingerprint + buf + extra;
 }
 
@@ -234,6 +235,7 @@ TrainResult train_stage(Network& net, const Scaling& scaling, const DatasetSourc
     res.stopped_on_plateau = st.epoch - res.best_epoch >= o.stop_patience;
     if (o.progress) std::printf("stage %d: resumed from %s after epoch %lld\n", o.stage, last_path.c_str(), (long long)st.epoch);
   }
+  if (start == 1 && !o.init_optimizer.empty()) load_optimizer_moments(o.init_optimizer, adam);
   const auto t0 = std::chrono::steady_clock::now();
   const EpochTimeLimit time_limit(o.time_limit_s);
   const std::size_t trainable_group = o.stage == 1 ? 2 : 0;

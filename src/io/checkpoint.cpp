@@ -135,4 +135,29 @@ CheckpointInfo load_checkpoint(const std::string& path, nn::Module& model, optim
   return info;
 }
 
+void load_optimizer_moments(const std::string& path, optim::Optimizer& optimizer) {
+  const SafeTensors file = load_safetensors(path);
+  auto meta = [&](const std::string& k) {
+    auto it = file.metadata.find(k);
+    return it == file.metadata.end() ? std::string() : it->second;
+  };
+  SPECNET_CHECK(meta("format") == kFormat, "load_optimizer_moments: ", path, " is not a specnet checkpoint");
+  SPECNET_CHECK(!meta("optimizer").empty(), "load_optimizer_moments: ", path, " holds no optimizer state");
+  SPECNET_CHECK(meta("optimizer") == optimizer.type_name(), "load_optimizer_moments: ", path, " holds ",
+                meta("optimizer"), " state, given ", optimizer.type_name());
+  nn::NamedTensors state;  // the file's per-parameter state, then this optimizer's own group hyperparameters
+  for (auto& [key, t] : section(file, "optimizer."))
+    if (key.rfind("param_groups.", 0) != 0) state.emplace_back(key, t);
+  std::string missing;
+  for (const auto& [key, t] : optimizer.state_dict())
+    if (key.rfind("param_groups.", 0) == 0) state.emplace_back(key, t);
+  for (std::size_t g = 0; g < optimizer.num_groups(); ++g)
+    if (!optimizer.group(g).frozen)
+      for (const auto& [name, p] : optimizer.group(g).params)
+        if (!file.contains("optimizer.state." + name + ".step")) missing += " '" + name + "'";
+  SPECNET_CHECK(missing.empty(), "load_optimizer_moments: ", path, " holds no moments for the trainable parameter(s)",
+                missing, " (saved by another training stage?)");
+  optimizer.load_state_dict(state);
+}
+
 }  // namespace specnet

@@ -34,6 +34,11 @@ struct TrainOptions {
   std::string checkpoint;         // best epoch so far, written atomically; every epoch also to checkpoint + ".last"
                                   // (model, optimizer, scheduler, RNG positions, history: what a resume needs)
   bool resume = false;            // continue from checkpoint + ".last" when it exists (bit for bit)
+  std::string init_optimizer;     // a checkpoint whose AdamW moments and step counts this run starts from (with its
+                                  // own lr and weight decay; load_optimizer_moments), e.g. the one the network was
+                                  // loaded from, to go on training on new spectra or another schedule without the
+                                  // setback of fresh moments. Empty: fresh moments. A resume takes the .last file's
+                                  // moments instead
   std::string fingerprint;        // the caller's description of data and network; a resume refuses another
   bool progress = true;           // one line per epoch with losses, lr and ETA on stdout
   double ema_decay = 0;           // per-step average of the trainable parameters (optim::ParameterEma; 0: off, as

@@ -30,4 +30,12 @@ void save_checkpoint(const std::string& path, const nn::Module& model, const opt
 CheckpointInfo load_checkpoint(const std::string& path, nn::Module& model, optim::Optimizer* optimizer = nullptr,
                                optim::ReduceLROnPlateau* scheduler = nullptr);
 
+// The optimizer state alone (per-parameter moments and step counts) from a checkpoint, to go on training under new
+// settings (another set, learning rate or schedule) without restarting the moments: fresh AdamW moments move every
+// weight by about lr in its first steps, which sets a trained network back. The optimizer keeps its own learning
+// rates and weight decays. Every parameter of a trainable (non-frozen) group must have state in the file, so a
+// checkpoint whose trainable parameters differ (another training stage) is refused; names, shapes, dtypes and the
+// optimizer type are checked as in load_checkpoint. On error the optimizer is unchanged.
+void load_optimizer_moments(const std::string& path, optim::Optimizer& optimizer);
+
 }  // namespace specnet
