@@ -7,6 +7,8 @@
 #include <sstream>
 
 #include "cli_test_util.h"
+#include "crash_test_util.h"
+#include "ic_test_util.h"
 #include "bhb_oracle_util.h"
 #include "harness.h"
 #include "specnet/bhb/importance.h"
@@ -143,6 +145,74 @@ TEST_CASE("bhb oracle: the truth's likelihood ratio follows chi-square with 5 de
   CHECK(bhb::truth_likelihood_ratio(post, off) >= 2 * drop);
   off[1] = 4.5;  // Gamma outside the box
   CHECK_THROWS_WITH_AS(bhb::truth_likelihood_ratio(post, off), doctest::Contains("outside the prior box"), Error);
+}
+
+TEST_CASE("bhb oracle: the exact posterior's density at the truth, by Laplace and by importance sampling") {
+  const bhb::Simulation s = coarse_simulation(1e3);
+  std::array<double, bhb::kNumParams> u{};
+  auto unscaled_all = [&](const std::array<double, bhb::kNumParams>& truth) {
+    for (std::int64_t p = 0; p < bhb::kNumParams; ++p) u[p] = unscaled(p, truth[p]);
+    return u;
+  };
+  bhb::TruthDensityOptions o;
+  o.draws = 2000;
+  o.seed = 3;
+  SUBCASE("bright: the two normalisers agree, and the density moves with the log posterior") {
+    const std::array<double, bhb::kNumParams> truth = {0.5, 2.2, 0.2, 0.8, 1e4};
+    const bhb::ExactPosterior post(s, counts_at(s, truth));
+    const auto ut = unscaled_all(truth);
+    const bhb::TruthDensity d = bhb::truth_log_density(post, ut, o);
+    MESSAGE("bright spectrum: lr ", d.lr, ", log p laplace ", d.laplace, ", importance ", d.importance, " (ESS ", d.ess,
+            " of ", o.draws, "), box mass ", d.box_mass);
+    CHECK(d.lr == bhb::truth_likelihood_ratio(post, ut));
+    CHECK(d.box_mass == 1.0);  // narrow: nowhere near the box's faces
+    CHECK(d.ess > 0.3 * o.draws);
+    CHECK(std::abs(d.importance - d.laplace) < 0.05);
+    // log p is a density over 5 parameters whose posterior widths are ~1e-3-1e-2: far above 0
+    CHECK(d.laplace > 10);
+    // Another seed, the same normaliser within the importance sampler's noise.
+    bhb::TruthDensityOptions o2 = o;
+    o2.seed = 4;
+    CHECK(std::abs(bhb::truth_log_density(post, ut, o2).importance - d.importance) < 0.05);
+    // A point 1% off in N: its density differs from the truth's by the log posterior's difference.
+    std::array<double, bhb::kNumParams> off = ut;
+    off[4] += std::log10(1.01);
+    bhb::ExactPosterior::Scratch sc = post.make_scratch();
+    const double drop = post.log_prob(ut.data(), sc) - post.log_prob(off.data(), sc);
+    const bhb::TruthDensity d_off = bhb::truth_log_density(post, off, o);
+    CHECK(d.laplace - d_off.laplace == doctest::Approx(drop).epsilon(1e-3));
+  }
+  SUBCASE("a parameter the data cannot see: normalised over its prior range") {
+    const std::array<double, bhb::kNumParams> truth = {1.0, 2.5, 1e-3, 0.05, 0.1};  // background only (test above)
+    const bhb::ExactPosterior post(s, counts_at(s, truth));
+    const bhb::TruthDensity d = bhb::truth_log_density(post, unscaled_all(truth), o);
+    bhb::TruthDensityOptions o2 = o;
+    o2.seed = 4;
+    const bhb::TruthDensity d2 = bhb::truth_log_density(post, unscaled_all(truth), o2);
+    MESSAGE("background only: log p laplace ", d.laplace, ", importance ", d.importance, " / ", d2.importance, " (ESS ",
+            d.ess, " / ", d2.ess, "), box mass ", d.box_mass);
+    CHECK(std::isfinite(d.laplace));
+    CHECK(d.box_mass < 1.0);  // the Gaussian reaches the box's faces
+    // Curved and cut by the box: the Laplace value is off by nats here, and the importance weights vary (an ESS of
+    // ~25 of 2,000), but two independent sets of draws agree.
+    CHECK(d.ess > 10);
+    CHECK(std::abs(d.importance - d2.importance) < 0.2);
+    CHECK(std::abs(d.importance - d.laplace) < 3);
+    // Gamma is uniform over [1.3, 4] here, so the density cannot exceed what the other four parameters allow times
+    // 1 / 2.7: far below the bright spectrum's.
+    CHECK(d.importance < 10);
+  }
+  SUBCASE("bad options and a truth outside the box") {
+    const std::array<double, bhb::kNumParams> truth = {0.5, 2.2, 0.2, 0.8, 1e4};
+    const bhb::ExactPosterior post(s, counts_at(s, truth));
+    bhb::TruthDensityOptions bad;
+    bad.proposal_df = 0;
+    CHECK_THROWS_WITH_AS(bhb::truth_log_density(post, unscaled_all(truth), bad), doctest::Contains("proposal_df > 0"),
+                         Error);
+    auto out = unscaled_all(truth);
+    out[1] = 4.5;
+    CHECK_THROWS_WITH_AS(bhb::truth_log_density(post, out), doctest::Contains("outside the prior box"), Error);
+  }
 }
 
 TEST_CASE("bhb oracle: chi2_cdf against closed forms") {
@@ -425,4 +495,55 @@ TEST_CASE("bhb importance: run_importance over records, and its bad input") {
   real.header.kind = 2;
   CHECK_THROWS_WITH_AS(bhb::run_importance(s, identity_scaling(), real, 1, prop, 64, 0, o), doctest::Contains("resimulates"),
                        Error);
+}
+
+TEST_CASE("cli: bhb ceiling on a tiny set: the same numbers on 1 and 2 threads, the network above the exact NLL") {
+  SPECNET_SKIP_WITHOUT_CLI();
+  const auto dir = test::fresh_temp_dir("specnet_test_bhb_ceiling");
+  const std::string set = (dir / "set.bhb").string(), model = (dir / "s1.safetensors").string();
+  auto [rc, out] = test::run_cli("dataset bhb --count 8 --seed 3 --quiet --out " + set);
+  REQUIRE_MESSAGE(rc == 0, out);
+  // An untrained flow (stage 1 trains the decoder only) is far from the exact posterior.
+  std::tie(rc, out) = test::run_cli("bhb train --data " + set + " --stage 1 --epochs 1 --batch 4 --transforms 2 "
+                                    "--flow-hidden 16,16 --context 16 --out " + model);
+  REQUIRE_MESSAGE(rc == 0, out);
+  auto slurp_csv = [&](const std::string& sub) { return test::slurp((dir / sub / "ceiling_spectra.csv").string()); };
+  for (const char* threads : {"1", "2"}) {
+    std::filesystem::create_directories(dir / threads);
+    std::tie(rc, out) = test::run_cli("bhb ceiling --data " + set + " --count 8 --draws 64 --model " + model +
+                                      " --threads " + threads + " --out-dir " + (dir / threads).string());
+    REQUIRE_MESSAGE(rc == 0, out);
+  }
+  CHECK(slurp_csv("1") == slurp_csv("2"));
+  CHECK(out.find("| all | 8 |") != std::string::npos);
+  std::istringstream csv(slurp_csv("1"));
+  std::string line;
+  std::getline(csv, line);
+  CHECK(line == "record,index,source_counts,truth_lr,exact_nll_importance,exact_nll_laplace,ess,network_nll");
+  int rows = 0;
+  double exact = 0, network = 0;
+  while (std::getline(csv, line)) {
+    std::vector<double> v;
+    std::istringstream cells(line);
+    for (std::string c; std::getline(cells, c, ',');) v.push_back(std::stod(c));
+    REQUIRE(v.size() == 8u);
+    CHECK(v[3] >= 0);                        // likelihood ratio
+    CHECK(std::abs(v[4] - v[5]) < 3);        // importance and Laplace tell the same story
+    CHECK(v[6] >= 1);                        // ESS
+    CHECK(v[6] <= 64);
+    exact += v[4];
+    network += v[7];
+    ++rows;
+  }
+  CHECK(rows == 8);
+  CHECK(network > exact + 8 * 5);  // an untrained flow: many nats per spectrum above the exact posterior
+  std::tie(rc, out) = test::run_cli("bhb ceiling --data " + set + " --count 9");
+  CHECK(rc != 0);
+  CHECK(out.find("holds 8 records") != std::string::npos);
+  std::tie(rc, out) = test::run_cli("bhb ceiling --data " + set + " --count 8 --draws -1");
+  CHECK(rc != 0);
+  CHECK(out.find("--draws must be >= 0") != std::string::npos);
+  std::tie(rc, out) = test::run_cli("bhb ceiling --count 2");
+  CHECK(rc != 0);
+  CHECK(out.find("--data is required") != std::string::npos);
 }

@@ -49,4 +49,7 @@ int run_bhb_calibrate(const Args& args);
 // `specnet bhb oracle`: the exact posterior's PCC, coverage and PG-stat on a synthetic set (cmd_bhb_oracle.cpp).
 int run_bhb_oracle(const Args& args);
 
+// `specnet bhb ceiling`: the exact posterior's -log p(truth | x) beside the network's, by subset (cmd_bhb_ceiling.cpp).
+int run_bhb_ceiling(const Args& args);
+
 }  // namespace specnet::cli

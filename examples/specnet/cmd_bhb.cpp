@@ -519,7 +519,7 @@ int run_report(const Args& args) {
 
 int run_bhb(const Args& args) {
   const std::string usage =
-      "specnet bhb train|sample|report|calibrate|oracle|posterior [--help]: the spectral-posterior network (build data with `specnet dataset bhb`)\n";
+      "specnet bhb train|sample|report|calibrate|oracle|ceiling|posterior [--help]: the spectral-posterior network (build data with `specnet dataset bhb`)\n";
   if (args.empty() || args[0] == "-h" || args[0] == "--help") {
     std::printf("%s", usage.c_str());
     return args.empty() ? 2 : 0;
@@ -530,12 +530,13 @@ int run_bhb(const Args& args) {
   if (args[0] == "report") return run_report(rest);
   if (args[0] == "calibrate") return run_bhb_calibrate(rest);
   if (args[0] == "oracle") return run_bhb_oracle(rest);
+  if (args[0] == "ceiling") return run_bhb_ceiling(rest);
   if (args[0] == "posterior") return run_bhb_posterior(rest);
   throw Error(str("specnet bhb: unknown subcommand '", args[0], "'\n", usage));
 }
 
 RegisterDatasetKind reg_dataset{{"bhb", "NICER black-hole-binary spectra for the flow posterior network", run_dataset}};
-RegisterCommand reg_bhb{{"bhb", "spectral posteriors: train (3 stages), sample (timed), report (PCC, coverage, PG-stat), calibrate (temperature), oracle (exact posterior), posterior (real PHA spectra, refined)",
+RegisterCommand reg_bhb{{"bhb", "spectral posteriors: train (3 stages), sample (timed), report (PCC, coverage, PG-stat), calibrate (temperature), oracle (exact posterior), ceiling (exact posterior's NLL), posterior (real PHA spectra, refined)",
                          run_bhb}};
 
 }  // namespace

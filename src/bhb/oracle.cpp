@@ -12,6 +12,7 @@
 #include "specnet/error.h"
 #include "specnet/fit/mcmc.h"
 #include "specnet/fit/statistic.h"
+#include "specnet/nn/spline_flow.h"
 #include "specnet/rng.h"
 
 namespace specnet::bhb {
@@ -77,55 +78,73 @@ double ExactPosterior::log_prob(const double* u, Scratch& sc) const {
   return -0.5 * stat;
 }
 
-double truth_likelihood_ratio(const ExactPosterior& post, const std::array<double, kNumParams>& u_truth,
-                              int max_iterations) {
-  constexpr std::int64_t P = kNumParams;
-  using Vec = Eigen::Matrix<double, P, 1>;
-  using Mat = Eigen::Matrix<double, P, P>;
-  ExactPosterior::Scratch sc = post.make_scratch();
+namespace {
+
+constexpr std::int64_t P = kNumParams;
+using Vec = Eigen::Matrix<double, P, 1>;
+using Mat = Eigen::Matrix<double, P, P>;
+using Point = std::array<double, kNumParams>;
+
+// Score and Fisher information of the grouped Poisson means at u, from a forward-difference Jacobian (a backward one
+// at the box's upper edge); mu (L) are the group means at u. False where neither side can be evaluated.
+bool score_and_fisher(const ExactPosterior& post, ExactPosterior::Scratch& sc, const Point& u,
+                      const std::vector<double>& mu, Vec& grad, Mat& fisher) {
   const std::int64_t L = post.num_groups();
   const std::vector<double>& S = post.group_counts();
-  std::array<double, P> u = u_truth;
-  const double at_truth = post.log_prob(u.data(), sc);
-  SPECNET_CHECK(std::isfinite(at_truth), "bhb likelihood ratio: the truth lies outside the prior box");
-  double best = at_truth, damping = 1e-3;
-  std::vector<double> mu = sc.group_mean, mu_h(L);  // (L) group means at u and at a shifted u
   Eigen::Matrix<double, Eigen::Dynamic, P> jac(L, P);  // (L, P) d mean / d u
+  for (std::int64_t p = 0; p < P; ++p) {
+    double h = 1e-6 * (post.box().hi[p] - post.box().lo[p]);
+    Point v = u;
+    v[p] += h;
+    if (!std::isfinite(post.log_prob(v.data(), sc))) {  // at the box's upper edge: step down instead
+      v[p] = u[p] - h;
+      h = -h;
+      if (!std::isfinite(post.log_prob(v.data(), sc))) return false;
+    }
+    for (std::int64_t k = 0; k < L; ++k) jac(k, p) = (sc.group_mean[k] - mu[k]) / h;
+  }
+  grad.setZero();  // d log L / d u = sum (S / mu - 1) d mu / d u
+  fisher.setZero();
+  for (std::int64_t k = 0; k < L; ++k) {
+    if (!(mu[k] > 0)) continue;
+    grad += (S[k] / mu[k] - 1) * jac.row(k).transpose();
+    fisher += (1 / mu[k]) * jac.row(k).transpose() * jac.row(k);
+  }
+  return true;
+}
+
+struct Maximum {
+  double at_truth = 0, best = 0;  // log posterior at the truth and at u
+  Point u{};                      // the highest point found
+};
+
+// Fisher scoring (Levenberg-Marquardt damped) from the truth, inside the prior box.
+Maximum maximise_from_truth(const ExactPosterior& post, const Point& u_truth, int max_iterations) {
+  ExactPosterior::Scratch sc = post.make_scratch();
+  Maximum m;
+  m.u = u_truth;
+  m.at_truth = post.log_prob(m.u.data(), sc);
+  SPECNET_CHECK(std::isfinite(m.at_truth), "bhb likelihood ratio: the truth lies outside the prior box");
+  m.best = m.at_truth;
+  double damping = 1e-3;
+  std::vector<double> mu = sc.group_mean;  // (L) group means at m.u
+  Vec grad;
+  Mat fisher;
   for (int it = 0; it < max_iterations; ++it) {
-    bool ok = true;
-    for (std::int64_t p = 0; p < P && ok; ++p) {
-      double h = 1e-6 * (post.box().hi[p] - post.box().lo[p]);
-      std::array<double, P> v = u;
-      v[p] += h;
-      if (!std::isfinite(post.log_prob(v.data(), sc))) {  // at the box's upper edge: step down instead
-        v[p] = u[p] - h;
-        h = -h;
-        ok = std::isfinite(post.log_prob(v.data(), sc));
-      }
-      mu_h = sc.group_mean;
-      for (std::int64_t k = 0; k < L; ++k) jac(k, p) = (mu_h[k] - mu[k]) / h;
-    }
-    if (!ok) break;
-    Vec grad = Vec::Zero();  // d log L / d u = sum (S / mu - 1) d mu / d u
-    Mat fisher = Mat::Zero();
-    for (std::int64_t k = 0; k < L; ++k) {
-      if (!(mu[k] > 0)) continue;
-      grad += (S[k] / mu[k] - 1) * jac.row(k).transpose();
-      fisher += (1 / mu[k]) * jac.row(k).transpose() * jac.row(k);
-    }
+    if (!score_and_fisher(post, sc, m.u, mu, grad, fisher)) break;
     bool improved = false;
     for (int t = 0; t < 12 && !improved; ++t) {
       Mat a = fisher;
       a.diagonal() *= 1 + damping;
       const Vec step = a.ldlt().solve(grad);
-      std::array<double, P> v{};
-      for (std::int64_t p = 0; p < P; ++p) v[p] = u[p] + step[p];
+      Point v{};
+      for (std::int64_t p = 0; p < P; ++p) v[p] = m.u[p] + step[p];
       const double lp = step.allFinite() ? post.log_prob(v.data(), sc) : -std::numeric_limits<double>::infinity();
-      if (std::isfinite(lp) && lp >= best) {
-        u = v;
+      if (std::isfinite(lp) && lp >= m.best) {
+        m.u = v;
         mu = sc.group_mean;  // the means at the new u, for the next Jacobian
-        improved = lp > best;
-        best = lp;
+        improved = lp > m.best;
+        m.best = lp;
         damping = std::max(damping / 10, 1e-9);
         if (!improved) t = 12;  // converged: the step no longer raises the log posterior
       } else {
@@ -134,7 +153,91 @@ double truth_likelihood_ratio(const ExactPosterior& post, const std::array<doubl
     }
     if (!improved) break;
   }
-  return 2 * (best - at_truth);
+  return m;
+}
+
+double log_mean_exp(const std::vector<double>& v) {
+  const double top = *std::max_element(v.begin(), v.end());
+  if (!std::isfinite(top)) return top;
+  double sum = 0;
+  for (double x : v) sum += std::exp(x - top);
+  return top + std::log(sum / static_cast<double>(v.size()));
+}
+
+}  // namespace
+
+double truth_likelihood_ratio(const ExactPosterior& post, const std::array<double, kNumParams>& u_truth,
+                              int max_iterations) {
+  const Maximum m = maximise_from_truth(post, u_truth, max_iterations);
+  return 2 * (m.best - m.at_truth);
+}
+
+TruthDensity truth_log_density(const ExactPosterior& post, const std::array<double, kNumParams>& u_truth,
+                               const TruthDensityOptions& o) {
+  SPECNET_CHECK(o.box_draws >= 1 && o.draws >= 0 && std::isfinite(o.proposal_df) && o.proposal_df > 0,
+                "bhb truth density: need box_draws >= 1, draws >= 0 and proposal_df > 0 (got ", o.box_draws, ", ",
+                o.draws, ", ", o.proposal_df, ")");
+  const Maximum m = maximise_from_truth(post, u_truth, o.max_iterations);
+  TruthDensity out;
+  out.lr = 2 * (m.best - m.at_truth);
+  out.u_max = m.u;
+  ExactPosterior::Scratch sc = post.make_scratch();
+  post.log_prob(m.u.data(), sc);
+  const std::vector<double> mu = sc.group_mean;  // (L)
+  Vec grad;
+  Mat precision;  // (P, P) of the Laplace Gaussian in u
+  if (!score_and_fisher(post, sc, m.u, mu, grad, precision)) return out;
+  const PriorBox& box = post.box();
+  // Plus the precision of the uniform prior over the box (variance width^2 / 12), so that a direction the data do
+  // not constrain gets the prior's spread instead of an infinite one.
+  for (std::int64_t p = 0; p < P; ++p) precision(p, p) += 12 / std::pow(box.hi[p] - box.lo[p], 2);
+  const Eigen::LLT<Mat> llt(precision);
+  if (llt.info() != Eigen::Success) return out;
+  const Mat chol = llt.matrixL();  // precision = chol chol^T; u = u_max + chol^-T eps has covariance precision^-1
+  double log_det = 0;
+  for (std::int64_t p = 0; p < P; ++p) log_det += 2 * std::log(chol(p, p));
+  const Rng rng(o.seed, 0);
+  auto offset = [&](std::uint64_t block) {  // chol^-T eps for the normal draw of `block`
+    Vec eps;
+    for (std::int64_t p = 0; p < P; ++p) eps[p] = Rng::normal_from(rng.block(block * P + static_cast<std::uint64_t>(p)));
+    return Vec(chol.transpose().triangularView<Eigen::Upper>().solve(eps));
+  };
+  auto in_box = [&](const Vec& x) {
+    for (std::int64_t p = 0; p < P; ++p)
+      if (!(x[p] >= box.lo[p] && x[p] <= box.hi[p])) return false;
+    return true;
+  };
+  const Vec centre = Eigen::Map<const Vec>(m.u.data());
+  std::int64_t inside = 0;
+  for (std::int64_t j = 0; j < o.box_draws; ++j) inside += in_box(centre + offset(static_cast<std::uint64_t>(j)));
+  out.box_mass = double(inside) / double(o.box_draws);
+  const double half_log_2pi = 0.5 * std::log(2 * M_PI);
+  if (inside > 0) out.laplace = -0.5 * out.lr - P * half_log_2pi + 0.5 * log_det - std::log(out.box_mass);
+  if (o.draws == 0) return out;
+  // Importance sampling of the normaliser Z = integral of exp(log_prob - best) over the box, from a multivariate t
+  // around the maximum with the Laplace scale matrix (heavier tails than the posterior's, for a bounded weight).
+  std::vector<double> log_w(static_cast<std::size_t>(o.draws));  // (draws) log target - log proposal
+  const std::uint64_t t_blocks = static_cast<std::uint64_t>(o.box_draws + o.draws) * P;  // after the normal blocks
+  for (std::int64_t j = 0; j < o.draws; ++j) {
+    const Vec eps = offset(static_cast<std::uint64_t>(o.box_draws + j));
+    const double factor = nn::student_t_factor(rng, t_blocks + static_cast<std::uint64_t>(j) * nn::kStudentTBlocks,
+                                               o.proposal_df);
+    const Vec x = centre + factor * eps;
+    const double delta2 = (chol.transpose() * (x - centre)).squaredNorm();
+    const double log_q = nn::base_log_density(delta2, P, 1.0, o.proposal_df) + 0.5 * log_det;
+    const double lp = in_box(x) ? post.log_prob(x.data(), sc) : -std::numeric_limits<double>::infinity();
+    log_w[static_cast<std::size_t>(j)] = lp - m.best - log_q;
+  }
+  const double log_z = log_mean_exp(log_w);
+  double sum = 0, sum2 = 0;
+  for (double w : log_w) {
+    const double e = std::isfinite(log_z) ? std::exp(w - log_z) : 0;
+    sum += e;
+    sum2 += e * e;
+  }
+  out.ess = sum2 > 0 ? sum * sum / sum2 : 0;
+  if (std::isfinite(log_z)) out.importance = (m.at_truth - m.best) - log_z;
+  return out;
 }
 
 double truth_likelihood_ratio(const Simulation& s, const std::vector<double>& counts,

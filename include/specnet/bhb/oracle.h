@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <vector>
 
 #include "specnet/bhb/dataset.h"
@@ -61,6 +62,36 @@ double truth_likelihood_ratio(const ExactPosterior& post, const std::array<doubl
 // The same for a spectrum of a simulation: its channel counts (H) and the physical truth (kParamNames order).
 double truth_likelihood_ratio(const Simulation& s, const std::vector<double>& counts,
                               const std::array<double, kNumParams>& truth);
+
+// The exact posterior's density at the truth, log p(u_truth | counts) in the unscaled space u, normalised over the
+// prior box: the most an amortised posterior can score on its training loss, since over spectra drawn from the prior
+// E[-log q(truth | x)] >= E[-log p(truth | x)] for any q. Two estimates around the maximum (Fisher scoring from the
+// truth, as truth_likelihood_ratio):
+// - laplace: -lr / 2 - (P / 2) log(2 pi) + (1 / 2) log det A - log m, where A is the Fisher information of the grouped
+//   Poisson means at the maximum plus the prior box's own precision (12 / width^2 per parameter, so that a direction
+//   the data do not constrain keeps the prior's spread), and m the mass of N(u_max, A^-1) inside the box (box_draws
+//   Monte Carlo draws). Exact for a Gaussian likelihood far from the box's faces.
+// - importance: the normaliser by importance sampling from a multivariate t (proposal_df) with scale matrix A^-1
+//   around the maximum, `draws` likelihood evaluations; it corrects a skewed or curved posterior. Its ESS says how
+//   far to trust it (a small ESS biases log Z low, so the density high).
+struct TruthDensityOptions {
+  std::int64_t box_draws = 4096;  // Gaussian draws for the box mass m (no likelihood evaluations)
+  std::int64_t draws = 0;         // importance-sampling draws (0: laplace only)
+  double proposal_df = 4;
+  std::uint64_t seed = 0;
+  int max_iterations = 60;
+};
+struct TruthDensity {
+  double lr = 0;                  // 2 (max log posterior - log posterior at the truth)
+  std::array<double, kNumParams> u_max{};
+  double box_mass = 0;            // m above
+  double laplace = std::numeric_limits<double>::quiet_NaN();     // NaN where the Fisher matrix fails or m = 0
+  double importance = std::numeric_limits<double>::quiet_NaN();  // NaN without draws or where every weight is 0
+  double ess = 0;
+};
+// Error for a truth outside the box or bad options.
+TruthDensity truth_log_density(const ExactPosterior& post, const std::array<double, kNumParams>& u_truth,
+                               const TruthDensityOptions& options = {});
 
 struct OracleOptions {
   int walkers = 16;              // even, >= 4
