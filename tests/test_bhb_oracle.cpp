@@ -515,6 +515,8 @@ TEST_CASE("cli: bhb ceiling on a tiny set: the same numbers on 1 and 2 threads, 
     REQUIRE_MESSAGE(rc == 0, out);
   }
   CHECK(slurp_csv("1") == slurp_csv("2"));
+  CHECK(std::filesystem::exists(dir / "1" / "ceiling.svg"));
+  CHECK(test::slurp((dir / "1" / "ceiling.md").string()).find("| all | 8 |") != std::string::npos);
   CHECK(out.find("| all | 8 |") != std::string::npos);
   std::istringstream csv(slurp_csv("1"));
   std::string line;

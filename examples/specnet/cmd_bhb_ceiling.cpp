@@ -10,6 +10,7 @@
 #include "bhb_cli.h"
 #include "specnet/bhb/calibrate.h"
 #include "specnet/bhb/oracle.h"
+#include "specnet/bhb/svg.h"
 #include "specnet/bhb/train.h"
 #include "specnet/ic/io_util.h"
 #include "specnet/nn/spline_flow.h"
@@ -168,7 +169,26 @@ int run_bhb_ceiling(const Args& args) {
       csv << i << ',' << d.index[i] << ',' << d.counts[i] << ',' << lr[i] << ',' << importance[i] << ',' << laplace[i]
           << ',' << ess[i] << ',' << network[i] << '\n';
     ic::write_text_file(dir + "/ceiling_spectra.csv", csv.str());
-    ic::write_text_file(dir + "/ceiling.md", md.str());
+    // Where the nats are: the exact and the network's -log density of each truth against the spectrum's counts.
+    std::vector<double> log_counts, exact_y, network_y;
+    for (std::int64_t i : ok) {
+      log_counts.push_back(std::log10(std::max(d.counts[i], 1.0)));
+      exact_y.push_back(importance[i]);
+      if (net) network_y.push_back(network[i]);
+    }
+    auto [x_lo, x_hi] = std::minmax_element(log_counts.begin(), log_counts.end());
+    double y_lo = *std::min_element(exact_y.begin(), exact_y.end()), y_hi = *std::max_element(exact_y.begin(), exact_y.end());
+    for (double v : network_y) y_lo = std::min(y_lo, v), y_hi = std::max(y_hi, v);
+    y_hi = std::min(y_hi, 20.0);  // a few badly missed truths would squash the rest
+    SvgPlot svg(620, 400);
+    const double x0 = std::floor(*x_lo), y0 = std::floor(y_lo);
+    const int panel = svg.panel(70, 30, 520, 320, x0, std::max(std::ceil(*x_hi), x0 + 1), y0, std::max(std::ceil(y_hi), y0 + 1),
+                                "log10 source counts", "-log density of the truth (scaled space)",
+                                "exact posterior (black) and network (blue)");
+    svg.points(panel, log_counts, exact_y, "black", 1.5, 0.4);
+    if (net) svg.points(panel, log_counts, network_y, "#1f77b4", 1.5, 0.4);
+    svg.save(dir + "/ceiling.svg");
+    ic::write_text_file(dir + "/ceiling.md", md.str() + "\nplot: ceiling.svg\n");
   }
   return 0;
 }
