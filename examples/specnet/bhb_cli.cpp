@@ -7,10 +7,33 @@
 #include "bhb_cli.h"
 #include "specnet/bhb/dataset.h"
 #include "specnet/bhb/svg.h"
+#include "specnet/bhb/train.h"
 
 namespace specnet::cli {
 
 using namespace specnet::bhb;
+
+Dataset read_first_records(const Options& opt, long long min_count) {
+  SPECNET_CHECK(!opt.str("data").empty(), "--data is required\n", opt.usage());
+  const Dataset all = read_dataset(opt.str("data"));
+  const long long count = opt.integer("count");
+  SPECNET_CHECK(count >= min_count && count <= all.size(), "--count ", count, " must be in [", min_count, ", ",
+                all.size(), "]: ", opt.str("data"), " holds ", all.size(), " records");
+  return all.slice(0, count);
+}
+
+NetworkOrScaling network_or_scaling(const std::string& model, const Dataset& d) {
+  NetworkOrScaling out;
+  if (!model.empty()) {
+    LoadedNetwork l = load_network(model);
+    out.net = std::move(l.net);
+    out.scaling = l.scaling;
+  } else {
+    SPECNET_CHECK(d.size() >= 2, "--count must be >= 2 without --model (the scaling is fitted on the spectra)");
+    out.scaling = Scaling::fit(d);
+  }
+  return out;
+}
 
 void coverage_line(SvgPlot& svg, int panel, const std::vector<double>& levels, const std::vector<double>& coverage,
                    const std::string& color, bool dashed) {

@@ -3,11 +3,14 @@
 #pragma once
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "command.h"
 #include "specnet/context.h"
+#include "specnet/bhb/dataset.h"
+#include "specnet/bhb/network.h"
 #include "specnet/bhb/svg.h"
 #include "specnet/error.h"
 
@@ -38,6 +41,17 @@ void corner_plot(const std::string& path, const std::vector<float>& net, std::in
 // A coverage curve (coverage at each credible level, from (0, 0) to (1, 1)) on a panel of `svg`.
 void coverage_line(bhb::SvgPlot& svg, int panel, const std::vector<double>& levels, const std::vector<double>& coverage,
                    const std::string& color, bool dashed = false);
+
+// The first --count records of --data (both required; count in [min_count, the set's size]).
+bhb::Dataset read_first_records(const Options& opt, long long min_count);
+
+// --model's network and its scaling when given (the draws' space), else no network and the scaling fitted on `d`
+// (PCC, HPD coverage and NLL differences do not depend on the per-parameter affine scaling).
+struct NetworkOrScaling {
+  std::unique_ptr<bhb::Network> net;
+  bhb::Scaling scaling;
+};
+NetworkOrScaling network_or_scaling(const std::string& model, const bhb::Dataset& d);
 
 // `specnet bhb posterior`: the network's posterior of real PHA spectra, checked and refined by importance sampling
 // against the fit posterior (cmd_bhb_posterior.cpp).

@@ -51,25 +51,15 @@ int run_bhb_ceiling(const Args& args) {
     return 0;
   }
   set_threads(opt);
-  SPECNET_CHECK(!opt.str("data").empty(), "--data is required\n", opt.usage());
-  const Dataset all = read_dataset(opt.str("data"));
-  const long long count = opt.integer("count");
-  SPECNET_CHECK(count >= 2 && count <= all.size(), "--count ", count, " must be in [2, ", all.size(), "]: ",
-                opt.str("data"), " holds ", all.size(), " records");
-  const Dataset d = all.slice(0, count);
+  const Dataset d = read_first_records(opt, 2);
+  const long long count = d.size();
   TruthDensityOptions o;
   o.draws = opt.integer("draws");
   SPECNET_CHECK(o.draws >= 0, "--draws must be >= 0, got ", o.draws);
   const std::uint64_t seed = static_cast<std::uint64_t>(opt.integer("seed"));
-  std::unique_ptr<Network> net;
-  Scaling scaling;
-  if (!opt.str("model").empty()) {
-    LoadedNetwork l = load_network(opt.str("model"));
-    net = std::move(l.net);
-    scaling = l.scaling;
-  } else {
-    scaling = Scaling::fit(d);
-  }
+  NetworkOrScaling ns = network_or_scaling(opt.str("model"), d);
+  std::unique_ptr<Network>& net = ns.net;
+  const Scaling& scaling = ns.scaling;
   // A density in the scaled space z = (u - mean) / stdev is the one in u times prod(stdev).
   double log_jacobian = 0;
   for (std::int64_t p = 0; p < kNumParams; ++p) log_jacobian += std::log(scaling.stdev[p]);

@@ -60,12 +60,8 @@ int run_bhb_oracle(const Args& args) {
     return 0;
   }
   set_threads(opt);
-  SPECNET_CHECK(!opt.str("data").empty(), "--data is required\n", opt.usage());
-  const Dataset all = read_dataset(opt.str("data"));
-  const long long count = opt.integer("count");
-  SPECNET_CHECK(count >= 1 && count <= all.size(), "--count ", count, " must be in [1, ", all.size(), "]: ",
-                opt.str("data"), " holds ", all.size(), " records");
-  const Dataset d = all.slice(0, count);
+  const Dataset d = read_first_records(opt, 1);
+  const long long count = d.size();
   OracleOptions o;
   o.samples = opt.integer("samples");
   SPECNET_CHECK(o.samples >= 2, "--samples must be >= 2, got ", o.samples);
@@ -84,18 +80,9 @@ int run_bhb_oracle(const Args& args) {
     std::ofstream probe(dir + "/oracle.md");
     SPECNET_CHECK(probe.good(), "cannot write ", dir, "/oracle.md (does --out-dir exist?)");
   }
-  // The network's scaling when a model is given (same space as its draws); else the set's own (PCC and HPD
-  // coverage do not depend on the per-parameter affine scaling).
-  std::unique_ptr<Network> net;
-  Scaling scaling;
-  if (!opt.str("model").empty()) {
-    LoadedNetwork l = load_network(opt.str("model"));
-    net = std::move(l.net);
-    scaling = l.scaling;
-  } else {
-    SPECNET_CHECK(count >= 2, "--count must be >= 2 without --model (the scaling is fitted on the spectra)");
-    scaling = Scaling::fit(d);
-  }
+  NetworkOrScaling ns = network_or_scaling(opt.str("model"), d);
+  std::unique_ptr<Network>& net = ns.net;
+  const Scaling& scaling = ns.scaling;
   const Simulation sim = make_simulation(d.header.kind, d.header.seed);
 
   std::ofstream csv(dir + "/oracle_spectra.csv");

@@ -79,23 +79,26 @@ std::vector<double> target_log_post(const Target& post, const Scaling& scaling, 
   return log_target;
 }
 
-using Vec = Eigen::Matrix<double, P, 1>;
-using Mat = Eigen::Matrix<double, P, P>;
+// Heap-allocated (always aligned) on purpose: Eigen peels fixed-size 5 x 5 objects, which are not a multiple of 16
+// bytes, at their run-time address, and the peeled and vectorised elements round differently (FMA), so results would
+// vary in their last bits from one process to the next (address-space randomisation).
+using Vec = Eigen::VectorXd;
+using Mat = Eigen::MatrixXd;
 
 // Mean and covariance of the draws (n, P) with weights w (n, >= 0, not all 0).
 void moments(const float* draws, const std::vector<double>& w, Vec& mean, Mat& cov) {
   const std::int64_t n = static_cast<std::int64_t>(w.size());
   double sw = 0;
-  mean.setZero();
+  mean = Vec::Zero(P);
   for (std::int64_t j = 0; j < n; ++j) {
     sw += w[j];
     for (std::int64_t p = 0; p < P; ++p) mean[p] += w[j] * draws[j * P + p];
   }
   mean /= sw;
-  cov.setZero();
+  cov = Mat::Zero(P, P);
   for (std::int64_t j = 0; j < n; ++j) {
     if (w[j] == 0) continue;
-    Vec d;
+    Vec d(P);
     for (std::int64_t p = 0; p < P; ++p) d[p] = draws[j * P + p] - mean[p];
     cov += (w[j] / sw) * d * d.transpose();
   }
@@ -126,7 +129,7 @@ struct StudentT {
   // Draw j of stream (seed, stream): P normals from blocks j * 16 + p, dof chi-square normals from blocks
   // j * 16 + 8 + k (dof <= 8 as an integer; a fractional dof is not needed).
   void draw(const Rng& rng, std::int64_t j, float* x) const {
-    Vec z;
+    Vec z(P);
     for (std::int64_t p = 0; p < P; ++p) z[p] = Rng::normal_from(rng.block(static_cast<std::uint64_t>(j * 16 + p)));
     double chi2 = 0;
     for (int k = 0; k < static_cast<int>(dof); ++k) {
@@ -217,7 +220,7 @@ ImportanceDraws resample_rounds(const Target& post, const Scaling& scaling, cons
     m = static_cast<std::int64_t>(lt.size());
     mix.assign(m, 0.0f);
     for (std::int64_t j = 0; j < m; ++j) {
-      Vec v;
+      Vec v(P);
       for (std::int64_t p = 0; p < P; ++p) v[p] = x[j * P + p];
       double lmax = -std::numeric_limits<double>::infinity(), acc = 0;
       std::vector<double> l(props.size());
@@ -334,7 +337,7 @@ void move_draws(const Target& post, const Scaling& scaling, ImportanceDraws& r, 
   for (int st = 0; st < steps; ++st) {
     const Rng rng(seed, (std::uint64_t{1} << 34) + static_cast<std::uint64_t>(st));
     for (std::int64_t k = 0; k < m; ++k) {
-      Vec z;
+      Vec z(P);
       for (std::int64_t p = 0; p < P; ++p) z[p] = Rng::normal_from(rng.block(static_cast<std::uint64_t>(k * 8 + p)));
       const Vec d = chol * z;
       for (std::int64_t p = 0; p < P; ++p) x[k * P + p] = static_cast<float>(r.samples[k * P + p] + d[p]);

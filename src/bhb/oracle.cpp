@@ -81,8 +81,11 @@ double ExactPosterior::log_prob(const double* u, Scratch& sc) const {
 namespace {
 
 constexpr std::int64_t P = kNumParams;
-using Vec = Eigen::Matrix<double, P, 1>;
-using Mat = Eigen::Matrix<double, P, P>;
+// Heap-allocated (always aligned) on purpose: Eigen peels fixed-size 5 x 5 objects, which are not a multiple of 16
+// bytes, at their run-time address, and the peeled and vectorised elements round differently (FMA), so with them the
+// Fisher matrix varied in its last bits from one process to the next (address-space randomisation).
+using Vec = Eigen::VectorXd;
+using Mat = Eigen::MatrixXd;
 using Point = std::array<double, kNumParams>;
 
 // Score and Fisher information of the grouped Poisson means at u, from a forward-difference Jacobian (a backward one
@@ -103,8 +106,8 @@ bool score_and_fisher(const ExactPosterior& post, ExactPosterior::Scratch& sc, c
     }
     for (std::int64_t k = 0; k < L; ++k) jac(k, p) = (sc.group_mean[k] - mu[k]) / h;
   }
-  grad.setZero();  // d log L / d u = sum (S / mu - 1) d mu / d u
-  fisher.setZero();
+  grad = Vec::Zero(P);  // d log L / d u = sum (S / mu - 1) d mu / d u
+  fisher = Mat::Zero(P, P);
   for (std::int64_t k = 0; k < L; ++k) {
     if (!(mu[k] > 0)) continue;
     grad += (S[k] / mu[k] - 1) * jac.row(k).transpose();
@@ -198,7 +201,7 @@ TruthDensity truth_log_density(const ExactPosterior& post, const std::array<doub
   for (std::int64_t p = 0; p < P; ++p) log_det += 2 * std::log(chol(p, p));
   const Rng rng(o.seed, 0);
   auto offset = [&](std::uint64_t block) {  // chol^-T eps for the normal draw of `block`
-    Vec eps;
+    Vec eps(P);
     for (std::int64_t p = 0; p < P; ++p) eps[p] = Rng::normal_from(rng.block(block * P + static_cast<std::uint64_t>(p)));
     return Vec(chol.transpose().triangularView<Eigen::Upper>().solve(eps));
   };
@@ -207,7 +210,7 @@ TruthDensity truth_log_density(const ExactPosterior& post, const std::array<doub
       if (!(x[p] >= box.lo[p] && x[p] <= box.hi[p])) return false;
     return true;
   };
-  const Vec centre = Eigen::Map<const Vec>(m.u.data());
+  const Vec centre = Eigen::Map<const Vec>(m.u.data(), P);
   std::int64_t inside = 0;
   for (std::int64_t j = 0; j < o.box_draws; ++j) inside += in_box(centre + offset(static_cast<std::uint64_t>(j)));
   out.box_mass = double(inside) / double(o.box_draws);
