@@ -116,7 +116,9 @@ int run_bhb_ceiling(const Args& args) {
                 net ? ("`" + opt.str("model") + "` (" + base_description(net->flow->options) + ")").c_str() : "");
   md << buf;
   md << "Mean -log density of the truth in the network's scaled parameter space (the training's flow NLL; lower is "
-        "better). Over spectra drawn from the prior no posterior scores below the exact one on average.\n\n"
+        "better). Over spectra drawn from the prior no posterior scores below the exact one on average.";
+  if (o.draws == 0) md << " Without importance draws (--draws 0) the importance column repeats the Laplace one.";
+  md << "\n\n"
         "| subset | spectra | exact (importance) | exact (Laplace) | network | network - exact | median ESS |\n"
         "|---|---|---|---|---|---|---|\n";
   std::vector<double> params, total;  // (count, P), (count) of the kept spectra
