@@ -13,7 +13,7 @@
 #include "specnet/bhb/svg.h"
 #include "specnet/bhb/train.h"
 #include "specnet/ic/io_util.h"
-#include "specnet/nn/spline_flow.h"
+#include "specnet/ic/metrics.h"
 
 namespace specnet::cli {
 
@@ -30,8 +30,7 @@ double mean_of(const std::vector<double>& v, const std::vector<std::int64_t>& ro
 double median_of(const std::vector<double>& v, const std::vector<std::int64_t>& rows) {
   std::vector<double> x;
   for (std::int64_t r : rows) x.push_back(v[r]);
-  std::nth_element(x.begin(), x.begin() + x.size() / 2, x.end());
-  return x[x.size() / 2];
+  return ic::median(std::move(x));
 }
 
 }  // namespace
@@ -95,9 +94,8 @@ int run_bhb_ceiling(const Args& args) {
   std::vector<double> network(count, std::nan(""));  // (count) -log q(truth | x)
   if (net) {
     const TruthNoise tn = truth_noise(*net, scaling, d, encode_all(*net, scaling, d));
-    const nn::SplineFlowOptions& b = net->flow->options;
-    for (long long i = 0; i < count; ++i)
-      network[i] = -(nn::base_log_density(tn.z_squared[i], tn.D, b.base_scale, b.base_df) + tn.logdet[i]);
+    const std::vector<double> lq = truth_log_q(tn, net->flow->options.base_scale, net->flow->options.base_df);
+    for (long long i = 0; i < count; ++i) network[i] = -lq[i];
   }
   std::int64_t failed = 0;  // spectra whose Laplace or importance estimate is not finite: left out of the means
   std::vector<std::int64_t> ok;
@@ -162,23 +160,20 @@ int run_bhb_ceiling(const Args& args) {
           << ',' << ess[i] << ',' << network[i] << '\n';
     ic::write_text_file(dir + "/ceiling_spectra.csv", csv.str());
     // Where the nats are: the exact and the network's -log density of each truth against the spectrum's counts.
-    std::vector<double> log_counts, exact_y, network_y;
-    for (std::int64_t i : ok) {
-      log_counts.push_back(std::log10(std::max(d.counts[i], 1.0)));
-      exact_y.push_back(importance[i]);
-      if (net) network_y.push_back(network[i]);
-    }
+    std::vector<double> log_counts;  // (kept spectra)
+    for (double c : total) log_counts.push_back(std::log10(std::max(c, 1.0)));
     auto [x_lo, x_hi] = std::minmax_element(log_counts.begin(), log_counts.end());
-    double y_lo = *std::min_element(exact_y.begin(), exact_y.end()), y_hi = *std::max_element(exact_y.begin(), exact_y.end());
-    for (double v : network_y) y_lo = std::min(y_lo, v), y_hi = std::max(y_hi, v);
+    double y_lo = *std::min_element(imp.begin(), imp.end()), y_hi = *std::max_element(imp.begin(), imp.end());
+    if (net)
+      for (double v : netk) y_lo = std::min(y_lo, v), y_hi = std::max(y_hi, v);
     y_hi = std::min(y_hi, 20.0);  // a few badly missed truths would squash the rest
     SvgPlot svg(620, 400);
     const double x0 = std::floor(*x_lo), y0 = std::floor(y_lo);
     const int panel = svg.panel(70, 30, 520, 320, x0, std::max(std::ceil(*x_hi), x0 + 1), y0, std::max(std::ceil(y_hi), y0 + 1),
                                 "log10 source counts", "-log density of the truth (scaled space)",
                                 "exact posterior (black) and network (blue)");
-    svg.points(panel, log_counts, exact_y, "black", 1.5, 0.4);
-    if (net) svg.points(panel, log_counts, network_y, "#1f77b4", 1.5, 0.4);
+    svg.points(panel, log_counts, imp, "black", 1.5, 0.4);
+    if (net) svg.points(panel, log_counts, netk, "#1f77b4", 1.5, 0.4);
     svg.save(dir + "/ceiling.svg");
     ic::write_text_file(dir + "/ceiling.md", md.str() + "\nplot: ceiling.svg\n");
   }

@@ -64,12 +64,19 @@ TruthNoise truth_noise(Network& net, const Scaling& scaling, const Dataset& data
   return t;
 }
 
-double mean_nll(const TruthNoise& t, double s, double df) {
-  SPECNET_CHECK(!t.z_squared.empty() && t.z_squared.size() == t.logdet.size(), "bhb calibrate: no truths");
+std::vector<double> truth_log_q(const TruthNoise& t, double s, double df) {
+  SPECNET_CHECK(t.z_squared.size() == t.logdet.size(), "bhb calibrate: ", t.z_squared.size(), " |z|^2 for ",
+                t.logdet.size(), " log-determinants");
   nn::check_base(s, df);
+  std::vector<double> lq(t.z_squared.size());  // (N)
+  for (std::size_t i = 0; i < lq.size(); ++i) lq[i] = nn::base_log_density(t.z_squared[i], t.D, s, df) + t.logdet[i];
+  return lq;
+}
+
+double mean_nll(const TruthNoise& t, double s, double df) {
+  SPECNET_CHECK(!t.z_squared.empty(), "bhb calibrate: no truths");
   double sum = 0;
-  for (std::size_t i = 0; i < t.z_squared.size(); ++i)
-    sum -= nn::base_log_density(t.z_squared[i], t.D, s, df) + t.logdet[i];
+  for (double lq : truth_log_q(t, s, df)) sum -= lq;
   return sum / double(t.z_squared.size());
 }
 
@@ -132,11 +139,8 @@ CoverageAt coverage_at(FastFlowSampler& fast, const std::vector<float>& context,
   fast.set_base(base.scale, base.df);
   std::vector<float> draws(N * n * t.D), lq(N * n);  // (N, n, D), (N, n)
   fast.sample(context.data(), N, n, seed, draws.data(), lq.data());
-  std::vector<double> truth(N);  // (N)
-  for (std::int64_t i = 0; i < N; ++i)
-    truth[i] = nn::base_log_density(t.z_squared[i], t.D, base.scale, base.df) + t.logdet[i];
   CoverageAt r;
-  r.coverage = coverage(hpd_levels(lq, truth, N, n), levels);
+  r.coverage = coverage(hpd_levels(lq, truth_log_q(t, base.scale, base.df), N, n), levels);
   r.deviation = coverage_deviation(r.coverage, levels);
   return r;
 }

@@ -35,6 +35,8 @@ struct TruthNoise {
 };
 // context (N, C) from encode_all. Error for an unlabelled spectrum (NaN parameters).
 TruthNoise truth_noise(Network& net, const Scaling& scaling, const Dataset& data, const std::vector<float>& context);
+// log q(truth | x) of each spectrum (N) with base scale s and degrees of freedom df (0: normal).
+std::vector<double> truth_log_q(const TruthNoise& t, double s, double df = 0);
 // Mean -log q(truth | x) over the spectra with base scale s and degrees of freedom df (0: normal).
 double mean_nll(const TruthNoise& t, double s, double df = 0);
 
