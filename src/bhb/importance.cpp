@@ -17,33 +17,50 @@
 
 namespace specnet::bhb {
 
+RelativeWeights relative_weights(const std::vector<double>& log_w) {
+  RelativeWeights r;
+  const std::size_t n = log_w.size();
+  double max_lw = -std::numeric_limits<double>::infinity();
+  for (double x : log_w)
+    if (std::isfinite(x)) {
+      ++r.finite;
+      max_lw = std::max(max_lw, x);
+    }
+  r.w.assign(n, 0.0);
+  if (r.finite == 0) {
+    r.log_mean = -std::numeric_limits<double>::infinity();
+    return r;
+  }
+  // Weights relative to the largest, so that exp neither overflows nor underflows to all zeros.
+  double sum2 = 0;
+  for (std::size_t j = 0; j < n; ++j) {
+    r.w[j] = std::isfinite(log_w[j]) ? std::exp(log_w[j] - max_lw) : 0.0;
+    r.sum += r.w[j];
+    sum2 += r.w[j] * r.w[j];
+  }
+  r.ess = r.sum * r.sum / sum2;
+  r.log_mean = max_lw + std::log(r.sum / static_cast<double>(n));
+  return r;
+}
+
 ImportanceWeights importance_weights(const double* log_target, const float* log_q, std::int64_t n, std::int64_t n_out,
                                      std::uint64_t seed) {
   SPECNET_CHECK(n >= 1 && n_out >= 1, "importance sampling: need >= 1 proposal and >= 1 draw, got ", n, " and ", n_out);
-  ImportanceWeights r;
-  double max_lw = -std::numeric_limits<double>::infinity();
   std::vector<double> lw(n);  // (n) log raw weights
   for (std::int64_t j = 0; j < n; ++j) {
     SPECNET_CHECK(std::isfinite(log_q[j]), "importance sampling: proposal ", j, " has log q = ", log_q[j]);
     SPECNET_CHECK(!std::isnan(log_target[j]) && log_target[j] != std::numeric_limits<double>::infinity(),
                   "importance sampling: proposal ", j, " has log target = ", log_target[j]);
     lw[j] = log_target[j] - static_cast<double>(log_q[j]);
-    if (std::isfinite(lw[j])) {
-      ++r.finite;
-      max_lw = std::max(max_lw, lw[j]);
-    }
   }
-  SPECNET_CHECK(r.finite > 0, "importance sampling: all ", n, " proposals lie outside the prior (log target -inf)");
-  // Weights relative to the largest, so that exp neither overflows nor underflows to all zeros.
-  std::vector<double> w(n);  // (n)
-  double sum = 0, sum2 = 0;
-  for (std::int64_t j = 0; j < n; ++j) {
-    w[j] = std::isfinite(lw[j]) ? std::exp(lw[j] - max_lw) : 0.0;
-    sum += w[j];
-    sum2 += w[j] * w[j];
-  }
-  r.ess = sum * sum / sum2;
-  r.log_evidence = max_lw + std::log(sum / static_cast<double>(n));
+  const RelativeWeights rw = relative_weights(lw);
+  SPECNET_CHECK(rw.finite > 0, "importance sampling: all ", n, " proposals lie outside the prior (log target -inf)");
+  ImportanceWeights r;
+  r.finite = rw.finite;
+  r.ess = rw.ess;
+  r.log_evidence = rw.log_mean;
+  const std::vector<double>& w = rw.w;  // (n)
+  const double sum = rw.sum;
   // Systematic resampling: draw k takes the proposal whose cumulative weight first exceeds (k + u) / n_out.
   const double u = Rng::uniform_from(Rng(seed, 0).block(0));
   r.pick.resize(n_out);

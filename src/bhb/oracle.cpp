@@ -11,6 +11,7 @@
 
 #include "specnet/error.h"
 #include "specnet/fit/mcmc.h"
+#include "specnet/bhb/importance.h"
 #include "specnet/fit/statistic.h"
 #include "specnet/nn/spline_flow.h"
 #include "specnet/rng.h"
@@ -159,14 +160,6 @@ Maximum maximise_from_truth(const ExactPosterior& post, const Point& u_truth, in
   return m;
 }
 
-double log_mean_exp(const std::vector<double>& v) {
-  const double top = *std::max_element(v.begin(), v.end());
-  if (!std::isfinite(top)) return top;
-  double sum = 0;
-  for (double x : v) sum += std::exp(x - top);
-  return top + std::log(sum / static_cast<double>(v.size()));
-}
-
 }  // namespace
 
 double truth_likelihood_ratio(const ExactPosterior& post, const std::array<double, kNumParams>& u_truth,
@@ -231,15 +224,9 @@ TruthDensity truth_log_density(const ExactPosterior& post, const std::array<doub
     const double lp = in_box(x) ? post.log_prob(x.data(), sc) : -std::numeric_limits<double>::infinity();
     log_w[static_cast<std::size_t>(j)] = lp - m.best - log_q;
   }
-  const double log_z = log_mean_exp(log_w);
-  double sum = 0, sum2 = 0;
-  for (double w : log_w) {
-    const double e = std::isfinite(log_z) ? std::exp(w - log_z) : 0;
-    sum += e;
-    sum2 += e * e;
-  }
-  out.ess = sum2 > 0 ? sum * sum / sum2 : 0;
-  if (std::isfinite(log_z)) out.importance = (m.at_truth - m.best) - log_z;
+  const RelativeWeights w = relative_weights(log_w);
+  out.ess = w.ess;
+  if (w.finite > 0) out.importance = (m.at_truth - m.best) - w.log_mean;
   return out;
 }
 

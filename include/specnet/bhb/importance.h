@@ -15,6 +15,19 @@
 
 namespace specnet::bhb {
 
+// Log importance weights (n; -inf for a proposal outside the target's support, never NaN or +inf) made relative to
+// the largest finite one: the weights w (n, largest 1), their Kish effective sample size (sum w)^2 / sum w^2, the log
+// of the mean raw weight (the target's normaliser over the proposal's), and how many are finite. With none finite:
+// ess 0, log_mean -inf and all weights 0.
+struct RelativeWeights {
+  std::vector<double> w;  // (n)
+  double sum = 0;         // of w
+  double ess = 0;
+  double log_mean = 0;
+  std::int64_t finite = 0;
+};
+RelativeWeights relative_weights(const std::vector<double>& log_w);
+
 // Self-normalised importance weights w_j ~ exp(log_target_j - log_q_j) of n proposals and n_out draws resampled
 // from them (systematic resampling: one uniform, so each proposal is picked floor or ceil of n_out w_j times).
 // log_target may be -inf (outside the prior); log_q must be finite. Errors: n < 1, n_out < 1, a non-finite
