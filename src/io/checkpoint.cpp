@@ -5,6 +5,7 @@
 #include <array>
 #include <cerrno>
 #include <cstdlib>
+#include <map>
 
 #include "specnet/io/safetensors.h"
 
@@ -39,6 +40,15 @@ nn::NamedTensors section(const SafeTensors& all, const std::string& prefix) {
   for (const auto& [name, t] : all.tensors)
     if (name.compare(0, prefix.size(), prefix) == 0) out.emplace_back(name.substr(prefix.size()), t);
   return out;
+}
+
+// The format and version every checkpoint carries in its metadata; `who` names the caller in the message.
+void check_format(const std::map<std::string, std::string>& meta, const std::string& path, const char* who) {
+  const auto format = meta.find("format"), version = meta.find("format_version");
+  SPECNET_CHECK(format != meta.end() && format->second == kFormat, who, ": ", path,
+                " is not a specnet checkpoint (no format=", kFormat, " metadata)");
+  SPECNET_CHECK(version != meta.end() && version->second == kVersion, who, ": ", path, " has format version ",
+                version != meta.end() ? version->second : "?", ", expected ", kVersion);
 }
 
 }  // namespace
@@ -76,10 +86,7 @@ CheckpointInfo load_checkpoint(const std::string& path, nn::Module& model, optim
     auto it = meta.find(k);
     return it == meta.end() ? nullptr : &it->second;
   };
-  SPECNET_CHECK(get("format") && *get("format") == kFormat, "load_checkpoint: ", path,
-                " is not a specnet checkpoint (no format=", kFormat, " metadata)");
-  SPECNET_CHECK(get("format_version") && *get("format_version") == kVersion, "load_checkpoint: ", path,
-                " has format version ", get("format_version") ? *get("format_version") : "?", ", expected ", kVersion);
+  check_format(meta, path, "load_checkpoint");
 
   // Parse and check all metadata first.
   CheckpointInfo info;
@@ -137,14 +144,11 @@ CheckpointInfo load_checkpoint(const std::string& path, nn::Module& model, optim
 
 void load_optimizer_moments(const std::string& path, optim::Optimizer& optimizer) {
   const SafeTensors file = load_safetensors(path);
-  auto meta = [&](const std::string& k) {
-    auto it = file.metadata.find(k);
-    return it == file.metadata.end() ? std::string() : it->second;
-  };
-  SPECNET_CHECK(meta("format") == kFormat, "load_optimizer_moments: ", path, " is not a specnet checkpoint");
-  SPECNET_CHECK(!meta("optimizer").empty(), "load_optimizer_moments: ", path, " holds no optimizer state");
-  SPECNET_CHECK(meta("optimizer") == optimizer.type_name(), "load_optimizer_moments: ", path, " holds ",
-                meta("optimizer"), " state, given ", optimizer.type_name());
+  check_format(file.metadata, path, "load_optimizer_moments");
+  const auto type = file.metadata.find("optimizer");
+  SPECNET_CHECK(type != file.metadata.end(), "load_optimizer_moments: ", path, " holds no optimizer state");
+  SPECNET_CHECK(type->second == optimizer.type_name(), "load_optimizer_moments: ", path, " holds ", type->second,
+                " state, given ", optimizer.type_name());
   nn::NamedTensors state;  // the file's per-parameter state, then this optimizer's own group hyperparameters
   for (auto& [key, t] : section(file, "optimizer."))
     if (key.rfind("param_groups.", 0) != 0) state.emplace_back(key, t);
