@@ -18,64 +18,23 @@
 
 namespace specnet::bhb {
 
-ExactPosterior::ExactPosterior(const Simulation& s, const std::vector<double>& counts)
-    : sim_(s), box_(prior_box(s)), counts_(counts) {
-  const io::SparseResponse& m = s.fakeit.matrix;
-  const std::int64_t H = static_cast<std::int64_t>(m.num_outputs());
+ExactPosterior::ExactPosterior(const Simulation& s, const std::vector<double>& counts) : means_(s), counts_(counts) {
+  const std::int64_t H = static_cast<std::int64_t>(s.fakeit.matrix.num_outputs());
   SPECNET_CHECK(static_cast<std::int64_t>(counts.size()) == H, "bhb oracle: ", counts.size(),
                 " channel counts for a response with ", H, " channels");
-  SPECNET_CHECK(s.grouping.num_channels == H, "bhb oracle: the grouping was built for ", s.grouping.num_channels,
-                " channels, the response has ", H);
   for (std::int64_t c = 0; c < H; ++c)
     SPECNET_CHECK(std::isfinite(counts[c]) && counts[c] >= 0, "bhb oracle: bad count ", counts[c], " in channel ", c);
-  std::int64_t e_end = 0;  // one past the highest energy bin that reaches a group
   for (std::int64_t g = 0; g < s.grouping.size(); ++g) {
     double S = 0;
-    for (std::int64_t c = s.grouping.first[g]; c < s.grouping.end[g]; ++c) {
-      S += counts[c];
-      for (std::int64_t k = m.row_start[c]; k < m.row_start[c + 1]; ++k)
-        e_end = std::max<std::int64_t>(e_end, m.energy_index[k] + 1);
-    }
+    for (std::int64_t c = s.grouping.first[g]; c < s.grouping.end[g]; ++c) S += counts[c];
     group_counts_.push_back(S);
   }
-  const std::vector<double> edges = s.fakeit.response.energy_edges_kev();
-  edges_kev_.assign(edges.begin(), edges.begin() + e_end + 1);
-  const std::vector<std::int64_t> free = s.model.free_indices();
-  SPECNET_CHECK(free.size() == static_cast<std::size_t>(kNumParams), "bhb oracle: the model has ", free.size(),
-                " free parameters, expected the ", kNumParams, " of ", kModelExpression);
-  for (std::int64_t p = 0; p < kNumParams; ++p) {
-    const auto it = std::find(free.begin(), free.end(), s.model.param_index(kModelParams[p]));
-    SPECNET_CHECK(it != free.end(), "bhb oracle: ", kModelParams[p], " is not free in the model");
-    free_slot_[p] = it - free.begin();
-  }
-}
-
-ExactPosterior::Scratch ExactPosterior::make_scratch() const {
-  return Scratch{sim_.model, std::vector<double>(sim_.fakeit.matrix.num_energies(), 0.0),
-                 std::vector<double>(sim_.fakeit.matrix.num_outputs()), std::vector<double>(kNumParams),
-                 std::vector<double>(group_counts_.size())};
 }
 
 double ExactPosterior::log_prob(const double* u, Scratch& sc) const {
-  constexpr double kMinusInf = -std::numeric_limits<double>::infinity();
-  if (!box_to_free(box_, free_slot_, u, sc.free)) return kMinusInf;
-  try {
-    sc.model.set_free_values(sc.free);
-    // Energies above edges_kev_ stay 0: they reach no group and simplcut moves no photon down to the band.
-    sc.model.evaluate(edges_kev_.data(), static_cast<std::int64_t>(edges_kev_.size()) - 1, sc.photons.data());
-  } catch (const Error&) {  // outside the model's hard limits
-    return kMinusInf;
-  }
-  sim::expected_counts(sim_.fakeit, sc.photons.data(), sc.mean.data());
+  if (!means_.evaluate(u, sc)) return -std::numeric_limits<double>::infinity();
   double stat = 0;
-  const BinGrouping& g = sim_.grouping;
-  for (std::int64_t k = 0; k < g.size(); ++k) {
-    double mean = 0;
-    for (std::int64_t c = g.first[k]; c < g.end[k]; ++c) mean += sc.mean[c];
-    if (!std::isfinite(mean)) return kMinusInf;
-    stat += fit::cstat_bin(group_counts_[k], mean);
-    sc.group_mean[k] = mean;
-  }
+  for (std::size_t k = 0; k < group_counts_.size(); ++k) stat += fit::cstat_bin(group_counts_[k], sc.group_mean[k]);
   return -0.5 * stat;
 }
 

@@ -9,44 +9,34 @@
 
 #include "specnet/bhb/dataset.h"
 #include "specnet/bhb/evaluate.h"
+#include "specnet/bhb/group_model.h"
 
 namespace specnet::bhb {
 
 // log p(theta | grouped counts) up to a constant, in the network's unscaled space u (log10 of N_H, f_sc, kT_disk, N;
-// Gamma linear): uniform on prior_box(s) times the Poisson likelihood of the L group counts S_g with means
-// m_g = sum over the group's channels of fakeit's expected counts (model on the simulation's energy grid folded
-// through its response, times the exposure, plus the known background rate): -0.5 sum_g cstat(S_g, m_g). The grid
-// keeps its lower end (simplcut upscatters photons from below the band) and is cut above the last energy that
-// reaches a group (upscattering only moves photons up, so that cut is exact).
+// Gamma linear): uniform on prior_box(s) times the Poisson likelihood of the L group counts S_g with GroupModel's
+// means m_g(u): -0.5 sum_g cstat(S_g, m_g).
 class ExactPosterior {
  public:
   // counts (H): source channel counts as resimulate() returns them. Errors for a length other than the response's
-  // channel count or a negative / non-finite count.
+  // channel count or a negative / non-finite count, and GroupModel's.
   ExactPosterior(const Simulation& s, const std::vector<double>& counts);
-  // Per-thread state: a model copy and buffers, so that walkers evaluate concurrently.
-  struct Scratch {
-    sim::CompositeModel model;
-    std::vector<double> photons;  // (E_used) photons cm^-2 s^-1 per energy bin
-    std::vector<double> mean;     // (H) expected channel counts
-    std::vector<double> free;     // (free model parameters)
-    std::vector<double> group_mean;  // (L) expected counts per group at the last finite log_prob
-  };
-  Scratch make_scratch() const;
+  // Per-thread state (GroupModel's), so that walkers evaluate concurrently; group_mean holds the expected counts per
+  // group at the last finite log_prob.
+  using Scratch = GroupModel::Scratch;
+  Scratch make_scratch() const { return means_.make_scratch(); }
   // -inf outside the prior box or where the model cannot be evaluated.
   double log_prob(const double* u, Scratch& scratch) const;
-  const PriorBox& box() const { return box_; }
+  const PriorBox& box() const { return means_.box(); }
   std::int64_t num_groups() const { return static_cast<std::int64_t>(group_counts_.size()); }
   const std::vector<double>& group_counts() const { return group_counts_; }  // (L) S_g
-  const Simulation& simulation() const { return sim_; }
+  const Simulation& simulation() const { return means_.simulation(); }
   const std::vector<double>& counts() const { return counts_; }  // (H)
 
  private:
-  const Simulation& sim_;
-  PriorBox box_;
-  std::vector<double> counts_;              // (H) channel counts
-  std::vector<double> edges_kev_;           // (E_used + 1)
-  std::vector<double> group_counts_;        // (L) S_g
-  std::array<std::int64_t, kNumParams> free_slot_{};  // position of each kParamNames parameter among the free ones
+  GroupModel means_;
+  std::vector<double> counts_;        // (H) channel counts
+  std::vector<double> group_counts_;  // (L) S_g
 };
 
 // The likelihood-ratio statistic of the truth, 2 (max log posterior - log posterior at the truth), u_truth in the
