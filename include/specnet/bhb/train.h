@@ -19,6 +19,10 @@ namespace specnet::bhb {
 enum class LrSchedule { plateau, cosine };
 LrSchedule parse_lr_schedule(const std::string& name);  // "plateau" or "cosine" (Error otherwise)
 
+// How a set's spectra become a network's batches: x (n, K, L) and theta (n, P) of the spectra at rows[0..n) of the
+// set (indices into it). The Scaling overloads use Scaling::spectra; the residual stage (residual.h) builds its own.
+using BatchMaker = std::function<void(const std::int64_t* rows, std::int64_t n, float* x, float* theta)>;
+
 struct TrainOptions {
   int stage = 1;                  // 1 decoder, 2 encoder + flow (decoder frozen), 3 fine-tune encoder + flow
   std::int64_t max_epochs = 400;  // cap
@@ -79,15 +83,25 @@ TrainResult train_stage(Network& net, const Scaling& scaling, const Dataset& tra
 TrainResult train_stage(Network& net, const Scaling& scaling, const DatasetSource& train, const DatasetSource& val,
                         const TrainOptions& options);
 
+// train_stage on such batches (K = channels), saving `metadata` in the checkpoints.
+TrainResult train_stage(Network& net, const DatasetSource& train, const BatchMaker& train_batches,
+                        const DatasetSource& val, const BatchMaker& val_batches, std::int64_t channels,
+                        const std::map<std::string, std::string>& metadata, const TrainOptions& options);
+
 // Validation loss of a stage (mean over batches, no graph, eval mode), on the device of the network.
 double evaluate_stage(Network& net, const Scaling& scaling, const Dataset& data, int stage, std::int64_t batch,
                       std::uint64_t seed, const LossWeights& w = {});
 double evaluate_stage(Network& net, const Scaling& scaling, const DatasetSource& data, int stage, std::int64_t batch,
                       std::uint64_t seed, const LossWeights& w = {});
+double evaluate_stage(Network& net, const DatasetSource& data, const BatchMaker& batches, std::int64_t channels,
+                      int stage, std::int64_t batch, std::uint64_t seed, const LossWeights& w = {});
 
 // Context vectors (N, C) of a set, batched without a graph. Every batch has the full `batch` shape (the last one
 // padded), so a spectrum's context is the same bit for bit whatever the set's size and the thread count.
 std::vector<float> encode_all(Network& net, const Scaling& scaling, const Dataset& data, std::int64_t batch = 256);
+// The same on batches of N spectra of L bins and K = channels (theta is passed null).
+std::vector<float> encode_all(Network& net, const BatchMaker& batches, std::int64_t channels, std::int64_t N,
+                              std::int64_t L, std::int64_t batch = 256);
 
 // Network config and scaling to / from checkpoint metadata.
 std::map<std::string, std::string> network_metadata(const NetworkConfig& cfg, const Scaling& s, int stage);
@@ -100,6 +114,7 @@ struct LoadedNetwork {
   Scaling scaling;
   int stage = 0;
   std::int64_t epoch = 0;
+  std::map<std::string, std::string> metadata;  // the checkpoint's own entries (without the "user." prefix)
 };
 LoadedNetwork load_network(const std::string& checkpoint);
 
