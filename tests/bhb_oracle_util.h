@@ -45,6 +45,25 @@ inline std::vector<double> counts_at(const bhb::Simulation& s, const std::array<
   return sim::fake_counts(s.fakeit, photons.data(), seed, 0);
 }
 
+// Records of simulation indices as the dataset writer makes them (labels from their resimulation).
+inline bhb::Dataset records(const bhb::Simulation& s, const std::vector<std::int64_t>& indices) {
+  bhb::Dataset d;
+  d.header.kind = 0;
+  for (const std::int64_t i : indices) {
+    std::vector<double> c;
+    std::array<double, bhb::kNumParams> theta{};
+    bhb::resimulate(s, i, c, theta);
+    const bhb::GroupedSpectrum g =
+        bhb::group_spectrum(s.grouping, c.data(), s.background_counts.data(), s.bkg_ratio, s.fakeit.exposure_s, 52);
+    d.index.push_back(i);
+    d.params.insert(d.params.end(), theta.begin(), theta.end());
+    d.counts.push_back(g.source_counts);
+    d.rate.insert(d.rate.end(), g.rate.begin(), g.rate.end());
+    d.sigma.insert(d.sigma.end(), g.sigma.begin(), g.sigma.end());
+  }
+  return d;
+}
+
 // Identity scaling: the draws come back in the unscaled space (log10 of N_H, f_sc, kT_disk, N; Gamma).
 inline bhb::Scaling identity_scaling() {
   bhb::Scaling sc;

@@ -25,26 +25,6 @@ namespace {
 
 double unscaled(std::int64_t p, double v) { return bhb::kParamLog[p] ? std::log10(v) : v; }
 
-// A labelled set of the simulation's first two spectra (labels from their resimulation).
-// Records of simulation indices as the dataset writer makes them.
-bhb::Dataset records(const bhb::Simulation& s, const std::vector<std::int64_t>& indices) {
-  bhb::Dataset d;
-  d.header.kind = 0;
-  for (const std::int64_t i : indices) {
-    std::vector<double> c;
-    std::array<double, bhb::kNumParams> theta{};
-    bhb::resimulate(s, i, c, theta);
-    const bhb::GroupedSpectrum g =
-        bhb::group_spectrum(s.grouping, c.data(), s.background_counts.data(), s.bkg_ratio, s.fakeit.exposure_s, 52);
-    d.index.push_back(i);
-    d.params.insert(d.params.end(), theta.begin(), theta.end());
-    d.counts.push_back(g.source_counts);
-    d.rate.insert(d.rate.end(), g.rate.begin(), g.rate.end());
-    d.sigma.insert(d.sigma.end(), g.sigma.begin(), g.sigma.end());
-  }
-  return d;
-}
-
 bhb::Dataset two_records(const bhb::Simulation& s) { return records(s, {0, 1}); }
 
 }  // namespace

@@ -1,0 +1,304 @@
+// The residual stage (residual.h): the first network's estimate, Pearson residuals there, the second network's
+// batches and the two-stage posterior.
+#include "specnet/bhb/residual.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <numeric>
+
+#include <Eigen/Dense>
+
+#include "specnet/autograd.h"
+#include "specnet/bhb/fast_sampler.h"
+#include "specnet/bhb/group_model.h"
+#include "specnet/context.h"
+#include "specnet/error.h"
+#include "specnet/rng.h"
+
+namespace specnet::bhb {
+namespace {
+
+constexpr std::int64_t P = kNumParams;
+constexpr std::int64_t kChunk = 1024;  // spectra per sampler call in first_estimate
+constexpr std::uint64_t kNoiseSeed = 0x51deba5e;
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// The fixed base noise of the first stage (1 + kFirstDraws, P): row 0 is the mode (zeros), then standard normals.
+std::vector<float> first_noise() {
+  std::vector<float> z((1 + kFirstDraws) * P, 0.0f);
+  Rng rng(kNoiseSeed, 0);
+  for (std::int64_t i = P; i < (1 + kFirstDraws) * P; ++i) z[i] = static_cast<float>(rng.normal());
+  return z;
+}
+
+std::uint64_t fnv1a(std::uint64_t h, const void* data, std::size_t n) {
+  const unsigned char* p = static_cast<const unsigned char*>(data);
+  for (std::size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
+  return h;
+}
+
+}  // namespace
+
+double FirstEstimate::log_det(std::int64_t i) const {
+  double s = 0;
+  for (std::int64_t p = 0; p < P; ++p) s += std::log(double(chol[(i * P + p) * P + p]));
+  return s;
+}
+
+FirstEstimate first_estimate(Network& first, const Scaling& scaling, const Dataset& data, const PriorBox& box) {
+  SPECNET_CHECK(data.size() > 0, "bhb residual stage: empty set");
+  SPECNET_CHECK(scaling.channels() == first.config.in_channels, "bhb residual stage: the scaling gives ",
+                scaling.channels(), " channels, the first network takes ", first.config.in_channels);
+  const auto t0 = std::chrono::steady_clock::now();
+  FirstEstimate e;
+  e.N = data.size();
+  const std::int64_t N = e.N, C = first.config.context, n = 1 + kFirstDraws;
+  const std::vector<float> ctx = encode_all(first, scaling, data);  // (N, C)
+  FastFlowSampler fast(*first.flow, FastFlowSampler::Precision::f32);
+  fast.set_base(1.0, 0.0);  // the noise below is used as it is
+  const std::vector<float> z1 = first_noise();
+  e.center.resize(N * P);
+  e.chol.resize(N * P * P);
+  std::array<double, P> lo{}, hi{};  // the prior box in scaled units
+  for (std::int64_t p = 0; p < P; ++p) {
+    lo[p] = (box.lo[p] - scaling.mean[p]) / scaling.stdev[p];
+    hi[p] = (box.hi[p] - scaling.mean[p]) / scaling.stdev[p];
+  }
+  std::vector<float> z, draws;
+  for (std::int64_t b0 = 0; b0 < N; b0 += kChunk) {
+    const std::int64_t B = std::min(kChunk, N - b0);
+    z.resize(B * n * P);
+    for (std::int64_t b = 0; b < B; ++b) std::copy(z1.begin(), z1.end(), z.begin() + b * n * P);
+    draws.resize(B * n * P);
+    fast.sample_from_noise(ctx.data() + b0 * C, B, n, z.data(), draws.data());
+    parallel_for(B, 64, [&](std::int64_t i0, std::int64_t i1) {
+      // Heap Eigen types: fixed 5 x 5 ones round by their run-time address (oracle.cpp).
+      Eigen::MatrixXd cov(P, P);
+      Eigen::VectorXd mean(P);
+      for (std::int64_t b = i0; b < i1; ++b) {
+        const float* d = &draws[b * n * P];
+        for (std::int64_t p = 0; p < P; ++p) {
+          // Inside the box also after rounding to float (the model is evaluated at the float centre).
+          float c = static_cast<float>(std::clamp<double>(d[p], lo[p], hi[p]));
+          auto u = [&](float v) { return double(v) * scaling.stdev[p] + scaling.mean[p]; };  // as center_residuals
+          while (u(c) > box.hi[p]) c = std::nextafter(c, -INFINITY);
+          while (u(c) < box.lo[p]) c = std::nextafter(c, INFINITY);
+          e.center[(b0 + b) * P + p] = c;
+        }
+        mean.setZero();
+        for (std::int64_t j = 1; j < n; ++j)
+          for (std::int64_t p = 0; p < P; ++p) mean[p] += d[j * P + p];
+        mean /= double(kFirstDraws);
+        cov.setZero();
+        for (std::int64_t j = 1; j < n; ++j)
+          for (std::int64_t p = 0; p < P; ++p)
+            for (std::int64_t q = 0; q <= p; ++q) cov(p, q) += (d[j * P + p] - mean[p]) * (d[j * P + q] - mean[q]);
+        cov /= double(kFirstDraws - 1);
+        for (std::int64_t p = 0; p < P; ++p) cov(p, p) += kMinFirstWidth * kMinFirstWidth;
+        const Eigen::LLT<Eigen::MatrixXd> llt(cov.selfadjointView<Eigen::Lower>());
+        float* R = &e.chol[(b0 + b) * P * P];
+        const bool ok = llt.info() == Eigen::Success && cov.allFinite();
+        for (std::int64_t p = 0; p < P; ++p)
+          for (std::int64_t q = 0; q < P; ++q)
+            R[p * P + q] = q > p ? 0.0f : ok ? static_cast<float>(llt.matrixL()(p, q)) : (p == q ? 1.0f : 0.0f);
+        for (std::int64_t p = 0; p < P; ++p)  // float rounding must not make the diagonal vanish
+          R[p * P + p] = std::max(R[p * P + p], static_cast<float>(kMinFirstWidth));
+      }
+    });
+  }
+  e.seconds = seconds_since(t0);
+  return e;
+}
+
+std::vector<float> center_residuals(const Simulation& s, const Scaling& scaling, const Dataset& data,
+                                    const FirstEstimate& e, std::int64_t* failures, double* seconds) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::int64_t N = data.size(), L = data.header.bins;
+  SPECNET_CHECK(e.N == N && static_cast<std::int64_t>(e.center.size()) == N * P, "bhb residual stage: an estimate of ",
+                e.N, " spectra for a set of ", N);
+  SPECNET_CHECK(L == s.grouping.size(), "bhb residual stage: the set has ", L, " bins, the simulation's grouping ",
+                s.grouping.size());
+  SPECNET_CHECK(data.header.exposure_s == s.fakeit.exposure_s && data.header.n_det == s.n_det,
+                "bhb residual stage: the set was made with exposure ", data.header.exposure_s, " s and ",
+                data.header.n_det, " detectors, the simulation has ", s.fakeit.exposure_s, " s and ", s.n_det);
+  const GroupModel means(s);
+  const BinGrouping& g = s.grouping;
+  std::vector<double> to_counts(L), background(L, 0.0);  // (L) rate -> counts factor; r B_g
+  for (std::int64_t k = 0; k < L; ++k) {
+    to_counts[k] = s.fakeit.exposure_s * s.n_det * (g.e_hi_kev[k] - g.e_lo_kev[k]);
+    for (std::int64_t c = g.first[k]; c < g.end[k]; ++c) background[k] += s.bkg_ratio * s.background_counts[c];
+  }
+  std::vector<float> r(N * L, 0.0f);
+  std::vector<unsigned char> failed(N, 0);
+  parallel_for(N, 16, [&](std::int64_t i0, std::int64_t i1) {
+    GroupModel::Scratch sc = means.make_scratch();
+    std::array<double, P> u{};
+    for (std::int64_t i = i0; i < i1; ++i) {
+      for (std::int64_t p = 0; p < P; ++p) u[p] = double(e.center[i * P + p]) * scaling.stdev[p] + scaling.mean[p];
+      if (!means.evaluate(u.data(), sc)) {
+        failed[i] = 1;
+        continue;
+      }
+      for (std::int64_t k = 0; k < L; ++k) {
+        const double S = double(data.rate[i * L + k]) * to_counts[k] + background[k], m = sc.group_mean[k];
+        r[i * L + k] = static_cast<float>((S - m) / std::sqrt(std::max(m, 1.0)));
+      }
+    }
+  });
+  if (failures) *failures = std::accumulate(failed.begin(), failed.end(), std::int64_t{0});
+  if (seconds) *seconds = seconds_since(t0);
+  return r;
+}
+
+ResidualInputs::ResidualInputs(const Scaling& scaling, const Dataset& set, FirstEstimate estimate,
+                               std::vector<float> residuals)
+    : scaling_(scaling), set_(set), est_(std::move(estimate)), residuals_(std::move(residuals)) {
+  SPECNET_CHECK(est_.N == set.size() && static_cast<std::int64_t>(residuals_.size()) == set.size() * set.header.bins,
+                "bhb residual stage: an estimate of ", est_.N, " spectra and ", residuals_.size(),
+                " residuals for a set of ", set.size(), " x ", set.header.bins);
+}
+
+void ResidualInputs::make(const std::int64_t* rows, std::int64_t n, float* x, float* theta) const {
+  const std::int64_t L = set_.header.bins, K1 = scaling_.channels(), K = channels();
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::int64_t row = rows[i];
+    SPECNET_CHECK(row >= 0 && row < set_.size(), "bhb residual stage: row ", row, " out of a set of ", set_.size());
+    float* xi = x + i * K * L;
+    float t[P];
+    scaling_.spectra(set_, row, 1, xi, t);
+    const float* r = &residuals_[row * L];
+    for (std::int64_t l = 0; l < L; ++l) xi[K1 * L + l] = static_cast<float>(std::asinh(double(r[l])) / kResidualScale);
+    const float* c = &est_.center[row * P];
+    const float* R = &est_.chol[row * P * P];
+    float* constant = xi + (K1 + 1) * L;  // the channels constant along the bins
+    std::int64_t k = 0;
+    for (std::int64_t p = 0; p < P; ++p) std::fill_n(constant + (k++) * L, L, c[p]);
+    for (std::int64_t p = 0; p < P; ++p) std::fill_n(constant + (k++) * L, L, static_cast<float>(std::log10(double(R[p * P + p]))));
+    for (std::int64_t p = 1; p < P; ++p) {
+      double var = 0;  // Sigma_pp
+      for (std::int64_t q = 0; q <= p; ++q) var += double(R[p * P + q]) * R[p * P + q];
+      for (std::int64_t q = 0; q < p; ++q) std::fill_n(constant + (k++) * L, L, static_cast<float>(R[p * P + q] / std::sqrt(var)));
+    }
+    if (theta) {  // u = R^-1 (t - c), forward substitution
+      for (std::int64_t p = 0; p < P; ++p) {
+        double v = double(t[p]) - c[p];
+        for (std::int64_t q = 0; q < p; ++q) v -= double(R[p * P + q]) * theta[i * P + q];
+        theta[i * P + p] = static_cast<float>(v / R[p * P + p]);
+      }
+    }
+  }
+}
+
+BatchMaker ResidualInputs::maker() const {
+  return [this](const std::int64_t* rows, std::int64_t n, float* x, float* theta) { make(rows, n, x, theta); };
+}
+
+ResidualInputs residual_inputs(Network& first, const Scaling& scaling, const Simulation& s, const Dataset& set,
+                               bool progress) {
+  FirstEstimate e = first_estimate(first, scaling, set, prior_box(s));
+  std::int64_t failures = 0;
+  double seconds = 0;
+  std::vector<float> r = center_residuals(s, scaling, set, e, &failures, &seconds);
+  if (progress) {
+    // The second flow's NLL in u plus this mean is its NLL in the first network's scaled space (comparable with the
+    // first network's validation loss).
+    double log_w = 0;
+    for (std::int64_t i = 0; i < e.N; ++i) log_w += e.log_det(i);
+    std::printf("bhb residual stage: %lld spectra, first estimate %.1f s, residuals %.1f s (%lld centres where the "
+                "model fails: zero residuals); mean sum_p log R_pp %.4f\n",
+                (long long)set.size(), e.seconds, seconds, (long long)failures, log_w / double(set.size()));
+  }
+  return ResidualInputs(scaling, set, std::move(e), std::move(r));
+}
+
+std::string weights_digest(Network& net) {
+  std::uint64_t h = 14695981039346656037ull;
+  for (auto& [name, t] : net.state_dict()) {
+    h = fnv1a(h, name.data(), name.size());
+    for (std::int64_t d : t.shape()) h = fnv1a(h, &d, sizeof d);
+    const std::vector<double> v = t.to(Device::cpu).to_vector();
+    h = fnv1a(h, v.data(), v.size() * sizeof(double));
+  }
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+bool is_residual_stage(const std::map<std::string, std::string>& m) { return m.count("residual.first") > 0; }
+
+void check_residual_pair(Network& first, const std::map<std::string, std::string>& m, const std::string& second_path) {
+  SPECNET_CHECK(is_residual_stage(m), "bhb residual stage: ", second_path,
+                " is not a residual stage's checkpoint (no residual.first entry)");
+  const std::string want = m.at("residual.first"), have = weights_digest(first);
+  SPECNET_CHECK(want == have, "bhb residual stage: ", second_path, " was trained on the first network with weights ",
+                want, ", the given first network has ", have);
+}
+
+Posterior residual_posterior(Network& first, Network& second, const Scaling& scaling, const Simulation& s,
+                             const Dataset& data, std::int64_t n, std::uint64_t seed,
+                             FastFlowSampler::Precision precision) {
+  SPECNET_CHECK(n > 0 && data.size() > 0, "bhb posterior: need n > 0 draws and a non-empty set");
+  SPECNET_CHECK(second.config.in_channels == residual_channels(scaling), "bhb residual stage: the second network takes ",
+                second.config.in_channels, " channels, the residual stage gives ", residual_channels(scaling));
+  const auto t0 = std::chrono::steady_clock::now();
+  const ResidualInputs in = residual_inputs(first, scaling, s, data);
+  const std::int64_t N = data.size(), L = data.header.bins, C = second.config.context;
+  const std::vector<float> ctx = encode_all(second, in.maker(), in.channels(), N, L);  // (N, C)
+  const auto t1 = std::chrono::steady_clock::now();
+  Posterior post;
+  post.N = N;
+  post.n = n;
+  post.samples.resize(N * n * P);
+  post.log_q.resize(N * n);
+  FastFlowSampler fast(*second.flow, precision);
+  fast.sample(ctx.data(), N, n, seed, post.samples.data(), post.log_q.data());
+  const FirstEstimate& e = in.estimate();
+  parallel_for(N, 64, [&](std::int64_t i0, std::int64_t i1) {
+    for (std::int64_t i = i0; i < i1; ++i) {
+      const double log_det = e.log_det(i);
+      const float* c = &e.center[i * P];
+      const float* R = &e.chol[i * P * P];
+      for (std::int64_t j = 0; j < n; ++j) {
+        float* d = &post.samples[(i * n + j) * P];
+        float th[P];
+        for (std::int64_t p = 0; p < P; ++p) {
+          double v = c[p];
+          for (std::int64_t q = 0; q <= p; ++q) v += double(R[p * P + q]) * d[q];
+          th[p] = static_cast<float>(v);
+        }
+        std::copy(th, th + P, d);
+        post.log_q[i * n + j] = static_cast<float>(post.log_q[i * n + j] - log_det);
+      }
+    }
+  });
+  const auto t2 = std::chrono::steady_clock::now();
+  post.seconds_encode = std::chrono::duration<double>(t1 - t0).count();
+  post.seconds_sample = std::chrono::duration<double>(t2 - t1).count();
+  // log q at the targets: u of the truth under the second flow, minus log w. Unlabelled records get NaN.
+  post.truth.resize(N * P);
+  std::vector<float> x(N * in.channels() * L), u(N * P);
+  std::vector<std::int64_t> rows(N);
+  std::iota(rows.begin(), rows.end(), 0);
+  in.make(rows.data(), N, x.data(), u.data());
+  std::vector<bool> labelled(N, true);
+  for (std::int64_t i = 0; i < N; ++i)
+    for (std::int64_t p = 0; p < P; ++p) {
+      post.truth[i * P + p] = static_cast<float>(scaling.to_scaled(p, data.params[i * P + p]));
+      if (!std::isfinite(u[i * P + p])) labelled[i] = false, u[i * P + p] = 0;
+    }
+  post.truth_log_q.assign(N, std::nan(""));
+  if (std::none_of(labelled.begin(), labelled.end(), [](bool b) { return b; })) return post;
+  NoGradGuard ng;
+  second.eval();
+  const auto lq = second.flow->log_prob(Tensor::from_vector(u, {N, P}), Tensor::from_vector(ctx, {N, C})).to_vector();
+  for (std::int64_t i = 0; i < N; ++i)
+    if (labelled[i]) post.truth_log_q[i] = lq[i] - e.log_det(i);
+  return post;
+}
+
+}  // namespace specnet::bhb
