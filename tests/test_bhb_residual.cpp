@@ -290,7 +290,7 @@ TEST_CASE("cli: bhb train --residual-of and bhb report --residual") {
   std::tie(rc, out) = run_cli("bhb train --data " + set + " --stage 2 --init " + s1 + " --epochs 1 --batch 12 --out " + s2);
   REQUIRE_MESSAGE(rc == 0, out);
   const std::string train = "bhb train --data " + set + " --stage 2 --residual-of " + s2 +
-                            " --epochs 2 --batch 12 --recon-weight 0 --latent-weight 0 --conv-channels 4,4,4,4 "
+                            " --epochs 2 --batch 12 --recon-weight 0 --latent-weight 0 --base-df 5 --conv-channels 4,4,4,4 "
                             "--context 16 --transforms 2 --flow-hidden 16,16 --out " + res;
   std::tie(rc, out) = run_cli(train);
   REQUIRE_MESSAGE(rc == 0, out);
@@ -308,6 +308,24 @@ TEST_CASE("cli: bhb train --residual-of and bhb report --residual") {
   CHECK(out.find("residual stage `" + res + "`") != std::string::npos);
   CHECK(out.find("| Gamma |") != std::string::npos);
   CHECK(out.find("flow NLL on this set: mean -log q(truth | x) = ") != std::string::npos);
+  // Calibrating the residual stage's base writes a residual-stage checkpoint that the report takes.
+  const std::string cal = (dir / "res_cal.safetensors").string();
+  std::tie(rc, out) = run_cli("bhb calibrate --model " + s2 + " --residual " + res + " --data " + set +
+                              " --count 30 --samples 16 --out " + cal);
+  CHECK_MESSAGE(rc == 0, out);
+  CHECK(out.find("residual stage `" + res + "`: -log q in the first network's scaled space") != std::string::npos);
+  CHECK(out.find("| **after** |") != std::string::npos);
+  std::tie(rc, out) = run_cli("bhb report --model " + s2 + " --residual " + cal + " --data " + set +
+                              " --count 10 --samples 64 --pgstat-count 1 --fit-iterations 3 --corner 0 --out-dir " + dir.string());
+  CHECK_MESSAGE(rc == 0, out);
+  CHECK(out.find("(calibrated)): the draws are the two-stage posterior") != std::string::npos);
+  std::tie(rc, out) = run_cli("bhb ceiling --data " + set + " --count 4 --draws 0 --model " + s2 + " --residual " + res +
+                              " --out-dir " + dir.string());
+  CHECK_MESSAGE(rc == 0, out);
+  CHECK(out.find("with the residual stage `" + res + "`") != std::string::npos);
+  std::tie(rc, out) = run_cli("bhb ceiling --data " + set + " --count 4 --draws 0 --residual " + res);
+  CHECK(rc != 0);
+  CHECK(out.find("--residual needs --model") != std::string::npos);
   // Bad pairings and options.
   std::tie(rc, out) = run_cli("bhb report --model " + s1 + " --residual " + res + " --data " + set + " --count 20 "
                               "--out-dir " + dir.string());
@@ -324,5 +342,8 @@ TEST_CASE("cli: bhb train --residual-of and bhb report --residual") {
                               " --epochs 1 --out " + (dir / "res3.safetensors").string());
   CHECK(rc != 0);
   CHECK(out.find("is not a residual stage's checkpoint") != std::string::npos);
+  std::tie(rc, out) = run_cli(train + " --base-df -1");
+  CHECK(rc != 0);
+  CHECK(out.find("--base-df must be >= 0") != std::string::npos);
   std::filesystem::remove_all(dir);
 }

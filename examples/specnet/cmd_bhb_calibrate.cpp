@@ -2,10 +2,12 @@
 // labelled calibration set, reports the coverage and NLL before and after, and writes the calibrated checkpoint.
 #include <cstdio>
 #include <iomanip>
+#include <numeric>
 #include <sstream>
 
 #include "bhb_cli.h"
 #include "specnet/bhb/calibrate.h"
+#include "specnet/bhb/residual.h"
 #include "specnet/bhb/svg.h"
 #include "specnet/bhb/train.h"
 #include "specnet/ic/io_util.h"
@@ -16,6 +18,8 @@ using namespace specnet::bhb;
 
 int run_bhb_calibrate(const Args& args) {
   Options opt(args, {{"model", "|trained checkpoint (required)"},
+                     {"residual", "|a residual stage trained on --model (bhb train --residual-of): calibrate its base "
+                                  "instead (--out then writes the residual stage's checkpoint)"},
                      {"data", "|labelled calibration set (required): not the training set, and not the set the "
                               "calibrated network will be judged on"},
                      {"count", "2160|spectra (the first N of the set)"},
@@ -52,7 +56,25 @@ int run_bhb_calibrate(const Args& args) {
   co.max_scale = opt.num("max-scale");
   co.precision = FastFlowSampler::parse_precision(opt.str("precision"));
   const auto t0 = std::chrono::steady_clock::now();
-  const BaseScaleFit r = fit_base_scale(*l.net, l.scaling, d, co);
+  const std::string residual = opt.str("residual");
+  BaseScaleFit r;
+  double nll_shift = 0;  // the residual stage's NLL in u to the first network's scaled space: - mean log det R
+  if (residual.empty()) {
+    r = fit_base_scale(*l.net, l.scaling, d, co);
+  } else {
+    LoadedNetwork second = load_network(residual);
+    check_residual_pair(*l.net, second.metadata, residual);
+    SPECNET_CHECK(d.header.kind <= 1, "--residual needs a simulated set (synthetic or shifted)");
+    const Simulation sim = make_simulation(d.header.kind, d.header.seed);
+    const ResidualInputs in = residual_inputs(*l.net, l.scaling, sim, d);
+    const std::vector<float> context = encode_all(*second.net, in.maker(), in.channels(), count, d.header.bins);
+    std::vector<float> x(count * in.channels() * d.header.bins), u(count * kNumParams);
+    std::vector<std::int64_t> rows(count);
+    std::iota(rows.begin(), rows.end(), 0);
+    in.make(rows.data(), count, x.data(), u.data());
+    r = fit_base_scale(*second.net, context, truth_noise(*second.net, u, context), co);
+    for (long long i = 0; i < count; ++i) nll_shift -= in.estimate().log_det(i) / double(count);
+  }
   const double secs = seconds_since(t0);
 
   std::ostringstream md;
@@ -63,12 +85,17 @@ int run_bhb_calibrate(const Args& args) {
                 opt.str("model").c_str(), l.stage, (long long)l.epoch, opt.str("data").c_str(), count,
                 base_family_name(r.family), calibration_objective_name(r.objective), (long long)co.samples, secs);
   md << buf;
+  if (!residual.empty()) {
+    std::snprintf(buf, sizeof buf, "residual stage `%s`: -log q in the first network's scaled space (the whitened u's "
+                  "plus %.4f, the mean -log det R)\n\n", residual.c_str(), nll_shift);
+    md << buf;
+  }
   md << "| | base scale | degrees of freedom | mean -log q(truth \\| x) | largest \\|coverage - level\\| |\n"
         "|---|---|---|---|---|\n";
   auto df_text = [](double df) { return df == 0 ? std::string("normal") : str(std::setprecision(4), df); };
   std::snprintf(buf, sizeof buf, "| before | %.4f | %s | %.4f | %.3f |\n| **after** | **%.4f** | **%s** | %.4f | **%.3f** |\n\n",
-                r.before.scale, df_text(r.before.df).c_str(), r.nll_before, r.deviation_before, r.after.scale,
-                df_text(r.after.df).c_str(), r.nll, r.deviation);
+                r.before.scale, df_text(r.before.df).c_str(), r.nll_before + nll_shift, r.deviation_before, r.after.scale,
+                df_text(r.after.df).c_str(), r.nll + nll_shift, r.deviation);
   md << buf;
   md << "| credible level | coverage before | coverage after |\n|---|---|---|\n";
   for (std::size_t k = 0; k < r.levels.size(); ++k) {
@@ -88,7 +115,7 @@ int run_bhb_calibrate(const Args& args) {
     std::snprintf(buf, sizeof buf, "bhb calibrate --base %s --objective %s on %s (%lld spectra): scale %.6g, df %.6g "
                   "(was %.6g, %.6g)", base_family_name(r.family), calibration_objective_name(r.objective),
                   opt.str("data").c_str(), count, r.after.scale, r.after.df, r.before.scale, r.before.df);
-    write_calibrated_checkpoint(opt.str("model"), out, r.after, buf);
+    write_calibrated_checkpoint(residual.empty() ? opt.str("model") : residual, out, r.after, buf);
     md << "\ncalibrated checkpoint: " << out << "\n";
   }
   const std::string dir = opt.str("out-dir");

@@ -10,6 +10,7 @@
 #include "bhb_cli.h"
 #include "specnet/bhb/calibrate.h"
 #include "specnet/bhb/oracle.h"
+#include "specnet/bhb/residual.h"
 #include "specnet/bhb/svg.h"
 #include "specnet/bhb/train.h"
 #include "specnet/ic/io_util.h"
@@ -39,6 +40,8 @@ int run_bhb_ceiling(const Args& args) {
   Options opt(args, {{"data", "|labelled synthetic record file (required)"},
                      {"count", "400|spectra (the first N of the set)"},
                      {"model", "|optional trained checkpoint: its -log q(truth | x) beside, in its scaled space"},
+                     {"residual", "|optional residual stage trained on --model (bhb train --residual-of): the two-stage "
+                                  "posterior's -log q(truth | x) instead of the first network's"},
                      {"draws", "256|importance-sampling draws per spectrum for the exact normaliser (0: Laplace only)"},
                      {"seed", "0|random seed (spectrum i: seed + i)"},
                      {"out-dir", "|write ceiling.md and ceiling_spectra.csv here (must exist)"},
@@ -92,7 +95,14 @@ int run_bhb_ceiling(const Args& args) {
   });
   const double seconds = seconds_since(t0);
   std::vector<double> network(count, std::nan(""));  // (count) -log q(truth | x)
-  if (net) {
+  const std::string residual = opt.str("residual");
+  SPECNET_CHECK(residual.empty() || net, "--residual needs --model (the first network it was trained on)");
+  if (!residual.empty()) {
+    LoadedNetwork second = load_network(residual);
+    check_residual_pair(*net, second.metadata, residual);
+    const Posterior post = residual_posterior(*net, *second.net, scaling, sim, d, 1, seed);
+    for (long long i = 0; i < count; ++i) network[i] = -post.truth_log_q[i];
+  } else if (net) {
     const TruthNoise tn = truth_noise(*net, scaling, d, encode_all(*net, scaling, d));
     const std::vector<double> lq = truth_log_q(tn, net->flow->options.base_scale, net->flow->options.base_df);
     for (long long i = 0; i < count; ++i) network[i] = -lq[i];
@@ -111,7 +121,10 @@ int run_bhb_ceiling(const Args& args) {
                 "# BHB NLL ceiling: the exact posterior's -log p(truth | x)\n\nset `%s`, %lld spectra, %lld importance "
                 "draws each, %.0f s on %d threads%s%s\n\n",
                 opt.str("data").c_str(), count, (long long)o.draws, seconds, num_threads(), net ? ", network " : "",
-                net ? ("`" + opt.str("model") + "` (" + base_description(net->flow->options) + ")").c_str() : "");
+                net ? ("`" + opt.str("model") + "` (" + base_description(net->flow->options) + ")" +
+                       (residual.empty() ? "" : " with the residual stage `" + residual + "`"))
+                          .c_str()
+                    : "");
   md << buf;
   md << "Mean -log density of the truth in the network's scaled parameter space (the training's flow NLL; lower is "
         "better). Over spectra drawn from the prior no posterior scores below the exact one on average.";

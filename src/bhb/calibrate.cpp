@@ -32,14 +32,20 @@ BaseFamily parse_base_family(const std::string& name) {
 const char* base_family_name(BaseFamily f) { return f == BaseFamily::normal ? "normal" : "t"; }
 
 TruthNoise truth_noise(Network& net, const Scaling& scaling, const Dataset& data, const std::vector<float>& context) {
-  const std::int64_t N = data.size(), P = kNumParams, C = net.config.context;
-  SPECNET_CHECK(N > 0, "bhb calibrate: empty set");
-  SPECNET_CHECK(static_cast<std::int64_t>(context.size()) == N * C, "bhb calibrate: ", context.size(),
-                " context values for ", N, " spectra of width ", C);
+  SPECNET_CHECK(data.size() > 0, "bhb calibrate: empty set");
   for (double v : data.params)
     SPECNET_CHECK(std::isfinite(v), "bhb calibrate: the set is unlabelled (NaN parameters); calibration needs targets");
-  std::vector<float> x(N * scaling.channels() * data.header.bins), theta(N * P);  // (N, K, L), (N, P)
-  scaling.spectra(data, 0, N, x.data(), theta.data());
+  std::vector<float> x(data.size() * scaling.channels() * data.header.bins), theta(data.size() * kNumParams);
+  scaling.spectra(data, 0, data.size(), x.data(), theta.data());  // (N, K, L), (N, P)
+  return truth_noise(net, theta, context);
+}
+
+TruthNoise truth_noise(Network& net, const std::vector<float>& theta, const std::vector<float>& context) {
+  const std::int64_t P = kNumParams, N = static_cast<std::int64_t>(theta.size()) / P, C = net.config.context;
+  SPECNET_CHECK(N > 0 && static_cast<std::int64_t>(theta.size()) == N * P, "bhb calibrate: ", theta.size(),
+                " target values for spectra of ", P, " parameters");
+  SPECNET_CHECK(static_cast<std::int64_t>(context.size()) == N * C, "bhb calibrate: ", context.size(),
+                " context values for ", N, " spectra of width ", C);
   TruthNoise t;
   t.D = P;
   t.z_squared.resize(N);
@@ -81,6 +87,12 @@ double mean_nll(const TruthNoise& t, double s, double df) {
 }
 
 namespace {
+
+void check_options(const CalibrationOptions& o) {
+  SPECNET_CHECK(o.samples >= 16, "bhb calibrate: need at least 16 draws per spectrum, got ", o.samples);
+  SPECNET_CHECK(o.min_scale > 0 && o.max_scale > o.min_scale && std::isfinite(o.max_scale),
+                "bhb calibrate: need 0 < min_scale < max_scale, got ", o.min_scale, " and ", o.max_scale);
+}
 
 // The maximum-likelihood scale of a t base with df degrees of freedom: the EM fixed point
 // s^2 <- (nu + D) / D * mean(r^2 / (nu + r^2 / s^2)), from the normal's s^2 = mean(r^2) / D.
@@ -148,11 +160,14 @@ CoverageAt coverage_at(FastFlowSampler& fast, const std::vector<float>& context,
 }  // namespace
 
 BaseScaleFit fit_base_scale(Network& net, const Scaling& scaling, const Dataset& data, const CalibrationOptions& o) {
-  SPECNET_CHECK(o.samples >= 16, "bhb calibrate: need at least 16 draws per spectrum, got ", o.samples);
-  SPECNET_CHECK(o.min_scale > 0 && o.max_scale > o.min_scale && std::isfinite(o.max_scale),
-                "bhb calibrate: need 0 < min_scale < max_scale, got ", o.min_scale, " and ", o.max_scale);
+  check_options(o);
   const std::vector<float> context = encode_all(net, scaling, data);  // (N, C)
-  const TruthNoise t = truth_noise(net, scaling, data, context);
+  return fit_base_scale(net, context, truth_noise(net, scaling, data, context), o);
+}
+
+BaseScaleFit fit_base_scale(Network& net, const std::vector<float>& context, const TruthNoise& t,
+                            const CalibrationOptions& o) {
+  check_options(o);
   BaseScaleFit r;
   r.family = o.family;
   r.objective = o.objective;

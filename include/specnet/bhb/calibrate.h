@@ -35,6 +35,8 @@ struct TruthNoise {
 };
 // context (N, C) from encode_all. Error for an unlabelled spectrum (NaN parameters).
 TruthNoise truth_noise(Network& net, const Scaling& scaling, const Dataset& data, const std::vector<float>& context);
+// The same for given targets theta (N, P) in the flow's own space (the residual stage's whitened u).
+TruthNoise truth_noise(Network& net, const std::vector<float>& theta, const std::vector<float>& context);
 // log q(truth | x) of each spectrum (N) with base scale s and degrees of freedom df (0: normal).
 std::vector<double> truth_log_q(const TruthNoise& t, double s, double df = 0);
 // Mean -log q(truth | x) over the spectra with base scale s and degrees of freedom df (0: normal).
@@ -67,6 +69,9 @@ struct BaseScaleFit {
 };
 // Fits the base on `data` (all labelled); the network is left as it was (apply the result with set_base).
 BaseScaleFit fit_base_scale(Network& net, const Scaling& scaling, const Dataset& data, const CalibrationOptions& o = {});
+// The same from the set's contexts (N, C) and its truths seen from the base (truth_noise): the residual stage's.
+BaseScaleFit fit_base_scale(Network& net, const std::vector<float>& context, const TruthNoise& truths,
+                            const CalibrationOptions& o = {});
 
 // "flow base N(0, I) (as trained)", or the calibrated base's family and parameters: for report headers.
 std::string base_description(const nn::SplineFlowOptions& o);
