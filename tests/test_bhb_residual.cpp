@@ -141,19 +141,20 @@ TEST_CASE("bhb residual stage: the first estimate lies in the prior box and does
     CHECK(std::isfinite(all.log_det(i)));
   }
   // R R^T is the covariance of the first network's draws from the same fixed noise: check it against draws of the
-  // flow itself (1 + 64 draws, the first at the base's mode).
+  // flow itself (1 + kFirstDraws draws, the first at the base's mode).
   {
     const std::vector<float> ctx = bhb::encode_all(t.first, t.scaling, t.data.slice(2, 3));
     bhb::FastFlowSampler fast(*t.first.flow);
-    std::vector<float> z(65 * 5, 0.0f), d(65 * 5);
+    const int n = 1 + static_cast<int>(bhb::kFirstDraws), m = n - 1;
+    std::vector<float> z(n * 5, 0.0f), d(n * 5);
     Rng rng(0x51deba5e, 0);
     for (std::size_t k = 5; k < z.size(); ++k) z[k] = static_cast<float>(rng.normal());
-    fast.sample_from_noise(ctx.data(), 1, 65, z.data(), d.data());
-    Eigen::MatrixXd x(64, 5);
-    for (int j = 0; j < 64; ++j)
+    fast.sample_from_noise(ctx.data(), 1, n, z.data(), d.data());
+    Eigen::MatrixXd x(m, 5);
+    for (int j = 0; j < m; ++j)
       for (int p = 0; p < 5; ++p) x(j, p) = d[(1 + j) * 5 + p];
     const Eigen::MatrixXd centred = x.rowwise() - x.colwise().mean();
-    const Eigen::MatrixXd cov = centred.transpose() * centred / 63.0;
+    const Eigen::MatrixXd cov = centred.transpose() * centred / double(m - 1);
     Eigen::MatrixXd R(5, 5);
     for (int p = 0; p < 5; ++p)
       for (int q = 0; q < 5; ++q) R(p, q) = all.chol[(2 * 5 + p) * 5 + q];
