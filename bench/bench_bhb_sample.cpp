@@ -6,6 +6,7 @@
 
 #include "specnet/autograd.h"
 #include "specnet/bhb/fast_sampler.h"
+#include "specnet/bhb/residual.h"
 #include "specnet/cpu/gemm_amx_bf16.h"
 
 using namespace specnet;
@@ -63,3 +64,40 @@ static void BM_BhbReferenceRsample(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * B * n);
 }
 BENCHMARK(BM_BhbReferenceRsample)->Args({216, 100})->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// The residual stage's per-spectrum overhead (bhb/residual.h) besides the second network's draws: the first network's
+// estimate (encoder and 33 float32 draws) and the model at its centre, on B spectra of the built-in synthetic set,
+// paper-size untrained networks (wide encoder). Items = spectra. Arguments: B, part (0: first estimate, 1: residuals).
+static void BM_BhbResidualInputs(benchmark::State& state) {
+  const std::int64_t B = state.range(0);
+  const bool residuals = state.range(1) == 1;
+  const bhb::Simulation sim = bhb::make_simulation(0, 2);
+  bhb::Dataset d;
+  for (std::int64_t i = 0; i < B; ++i) {  // records as the dataset writer makes them
+    std::vector<double> c;
+    std::array<double, bhb::kNumParams> theta{};
+    bhb::resimulate(sim, i, c, theta);
+    const bhb::GroupedSpectrum g = bhb::group_spectrum(sim.grouping, c.data(), sim.background_counts.data(),
+                                                       sim.bkg_ratio, sim.fakeit.exposure_s, sim.n_det);
+    d.index.push_back(i);
+    d.params.insert(d.params.end(), theta.begin(), theta.end());
+    d.counts.push_back(g.source_counts);
+    d.rate.insert(d.rate.end(), g.rate.begin(), g.rate.end());
+    d.sigma.insert(d.sigma.end(), g.sigma.begin(), g.sigma.end());
+  }
+  const bhb::Scaling scaling = bhb::Scaling::fit(d);
+  bhb::NetworkConfig cfg;
+  cfg.conv_channels = {32, 64, 64, 64, 64, 64};
+  Rng rng(1);
+  bhb::Network first(cfg, rng);
+  const bhb::FirstEstimate e = bhb::first_estimate(first, scaling, d, bhb::prior_box(sim));
+  state.SetLabel(residuals ? "residuals at the centre" : "first estimate");
+  for (auto _ : state) {
+    if (residuals)
+      benchmark::DoNotOptimize(bhb::center_residuals(sim, scaling, d, e));
+    else
+      benchmark::DoNotOptimize(bhb::first_estimate(first, scaling, d, bhb::prior_box(sim)));
+  }
+  state.SetItemsProcessed(state.iterations() * B);
+}
+BENCHMARK(BM_BhbResidualInputs)->Args({216, 0})->Args({216, 1})->Unit(benchmark::kMillisecond)->UseRealTime();

@@ -1,6 +1,6 @@
 // tools/train_bhb.sh, the one-command recipe of the posterior network, on a toy-sized set: a call stopped by its
-// time limit says so and writes no report, a second call resumes the same run, ends it, calibrates the flow's base
-// and writes the report, and a third skips every finished step.
+// time limit says so and writes no report, a second call resumes the same run, ends it, calibrates the flow's base,
+// trains and calibrates the residual stage and writes the report, and a third skips every finished step.
 #include <filesystem>
 #include <string>
 
@@ -16,7 +16,7 @@ TEST_CASE("tools/train_bhb.sh: time-limited call, resumed call with the report, 
   const auto dir = test::fresh_temp_dir("specnet_test_train_bhb_script");
   const std::string script = std::string(SPECNET_SOURCE_DIR) + "/tools/train_bhb.sh";
   const std::string env = "SPECNET=" + test::kCli +
-                          " SPECNET_NUM_THREADS=2 TRAIN_COUNT=300 VAL_COUNT=40 EPOCHS=2 PGSTAT_COUNT=2 CORNER=0 ";
+                          " SPECNET_NUM_THREADS=2 TRAIN_COUNT=300 VAL_COUNT=40 EPOCHS=2 RESIDUAL_EPOCHS=1 PGSTAT_COUNT=2 CORNER=0 ";
   auto run = [&](const std::string& extra_env) {
     std::string out;
     FILE* p = popen((env + extra_env + " bash " + script + " " + dir.string() + " 2>&1").c_str(), "r");
@@ -45,11 +45,16 @@ TEST_CASE("tools/train_bhb.sh: time-limited call, resumed call with the report, 
   CHECK(out.find("bhb calibrate --model " + (dir / "cos.safetensors").string()) != std::string::npos);
   CHECK(std::filesystem::exists(dir / "calibration" / "calibration.md"));
   CHECK(out.find("(calibrated)") != std::string::npos);
+  // Then the residual stage: trained, its base calibrated, and the report is the two-stage posterior's.
+  CHECK(out.find("--residual-of " + (dir / "cos_cal.safetensors").string()) != std::string::npos);
+  CHECK(std::filesystem::exists(dir / "calibration_residual" / "calibration.md"));
+  CHECK(out.find("residual stage `" + (dir / "res_cal.safetensors").string() + "`") != std::string::npos);
   // Everything done: no epoch runs again, no calibration either.
   std::tie(rc, out) = run("REPORT=0");
   REQUIRE_MESSAGE(rc == 0, out);
   CHECK(out.find("epoch   ") == std::string::npos);
   CHECK(out.find("bhb calibrate") == std::string::npos);
+  CHECK(out.find("bhb residual stage") == std::string::npos);
   // Without the CLI: a clear error.
   std::tie(rc, out) = run("SPECNET=/nonexistent/specnet");
   CHECK(rc == 1);

@@ -2,13 +2,15 @@
 # The posterior network of paper 002 as docs/results-bhb.md's tenth session trained it, in one command:
 #   tools/train_bhb.sh OUT_DIR
 # writes OUT_DIR/{val.bhb, train.bhb, calib.bhb, s1_wide.safetensors, cos.safetensors, cos_cal.safetensors,
-# calibration/, report/}. Each step is skipped when its output exists, and stage 2 runs with --resume, so calling it
+# calibration/, res.safetensors, res_cal.safetensors, calibration_residual/, report/}. Each step is skipped when its output exists, and stage 2 runs with --resume, so calling it
 # again (after a crash, or after a --time-limit stop) continues the same run bit for bit. Settings (environment):
 #   SPECNET      the CLI (default build/examples/specnet)
 #   EPOCHS       stage-2 epochs, the length of the cosine (default 280: ~100 min on 2 AVX-512 cores, 21 s/epoch)
 #   DEVICE       cpu or cuda (default cpu)
 #   TIME_LIMIT   seconds for this call's stage-2 epochs, 0 for none (default 0); resume with the same command
 #   CALIBRATE    1: fit a Student-t base on calib.bhb (bhb calibrate) and report on the calibrated network (default 1)
+#   RESIDUAL_EPOCHS  epochs of the residual stage after stage 2 (default 36: ~35 min on 2 cores; 0: none), its base
+#                calibrated on calib.bhb; the report is then the two-stage posterior's
 #   REPORT       1: bhb report on the validation spectra once stage 2 has ended (default 1)
 #   TRAIN_COUNT, VAL_COUNT, PGSTAT_COUNT, CORNER   sizes (default 100000, 2160, 400, 2; smaller for a smoke test);
 #   the calibration set has VAL_COUNT spectra
@@ -23,6 +25,7 @@ epochs=${EPOCHS:-280}
 device=${DEVICE:-cpu}
 time_limit=${TIME_LIMIT:-0}
 train_count=${TRAIN_COUNT:-100000}
+residual_epochs=${RESIDUAL_EPOCHS:-36}
 val_count=${VAL_COUNT:-2160}
 [ -x "$specnet" ] || { echo "train_bhb.sh: no CLI at $specnet (build first, or set SPECNET)" >&2; exit 1; }
 mkdir -p "$out"
@@ -54,8 +57,28 @@ if [ "${CALIBRATE:-1}" = 1 ]; then
   fi
   model="$out/cos_cal.safetensors"
 fi
+# The residual stage (docs/bhb.md; thirteenth session): a second network on the Pearson residuals at the first
+# network's estimate, trained on the same spectra, its base calibrated on calib.bhb, and reported with the first.
+residual=()
+if [ "$residual_epochs" -gt 0 ]; then
+  if [ ! -f "$out/res_cal.safetensors" ] || [ "$model" -nt "$out/res_cal.safetensors" ]; then
+    run "$specnet" bhb train --data "$out/train.bhb" --stage 2 --residual-of "$model" --epochs "$residual_epochs" \
+      --patience 1000 --lr 1e-3 --min-lr 1e-5 --lr-schedule cosine --ema-decay 0.999 --base-df 5 \
+      --recon-weight 0 --latent-weight 0 --conv-channels 32,64,64,64,64,64 --seed 7 --device "$device" \
+      --time-limit "$time_limit" --resume --out "$out/res.safetensors" | tee "$log"
+    if grep -q "time limit: continue" "$log"; then
+      echo "train_bhb.sh: stopped on the time limit; run the same command again to continue"
+      exit 0
+    fi
+    [ -f "$out/calib.bhb" ] || run "$specnet" dataset bhb --count "$val_count" --seed 4 --out "$out/calib.bhb"
+    mkdir -p "$out/calibration_residual"
+    run "$specnet" bhb calibrate --model "$model" --residual "$out/res.safetensors" --data "$out/calib.bhb" \
+      --count "$val_count" --out "$out/res_cal.safetensors" --out-dir "$out/calibration_residual"
+  fi
+  residual=(--residual "$out/res_cal.safetensors")
+fi
 if [ "${REPORT:-1}" = 1 ]; then
   mkdir -p "$out/report"
-  run "$specnet" bhb report --model "$model" --data "$out/val.bhb" --count "$val_count" --samples 1024 \
-    --pgstat-count "${PGSTAT_COUNT:-400}" --corner "${CORNER:-2}" --out-dir "$out/report"
+  run "$specnet" bhb report --model "$model" "${residual[@]}" --data "$out/val.bhb" --count "$val_count" \
+    --samples 1024 --pgstat-count "${PGSTAT_COUNT:-400}" --corner "${CORNER:-2}" --out-dir "$out/report"
 fi

@@ -426,7 +426,7 @@ int run_report(const Args& args) {
   for (int k = 0; k < 2; ++k) {
     const auto t0 = std::chrono::steady_clock::now();
     if (second) {
-      residual_posterior(net, *second, l.scaling, *sim2, d, ns[k], seed, precision);
+      residual_posterior(net, *second, l.scaling, *sim2, d, ns[k], seed, precision, false);
     } else {
       const auto ctx = encode_all(net, l.scaling, d);
       FastFlowSampler fast(*net.flow, precision);

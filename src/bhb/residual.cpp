@@ -241,7 +241,7 @@ void check_residual_pair(Network& first, const std::map<std::string, std::string
 
 Posterior residual_posterior(Network& first, Network& second, const Scaling& scaling, const Simulation& s,
                              const Dataset& data, std::int64_t n, std::uint64_t seed,
-                             FastFlowSampler::Precision precision) {
+                             FastFlowSampler::Precision precision, bool truth_density) {
   SPECNET_CHECK(n > 0 && data.size() > 0, "bhb posterior: need n > 0 draws and a non-empty set");
   SPECNET_CHECK(second.config.in_channels == residual_channels(scaling), "bhb residual stage: the second network takes ",
                 second.config.in_channels, " channels, the residual stage gives ", residual_channels(scaling));
@@ -279,6 +279,7 @@ Posterior residual_posterior(Network& first, Network& second, const Scaling& sca
   const auto t2 = std::chrono::steady_clock::now();
   post.seconds_encode = std::chrono::duration<double>(t1 - t0).count();
   post.seconds_sample = std::chrono::duration<double>(t2 - t1).count();
+  if (!truth_density) return post;
   // log q at the targets: u of the truth under the second flow, minus log w. Unlabelled records get NaN.
   post.truth.resize(N * P);
   std::vector<float> x(N * in.channels() * L), u(N * P);

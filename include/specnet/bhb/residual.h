@@ -91,8 +91,10 @@ bool is_residual_stage(const std::map<std::string, std::string>& metadata);
 // The two-stage posterior of a set in the first network's scaled space (Posterior as sample_posterior's, so that
 // every metric of evaluate.h applies): n draws per spectrum from the second network (at `precision`, its own flow
 // base), mapped to c + R u. seconds_encode holds the first stage, the residuals and the second encoder.
+// With truth_density false, truth and truth_log_q stay empty (what a timing of the draws alone wants).
 Posterior residual_posterior(Network& first, Network& second, const Scaling& scaling, const Simulation& s,
                              const Dataset& data, std::int64_t n, std::uint64_t seed,
-                             FastFlowSampler::Precision precision = FastFlowSampler::Precision::f32);
+                             FastFlowSampler::Precision precision = FastFlowSampler::Precision::f32,
+                             bool truth_density = true);
 
 }  // namespace specnet::bhb
