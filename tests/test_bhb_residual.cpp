@@ -309,6 +309,11 @@ TEST_CASE("cli: bhb train --residual-of and bhb report --residual") {
   CHECK(out.find("residual stage `" + res + "`") != std::string::npos);
   CHECK(out.find("| Gamma |") != std::string::npos);
   CHECK(out.find("flow NLL on this set: mean -log q(truth | x) = ") != std::string::npos);
+  const std::string draws = (dir / "draws.f32").string();
+  std::tie(rc, out) = run_cli("bhb sample --model " + s2 + " --residual " + res + " --data " + set + " --count 10 --n 20 --out " + draws);
+  CHECK_MESSAGE(rc == 0, out);
+  CHECK(out.find("10 spectra x 20 draws of the two-stage posterior") != std::string::npos);
+  CHECK(std::filesystem::file_size(draws) == 10u * 20u * 5u * 4u);
   // Calibrating the residual stage's base writes a residual-stage checkpoint that the report takes.
   const std::string cal = (dir / "res_cal.safetensors").string();
   std::tie(rc, out) = run_cli("bhb calibrate --model " + s2 + " --residual " + res + " --data " + set +

@@ -18,6 +18,7 @@
 #include "specnet/context.h"
 #include "specnet/cuda/runtime.h"
 #include "specnet/error.h"
+#include "specnet/ic/io_util.h"
 #include "specnet/sim/resources.h"
 
 namespace specnet::cli {
@@ -316,11 +317,13 @@ int run_train(const Args& args) {
 // ---- specnet bhb sample ----
 int run_sample(const Args& args) {
   Options opt(args, {{"model", "|trained checkpoint (required)"},
+                     {"residual", "|a residual stage trained on --model: draw from the two-stage posterior (simulated "
+                                  "sets)"},
                      {"data", "|record file (required)"},
                      {"count", "2160|spectra (the first N of the set)"},
                      {"n", "1000|posterior draws per spectrum"},
                      {"seed", "0|random seed"},
-                     {"out", "|write draws (N, n, 5) in physical units as float32 here"},
+                     {"out", "|write draws (N, n, 5) in physical units as float32 here (atomically)"},
                      {"precision", "auto|sampler GEMMs: auto (bf16 on AMX, else f32), f32 or bf16"},
                      {"threads", "0|threads (0: SPECNET_NUM_THREADS or all cores)"}});
   if (opt.help()) {
@@ -334,24 +337,38 @@ int run_sample(const Args& args) {
   const long long count = std::min<long long>(opt.integer("count"), d.size()), n = opt.integer("n");
   SPECNET_CHECK(count > 0 && n > 0, "--count and --n must be positive");
   d = d.slice(0, count);
-  const auto t0 = std::chrono::steady_clock::now();
-  const std::vector<float> ctx = encode_all(*l.net, l.scaling, d);
-  const double t_enc = seconds_since(t0);
-  FastFlowSampler fast(*l.net->flow, FastFlowSampler::parse_precision(opt.str("precision")));
-  std::vector<float> draws(count * n * kNumParams);
-  const auto t1 = std::chrono::steady_clock::now();
-  fast.sample(ctx.data(), count, n, static_cast<std::uint64_t>(opt.integer("seed")), draws.data());
-  const double t_s = seconds_since(t1);
-  std::printf("%lld spectra x %lld draws: encode %.3f s, sample %.3f s, total %.3f s (%.0f draws/s, %d threads, "
-              "%s sampler, %.0f multiply-adds per draw)\n",
-              count, n, t_enc, t_s, t_enc + t_s, count * n / t_s, num_threads(),
-              FastFlowSampler::precision_name(fast.precision()), fast.macs_per_draw());
+  const FastFlowSampler::Precision precision = FastFlowSampler::parse_precision(opt.str("precision"));
+  const std::uint64_t seed = static_cast<std::uint64_t>(opt.integer("seed"));
+  std::vector<float> draws;  // (count, n, P) scaled
+  if (!opt.str("residual").empty()) {
+    LoadedNetwork second = load_network(opt.str("residual"));
+    check_residual_pair(*l.net, second.metadata, opt.str("residual"));
+    SPECNET_CHECK(d.header.kind <= 1, "--residual needs a simulated set (synthetic or shifted)");
+    const Simulation sim = make_simulation(d.header.kind, d.header.seed);
+    Posterior post = residual_posterior(*l.net, *second.net, l.scaling, sim, d, n, seed, precision, false);
+    std::printf("%lld spectra x %lld draws of the two-stage posterior: first stage, residuals and encoders %.3f s, "
+                "sample %.3f s, total %.3f s (%d threads, %s sampler)\n",
+                count, n, post.seconds_encode, post.seconds_sample, post.seconds_encode + post.seconds_sample,
+                num_threads(), FastFlowSampler::precision_name(FastFlowSampler(*second.net->flow, precision).precision()));
+    draws = std::move(post.samples);
+  } else {
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::vector<float> ctx = encode_all(*l.net, l.scaling, d);
+    const double t_enc = seconds_since(t0);
+    FastFlowSampler fast(*l.net->flow, precision);
+    draws.resize(count * n * kNumParams);
+    const auto t1 = std::chrono::steady_clock::now();
+    fast.sample(ctx.data(), count, n, seed, draws.data());
+    const double t_s = seconds_since(t1);
+    std::printf("%lld spectra x %lld draws: encode %.3f s, sample %.3f s, total %.3f s (%.0f draws/s, %d threads, "
+                "%s sampler, %.0f multiply-adds per draw)\n",
+                count, n, t_enc, t_s, t_enc + t_s, count * n / t_s, num_threads(),
+                FastFlowSampler::precision_name(fast.precision()), fast.macs_per_draw());
+  }
   if (!opt.str("out").empty()) {
     for (std::size_t k = 0; k < draws.size(); ++k)
       draws[k] = static_cast<float>(l.scaling.to_physical(static_cast<std::int64_t>(k % kNumParams), draws[k]));
-    std::ofstream f(opt.str("out"), std::ios::binary);
-    f.write(reinterpret_cast<const char*>(draws.data()), static_cast<std::streamsize>(draws.size() * 4));
-    SPECNET_CHECK(f.good(), "cannot write ", opt.str("out"));
+    ic::write_text_file(opt.str("out"), std::string(reinterpret_cast<const char*>(draws.data()), draws.size() * 4));
   }
   return 0;
 }
