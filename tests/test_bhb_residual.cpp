@@ -314,6 +314,20 @@ TEST_CASE("cli: bhb train --residual-of and bhb report --residual") {
   CHECK_MESSAGE(rc == 0, out);
   CHECK(out.find("10 spectra x 20 draws of the two-stage posterior") != std::string::npos);
   CHECK(std::filesystem::file_size(draws) == 10u * 20u * 5u * 4u);
+  {  // the same draws on 1 and 2 threads
+    auto read = [](const std::string& path) {
+      std::ifstream f(path, std::ios::binary);
+      return std::string(std::istreambuf_iterator<char>(f), {});
+    };
+    const std::string sample = "bhb sample --model " + s2 + " --residual " + res + " --data " + set +
+                               " --count 10 --n 20 --precision f32 --out ";
+    auto [c1, t1] = run_cli(sample + draws, "SPECNET_NUM_THREADS=1");
+    REQUIRE_MESSAGE(c1 == 0, t1);
+    const std::string one = read(draws);
+    auto [c2, t2] = run_cli(sample + draws, "SPECNET_NUM_THREADS=2");
+    REQUIRE_MESSAGE(c2 == 0, t2);
+    CHECK(read(draws) == one);
+  }
   // Calibrating the residual stage's base writes a residual-stage checkpoint that the report takes.
   const std::string cal = (dir / "res_cal.safetensors").string();
   std::tie(rc, out) = run_cli("bhb calibrate --model " + s2 + " --residual " + res + " --data " + set +
