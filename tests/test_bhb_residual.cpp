@@ -335,6 +335,21 @@ TEST_CASE("cli: bhb train --residual-of and bhb report --residual") {
   CHECK_MESSAGE(rc == 0, out);
   CHECK(out.find("residual stage `" + res + "`: -log q in the first network's scaled space") != std::string::npos);
   CHECK(out.find("| **after** |") != std::string::npos);
+  {  // its NLL before calibration is the report's flow NLL of the same residual stage on the same spectra
+    const std::size_t b = out.find("| before | ");
+    REQUIRE(b != std::string::npos);
+    std::stringstream row(out.substr(b + 2));
+    std::string cell[4];
+    for (auto& c : cell) std::getline(row, c, '|');
+    const double calibrate_nll = std::stod(cell[3]);
+    auto [c2, rep] = run_cli("bhb report --model " + s2 + " --residual " + res + " --data " + set + " --count 30 "
+                             "--samples 64 --pgstat-count 1 --fit-iterations 3 --corner 0 --precision f32 --out-dir " + dir.string());
+    REQUIRE_MESSAGE(c2 == 0, rep);
+    const std::string key = "mean -log q(truth | x) = ";
+    const std::size_t k = rep.find(key);
+    REQUIRE(k != std::string::npos);
+    CHECK(std::stod(rep.substr(k + key.size())) == doctest::Approx(calibrate_nll).epsilon(1e-3));
+  }
   std::tie(rc, out) = run_cli("bhb report --model " + s2 + " --residual " + cal + " --data " + set +
                               " --count 10 --samples 64 --pgstat-count 1 --fit-iterations 3 --corner 0 --out-dir " + dir.string());
   CHECK_MESSAGE(rc == 0, out);

@@ -58,7 +58,7 @@ int run_bhb_calibrate(const Args& args) {
   const auto t0 = std::chrono::steady_clock::now();
   const std::string residual = opt.str("residual");
   BaseScaleFit r;
-  double nll_shift = 0;  // the residual stage's NLL in u to the first network's scaled space: - mean log det R
+  double nll_shift = 0;  // the residual stage's NLL in u to the first network's scaled space: + mean log det R
   if (residual.empty()) {
     r = fit_base_scale(*l.net, l.scaling, d, co);
   } else {
@@ -73,7 +73,7 @@ int run_bhb_calibrate(const Args& args) {
     std::iota(rows.begin(), rows.end(), 0);
     in.make(rows.data(), count, x.data(), u.data());
     r = fit_base_scale(*second.net, context, truth_noise(*second.net, u, context), co);
-    for (long long i = 0; i < count; ++i) nll_shift -= in.estimate().log_det(i) / double(count);
+    for (long long i = 0; i < count; ++i) nll_shift += in.estimate().log_det(i) / double(count);
   }
   const double secs = seconds_since(t0);
 
@@ -87,7 +87,7 @@ int run_bhb_calibrate(const Args& args) {
   md << buf;
   if (!residual.empty()) {
     std::snprintf(buf, sizeof buf, "residual stage `%s`: -log q in the first network's scaled space (the whitened u's "
-                  "plus %.4f, the mean -log det R)\n\n", residual.c_str(), nll_shift);
+                  "plus %.4f, the mean log det R)\n\n", residual.c_str(), nll_shift);
     md << buf;
   }
   md << "| | base scale | degrees of freedom | mean -log q(truth \\| x) | largest \\|coverage - level\\| |\n"
