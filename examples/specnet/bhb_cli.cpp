@@ -73,13 +73,23 @@ void corner_plot(const std::string& path, const std::vector<float>& net, std::in
   const double cell = 120, pad = 50;
   SvgPlot svg(pad + kNumParams * cell + 20, pad + kNumParams * cell + 30);
   svg.text(pad, 20, title + " (blue: network, orange: " + other_label + (truth ? ", line: truth)" : ")"), 12);
+  // Each axis spans the 0.5-99.5% range of both sets of draws and the truth: a heavy-tailed posterior's few far draws
+  // (a Student-t base) would otherwise squeeze the bulk into one bin. Points outside are clipped by the panels.
   std::array<double, kNumParams> lo{}, hi{};
+  auto range = [](const std::vector<float>& v, std::int64_t n, std::int64_t p, double& l, double& h) {
+    std::vector<double> c;
+    for (std::int64_t j = 0; j < n; ++j) c.push_back(v[j * kNumParams + p]);
+    if (c.empty()) return;
+    std::sort(c.begin(), c.end());
+    l = std::min(l, c[static_cast<std::size_t>(0.005 * double(c.size() - 1))]);
+    h = std::max(h, c[static_cast<std::size_t>(0.995 * double(c.size() - 1))]);
+  };
   for (std::int64_t p = 0; p < kNumParams; ++p) {
     lo[p] = truth ? truth[p] : net[p];
     hi[p] = lo[p];
-    for (std::int64_t j = 0; j < n_net; ++j) lo[p] = std::min<double>(lo[p], net[j * kNumParams + p]), hi[p] = std::max<double>(hi[p], net[j * kNumParams + p]);
-    for (std::int64_t j = 0; j < n_other; ++j) lo[p] = std::min<double>(lo[p], other[j * kNumParams + p]), hi[p] = std::max<double>(hi[p], other[j * kNumParams + p]);
-    const double m = 0.05 * (hi[p] - lo[p]) + 1e-3;
+    range(net, n_net, p, lo[p], hi[p]);
+    range(other, n_other, p, lo[p], hi[p]);
+    const double m = std::max(0.05 * (hi[p] - lo[p]), 1e-6);  // narrow posteriors of bright spectra: ~1e-4 wide
     lo[p] -= m;
     hi[p] += m;
   }

@@ -167,8 +167,9 @@ LoadedNetwork load_init(const Options& opt, TrainOptions& to) {
   LoadedNetwork l = load_network(opt.str("init"));
   if (opt.flag("init-optimizer")) to.init_optimizer = opt.str("init");
   if (l.net->flow->options.base_scale != 1 || l.net->flow->options.base_df != 0) {  // it belongs to the weights it was fitted on
-    std::printf("bhb train: --init was calibrated (flow base scale %.4g, df %.4g); training starts from the standard "
-                "normal base, calibrate again afterwards (specnet bhb calibrate)\n",
+    std::printf("bhb train: --init has the flow base scale %.4g, df %.4g (calibrated, or trained with --base-df); "
+                "training starts from the standard normal base unless --base-df is given; calibrate again afterwards "
+                "(specnet bhb calibrate)\n",
                 l.net->flow->options.base_scale, l.net->flow->options.base_df);
     set_base(*l.net, {});
   }
