@@ -6,6 +6,7 @@
 
 #include "bhb_cli.h"
 #include "specnet/bhb/dataset.h"
+#include "specnet/bhb/residual.h"
 #include "specnet/bhb/svg.h"
 #include "specnet/bhb/train.h"
 
@@ -33,6 +34,13 @@ NetworkOrScaling network_or_scaling(const std::string& model, const Dataset& d) 
     out.scaling = Scaling::fit(d);
   }
   return out;
+}
+
+std::unique_ptr<Network> load_residual_stage(const std::string& path, Network& first, const DatasetHeader& h) {
+  LoadedNetwork second = load_network(path);
+  check_residual_pair(first, second.metadata, path);
+  SPECNET_CHECK(h.kind <= 1, "--residual needs a simulated set (synthetic or shifted)");
+  return std::move(second.net);
 }
 
 void coverage_line(SvgPlot& svg, int panel, const std::vector<double>& levels, const std::vector<double>& coverage,

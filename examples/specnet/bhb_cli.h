@@ -53,6 +53,11 @@ struct NetworkOrScaling {
 };
 NetworkOrScaling network_or_scaling(const std::string& model, const bhb::Dataset& d);
 
+// --residual's second network (bhb train --residual-of), checked against the first network it must be paired with
+// and against the set: the residuals need a simulated one (synthetic or shifted), with a header as `h`.
+std::unique_ptr<bhb::Network> load_residual_stage(const std::string& path, bhb::Network& first,
+                                                  const bhb::DatasetHeader& h);
+
 // `specnet bhb posterior`: the network's posterior of real PHA spectra, checked and refined by importance sampling
 // against the fit posterior (cmd_bhb_posterior.cpp).
 int run_bhb_posterior(const Args& args);

@@ -342,15 +342,13 @@ int run_sample(const Args& args) {
   const std::uint64_t seed = static_cast<std::uint64_t>(opt.integer("seed"));
   std::vector<float> draws;  // (count, n, P) scaled
   if (!opt.str("residual").empty()) {
-    LoadedNetwork second = load_network(opt.str("residual"));
-    check_residual_pair(*l.net, second.metadata, opt.str("residual"));
-    SPECNET_CHECK(d.header.kind <= 1, "--residual needs a simulated set (synthetic or shifted)");
+    const std::unique_ptr<Network> second = load_residual_stage(opt.str("residual"), *l.net, d.header);
     const Simulation sim = make_simulation(d.header.kind, d.header.seed);
-    Posterior post = residual_posterior(*l.net, *second.net, l.scaling, sim, d, n, seed, precision, false);
+    Posterior post = residual_posterior(*l.net, *second, l.scaling, sim, d, n, seed, precision, false);
     std::printf("%lld spectra x %lld draws of the two-stage posterior: first stage, residuals and encoders %.3f s, "
                 "sample %.3f s, total %.3f s (%d threads, %s sampler)\n",
                 count, n, post.seconds_encode, post.seconds_sample, post.seconds_encode + post.seconds_sample,
-                num_threads(), FastFlowSampler::precision_name(FastFlowSampler(*second.net->flow, precision).precision()));
+                num_threads(), FastFlowSampler::precision_name(FastFlowSampler(*second->flow, precision).precision()));
     draws = std::move(post.samples);
   } else {
     const auto t0 = std::chrono::steady_clock::now();
@@ -415,10 +413,7 @@ int run_report(const Args& args) {
   std::unique_ptr<Network> second;  // the residual stage, when given
   std::unique_ptr<Simulation> sim2;
   if (!opt.str("residual").empty()) {
-    LoadedNetwork l2 = load_network(opt.str("residual"));
-    check_residual_pair(net, l2.metadata, opt.str("residual"));
-    SPECNET_CHECK(d.header.kind <= 1, "--residual needs a simulated set (synthetic or shifted)");
-    second = std::move(l2.net);
+    second = load_residual_stage(opt.str("residual"), net, d.header);
     sim2 = std::make_unique<Simulation>(make_simulation(d.header.kind, d.header.seed));
   }
   const std::string dir = opt.str("out-dir");

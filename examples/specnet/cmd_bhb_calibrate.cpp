@@ -2,7 +2,6 @@
 // labelled calibration set, reports the coverage and NLL before and after, and writes the calibrated checkpoint.
 #include <cstdio>
 #include <iomanip>
-#include <numeric>
 #include <sstream>
 
 #include "bhb_cli.h"
@@ -62,17 +61,11 @@ int run_bhb_calibrate(const Args& args) {
   if (residual.empty()) {
     r = fit_base_scale(*l.net, l.scaling, d, co);
   } else {
-    LoadedNetwork second = load_network(residual);
-    check_residual_pair(*l.net, second.metadata, residual);
-    SPECNET_CHECK(d.header.kind <= 1, "--residual needs a simulated set (synthetic or shifted)");
+    const std::unique_ptr<Network> second = load_residual_stage(residual, *l.net, d.header);
     const Simulation sim = make_simulation(d.header.kind, d.header.seed);
     const ResidualInputs in = residual_inputs(*l.net, l.scaling, sim, d);
-    const std::vector<float> context = encode_all(*second.net, in.maker(), in.channels(), count, d.header.bins);
-    std::vector<float> x(count * in.channels() * d.header.bins), u(count * kNumParams);
-    std::vector<std::int64_t> rows(count);
-    std::iota(rows.begin(), rows.end(), 0);
-    in.make(rows.data(), count, x.data(), u.data());
-    r = fit_base_scale(*second.net, context, truth_noise(*second.net, u, context), co);
+    const std::vector<float> context = encode_all(*second, in.maker(), in.channels(), count, d.header.bins);
+    r = fit_base_scale(*second, context, truth_noise(*second, in.targets(), context), co);
     for (long long i = 0; i < count; ++i) nll_shift += in.estimate().log_det(i) / double(count);
   }
   const double secs = seconds_since(t0);

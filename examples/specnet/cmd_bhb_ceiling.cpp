@@ -98,9 +98,8 @@ int run_bhb_ceiling(const Args& args) {
   const std::string residual = opt.str("residual");
   SPECNET_CHECK(residual.empty() || net, "--residual needs --model (the first network it was trained on)");
   if (!residual.empty()) {
-    LoadedNetwork second = load_network(residual);
-    check_residual_pair(*net, second.metadata, residual);
-    const Posterior post = residual_posterior(*net, *second.net, scaling, sim, d, 1, seed);
+    const std::unique_ptr<Network> second = load_residual_stage(residual, *net, d.header);
+    const Posterior post = residual_posterior(*net, *second, scaling, sim, d, 1, seed);
     for (long long i = 0; i < count; ++i) network[i] = -post.truth_log_q[i];
   } else if (net) {
     const TruthNoise tn = truth_noise(*net, scaling, d, encode_all(*net, scaling, d));

@@ -184,14 +184,29 @@ void ResidualInputs::make(const std::int64_t* rows, std::int64_t n, float* x, fl
       for (std::int64_t q = 0; q <= p; ++q) var += double(R[p * P + q]) * R[p * P + q];
       for (std::int64_t q = 0; q < p; ++q) std::fill_n(constant + (k++) * L, L, static_cast<float>(R[p * P + q] / std::sqrt(var)));
     }
-    if (theta) {  // u = R^-1 (t - c), forward substitution
-      for (std::int64_t p = 0; p < P; ++p) {
-        double v = double(t[p]) - c[p];
-        for (std::int64_t q = 0; q < p; ++q) v -= double(R[p * P + q]) * theta[i * P + q];
-        theta[i * P + p] = static_cast<float>(v / R[p * P + p]);
-      }
-    }
+    if (theta) whiten(row, t, theta + i * P);
   }
+}
+
+void ResidualInputs::whiten(std::int64_t row, const float* t, float* u) const {
+  const float* c = &est_.center[row * P];
+  const float* R = &est_.chol[row * P * P];
+  for (std::int64_t p = 0; p < P; ++p) {
+    double v = double(t[p]) - c[p];
+    for (std::int64_t q = 0; q < p; ++q) v -= double(R[p * P + q]) * u[q];
+    u[p] = static_cast<float>(v / R[p * P + p]);
+  }
+}
+
+std::vector<float> ResidualInputs::targets() const {
+  const std::int64_t N = set_.size();
+  std::vector<float> u(N * P);  // (N, P)
+  for (std::int64_t i = 0; i < N; ++i) {
+    float t[P];
+    for (std::int64_t p = 0; p < P; ++p) t[p] = static_cast<float>(scaling_.to_scaled(p, set_.params[i * P + p]));
+    whiten(i, t, &u[i * P]);
+  }
+  return u;
 }
 
 BatchMaker ResidualInputs::maker() const {
@@ -276,16 +291,12 @@ Posterior residual_posterior(Network& first, Network& second, const Scaling& sca
       }
     }
   });
-  const auto t2 = std::chrono::steady_clock::now();
   post.seconds_encode = std::chrono::duration<double>(t1 - t0).count();
-  post.seconds_sample = std::chrono::duration<double>(t2 - t1).count();
+  post.seconds_sample = seconds_since(t1);
   if (!truth_density) return post;
-  // log q at the targets: u of the truth under the second flow, minus log w. Unlabelled records get NaN.
+  // log q at the targets: u of the truth under the second flow, minus log det R. Unlabelled records get NaN.
   post.truth.resize(N * P);
-  std::vector<float> x(N * in.channels() * L), u(N * P);
-  std::vector<std::int64_t> rows(N);
-  std::iota(rows.begin(), rows.end(), 0);
-  in.make(rows.data(), N, x.data(), u.data());
+  std::vector<float> u = in.targets();  // (N, P)
   std::vector<bool> labelled(N, true);
   for (std::int64_t i = 0; i < N; ++i)
     for (std::int64_t p = 0; p < P; ++p) {

@@ -65,6 +65,8 @@ class ResidualInputs {
   ResidualInputs(const Scaling& scaling, const Dataset& set, FirstEstimate estimate, std::vector<float> residuals);
   void make(const std::int64_t* rows, std::int64_t n, float* x, float* theta) const;
   BatchMaker maker() const;
+  // The whitened targets u (N, P) of the whole set without its inputs; NaN for unlabelled spectra.
+  std::vector<float> targets() const;
   std::int64_t channels() const { return residual_channels(scaling_); }
   const FirstEstimate& estimate() const { return est_; }
 
@@ -73,6 +75,8 @@ class ResidualInputs {
   const Dataset& set_;
   FirstEstimate est_;
   std::vector<float> residuals_;  // (N, L)
+  // u = R^-1 (t - c) of spectrum `row` by forward substitution: t (P) scaled targets -> u (P).
+  void whiten(std::int64_t row, const float* t, float* u) const;
 };
 
 // Both stages for one set, computed together (first_estimate, then center_residuals).
