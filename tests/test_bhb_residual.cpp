@@ -258,6 +258,74 @@ TEST_CASE("bhb residual stage: the two-stage posterior is c + R u with log q shi
                        doctest::Contains("the second network takes 2 channels, the residual stage gives 23"), Error);
 }
 
+TEST_CASE("bhb residual stage: a chain's later estimate is the stage's draws mapped by c + R u") {
+  Setup t;
+  Rng rng2(9, 0), rng3(10, 0);
+  bhb::Network second(small_config(bhb::residual_channels(t.scaling)), rng2);
+  bhb::Network third(small_config(bhb::residual_channels(t.scaling)), rng3);
+  const std::int64_t N = t.data.size(), P = 5;
+  const bhb::PriorBox box = bhb::prior_box(t.sim);
+  const bhb::ResidualInputs in1 = bhb::residual_inputs(t.first, t.scaling, t.sim, t.data);
+  const bhb::FirstEstimate e2 = bhb::stage_estimate(second, in1, box);
+  // The second network's fixed-noise draws in u, by hand.
+  const std::vector<float> ctx = bhb::encode_all(second, in1.maker(), in1.channels(), N, 240);
+  bhb::FastFlowSampler fast(*second.flow);
+  const int n = 1 + static_cast<int>(bhb::kFirstDraws), m = n - 1;
+  std::vector<float> z(n * P, 0.0f), d(N * n * P);
+  Rng rng(0x51deba5e, 0);
+  for (std::size_t k = P; k < z.size(); ++k) z[k] = static_cast<float>(rng.normal());
+  std::vector<float> zz;
+  for (std::int64_t i = 0; i < N; ++i) zz.insert(zz.end(), z.begin(), z.end());
+  fast.sample_from_noise(ctx.data(), N, n, zz.data(), d.data());
+  const bhb::FirstEstimate& e1 = in1.estimate();
+  for (std::int64_t i = 0; i < N; ++i) {
+    Eigen::MatrixXd R1(P, P), R2(P, P), x(m, P);
+    for (int p = 0; p < P; ++p)
+      for (int q = 0; q < P; ++q) R1(p, q) = e1.chol[(i * P + p) * P + q], R2(p, q) = e2.chol[(i * P + p) * P + q];
+    for (int j = 0; j < m; ++j)
+      for (int p = 0; p < P; ++p) x(j, p) = d[(i * n + 1 + j) * P + p];
+    const Eigen::MatrixXd centred = x.rowwise() - x.colwise().mean();
+    const Eigen::MatrixXd want = R1 * (centred.transpose() * centred / double(m - 1)) * R1.transpose();
+    const Eigen::MatrixXd have = R2 * R2.transpose();
+    for (int p = 0; p < P; ++p) {
+      double mode = e1.center[i * P + p];
+      for (int q = 0; q <= p; ++q) mode += R1(p, q) * d[(i * n) * P + q];
+      const double u = double(e2.center[i * P + p]) * t.scaling.stdev[p] + t.scaling.mean[p];
+      CHECK(u >= box.lo[p]);
+      CHECK(u <= box.hi[p]);
+      const double lo = (box.lo[p] - t.scaling.mean[p]) / t.scaling.stdev[p],
+                   hi = (box.hi[p] - t.scaling.mean[p]) / t.scaling.stdev[p];
+      CHECK(e2.center[i * P + p] == doctest::Approx(std::clamp(mode, lo, hi)).epsilon(1e-5));
+      for (int q = 0; q < P; ++q)
+        CHECK(have(p, q) == doctest::Approx(want(p, q) + (p == q ? 1e-12 : 0.0)).epsilon(1e-3).scale(1e-9));
+    }
+  }
+  // The three-network chain's posterior is c2 + R2 u3, and the chain's inputs are those of e2.
+  const bhb::ResidualInputs in2 = bhb::residual_inputs(bhb::Chain{&t.first, &second}, t.scaling, t.sim, t.data);
+  CHECK(in2.estimate().center == e2.center);
+  CHECK(in2.estimate().chol == e2.chol);
+  const bhb::Posterior post = bhb::residual_posterior(bhb::Chain{&t.first, &second, &third}, t.scaling, t.sim, t.data, 4, 3);
+  const std::vector<float> ctx3 = bhb::encode_all(third, in2.maker(), in2.channels(), N, 240);
+  bhb::FastFlowSampler fast3(*third.flow);
+  std::vector<float> u(N * 4 * P), lq(N * 4);
+  fast3.sample(ctx3.data(), N, 4, 3, u.data(), lq.data());
+  for (std::int64_t i = 0; i < N; ++i) {
+    for (std::int64_t p = 0; p < P; ++p) {
+      double want = e2.center[i * P + p];
+      for (std::int64_t q = 0; q <= p; ++q) want += double(e2.chol[(i * P + p) * P + q]) * u[(i * 4) * P + q];
+      CHECK(post.samples[(i * 4) * P + p] == doctest::Approx(want).epsilon(1e-6));
+    }
+    CHECK(post.log_q[i * 4] == doctest::Approx(lq[i * 4] - e2.log_det(i)).epsilon(1e-6));
+  }
+  const int threads = num_threads();
+  set_num_threads(1);
+  const bhb::Posterior serial = bhb::residual_posterior(bhb::Chain{&t.first, &second, &third}, t.scaling, t.sim, t.data, 4, 3);
+  set_num_threads(threads);
+  CHECK(serial.samples == post.samples);
+  CHECK_THROWS_WITH_AS(bhb::residual_posterior(bhb::Chain{&t.first}, t.scaling, t.sim, t.data, 4, 3),
+                       doctest::Contains("a chain of 1 networks"), Error);
+}
+
 TEST_CASE("bhb residual stage: a second network is only paired with the first network it was trained on") {
   Setup t;
   std::map<std::string, std::string> m = {{"residual.first", bhb::weights_digest(t.first)}};
@@ -268,7 +336,7 @@ TEST_CASE("bhb residual stage: a second network is only paired with the first ne
   bhb::Network other(small_config(2), rng2);
   CHECK(bhb::weights_digest(other) != bhb::weights_digest(t.first));
   CHECK_THROWS_WITH_AS(bhb::check_residual_pair(other, m, "second.safetensors"),
-                       doctest::Contains("was trained on the first network with weights"), Error);
+                       doctest::Contains("was trained on the network with weights"), Error);
   CHECK_THROWS_WITH_AS(bhb::check_residual_pair(t.first, {}, "plain.safetensors"),
                        doctest::Contains("plain.safetensors is not a residual stage's checkpoint"), Error);
 }
@@ -295,8 +363,8 @@ TEST_CASE("cli: bhb train --residual-of and bhb report --residual") {
                             "--context 16 --transforms 2 --flow-hidden 16,16 --out " + res;
   std::tie(rc, out) = run_cli(train);
   REQUIRE_MESSAGE(rc == 0, out);
-  CHECK(out.find("bhb residual stage: 36 spectra, first estimate") != std::string::npos);
-  CHECK(out.find("bhb train residual stage: 36 training + 4 validation spectra") != std::string::npos);
+  CHECK(out.find("bhb residual stage: 36 spectra, network 1's estimate") != std::string::npos);
+  CHECK(out.find("bhb train residual stage (network 2 of the chain): 36 training + 4 validation spectra") != std::string::npos);
   CHECK(out.find("stage 2 epoch   2/2") != std::string::npos);
   // Going on from the residual stage's checkpoint (its pairing is checked).
   std::tie(rc, out) = run_cli(train.substr(0, train.find(" --out ")) + " --init " + res + " --epochs 1 --out " +
@@ -306,13 +374,13 @@ TEST_CASE("cli: bhb train --residual-of and bhb report --residual") {
                               " --count 20 --samples 64 --pgstat-count 1 --fit-iterations 3 --corner 1 --mcmc-steps 10 "
                               "--out-dir " + dir.string());
   CHECK_MESSAGE(rc == 0, out);
-  CHECK(out.find("residual stage `" + res + "`") != std::string::npos);
+  CHECK(out.find("residual stages `" + res + "`") != std::string::npos);
   CHECK(out.find("| Gamma |") != std::string::npos);
   CHECK(out.find("flow NLL on this set: mean -log q(truth | x) = ") != std::string::npos);
   const std::string draws = (dir / "draws.f32").string();
   std::tie(rc, out) = run_cli("bhb sample --model " + s2 + " --residual " + res + " --data " + set + " --count 10 --n 20 --out " + draws);
   CHECK_MESSAGE(rc == 0, out);
-  CHECK(out.find("10 spectra x 20 draws of the two-stage posterior") != std::string::npos);
+  CHECK(out.find("10 spectra x 20 draws of the chain's posterior") != std::string::npos);
   CHECK(std::filesystem::file_size(draws) == 10u * 20u * 5u * 4u);
   {  // the same draws on 1 and 2 threads
     auto read = [](const std::string& path) {
@@ -333,7 +401,7 @@ TEST_CASE("cli: bhb train --residual-of and bhb report --residual") {
   std::tie(rc, out) = run_cli("bhb calibrate --model " + s2 + " --residual " + res + " --data " + set +
                               " --count 30 --samples 16 --out " + cal);
   CHECK_MESSAGE(rc == 0, out);
-  CHECK(out.find("residual stage `" + res + "`: -log q in the first network's scaled space") != std::string::npos);
+  CHECK(out.find("residual stages `" + res + "` (the last calibrated): -log q in the first network's scaled space") != std::string::npos);
   CHECK(out.find("| **after** |") != std::string::npos);
   {  // its NLL before calibration is the report's flow NLL of the same residual stage on the same spectra
     const std::size_t b = out.find("| before | ");
@@ -353,19 +421,53 @@ TEST_CASE("cli: bhb train --residual-of and bhb report --residual") {
   std::tie(rc, out) = run_cli("bhb report --model " + s2 + " --residual " + cal + " --data " + set +
                               " --count 10 --samples 64 --pgstat-count 1 --fit-iterations 3 --corner 0 --out-dir " + dir.string());
   CHECK_MESSAGE(rc == 0, out);
-  CHECK(out.find("(calibrated)): the draws are the two-stage posterior") != std::string::npos);
+  CHECK(out.find("(calibrated)): the draws are the chain's posterior") != std::string::npos);
   std::tie(rc, out) = run_cli("bhb ceiling --data " + set + " --count 4 --draws 0 --model " + s2 + " --residual " + res +
                               " --out-dir " + dir.string());
   CHECK_MESSAGE(rc == 0, out);
-  CHECK(out.find("with the residual stage `" + res + "`") != std::string::npos);
+  CHECK(out.find("with the residual stages `" + res + "`") != std::string::npos);
   std::tie(rc, out) = run_cli("bhb ceiling --data " + set + " --count 4 --draws 0 --residual " + res);
   CHECK(rc != 0);
   CHECK(out.find("--residual needs --model") != std::string::npos);
+  {  // A third network on the chain (s2, res): trained, sampled, reported and calibrated; the order is checked.
+    const std::string res3 = (dir / "res3c.safetensors").string(), cal3 = (dir / "res3c_cal.safetensors").string(),
+                      chain = res + "," + res3;
+    std::tie(rc, out) = run_cli("bhb train --data " + set + " --stage 2 --residual-of " + s2 + "," + res +
+                                " --epochs 1 --batch 12 --recon-weight 0 --latent-weight 0 --conv-channels 4,4,4,4 "
+                                "--context 16 --transforms 2 --flow-hidden 16,16 --out " + res3);
+    REQUIRE_MESSAGE(rc == 0, out);
+    CHECK(out.find("bhb residual stage: 36 spectra, network 2's estimate") != std::string::npos);
+    CHECK(out.find("bhb train residual stage (network 3 of the chain)") != std::string::npos);
+    std::tie(rc, out) = run_cli("bhb sample --model " + s2 + " --residual " + chain + " --data " + set +
+                                " --count 10 --n 20 --out " + draws);
+    CHECK_MESSAGE(rc == 0, out);
+    CHECK(out.find("10 spectra x 20 draws of the chain's posterior") != std::string::npos);
+    std::tie(rc, out) = run_cli("bhb calibrate --model " + s2 + " --residual " + chain + " --data " + set +
+                                " --count 30 --samples 16 --out " + cal3);
+    CHECK_MESSAGE(rc == 0, out);
+    CHECK(out.find("residual stages `" + chain + "` (the last calibrated)") != std::string::npos);
+    std::tie(rc, out) = run_cli("bhb report --model " + s2 + " --residual " + res + "," + cal3 + " --data " + set +
+                                " --count 10 --samples 64 --pgstat-count 1 --fit-iterations 3 --corner 0 --out-dir " +
+                                dir.string());
+    CHECK_MESSAGE(rc == 0, out);
+    CHECK(out.find("(calibrated)): the draws are the chain's posterior") != std::string::npos);
+    std::tie(rc, out) = run_cli("bhb ceiling --data " + set + " --count 4 --draws 0 --model " + s2 + " --residual " +
+                                chain + " --out-dir " + dir.string());
+    CHECK_MESSAGE(rc == 0, out);
+    for (const std::string& wrong : {res3, res3 + "," + res, res + "," + res})  {
+      std::tie(rc, out) = run_cli("bhb sample --model " + s2 + " --residual " + wrong + " --data " + set + " --count 4 --n 2");
+      CHECK(rc != 0);
+      CHECK(out.find("was trained on the network with weights") != std::string::npos);
+    }
+    std::tie(rc, out) = run_cli("bhb sample --model " + s2 + " --residual " + res + ",," + res3 + " --data " + set + " --count 4 --n 2");
+    CHECK(rc != 0);
+    CHECK(out.find("--residual: an empty checkpoint path") != std::string::npos);
+  }
   // Bad pairings and options.
   std::tie(rc, out) = run_cli("bhb report --model " + s1 + " --residual " + res + " --data " + set + " --count 20 "
                               "--out-dir " + dir.string());
   CHECK(rc != 0);
-  CHECK(out.find("was trained on the first network with weights") != std::string::npos);
+  CHECK(out.find("was trained on the network with weights") != std::string::npos);
   std::tie(rc, out) = run_cli("bhb report --model " + s2 + " --residual " + s2 + " --data " + set + " --count 20 "
                               "--out-dir " + dir.string());
   CHECK(rc != 0);

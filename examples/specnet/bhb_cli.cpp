@@ -36,11 +36,25 @@ NetworkOrScaling network_or_scaling(const std::string& model, const Dataset& d) 
   return out;
 }
 
-std::unique_ptr<Network> load_residual_stage(const std::string& path, Network& first, const DatasetHeader& h) {
-  LoadedNetwork second = load_network(path);
-  check_residual_pair(first, second.metadata, path);
+ResidualStages load_residual_stages(const std::string& list, Network& first, const DatasetHeader& h) {
+  ResidualStages out;
+  if (list.empty()) return out;
   SPECNET_CHECK(h.kind <= 1, "--residual needs a simulated set (synthetic or shifted)");
-  return std::move(second.net);
+  std::stringstream ss(list);
+  for (std::string path; std::getline(ss, path, ',');) {
+    SPECNET_CHECK(!path.empty(), "--residual: an empty checkpoint path in '", list, "'");
+    LoadedNetwork l = load_network(path);
+    check_residual_pair(out.empty() ? first : out.last(), l.metadata, path);
+    out.paths.push_back(path);
+    out.nets.push_back(std::move(l.net));
+  }
+  return out;
+}
+
+Chain ResidualStages::chain(Network& first) const {
+  Chain c{&first};
+  for (const auto& n : nets) c.push_back(n.get());
+  return c;
 }
 
 void coverage_line(SvgPlot& svg, int panel, const std::vector<double>& levels, const std::vector<double>& coverage,

@@ -11,6 +11,7 @@
 #include "specnet/context.h"
 #include "specnet/bhb/dataset.h"
 #include "specnet/bhb/network.h"
+#include "specnet/bhb/residual.h"
 #include "specnet/bhb/svg.h"
 #include "specnet/error.h"
 
@@ -53,10 +54,17 @@ struct NetworkOrScaling {
 };
 NetworkOrScaling network_or_scaling(const std::string& model, const bhb::Dataset& d);
 
-// --residual's second network (bhb train --residual-of), checked against the first network it must be paired with
-// and against the set: the residuals need a simulated one (synthetic or shifted), with a header as `h`.
-std::unique_ptr<bhb::Network> load_residual_stage(const std::string& path, bhb::Network& first,
-                                                  const bhb::DatasetHeader& h);
+// --residual's stages (bhb train --residual-of; comma-separated, in chain order), each checked against the network
+// before it (the first for the first stage), and the set: the residuals need a simulated one (synthetic or shifted),
+// with a header as `h`.
+struct ResidualStages {
+  std::vector<std::string> paths;
+  std::vector<std::unique_ptr<bhb::Network>> nets;
+  bool empty() const { return nets.empty(); }
+  bhb::Network& last() const { return *nets.back(); }
+  bhb::Chain chain(bhb::Network& first) const;  // first, then the stages
+};
+ResidualStages load_residual_stages(const std::string& list, bhb::Network& first, const bhb::DatasetHeader& h);
 
 // `specnet bhb posterior`: the network's posterior of real PHA spectra, checked and refined by importance sampling
 // against the fit posterior (cmd_bhb_posterior.cpp).

@@ -201,37 +201,50 @@ int print_train_result(const TrainResult& r, const TrainOptions& to) {
   return 0;
 }
 
-// bhb train --residual-of FIRST: the second network of the residual stage (residual.h). The set is read into memory
-// and both stages' inputs are computed for it once per call.
+// bhb train --residual-of FIRST[,STAGE...]: a residual stage (residual.h) after the chain. The set is read into
+// memory and the chain's inputs are computed for it once per call.
 int run_train_residual(const Options& opt, TrainOptions to) {
   SPECNET_CHECK(to.stage == 2, "--residual-of trains the residual stage's encoder and flow: --stage 2");
-  LoadedNetwork first = load_network(opt.str("residual-of"));
+  const std::string list = opt.str("residual-of");
+  const std::size_t comma = std::min(list.find(','), list.size());
+  LoadedNetwork first = load_network(list.substr(0, comma));
   const Scaling& scaling = first.scaling;
   Dataset all = read_dataset(opt.str("data"));
   SPECNET_CHECK(all.header.kind <= 1, "--residual-of needs a simulated set (synthetic or shifted): the residuals use "
                 "its simulation's response and background");
+  const ResidualStages stages =
+      load_residual_stages(comma < list.size() ? list.substr(comma + 1) : "", *first.net, all.header);
+  const Chain chain = stages.chain(*first.net);
   all = all.slice(0, train_limit(opt, all.size()));
   const std::int64_t n_val = validation_count(opt, all.size());
   const Dataset train = all.slice(0, all.size() - n_val), val = all.slice(all.size() - n_val, all.size());
   const Simulation sim = make_simulation(all.header.kind, all.header.seed);
-  const ResidualInputs train_in = residual_inputs(*first.net, scaling, sim, train, true);
-  const ResidualInputs val_in = residual_inputs(*first.net, scaling, sim, val, true);
+  const ResidualInputs train_in = residual_inputs(chain, scaling, sim, train, true);
+  const ResidualInputs val_in = residual_inputs(chain, scaling, sim, val, true);
   std::unique_ptr<Network> net;
   if (opt.str("init").empty()) {
     net = new_network(opt, residual_channels(scaling), all.header.bins, to.seed);
   } else {
     LoadedNetwork l = load_init(opt, to);
-    check_residual_pair(*first.net, l.metadata, opt.str("init"));
+    if (chain.size() > 1 && weights_digest(*l.net) == weights_digest(*chain.back())) {
+      // A warm start from the stage before: same inputs' layout, a narrower frame (residual.h).
+      SPECNET_CHECK(!opt.flag("init-optimizer"), "--init-optimizer: --init is the chain's last stage, not a checkpoint "
+                    "of the stage being trained");
+      std::printf("bhb train: starting the new stage from the weights of the stage before it (%s)\n",
+                  opt.str("init").c_str());
+    } else {
+      check_residual_pair(*chain.back(), l.metadata, opt.str("init"));
+    }
     net = std::move(l.net);
   }
   apply_base_df(opt, *net);
   std::map<std::string, std::string> metadata = network_metadata(net->config, scaling, to.stage);
-  metadata["residual.first"] = weights_digest(*first.net);
+  metadata["residual.first"] = weights_digest(*chain.back());
   to.fingerprint = train_fingerprint(opt, all.header, *net) + " residual of " + metadata["residual.first"];
-  std::printf("bhb train residual stage: %lld training + %lld validation spectra (%s), first network %s, %lld "
+  std::printf("bhb train residual stage (network %zu of the chain): %lld training + %lld validation spectra (%s), chain %s, %lld "
               "parameters, lr %g, %d threads, device %s\n",
-              (long long)train.size(), (long long)val.size(), dataset_kind_name(all.header.kind),
-              opt.str("residual-of").c_str(), (long long)net->num_parameters(), to.lr, num_threads(),
+              chain.size() + 1, (long long)train.size(), (long long)val.size(), dataset_kind_name(all.header.kind),
+              list.c_str(), (long long)net->num_parameters(), to.lr, num_threads(),
               device_name(to.device));
   const DatasetSource train_src = to_source(train), val_src = to_source(val);
   return print_train_result(train_stage(*net, train_src, train_in.maker(), val_src, val_in.maker(),
@@ -244,9 +257,11 @@ int run_train(const Args& args) {
                      {"val-fraction", "0.1|last fraction of the set used for validation"},
                      {"limit", "0|use only the first N spectra (0: all)"},
                      {"stage", "1|1 decoder, 2 encoder+flow (decoder frozen), 3 fine-tune encoder+flow"},
-                     {"init", "|checkpoint of the previous stage (stages 2 and 3)"},
-                     {"residual-of", "|a first network: train a residual stage on its estimates and the Pearson residuals "
-                                     "there (stage 2, synthetic or shifted sets; docs/bhb.md)"},
+                     {"init", "|checkpoint of the previous stage (stages 2 and 3); with --residual-of, one of the stage being "
+                              "trained, or the chain's last residual stage (a warm start)"},
+                     {"residual-of", "|a first network, then any residual stages trained on it (comma-separated): train a "
+                                     "residual stage on the chain's estimates and the Pearson residuals there (stage 2, "
+                                     "synthetic or shifted sets; docs/bhb.md)"},
                      {"init-optimizer", "0|stages 2-3: also start AdamW's moments from --init (going on with new "
                                         "spectra or another lr without the setback of fresh moments)"},
                      {"out", "bhb_net.safetensors|best-epoch checkpoint (the latest epoch goes to OUT.last)"},
@@ -318,8 +333,8 @@ int run_train(const Args& args) {
 // ---- specnet bhb sample ----
 int run_sample(const Args& args) {
   Options opt(args, {{"model", "|trained checkpoint (required)"},
-                     {"residual", "|a residual stage trained on --model: draw from the two-stage posterior (simulated "
-                                  "sets)"},
+                     {"residual", "|residual stages trained on --model (comma-separated, in chain order): draw from the "
+                                  "chain's posterior (simulated sets)"},
                      {"data", "|record file (required)"},
                      {"count", "2160|spectra (the first N of the set)"},
                      {"n", "1000|posterior draws per spectrum"},
@@ -342,13 +357,13 @@ int run_sample(const Args& args) {
   const std::uint64_t seed = static_cast<std::uint64_t>(opt.integer("seed"));
   std::vector<float> draws;  // (count, n, P) scaled
   if (!opt.str("residual").empty()) {
-    const std::unique_ptr<Network> second = load_residual_stage(opt.str("residual"), *l.net, d.header);
+    const ResidualStages stages = load_residual_stages(opt.str("residual"), *l.net, d.header);
     const Simulation sim = make_simulation(d.header.kind, d.header.seed);
-    Posterior post = residual_posterior(*l.net, *second, l.scaling, sim, d, n, seed, precision, false);
-    std::printf("%lld spectra x %lld draws of the two-stage posterior: first stage, residuals and encoders %.3f s, "
+    Posterior post = residual_posterior(stages.chain(*l.net), l.scaling, sim, d, n, seed, precision, false);
+    std::printf("%lld spectra x %lld draws of the chain's posterior: earlier stages, residuals and encoders %.3f s, "
                 "sample %.3f s, total %.3f s (%d threads, %s sampler)\n",
                 count, n, post.seconds_encode, post.seconds_sample, post.seconds_encode + post.seconds_sample,
-                num_threads(), FastFlowSampler::precision_name(FastFlowSampler(*second->flow, precision).precision()));
+                num_threads(), FastFlowSampler::precision_name(FastFlowSampler(*stages.last().flow, precision).precision()));
     draws = std::move(post.samples);
   } else {
     const auto t0 = std::chrono::steady_clock::now();
@@ -379,8 +394,8 @@ std::string param_axis(std::int64_t p) {
 
 int run_report(const Args& args) {
   Options opt(args, {{"model", "|trained checkpoint (required)"},
-                     {"residual", "|a residual stage trained on --model (bhb train --residual-of): report the two-stage "
-                                  "posterior (simulated sets)"},
+                     {"residual", "|residual stages trained on --model (bhb train --residual-of; comma-separated, in "
+                                  "chain order): report the chain's posterior (simulated sets)"},
                      {"data", "|validation record file (required)"},
                      {"count", "2160|validation spectra (the first N of the set)"},
                      {"samples", "1024|posterior draws per spectrum for PCC and coverage"},
@@ -410,12 +425,10 @@ int run_report(const Args& args) {
   SPECNET_CHECK(count > 1, "--count must be > 1");
   d = d.slice(0, count);
   for (double v : d.params) SPECNET_CHECK(std::isfinite(v), "bhb report: the set is unlabelled; metrics need targets");
-  std::unique_ptr<Network> second;  // the residual stage, when given
+  const ResidualStages stages = load_residual_stages(opt.str("residual"), net, d.header);  // when given
+  const Chain chain = stages.chain(net);
   std::unique_ptr<Simulation> sim2;
-  if (!opt.str("residual").empty()) {
-    second = load_residual_stage(opt.str("residual"), net, d.header);
-    sim2 = std::make_unique<Simulation>(make_simulation(d.header.kind, d.header.seed));
-  }
+  if (!stages.empty()) sim2 = std::make_unique<Simulation>(make_simulation(d.header.kind, d.header.seed));
   const std::string dir = opt.str("out-dir");
   const std::uint64_t seed = static_cast<std::uint64_t>(opt.integer("seed"));
   const FastFlowSampler::Precision precision = FastFlowSampler::parse_precision(opt.str("precision"));
@@ -426,10 +439,10 @@ int run_report(const Args& args) {
                 opt.str("model").c_str(), l.stage, (long long)l.epoch, opt.str("data").c_str(),
                 dataset_kind_name(d.header.kind), count, num_threads(), path, base_description(net.flow->options).c_str());
   md << buf;
-  if (second) {
-    std::snprintf(buf, sizeof buf, "residual stage `%s` (%s): the draws are the two-stage posterior; the timings include "
-                  "the first network's estimate and one model evaluation per spectrum\n\n",
-                  opt.str("residual").c_str(), base_description(second->flow->options).c_str());
+  if (!stages.empty()) {
+    std::snprintf(buf, sizeof buf, "residual stages `%s` (last: %s): the draws are the chain's posterior; the timings "
+                  "include the earlier stages' estimates and one model evaluation per spectrum and stage\n\n",
+                  opt.str("residual").c_str(), base_description(stages.last().flow->options).c_str());
     md << buf;
   }
 
@@ -438,8 +451,8 @@ int run_report(const Args& args) {
   const std::int64_t ns[2] = {1, 1000};
   for (int k = 0; k < 2; ++k) {
     const auto t0 = std::chrono::steady_clock::now();
-    if (second) {
-      residual_posterior(net, *second, l.scaling, *sim2, d, ns[k], seed, precision, false);
+    if (!stages.empty()) {
+      residual_posterior(chain, l.scaling, *sim2, d, ns[k], seed, precision, false);
     } else {
       const auto ctx = encode_all(net, l.scaling, d);
       FastFlowSampler fast(*net.flow, precision);
@@ -454,7 +467,7 @@ int run_report(const Args& args) {
 
   const std::int64_t n = opt.integer("samples");
   SPECNET_CHECK(n >= 50, "--samples must be >= 50");
-  const Posterior post = second ? residual_posterior(net, *second, l.scaling, *sim2, d, n, seed + 1, precision)
+  const Posterior post = !stages.empty() ? residual_posterior(chain, l.scaling, *sim2, d, n, seed + 1, precision)
                                  : sample_posterior(net, l.scaling, d, n, seed + 1, precision);
   // PCC of 50 draws per spectrum with the targets (scaled space), and of the posterior medians.
   md << "| parameter | PCC (50 draws x spectra) | PCC (posterior median) |\n|---|---|---|\n";

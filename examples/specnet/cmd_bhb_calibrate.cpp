@@ -17,8 +17,8 @@ using namespace specnet::bhb;
 
 int run_bhb_calibrate(const Args& args) {
   Options opt(args, {{"model", "|trained checkpoint (required)"},
-                     {"residual", "|a residual stage trained on --model (bhb train --residual-of): calibrate its base "
-                                  "instead (--out then writes the residual stage's checkpoint)"},
+                     {"residual", "|residual stages trained on --model (bhb train --residual-of; comma-separated, in chain "
+                                  "order): calibrate the last one's base instead (--out then writes its checkpoint)"},
                      {"data", "|labelled calibration set (required): not the training set, and not the set the "
                               "calibrated network will be judged on"},
                      {"count", "2160|spectra (the first N of the set)"},
@@ -61,11 +61,13 @@ int run_bhb_calibrate(const Args& args) {
   if (residual.empty()) {
     r = fit_base_scale(*l.net, l.scaling, d, co);
   } else {
-    const std::unique_ptr<Network> second = load_residual_stage(residual, *l.net, d.header);
+    const ResidualStages stages = load_residual_stages(residual, *l.net, d.header);
     const Simulation sim = make_simulation(d.header.kind, d.header.seed);
-    const ResidualInputs in = residual_inputs(*l.net, l.scaling, sim, d);
-    const std::vector<float> context = encode_all(*second, in.maker(), in.channels(), count, d.header.bins);
-    r = fit_base_scale(*second, context, truth_noise(*second, in.targets(), context), co);
+    const Chain chain = stages.chain(*l.net);
+    const ResidualInputs in = residual_inputs(Chain(chain.begin(), chain.end() - 1), l.scaling, sim, d);
+    Network& last = stages.last();
+    const std::vector<float> context = encode_all(last, in.maker(), in.channels(), count, d.header.bins);
+    r = fit_base_scale(last, context, truth_noise(last, in.targets(), context), co);
     for (long long i = 0; i < count; ++i) nll_shift += in.estimate().log_det(i) / double(count);
   }
   const double secs = seconds_since(t0);
@@ -79,7 +81,7 @@ int run_bhb_calibrate(const Args& args) {
                 base_family_name(r.family), calibration_objective_name(r.objective), (long long)co.samples, secs);
   md << buf;
   if (!residual.empty()) {
-    std::snprintf(buf, sizeof buf, "residual stage `%s`: -log q in the first network's scaled space (the whitened u's "
+    std::snprintf(buf, sizeof buf, "residual stages `%s` (the last calibrated): -log q in the first network's scaled space (the whitened u's "
                   "plus %.4f, the mean log det R)\n\n", residual.c_str(), nll_shift);
     md << buf;
   }
@@ -108,7 +110,8 @@ int run_bhb_calibrate(const Args& args) {
     std::snprintf(buf, sizeof buf, "bhb calibrate --base %s --objective %s on %s (%lld spectra): scale %.6g, df %.6g "
                   "(was %.6g, %.6g)", base_family_name(r.family), calibration_objective_name(r.objective),
                   opt.str("data").c_str(), count, r.after.scale, r.after.df, r.before.scale, r.before.df);
-    write_calibrated_checkpoint(residual.empty() ? opt.str("model") : residual, out, r.after, buf);
+    write_calibrated_checkpoint(residual.empty() ? opt.str("model") : residual.substr(residual.rfind(',') + 1), out,
+                                r.after, buf);
     md << "\ncalibrated checkpoint: " << out << "\n";
   }
   const std::string dir = opt.str("out-dir");

@@ -40,8 +40,8 @@ int run_bhb_ceiling(const Args& args) {
   Options opt(args, {{"data", "|labelled synthetic record file (required)"},
                      {"count", "400|spectra (the first N of the set)"},
                      {"model", "|optional trained checkpoint: its -log q(truth | x) beside, in its scaled space"},
-                     {"residual", "|optional residual stage trained on --model (bhb train --residual-of): the two-stage "
-                                  "posterior's -log q(truth | x) instead of the first network's"},
+                     {"residual", "|optional residual stages trained on --model (bhb train --residual-of; comma-separated, "
+                                  "in chain order): the chain's -log q(truth | x) instead of the first network's"},
                      {"draws", "256|importance-sampling draws per spectrum for the exact normaliser (0: Laplace only)"},
                      {"seed", "0|random seed (spectrum i: seed + i)"},
                      {"out-dir", "|write ceiling.md and ceiling_spectra.csv here (must exist)"},
@@ -98,8 +98,8 @@ int run_bhb_ceiling(const Args& args) {
   const std::string residual = opt.str("residual");
   SPECNET_CHECK(residual.empty() || net, "--residual needs --model (the first network it was trained on)");
   if (!residual.empty()) {
-    const std::unique_ptr<Network> second = load_residual_stage(residual, *net, d.header);
-    const Posterior post = residual_posterior(*net, *second, scaling, sim, d, 1, seed);
+    const ResidualStages stages = load_residual_stages(residual, *net, d.header);
+    const Posterior post = residual_posterior(stages.chain(*net), scaling, sim, d, 1, seed);
     for (long long i = 0; i < count; ++i) network[i] = -post.truth_log_q[i];
   } else if (net) {
     const TruthNoise tn = truth_noise(*net, scaling, d, encode_all(*net, scaling, d));
@@ -121,7 +121,7 @@ int run_bhb_ceiling(const Args& args) {
                 "draws each, %.0f s on %d threads%s%s\n\n",
                 opt.str("data").c_str(), count, (long long)o.draws, seconds, num_threads(), net ? ", network " : "",
                 net ? ("`" + opt.str("model") + "` (" + base_description(net->flow->options) + ")" +
-                       (residual.empty() ? "" : " with the residual stage `" + residual + "`"))
+                       (residual.empty() ? "" : " with the residual stages `" + residual + "`"))
                           .c_str()
                     : "");
   md << buf;

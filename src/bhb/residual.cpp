@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <cmath>
 #include <cstdio>
 #include <numeric>
@@ -50,16 +51,21 @@ double FirstEstimate::log_det(std::int64_t i) const {
   return s;
 }
 
-FirstEstimate first_estimate(Network& first, const Scaling& scaling, const Dataset& data, const PriorBox& box) {
-  SPECNET_CHECK(data.size() > 0, "bhb residual stage: empty set");
-  SPECNET_CHECK(scaling.channels() == first.config.in_channels, "bhb residual stage: the scaling gives ",
-                scaling.channels(), " channels, the first network takes ", first.config.in_channels);
+namespace {
+
+// The estimate of each spectrum from a flow's fixed-noise draws (first_noise) at its contexts (N, C). The draws d are
+// in a frame theta = c0 + R0 d given per spectrum by `frame` (nullptr: the scaled space itself, the first network's
+// case); the centre is the mode's image moved into the prior box, the covariance R0 cov(d) R0^T in double (a later
+// stage's draws are far narrower than the float rounding of theta).
+using Frame = std::function<void(std::int64_t i, const float** c0, const float** R0)>;
+
+FirstEstimate estimate_from_flow(nn::SplineFlow& flow, const std::vector<float>& ctx, std::int64_t N, std::int64_t C,
+                                 const Scaling& scaling, const PriorBox& box, const Frame& frame) {
   const auto t0 = std::chrono::steady_clock::now();
   FirstEstimate e;
-  e.N = data.size();
-  const std::int64_t N = e.N, C = first.config.context, n = 1 + kFirstDraws;
-  const std::vector<float> ctx = encode_all(first, scaling, data);  // (N, C)
-  FastFlowSampler fast(*first.flow, FastFlowSampler::Precision::f32);
+  e.N = N;
+  const std::int64_t n = 1 + kFirstDraws;
+  FastFlowSampler fast(flow, FastFlowSampler::Precision::f32);
   fast.set_base(1.0, 0.0);  // the noise below is used as it is
   const std::vector<float> z1 = first_noise();
   e.center.resize(N * P);
@@ -78,13 +84,22 @@ FirstEstimate first_estimate(Network& first, const Scaling& scaling, const Datas
     fast.sample_from_noise(ctx.data() + b0 * C, B, n, z.data(), draws.data());
     parallel_for(B, 64, [&](std::int64_t i0, std::int64_t i1) {
       // Heap Eigen types: fixed 5 x 5 ones round by their run-time address (oracle.cpp).
-      Eigen::MatrixXd cov(P, P);
-      Eigen::VectorXd mean(P);
+      Eigen::MatrixXd cov(P, P), frame_R = Eigen::MatrixXd::Identity(P, P);
+      Eigen::VectorXd mean(P), mode(P);
       for (std::int64_t b = i0; b < i1; ++b) {
         const float* d = &draws[b * n * P];
+        for (std::int64_t p = 0; p < P; ++p) mode[p] = d[p];
+        if (frame) {
+          const float *c0 = nullptr, *R0 = nullptr;
+          frame(b0 + b, &c0, &R0);
+          for (std::int64_t p = 0; p < P; ++p)
+            for (std::int64_t q = 0; q < P; ++q) frame_R(p, q) = R0[p * P + q];
+          mode = frame_R * mode;
+          for (std::int64_t p = 0; p < P; ++p) mode[p] += c0[p];
+        }
         for (std::int64_t p = 0; p < P; ++p) {
           // Inside the box also after rounding to float (the model is evaluated at the float centre).
-          float c = static_cast<float>(std::clamp<double>(d[p], lo[p], hi[p]));
+          float c = static_cast<float>(std::clamp<double>(mode[p], lo[p], hi[p]));
           auto u = [&](float v) { return double(v) * scaling.stdev[p] + scaling.mean[p]; };  // as center_residuals
           while (u(c) > box.hi[p]) c = std::nextafter(c, -INFINITY);
           while (u(c) < box.lo[p]) c = std::nextafter(c, INFINITY);
@@ -97,8 +112,9 @@ FirstEstimate first_estimate(Network& first, const Scaling& scaling, const Datas
         cov.setZero();
         for (std::int64_t j = 1; j < n; ++j)
           for (std::int64_t p = 0; p < P; ++p)
-            for (std::int64_t q = 0; q <= p; ++q) cov(p, q) += (d[j * P + p] - mean[p]) * (d[j * P + q] - mean[q]);
+            for (std::int64_t q = 0; q < P; ++q) cov(p, q) += (d[j * P + p] - mean[p]) * (d[j * P + q] - mean[q]);
         cov /= double(kFirstDraws - 1);
+        if (frame) cov = frame_R * cov * frame_R.transpose();
         for (std::int64_t p = 0; p < P; ++p) cov(p, p) += kMinFirstWidth * kMinFirstWidth;
         const Eigen::LLT<Eigen::MatrixXd> llt(cov.selfadjointView<Eigen::Lower>());
         float* R = &e.chol[(b0 + b) * P * P];
@@ -112,6 +128,37 @@ FirstEstimate first_estimate(Network& first, const Scaling& scaling, const Datas
     });
   }
   e.seconds = seconds_since(t0);
+  return e;
+}
+
+}  // namespace
+
+FirstEstimate first_estimate(Network& first, const Scaling& scaling, const Dataset& data, const PriorBox& box) {
+  SPECNET_CHECK(data.size() > 0, "bhb residual stage: empty set");
+  SPECNET_CHECK(scaling.channels() == first.config.in_channels, "bhb residual stage: the scaling gives ",
+                scaling.channels(), " channels, the first network takes ", first.config.in_channels);
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::vector<float> ctx = encode_all(first, scaling, data);  // (N, C)
+  const double encode_s = seconds_since(t0);
+  FirstEstimate e = estimate_from_flow(*first.flow, ctx, data.size(), first.config.context, scaling, box, nullptr);
+  e.seconds += encode_s;
+  return e;
+}
+
+FirstEstimate stage_estimate(Network& stage, const ResidualInputs& in, const PriorBox& box) {
+  SPECNET_CHECK(stage.config.in_channels == in.channels(), "bhb residual stage: the stage takes ",
+                stage.config.in_channels, " channels, its inputs have ", in.channels());
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::int64_t N = in.estimate().N;
+  const std::vector<float> ctx = encode_all(stage, in.maker(), in.channels(), N, in.bins());  // (N, C)
+  const double encode_s = seconds_since(t0);
+  const FirstEstimate& prev = in.estimate();
+  FirstEstimate e = estimate_from_flow(*stage.flow, ctx, N, stage.config.context, in.scaling(), box,
+                                       [&](std::int64_t i, const float** c0, const float** R0) {
+                                         *c0 = &prev.center[i * P];
+                                         *R0 = &prev.chol[i * P * P];
+                                       });
+  e.seconds += encode_s;
   return e;
 }
 
@@ -157,20 +204,20 @@ std::vector<float> center_residuals(const Simulation& s, const Scaling& scaling,
 
 ResidualInputs::ResidualInputs(const Scaling& scaling, const Dataset& set, FirstEstimate estimate,
                                std::vector<float> residuals)
-    : scaling_(scaling), set_(set), est_(std::move(estimate)), residuals_(std::move(residuals)) {
+    : scaling_(&scaling), set_(&set), est_(std::move(estimate)), residuals_(std::move(residuals)) {
   SPECNET_CHECK(est_.N == set.size() && static_cast<std::int64_t>(residuals_.size()) == set.size() * set.header.bins,
                 "bhb residual stage: an estimate of ", est_.N, " spectra and ", residuals_.size(),
                 " residuals for a set of ", set.size(), " x ", set.header.bins);
 }
 
 void ResidualInputs::make(const std::int64_t* rows, std::int64_t n, float* x, float* theta) const {
-  const std::int64_t L = set_.header.bins, K1 = scaling_.channels(), K = channels();
+  const std::int64_t L = set_->header.bins, K1 = scaling_->channels(), K = channels();
   for (std::int64_t i = 0; i < n; ++i) {
     const std::int64_t row = rows[i];
-    SPECNET_CHECK(row >= 0 && row < set_.size(), "bhb residual stage: row ", row, " out of a set of ", set_.size());
+    SPECNET_CHECK(row >= 0 && row < set_->size(), "bhb residual stage: row ", row, " out of a set of ", set_->size());
     float* xi = x + i * K * L;
     float t[P];
-    scaling_.spectra(set_, row, 1, xi, t);
+    scaling_->spectra(*set_, row, 1, xi, t);
     const float* r = &residuals_[row * L];
     for (std::int64_t l = 0; l < L; ++l) xi[K1 * L + l] = static_cast<float>(std::asinh(double(r[l])) / kResidualScale);
     const float* c = &est_.center[row * P];
@@ -199,11 +246,11 @@ void ResidualInputs::whiten(std::int64_t row, const float* t, float* u) const {
 }
 
 std::vector<float> ResidualInputs::targets() const {
-  const std::int64_t N = set_.size();
+  const std::int64_t N = set_->size();
   std::vector<float> u(N * P);  // (N, P)
   for (std::int64_t i = 0; i < N; ++i) {
     float t[P];
-    for (std::int64_t p = 0; p < P; ++p) t[p] = static_cast<float>(scaling_.to_scaled(p, set_.params[i * P + p]));
+    for (std::int64_t p = 0; p < P; ++p) t[p] = static_cast<float>(scaling_->to_scaled(p, set_->params[i * P + p]));
     whiten(i, t, &u[i * P]);
   }
   return u;
@@ -213,22 +260,28 @@ BatchMaker ResidualInputs::maker() const {
   return [this](const std::int64_t* rows, std::int64_t n, float* x, float* theta) { make(rows, n, x, theta); };
 }
 
-ResidualInputs residual_inputs(Network& first, const Scaling& scaling, const Simulation& s, const Dataset& set,
+ResidualInputs residual_inputs(const Chain& chain, const Scaling& scaling, const Simulation& s, const Dataset& set,
                                bool progress) {
-  FirstEstimate e = first_estimate(first, scaling, set, prior_box(s));
-  std::int64_t failures = 0;
-  double seconds = 0;
-  std::vector<float> r = center_residuals(s, scaling, set, e, &failures, &seconds);
-  if (progress) {
-    // The second flow's NLL in u plus this mean is its NLL in the first network's scaled space (comparable with the
-    // first network's validation loss).
-    double log_w = 0;
-    for (std::int64_t i = 0; i < e.N; ++i) log_w += e.log_det(i);
-    std::printf("bhb residual stage: %lld spectra, first estimate %.1f s, residuals %.1f s (%lld centres where the "
-                "model fails: zero residuals); mean sum_p log R_pp %.4f\n",
-                (long long)set.size(), e.seconds, seconds, (long long)failures, log_w / double(set.size()));
-  }
-  return ResidualInputs(scaling, set, std::move(e), std::move(r));
+  SPECNET_CHECK(!chain.empty(), "bhb residual stage: an empty chain of networks");
+  const PriorBox box = prior_box(s);
+  auto inputs_at = [&](FirstEstimate e, std::size_t depth) {
+    std::int64_t failures = 0;
+    double seconds = 0;
+    std::vector<float> r = center_residuals(s, scaling, set, e, &failures, &seconds);
+    if (progress) {
+      // The next flow's NLL in u plus this mean is its NLL in the first network's scaled space (comparable with the
+      // first network's validation loss).
+      double log_w = 0;
+      for (std::int64_t i = 0; i < e.N; ++i) log_w += e.log_det(i);
+      std::printf("bhb residual stage: %lld spectra, network %zu's estimate %.1f s, residuals %.1f s (%lld centres "
+                  "where the model fails: zero residuals); mean sum_p log R_pp %.4f\n",
+                  (long long)set.size(), depth, e.seconds, seconds, (long long)failures, log_w / double(set.size()));
+    }
+    return ResidualInputs(scaling, set, std::move(e), std::move(r));
+  };
+  ResidualInputs in = inputs_at(first_estimate(*chain[0], scaling, set, box), 1);
+  for (std::size_t k = 1; k < chain.size(); ++k) in = inputs_at(stage_estimate(*chain[k], in, box), k + 1);
+  return in;
 }
 
 std::string weights_digest(Network& net) {
@@ -250,18 +303,21 @@ void check_residual_pair(Network& first, const std::map<std::string, std::string
   SPECNET_CHECK(is_residual_stage(m), "bhb residual stage: ", second_path,
                 " is not a residual stage's checkpoint (no residual.first entry)");
   const std::string want = m.at("residual.first"), have = weights_digest(first);
-  SPECNET_CHECK(want == have, "bhb residual stage: ", second_path, " was trained on the first network with weights ",
-                want, ", the given first network has ", have);
+  SPECNET_CHECK(want == have, "bhb residual stage: ", second_path, " was trained on the network with weights ", want,
+                "; the network before it in the chain has ", have, " (the first network, then the stages in order)");
 }
 
-Posterior residual_posterior(Network& first, Network& second, const Scaling& scaling, const Simulation& s,
-                             const Dataset& data, std::int64_t n, std::uint64_t seed,
-                             FastFlowSampler::Precision precision, bool truth_density) {
+Posterior residual_posterior(const Chain& chain, const Scaling& scaling, const Simulation& s, const Dataset& data,
+                             std::int64_t n, std::uint64_t seed, FastFlowSampler::Precision precision,
+                             bool truth_density) {
   SPECNET_CHECK(n > 0 && data.size() > 0, "bhb posterior: need n > 0 draws and a non-empty set");
+  SPECNET_CHECK(chain.size() >= 2, "bhb residual stage: a chain of ", chain.size(),
+                " networks (the first network and at least one residual stage)");
+  Network& second = *chain.back();
   SPECNET_CHECK(second.config.in_channels == residual_channels(scaling), "bhb residual stage: the second network takes ",
                 second.config.in_channels, " channels, the residual stage gives ", residual_channels(scaling));
   const auto t0 = std::chrono::steady_clock::now();
-  const ResidualInputs in = residual_inputs(first, scaling, s, data);
+  const ResidualInputs in = residual_inputs(Chain(chain.begin(), chain.end() - 1), scaling, s, data);
   const std::int64_t N = data.size(), L = data.header.bins, C = second.config.context;
   const std::vector<float> ctx = encode_all(second, in.maker(), in.channels(), N, L);  // (N, C)
   const auto t1 = std::chrono::steady_clock::now();

@@ -15,6 +15,10 @@
 // log q(theta) = log q2(u) - sum_p log R_pp. Cost per spectrum: two encoder passes, 33 first-stage draws and one
 // model evaluation besides the second network's draws. The first network's draws are float32: bf16's rounding is
 // coarser than a bright spectrum's posterior.
+//
+// The step repeats: a chain (Chain below) of residual stages, each trained on the residuals at the estimate of the
+// chain before it (stage_estimate) and modelling the parameters in that estimate's whitened frame. Each stage adds an
+// encoder pass, 33 draws and a model evaluation per spectrum.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -44,6 +48,11 @@ struct FirstEstimate {
 // spectrum gets the same estimate whatever the set around it and the thread count.
 FirstEstimate first_estimate(Network& first, const Scaling& scaling, const Dataset& data, const PriorBox& box);
 
+class ResidualInputs;
+// A residual stage's estimate, in the first network's scaled space, for the next stage of a chain: as first_estimate
+// with the stage's draws mapped by its inputs' c + R u (the covariance as R cov(u) R^T, in double).
+FirstEstimate stage_estimate(Network& stage, const ResidualInputs& in, const PriorBox& box);
+
 // Pearson residuals (S_g - m_g) / sqrt(max(m_g, 1)) of each spectrum at its centre (N, L), with m_g = GroupModel's
 // means at c and S_g the group's counts recovered from the stored rate (rate * exposure * n_det * group width +
 // bkg_ratio * B_g, B_g the simulation's background realisation). A centre where the model cannot be evaluated gets
@@ -67,38 +76,58 @@ class ResidualInputs {
   BatchMaker maker() const;
   // The whitened targets u (N, P) of the whole set without its inputs; NaN for unlabelled spectra.
   std::vector<float> targets() const;
-  std::int64_t channels() const { return residual_channels(scaling_); }
+  std::int64_t channels() const { return residual_channels(*scaling_); }
+  std::int64_t bins() const { return set_->header.bins; }
+  const Scaling& scaling() const { return *scaling_; }
   const FirstEstimate& estimate() const { return est_; }
 
  private:
-  const Scaling& scaling_;
-  const Dataset& set_;
+  const Scaling* scaling_;
+  const Dataset* set_;
   FirstEstimate est_;
   std::vector<float> residuals_;  // (N, L)
   // u = R^-1 (t - c) of spectrum `row` by forward substitution: t (P) scaled targets -> u (P).
   void whiten(std::int64_t row, const float* t, float* u) const;
 };
 
-// Both stages for one set, computed together (first_estimate, then center_residuals).
-ResidualInputs residual_inputs(Network& first, const Scaling& scaling, const Simulation& s, const Dataset& set,
-                               bool progress = false);
+// A chain of posterior networks: the first network, then residual stages, each trained on the estimates of the
+// chain before it (docs/bhb.md, "Residual stage"). The networks are not owned.
+using Chain = std::vector<Network*>;
 
-// A digest of a network's weights (names, shapes, values; hex text), which a second network's checkpoint keeps
-// under "residual.first" so that it is only ever paired with the first network it was trained on.
+// The inputs of the stage after `chain` for one set: first_estimate of chain[0], then for each residual stage its
+// stage_estimate at the inputs before it, each with center_residuals at the estimate. progress prints a line per
+// stage.
+ResidualInputs residual_inputs(const Chain& chain, const Scaling& scaling, const Simulation& s, const Dataset& set,
+                               bool progress = false);
+inline ResidualInputs residual_inputs(Network& first, const Scaling& scaling, const Simulation& s, const Dataset& set,
+                                      bool progress = false) {
+  return residual_inputs(Chain{&first}, scaling, s, set, progress);
+}
+
+// A digest of a network's weights (names, shapes, values; hex text), which a residual stage's checkpoint keeps under
+// "residual.first" so that it is only ever paired with the network it was trained on: the first network, or for a
+// later stage the residual stage before it (each of which is itself paired, so the whole chain is checked).
 std::string weights_digest(Network& net);
-// Error unless `second_metadata` names `first` (load_checkpoint's extra entries of the second network).
+// Error unless `second_metadata` names `first`, the network before it in the chain (load_checkpoint's extra entries).
 void check_residual_pair(Network& first, const std::map<std::string, std::string>& second_metadata,
                          const std::string& second_path);
 // Whether a checkpoint's metadata is a residual stage's.
 bool is_residual_stage(const std::map<std::string, std::string>& metadata);
 
-// The two-stage posterior of a set in the first network's scaled space (Posterior as sample_posterior's, so that
-// every metric of evaluate.h applies): n draws per spectrum from the second network (at `precision`, its own flow
-// base), mapped to c + R u. seconds_encode holds the first stage, the residuals and the second encoder.
-// With truth_density false, truth and truth_log_q stay empty (what a timing of the draws alone wants).
-Posterior residual_posterior(Network& first, Network& second, const Scaling& scaling, const Simulation& s,
-                             const Dataset& data, std::int64_t n, std::uint64_t seed,
+// The posterior of a set from a chain (the first network and at least one residual stage) in the first network's
+// scaled space (Posterior as sample_posterior's, so that every metric of evaluate.h applies): n draws per spectrum
+// from the last stage (at `precision`, its own flow base), mapped to c + R u with the estimate of the chain before it.
+// seconds_encode holds the earlier stages, the residuals and the last encoder. With truth_density false, truth and
+// truth_log_q stay empty (what a timing of the draws alone wants).
+Posterior residual_posterior(const Chain& chain, const Scaling& scaling, const Simulation& s, const Dataset& data,
+                             std::int64_t n, std::uint64_t seed,
                              FastFlowSampler::Precision precision = FastFlowSampler::Precision::f32,
                              bool truth_density = true);
+inline Posterior residual_posterior(Network& first, Network& second, const Scaling& scaling, const Simulation& s,
+                                    const Dataset& data, std::int64_t n, std::uint64_t seed,
+                                    FastFlowSampler::Precision precision = FastFlowSampler::Precision::f32,
+                                    bool truth_density = true) {
+  return residual_posterior(Chain{&first, &second}, scaling, s, data, n, seed, precision, truth_density);
+}
 
 }  // namespace specnet::bhb
