@@ -42,13 +42,16 @@ class LogLogTable {
       SPECNET_CHECK(std::isfinite(ln_f_[k]), "LogLogTable: f must be positive and finite on the table range");
     }
   }
-  bool covers(double x) const { return x > 0 && std::log(x) >= ln_lo_ && std::log(x) <= ln_hi_; }
-  double operator()(double x) const {
+  bool covers(double x) const { return x > 0 && covers_log(std::log(x)); }
+  bool covers_log(double ln_x) const { return ln_x >= ln_lo_ && ln_x <= ln_hi_; }
+  double operator()(double x) const { return std::exp(log_at(std::log(x))); }
+  // ln f at ln x (for callers that batch the logs and exps).
+  double log_at(double ln_x) const {
     int i;
     double t, w[4];
-    locate_node((std::log(x) - ln_lo_) / step_, static_cast<int>(ln_f_.size()), &i, &t);
+    locate_node((ln_x - ln_lo_) / step_, static_cast<int>(ln_f_.size()), &i, &t);
     cubic_weights(t, w);
-    return std::exp(w[0] * ln_f_[i - 1] + w[1] * ln_f_[i] + w[2] * ln_f_[i + 1] + w[3] * ln_f_[i + 2]);
+    return w[0] * ln_f_[i - 1] + w[1] * ln_f_[i] + w[2] * ln_f_[i + 1] + w[3] * ln_f_[i + 2];
   }
 
  private:
