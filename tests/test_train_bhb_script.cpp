@@ -48,7 +48,7 @@ TEST_CASE("tools/train_bhb.sh: time-limited call, resumed call with the report, 
   // Then the residual stage: trained, its base calibrated, and the report is the two-stage posterior's.
   CHECK(out.find("--residual-of " + (dir / "cos_cal.safetensors").string()) != std::string::npos);
   CHECK(std::filesystem::exists(dir / "calibration_residual" / "calibration.md"));
-  CHECK(out.find("residual stage `" + (dir / "res_cal.safetensors").string() + "`") != std::string::npos);
+  CHECK(out.find("residual stages `" + (dir / "res_cal.safetensors").string() + "`") != std::string::npos);
   // Everything done: no epoch runs again, no calibration either.
   std::tie(rc, out) = run("REPORT=0");
   REQUIRE_MESSAGE(rc == 0, out);
