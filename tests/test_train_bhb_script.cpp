@@ -1,6 +1,6 @@
 // tools/train_bhb.sh, the one-command recipe of the posterior network, on a toy-sized set: a call stopped by its
 // time limit says so and writes no report, a second call resumes the same run, ends it, calibrates the flow's base,
-// trains and calibrates the residual stage and writes the report, and a third skips every finished step.
+// trains and calibrates two residual stages and writes the report, and a third skips every finished step.
 #include <filesystem>
 #include <string>
 
@@ -16,7 +16,8 @@ TEST_CASE("tools/train_bhb.sh: time-limited call, resumed call with the report, 
   const auto dir = test::fresh_temp_dir("specnet_test_train_bhb_script");
   const std::string script = std::string(SPECNET_SOURCE_DIR) + "/tools/train_bhb.sh";
   const std::string env = "SPECNET=" + test::kCli +
-                          " SPECNET_NUM_THREADS=2 TRAIN_COUNT=300 VAL_COUNT=40 EPOCHS=2 RESIDUAL_EPOCHS=1 PGSTAT_COUNT=2 CORNER=0 ";
+                          " SPECNET_NUM_THREADS=2 TRAIN_COUNT=300 VAL_COUNT=40 EPOCHS=2 RESIDUAL_EPOCHS=1 RESIDUAL_STAGES=2 "
+                          "LATER_RESIDUAL_EPOCHS=1 PGSTAT_COUNT=2 CORNER=0 ";
   auto run = [&](const std::string& extra_env) {
     std::string out;
     FILE* p = popen((env + extra_env + " bash " + script + " " + dir.string() + " 2>&1").c_str(), "r");
@@ -48,7 +49,15 @@ TEST_CASE("tools/train_bhb.sh: time-limited call, resumed call with the report, 
   // Then the residual stage: trained, its base calibrated, and the report is the two-stage posterior's.
   CHECK(out.find("--residual-of " + (dir / "cos_cal.safetensors").string()) != std::string::npos);
   CHECK(std::filesystem::exists(dir / "calibration_residual" / "calibration.md"));
-  CHECK(out.find("residual stages `" + (dir / "res_cal.safetensors").string() + "`") != std::string::npos);
+  // A second residual stage on a fresh set, from the first one's weights, after the chain so far; the report is the
+  // whole chain's.
+  CHECK(std::filesystem::exists(dir / "train_res2.bhb"));
+  CHECK(out.find("--residual-of " + (dir / "cos_cal.safetensors").string() + "," +
+                 (dir / "res_cal.safetensors").string() + " --init " + (dir / "res.safetensors").string()) !=
+        std::string::npos);
+  CHECK(std::filesystem::exists(dir / "calibration_res2" / "calibration.md"));
+  CHECK(out.find("residual stages `" + (dir / "res_cal.safetensors").string() + "," +
+                 (dir / "res2_cal.safetensors").string() + "`") != std::string::npos);
   // Everything done: no epoch runs again, no calibration either.
   std::tie(rc, out) = run("REPORT=0");
   REQUIRE_MESSAGE(rc == 0, out);

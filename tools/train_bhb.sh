@@ -2,7 +2,8 @@
 # The posterior network of paper 002 as docs/results-bhb.md's tenth session trained it, in one command:
 #   tools/train_bhb.sh OUT_DIR
 # writes OUT_DIR/{val.bhb, train.bhb, calib.bhb, s1_wide.safetensors, cos.safetensors, cos_cal.safetensors,
-# calibration/, res.safetensors, res_cal.safetensors, calibration_residual/, report/}. Each step is skipped when its output exists, and stage 2 runs with --resume, so calling it
+# calibration/, res.safetensors, res_cal.safetensors, calibration_residual/, later stages' train_resK.bhb, resK.safetensors,
+# resK_cal.safetensors, calibration_resK/, report/}. Each step is skipped when its output exists, and stage 2 runs with --resume, so calling it
 # again (after a crash, or after a --time-limit stop) continues the same run bit for bit. Settings (environment):
 #   SPECNET      the CLI (default build/examples/specnet)
 #   EPOCHS       stage-2 epochs, the length of the cosine (default 280: ~100 min on 2 AVX-512 cores, 21 s/epoch)
@@ -11,6 +12,9 @@
 #   CALIBRATE    1: fit a Student-t base on calib.bhb (bhb calibrate) and report on the calibrated network (default 1)
 #   RESIDUAL_EPOCHS  epochs of the residual stage after stage 2 (default 36: ~35 min on 2 cores; 0: none), its base
 #                calibrated on calib.bhb; the report is then the two-stage posterior's
+#   RESIDUAL_STAGES  residual stages in the chain (default 1); stage k >= 2 is trained on a fresh set train_resK.bhb
+#                (TRAIN_COUNT spectra) for LATER_RESIDUAL_EPOCHS (default 20: ~20 min on 2 cores) from the weights of
+#                stage k-1, and calibrated; the report is the whole chain's
 #   REPORT       1: bhb report on the validation spectra once stage 2 has ended (default 1)
 #   TRAIN_COUNT, VAL_COUNT, PGSTAT_COUNT, CORNER   sizes (default 100000, 2160, 400, 2; smaller for a smoke test);
 #   the calibration set has VAL_COUNT spectra
@@ -26,6 +30,8 @@ device=${DEVICE:-cpu}
 time_limit=${TIME_LIMIT:-0}
 train_count=${TRAIN_COUNT:-100000}
 residual_epochs=${RESIDUAL_EPOCHS:-36}
+residual_stages=${RESIDUAL_STAGES:-1}
+later_epochs=${LATER_RESIDUAL_EPOCHS:-20}
 val_count=${VAL_COUNT:-2160}
 [ -x "$specnet" ] || { echo "train_bhb.sh: no CLI at $specnet (build first, or set SPECNET)" >&2; exit 1; }
 mkdir -p "$out"
@@ -59,23 +65,44 @@ if [ "${CALIBRATE:-1}" = 1 ]; then
 fi
 # The residual stage (docs/bhb.md; thirteenth session): a second network on the Pearson residuals at the first
 # network's estimate, trained on the same spectra, its base calibrated on calib.bhb, and reported with the first.
+# Later stages (fourteenth session) each read the residuals at the chain's estimate so far. Each gets a fresh set,
+# because the earlier stages are over-confident on their own training spectra, and starts from the weights of the
+# stage before it.
 residual=()
-if [ "$residual_epochs" -gt 0 ]; then
-  if [ ! -f "$out/res_cal.safetensors" ] || [ "$model" -nt "$out/res_cal.safetensors" ]; then
-    run "$specnet" bhb train --data "$out/train.bhb" --stage 2 --residual-of "$model" --epochs "$residual_epochs" \
-      --patience 1000 --lr 1e-3 --min-lr 1e-5 --lr-schedule cosine --ema-decay 0.999 --base-df 5 \
-      --recon-weight 0 --latent-weight 0 --conv-channels 32,64,64,64,64,64 --seed 7 --device "$device" \
-      --time-limit "$time_limit" --resume --out "$out/res.safetensors" | tee "$log"
-    if grep -q "time limit: continue" "$log"; then
-      echo "train_bhb.sh: stopped on the time limit; run the same command again to continue"
-      exit 0
-    fi
-    [ -f "$out/calib.bhb" ] || run "$specnet" dataset bhb --count "$val_count" --seed 4 --out "$out/calib.bhb"
-    mkdir -p "$out/calibration_residual"
-    run "$specnet" bhb calibrate --model "$model" --residual "$out/res.safetensors" --data "$out/calib.bhb" \
-      --count "$val_count" --out "$out/res_cal.safetensors" --out-dir "$out/calibration_residual"
+stop_on_time_limit() {
+  if grep -q "time limit: continue" "$log"; then
+    echo "train_bhb.sh: stopped on the time limit; run the same command again to continue"
+    exit 0
   fi
-  residual=(--residual "$out/res_cal.safetensors")
+}
+if [ "$residual_epochs" -gt 0 ]; then
+  [ -f "$out/calib.bhb" ] || run "$specnet" dataset bhb --count "$val_count" --seed 4 --out "$out/calib.bhb"
+  stages=""    # the calibrated residual stages so far, comma-separated
+  previous=""  # the last one before calibration (the next stage's starting weights)
+  for k in $(seq 1 "$residual_stages"); do
+    name=res; set="$out/train.bhb"; epochs_k=$residual_epochs; init=(--conv-channels 32,64,64,64,64,64); lr=1e-3
+    if [ "$k" -gt 1 ]; then
+      name=res$k; set="$out/train_res$k.bhb"; epochs_k=$later_epochs; init=(--init "$previous"); lr=4e-4
+      [ -f "$set" ] || run "$specnet" dataset bhb --count "$train_count" --seed $((40 + k)) --out "$set"
+    fi
+    chain="$model${stages:+,$stages}"
+    newest=${chain##*,}
+    if [ ! -f "$out/${name}_cal.safetensors" ] || [ "$newest" -nt "$out/${name}_cal.safetensors" ]; then
+      run "$specnet" bhb train --data "$set" --stage 2 --residual-of "$chain" "${init[@]}" --epochs "$epochs_k" \
+        --patience 1000 --lr "$lr" --min-lr 1e-5 --lr-schedule cosine --ema-decay 0.999 --base-df 5 \
+        --recon-weight 0 --latent-weight 0 --seed $((6 + k)) --device "$device" \
+        --time-limit "$time_limit" --resume --out "$out/$name.safetensors" | tee "$log"
+      stop_on_time_limit
+      caldir="$out/calibration_$name"
+      [ "$k" -gt 1 ] || caldir="$out/calibration_residual"
+      mkdir -p "$caldir"
+      run "$specnet" bhb calibrate --model "$model" --residual "${stages:+$stages,}$out/$name.safetensors" \
+        --data "$out/calib.bhb" --count "$val_count" --out "$out/${name}_cal.safetensors" --out-dir "$caldir"
+    fi
+    stages="${stages:+$stages,}$out/${name}_cal.safetensors"
+    previous="$out/$name.safetensors"
+  done
+  residual=(--residual "$stages")
 fi
 if [ "${REPORT:-1}" = 1 ]; then
   mkdir -p "$out/report"
