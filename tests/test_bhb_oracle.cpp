@@ -47,6 +47,10 @@ TEST_CASE("bhb oracle: records brighter than 2^53 counts resimulate (the count c
   bhb::Dataset other = d;
   other.counts[0] *= 1 + 1e-12;
   CHECK_THROWS_WITH_AS(bhb::resimulate_record(s, other, 0, counts, truth), doctest::Contains("its resimulation"), Error);
+  // A few counts off at 1e16 (a model change at the rounding level, as a set written before the vectorised exp of the
+  // fourteenth session) is the same spectrum.
+  other.counts[0] = d.counts[0] + 4;
+  CHECK_NOTHROW(bhb::resimulate_record(s, other, 0, counts, truth));
 }
 
 TEST_CASE("bhb oracle: a bright spectrum gives a narrow posterior centred on the truth") {
