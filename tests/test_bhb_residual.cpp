@@ -269,7 +269,7 @@ TEST_CASE("bhb residual stage: a chain's later estimate is the stage's draws map
   const bhb::FirstEstimate e2 = bhb::stage_estimate(second, in1, box);
   // The second network's fixed-noise draws in u, by hand.
   const std::vector<float> ctx = bhb::encode_all(second, in1.maker(), in1.channels(), N, 240);
-  bhb::FastFlowSampler fast(*second.flow);
+  bhb::FastFlowSampler fast(*second.flow, bhb::kStagePrecision);
   const int n = 1 + static_cast<int>(bhb::kFirstDraws), m = n - 1;
   std::vector<float> z(n * P, 0.0f), d(N * n * P);
   Rng rng(0x51deba5e, 0);

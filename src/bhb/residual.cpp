@@ -60,12 +60,13 @@ namespace {
 using Frame = std::function<void(std::int64_t i, const float** c0, const float** R0)>;
 
 FirstEstimate estimate_from_flow(nn::SplineFlow& flow, const std::vector<float>& ctx, std::int64_t N, std::int64_t C,
-                                 const Scaling& scaling, const PriorBox& box, const Frame& frame) {
+                                 const Scaling& scaling, const PriorBox& box, const Frame& frame,
+                                 FastFlowSampler::Precision precision) {
   const auto t0 = std::chrono::steady_clock::now();
   FirstEstimate e;
   e.N = N;
   const std::int64_t n = 1 + kFirstDraws;
-  FastFlowSampler fast(flow, FastFlowSampler::Precision::f32);
+  FastFlowSampler fast(flow, precision);
   fast.set_base(1.0, 0.0);  // the noise below is used as it is
   const std::vector<float> z1 = first_noise();
   e.center.resize(N * P);
@@ -140,7 +141,8 @@ FirstEstimate first_estimate(Network& first, const Scaling& scaling, const Datas
   const auto t0 = std::chrono::steady_clock::now();
   const std::vector<float> ctx = encode_all(first, scaling, data);  // (N, C)
   const double encode_s = seconds_since(t0);
-  FirstEstimate e = estimate_from_flow(*first.flow, ctx, data.size(), first.config.context, scaling, box, nullptr);
+  FirstEstimate e = estimate_from_flow(*first.flow, ctx, data.size(), first.config.context, scaling, box, nullptr,
+                                       FastFlowSampler::Precision::f32);
   e.seconds += encode_s;
   return e;
 }
@@ -157,7 +159,8 @@ FirstEstimate stage_estimate(Network& stage, const ResidualInputs& in, const Pri
                                        [&](std::int64_t i, const float** c0, const float** R0) {
                                          *c0 = &prev.center[i * P];
                                          *R0 = &prev.chol[i * P * P];
-                                       });
+                                       },
+                                       kStagePrecision);
   e.seconds += encode_s;
   return e;
 }
