@@ -277,8 +277,10 @@ void resimulate_record(const Simulation& s, const Dataset& d, std::int64_t i, st
   }
   // The writer's own sum (group_spectrum): above 2^53 counts (the brightest spectra of the prior reach 1.4e16) a sum
   // in another order rounds to another double. The tolerance: a model change at the rounding level (the fourteenth
-  // session's vectorised exp moved group means by ~4e-16) moves a 1e15-count spectrum by a count or so, whereas
-  // another seed or response moves it by its Poisson noise at least, 1/sqrt(counts) >= 8e-9 of it.
+  // session's vectorised exp moved group means by ~4e-16) can shift a huge channel mean across a step of the Poisson
+  // sampler (its floor, or its rejection test, which then redraws the channel): val.bhb's record 75 came out 1 count
+  // off of 1.0e15, record 244 2.8e6 off of 3.3e15 (8.6e-10). Another response moves the counts by far more than
+  // 1e-6 of them, and another seed is caught by the parameters above.
   const double total = group_spectrum(s.grouping, counts.data(), nullptr, 0, s.fakeit.exposure_s, s.n_det).source_counts;
   SPECNET_CHECK(std::abs(total - d.counts[i]) <= kResimulationTolerance * d.counts[i], "bhb oracle: record ", i,
                 " holds ", d.counts[i], " counts, its resimulation ", total, " (", total - d.counts[i],

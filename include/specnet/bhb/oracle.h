@@ -110,7 +110,7 @@ OracleChain oracle_chain(const Simulation& s, const Scaling& scaling, const std:
 // parameters (physical). Errors: a real (kind 2) set, an unlabelled record, stored parameters or counts that differ
 // from the resimulation (a set made with another seed or response): counts by more than kResimulationTolerance of
 // them, which a model change at the rounding level stays within.
-constexpr double kResimulationTolerance = 1e-13;
+constexpr double kResimulationTolerance = 1e-6;
 void resimulate_record(const Simulation& s, const Dataset& d, std::int64_t i, std::vector<double>& counts,
                        std::array<double, kNumParams>& truth);
 
