@@ -12,7 +12,7 @@
 #   CALIBRATE    1: fit a Student-t base on calib.bhb (bhb calibrate) and report on the calibrated network (default 1)
 #   RESIDUAL_EPOCHS  epochs of the residual stage after stage 2 (default 36: ~35 min on 2 cores; 0: none), its base
 #                calibrated on calib.bhb; the report is then the two-stage posterior's
-#   RESIDUAL_STAGES  residual stages in the chain (default 1); stage k >= 2 is trained on a fresh set train_resK.bhb
+#   RESIDUAL_STAGES  residual stages in the chain (default 4, the fourteenth session's chain); stage k >= 2 is trained on a fresh set train_resK.bhb
 #                (TRAIN_COUNT spectra) for LATER_RESIDUAL_EPOCHS (default 20: ~20 min on 2 cores) from the weights of
 #                stage k-1, and calibrated; the report is the whole chain's
 #   REPORT       1: bhb report on the validation spectra once stage 2 has ended (default 1)
@@ -30,7 +30,7 @@ device=${DEVICE:-cpu}
 time_limit=${TIME_LIMIT:-0}
 train_count=${TRAIN_COUNT:-100000}
 residual_epochs=${RESIDUAL_EPOCHS:-36}
-residual_stages=${RESIDUAL_STAGES:-1}
+residual_stages=${RESIDUAL_STAGES:-4}
 later_epochs=${LATER_RESIDUAL_EPOCHS:-20}
 val_count=${VAL_COUNT:-2160}
 [ -x "$specnet" ] || { echo "train_bhb.sh: no CLI at $specnet (build first, or set SPECNET)" >&2; exit 1; }
