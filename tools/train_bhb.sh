@@ -12,9 +12,9 @@
 #   CALIBRATE    1: fit a Student-t base on calib.bhb (bhb calibrate) and report on the calibrated network (default 1)
 #   RESIDUAL_EPOCHS  epochs of the residual stage after stage 2 (default 36: ~35 min on 2 cores; 0: none), its base
 #                calibrated on calib.bhb; the report is then the two-stage posterior's
-#   RESIDUAL_STAGES  residual stages in the chain (default 4, the fourteenth session's chain); stage k >= 2 is trained on a fresh set train_resK.bhb
-#                (TRAIN_COUNT spectra) for LATER_RESIDUAL_EPOCHS (default 20: ~20 min on 2 cores) from the weights of
-#                stage k-1, and calibrated; the report is the whole chain's
+#   RESIDUAL_STAGES  residual stages in the chain (default 4, the fourteenth session's chain); stage k >= 2 is
+#                trained on a fresh set train_resK.bhb (TRAIN_COUNT spectra) for LATER_RESIDUAL_EPOCHS (default 20:
+#                ~20 min on 2 cores) from the weights of stage k-1, and calibrated; the report is the whole chain's
 #   REPORT       1: bhb report on the validation spectra once stage 2 has ended (default 1)
 #   TRAIN_COUNT, VAL_COUNT, PGSTAT_COUNT, CORNER   sizes (default 100000, 2160, 400, 2; smaller for a smoke test);
 #   the calibration set has VAL_COUNT spectra
