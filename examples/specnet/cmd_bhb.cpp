@@ -221,12 +221,13 @@ int run_train_residual(const Options& opt, TrainOptions to) {
   const Simulation sim = make_simulation(all.header.kind, all.header.seed);
   const ResidualInputs train_in = residual_inputs(chain, scaling, sim, train, true);
   const ResidualInputs val_in = residual_inputs(chain, scaling, sim, val, true);
+  const std::string previous = weights_digest(*chain.back());  // the network the new stage follows
   std::unique_ptr<Network> net;
   if (opt.str("init").empty()) {
     net = new_network(opt, residual_channels(scaling), all.header.bins, to.seed);
   } else {
     LoadedNetwork l = load_init(opt, to);
-    if (chain.size() > 1 && weights_digest(*l.net) == weights_digest(*chain.back())) {
+    if (chain.size() > 1 && weights_digest(*l.net) == previous) {
       // A warm start from the stage before: same inputs' layout, a narrower frame (residual.h).
       SPECNET_CHECK(!opt.flag("init-optimizer"), "--init-optimizer: --init is the chain's last stage, not a checkpoint "
                     "of the stage being trained");
@@ -239,7 +240,7 @@ int run_train_residual(const Options& opt, TrainOptions to) {
   }
   apply_base_df(opt, *net);
   std::map<std::string, std::string> metadata = network_metadata(net->config, scaling, to.stage);
-  metadata["residual.first"] = weights_digest(*chain.back());
+  metadata["residual.first"] = previous;
   to.fingerprint = train_fingerprint(opt, all.header, *net) + " residual of " + metadata["residual.first"];
   std::printf("bhb train residual stage (network %zu of the chain): %lld training + %lld validation spectra (%s), chain %s, %lld "
               "parameters, lr %g, %d threads, device %s\n",

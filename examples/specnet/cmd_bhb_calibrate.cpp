@@ -58,6 +58,7 @@ int run_bhb_calibrate(const Args& args) {
   const std::string residual = opt.str("residual");
   BaseScaleFit r;
   double nll_shift = 0;  // the residual stage's NLL in u to the first network's scaled space: + mean log det R
+  std::string calibrated = opt.str("model");  // the checkpoint whose base is fitted
   if (residual.empty()) {
     r = fit_base_scale(*l.net, l.scaling, d, co);
   } else {
@@ -66,6 +67,7 @@ int run_bhb_calibrate(const Args& args) {
     const Chain chain = stages.chain(*l.net);
     const ResidualInputs in = residual_inputs(Chain(chain.begin(), chain.end() - 1), l.scaling, sim, d);
     Network& last = stages.last();
+    calibrated = stages.paths.back();
     const std::vector<float> context = encode_all(last, in.maker(), in.channels(), count, d.header.bins);
     r = fit_base_scale(last, context, truth_noise(last, in.targets(), context), co);
     for (long long i = 0; i < count; ++i) nll_shift += in.estimate().log_det(i) / double(count);
@@ -110,8 +112,7 @@ int run_bhb_calibrate(const Args& args) {
     std::snprintf(buf, sizeof buf, "bhb calibrate --base %s --objective %s on %s (%lld spectra): scale %.6g, df %.6g "
                   "(was %.6g, %.6g)", base_family_name(r.family), calibration_objective_name(r.objective),
                   opt.str("data").c_str(), count, r.after.scale, r.after.df, r.before.scale, r.before.df);
-    write_calibrated_checkpoint(residual.empty() ? opt.str("model") : residual.substr(residual.rfind(',') + 1), out,
-                                r.after, buf);
+    write_calibrated_checkpoint(calibrated, out, r.after, buf);
     md << "\ncalibrated checkpoint: " << out << "\n";
   }
   const std::string dir = opt.str("out-dir");

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <functional>
 #include <cmath>
 #include <cstdio>
 #include <numeric>
@@ -54,13 +53,11 @@ double FirstEstimate::log_det(std::int64_t i) const {
 namespace {
 
 // The estimate of each spectrum from a flow's fixed-noise draws (first_noise) at its contexts (N, C). The draws d are
-// in a frame theta = c0 + R0 d given per spectrum by `frame` (nullptr: the scaled space itself, the first network's
-// case); the centre is the mode's image moved into the prior box, the covariance R0 cov(d) R0^T in double (a later
-// stage's draws are far narrower than the float rounding of theta).
-using Frame = std::function<void(std::int64_t i, const float** c0, const float** R0)>;
-
+// in the frame theta = c0 + R0 d of the previous estimate `frame` (nullptr: the scaled space itself, the first
+// network's case); the centre is the mode's image moved into the prior box, the covariance R0 cov(d) R0^T in double
+// (a later stage's draws are far narrower than the float rounding of theta).
 FirstEstimate estimate_from_flow(nn::SplineFlow& flow, const std::vector<float>& ctx, std::int64_t N, std::int64_t C,
-                                 const Scaling& scaling, const PriorBox& box, const Frame& frame,
+                                 const Scaling& scaling, const PriorBox& box, const FirstEstimate* frame,
                                  FastFlowSampler::Precision precision) {
   const auto t0 = std::chrono::steady_clock::now();
   FirstEstimate e;
@@ -91,8 +88,8 @@ FirstEstimate estimate_from_flow(nn::SplineFlow& flow, const std::vector<float>&
         const float* d = &draws[b * n * P];
         for (std::int64_t p = 0; p < P; ++p) mode[p] = d[p];
         if (frame) {
-          const float *c0 = nullptr, *R0 = nullptr;
-          frame(b0 + b, &c0, &R0);
+          const float* c0 = &frame->center[(b0 + b) * P];
+          const float* R0 = &frame->chol[(b0 + b) * P * P];
           for (std::int64_t p = 0; p < P; ++p)
             for (std::int64_t q = 0; q < P; ++q) frame_R(p, q) = R0[p * P + q];
           mode = frame_R * mode;
@@ -154,12 +151,7 @@ FirstEstimate stage_estimate(Network& stage, const ResidualInputs& in, const Pri
   const std::int64_t N = in.estimate().N;
   const std::vector<float> ctx = encode_all(stage, in.maker(), in.channels(), N, in.bins());  // (N, C)
   const double encode_s = seconds_since(t0);
-  const FirstEstimate& prev = in.estimate();
-  FirstEstimate e = estimate_from_flow(*stage.flow, ctx, N, stage.config.context, in.scaling(), box,
-                                       [&](std::int64_t i, const float** c0, const float** R0) {
-                                         *c0 = &prev.center[i * P];
-                                         *R0 = &prev.chol[i * P * P];
-                                       },
+  FirstEstimate e = estimate_from_flow(*stage.flow, ctx, N, stage.config.context, in.scaling(), box, &in.estimate(),
                                        kStagePrecision);
   e.seconds += encode_s;
   return e;

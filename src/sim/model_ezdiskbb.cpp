@@ -54,19 +54,14 @@ struct EzdiskNodes {
 const EzdiskNodes& ezdisk_nodes(const double* edges_kev, std::int64_t E) {
   static const detail::GaussLegendre gl(5);
   static thread_local EzdiskNodes n;
-  if (static_cast<std::int64_t>(n.edges_kev.size()) == E + 1 &&
-      std::equal(edges_kev, edges_kev + E + 1, n.edges_kev.begin()))
-    return n;
+  if (detail::same_grid(n.edges_kev, edges_kev, E)) return n;
   n = EzdiskNodes{};
   n.edges_kev.assign(edges_kev, edges_kev + E + 1);
-  for (std::int64_t j = 0; j < E; ++j) {  // as GaussLegendre::integrate over the bin
-    const double h = 0.5 * (edges_kev[j + 1] - edges_kev[j]), c = 0.5 * (edges_kev[j + 1] + edges_kev[j]);
-    for (std::size_t i = 0; i < gl.x.size(); ++i) {
-      const double e = c + h * gl.x[i];
+  for (std::int64_t j = 0; j < E; ++j)
+    gl.for_each_node(edges_kev[j], edges_kev[j + 1], [&](double e, double w) {
       n.ln_e.push_back(std::log(e));
-      n.e2w.push_back(e * e * gl.w[i] * h);
-    }
-  }
+      n.e2w.push_back(e * e * w);
+    });
   return n;
 }
 

@@ -26,25 +26,19 @@ struct SimplcutNodes {
 const SimplcutNodes& simplcut_nodes(const double* edges_kev, std::int64_t E, double kte_kev) {
   static const detail::GaussLegendre gl(8);
   static thread_local SimplcutNodes n;
-  if (n.kte_kev == kte_kev && static_cast<std::int64_t>(n.edges_kev.size()) == E + 1 &&
-      std::equal(edges_kev, edges_kev + E + 1, n.edges_kev.begin()))
-    return n;
+  if (n.kte_kev == kte_kev && detail::same_grid(n.edges_kev, edges_kev, E)) return n;
   n = SimplcutNodes{};
   n.edges_kev.assign(edges_kev, edges_kev + E + 1);
   n.kte_kev = kte_kev;
   n.begin.push_back(0);
-  auto piece = [&](double a, double b) {  // as detail::integrate_log(f, a, b, gl, 0.05)
-    const double ua = std::log(a), ub = std::log(b);
-    const auto panels = static_cast<std::int64_t>(std::max(1.0, std::ceil((ub - ua) / 0.05)));
-    const double width = (ub - ua) / static_cast<double>(panels);
-    for (std::int64_t k = 0; k < panels; ++k) {
-      const double lo = ua + width * static_cast<double>(k), h = 0.5 * width, c = lo + h;
-      for (std::size_t i = 0; i < gl.x.size(); ++i) {
-        n.u.push_back(c + h * gl.x[i]);
-        n.e_kev.push_back(std::exp(n.u.back()));
-        n.w.push_back(h * gl.w[i]);
-      }
-    }
+  auto piece = [&](double a, double b) {  // the nodes of detail::integrate_log(f, a, b, gl, 0.05)
+    gl.for_each_panel(std::log(a), std::log(b), 0.05, 0, [&](double lo, double hi) {
+      gl.for_each_node(lo, hi, [&](double u, double w) {
+        n.u.push_back(u);
+        n.e_kev.push_back(std::exp(u));
+        n.w.push_back(w);
+      });
+    });
     n.begin.push_back(static_cast<std::int64_t>(n.u.size()));
   };
   for (std::int64_t j = 0; j < E; ++j) {

@@ -24,9 +24,7 @@ double high_energy_slope() {
 // cached per thread and each evaluation costs one exp per node.
 const TbabsQuadrature& nodes_for(const double* edges_kev, std::int64_t E) {
   static thread_local TbabsQuadrature cache;
-  if (static_cast<std::int64_t>(cache.edges_kev.size()) == E + 1 &&
-      std::equal(edges_kev, edges_kev + E + 1, cache.edges_kev.begin()))
-    return cache;
+  if (detail::same_grid(cache.edges_kev, edges_kev, E)) return cache;
   cache = tbabs_quadrature(edges_kev, E);
   return cache;
 }

@@ -39,18 +39,33 @@ struct GaussLegendre {
     for (std::size_t i = 0; i < x.size(); ++i) s += w[i] * f(c + h * x[i]);
     return s * h;
   }
-  // Integral of f over [a, b] split into `panels` equal panels, or panels of width <= max_width when
-  // panels <= 0.
-  template <class F>
-  double integrate_panels(F&& f, double a, double b, double max_width, std::int64_t panels = 0) const {
+  // Calls fn(node, weight) for each node of integrate()'s rule over [a, b], the weight including the half-width: for
+  // callers that cache the nodes of a fixed grid and evaluate them in one vectorised pass.
+  template <class Fn>
+  void for_each_node(double a, double b, Fn&& fn) const {
+    const double h = 0.5 * (b - a), c = 0.5 * (b + a);
+    for (std::size_t i = 0; i < x.size(); ++i) fn(c + h * x[i], h * w[i]);
+  }
+  // Calls fn(lo, hi) for each of `panels` equal panels of [a, b], or panels of width <= max_width when panels <= 0.
+  template <class Fn>
+  static void for_each_panel(double a, double b, double max_width, std::int64_t panels, Fn&& fn) {
     if (panels <= 0) panels = static_cast<std::int64_t>(std::max(1.0, std::ceil((b - a) / max_width)));
     const double w = (b - a) / static_cast<double>(panels);
+    for (std::int64_t k = 0; k < panels; ++k) fn(a + w * static_cast<double>(k), a + w * static_cast<double>(k + 1));
+  }
+  // Integral of f over [a, b] split into panels as for_each_panel.
+  template <class F>
+  double integrate_panels(F&& f, double a, double b, double max_width, std::int64_t panels = 0) const {
     double s = 0;
-    for (std::int64_t k = 0; k < panels; ++k)
-      s += integrate(f, a + w * static_cast<double>(k), a + w * static_cast<double>(k + 1));
+    for_each_panel(a, b, max_width, panels, [&](double lo, double hi) { s += integrate(f, lo, hi); });
     return s;
   }
 };
+
+// Whether `cached` (E + 1) holds exactly the grid edges_kev (E + 1): the key of the models' per-thread node caches.
+inline bool same_grid(const std::vector<double>& cached, const double* edges_kev, std::int64_t E) {
+  return static_cast<std::int64_t>(cached.size()) == E + 1 && std::equal(edges_kev, edges_kev + E + 1, cached.begin());
+}
 
 // Integral of f(E) dE over [a, b] (0 < a < b) in u = ln E, split into panels of at most max_dlog in u
 // (or `panels` panels when given). Power laws become exponentials in u, which Gauss-Legendre integrates
